@@ -1,0 +1,124 @@
+import CSodium
+
+/// Thin, allocation-aware wrappers over the libsodium primitives the protocol uses.
+/// Everything here is pure computation: no I/O, no clocks.
+public enum Sodium {
+    /// libsodium must be initialised once before use; `sodium_init` is idempotent and thread-safe.
+    public static let ready: Bool = sodium_init() >= 0
+
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        precondition(ready)
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { randombytes_buf($0.baseAddress!, count) }
+        return out
+    }
+
+    public static func randomUInt32() -> UInt32 {
+        precondition(ready)
+        return randombytes_random()
+    }
+
+    public static func randomUInt64() -> UInt64 {
+        var value: UInt64 = 0
+        withUnsafeMutableBytes(of: &value) { randombytes_buf($0.baseAddress!, 8) }
+        return value
+    }
+
+    // MARK: ed25519
+
+    /// Returns (seed ‖ public key, public key) for a fresh identity.
+    public static func signKeypair() -> (secret: [UInt8], publicKey: [UInt8]) {
+        precondition(ready)
+        var pk = [UInt8](repeating: 0, count: 32)
+        var sk = [UInt8](repeating: 0, count: 64)
+        _ = crypto_sign_keypair(&pk, &sk)
+        return (sk, pk)
+    }
+
+    /// Derives the key pair from a 32-byte seed; used to check that a pasted 64-byte key is consistent.
+    public static func signKeypair(seed: [UInt8]) -> (secret: [UInt8], publicKey: [UInt8]) {
+        precondition(ready && seed.count == 32)
+        var pk = [UInt8](repeating: 0, count: 32)
+        var sk = [UInt8](repeating: 0, count: 64)
+        _ = crypto_sign_seed_keypair(&pk, &sk, seed)
+        return (sk, pk)
+    }
+
+    public static func sign(_ message: UnsafeRawBufferPointer, secretKey: [UInt8]) -> [UInt8] {
+        var sig = [UInt8](repeating: 0, count: 64)
+        _ = crypto_sign_detached(&sig, nil, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                 UInt64(message.count), secretKey)
+        return sig
+    }
+
+    public static func sign(_ message: [UInt8], secretKey: [UInt8]) -> [UInt8] {
+        message.withUnsafeBytes { sign($0, secretKey: secretKey) }
+    }
+
+    public static func verify(signature: some Collection<UInt8>, message: UnsafeRawBufferPointer,
+                              publicKey: UnsafeRawBufferPointer) -> Bool {
+        guard signature.count == 64, publicKey.count == 32 else { return false }
+        let sig = Array(signature)
+        return crypto_sign_verify_detached(sig, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                           UInt64(message.count),
+                                           publicKey.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
+    }
+
+    public static func verify(signature: some Collection<UInt8>, message: [UInt8], publicKey: [UInt8]) -> Bool {
+        message.withUnsafeBytes { m in publicKey.withUnsafeBytes { verify(signature: signature, message: m, publicKey: $0) } }
+    }
+
+    // MARK: X25519
+
+    public static func x25519Keypair() -> (secret: [UInt8], publicKey: [UInt8]) {
+        let secret = randomBytes(32)
+        var pub = [UInt8](repeating: 0, count: 32)
+        _ = crypto_scalarmult_base(&pub, secret)
+        return (secret, pub)
+    }
+
+    /// Returns nil when the peer's point yields the all-zero secret (a low-order point).
+    public static func x25519(secret: [UInt8], peer: [UInt8]) -> [UInt8]? {
+        guard secret.count == 32, peer.count == 32 else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        guard crypto_scalarmult(&out, secret, peer) == 0 else { return nil }
+        return out
+    }
+
+    // MARK: BLAKE2b
+
+    /// Keyed or plain BLAKE2b over the concatenated parts (the state struct is over-aligned
+    /// and not importable, so the parts are joined first; they are small handshake fields).
+    public static func blake2b(_ parts: [[UInt8]], key: [UInt8]? = nil, outputLength: Int = 32) -> [UInt8] {
+        let input = parts.count == 1 ? parts[0] : parts.flatMap { $0 }
+        var out = [UInt8](repeating: 0, count: outputLength)
+        if let key {
+            _ = crypto_generichash(&out, outputLength, input, UInt64(input.count), key, key.count)
+        } else {
+            _ = crypto_generichash(&out, outputLength, input, UInt64(input.count), nil, 0)
+        }
+        return out
+    }
+
+    public static func sha512(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        _ = crypto_hash_sha512(&out, data, UInt64(data.count))
+        return out
+    }
+
+    public static func sha256(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = crypto_hash_sha256(&out, data, UInt64(data.count))
+        return out
+    }
+
+    /// Constant-time comparison, for MACs and keys.
+    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && sodium_memcmp(a, b, a.count) == 0
+    }
+
+    /// Overwrites secrets that are no longer needed.
+    public static func wipe(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { sodium_memzero($0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,89 @@
+import XCTest
+@testable import PlanetCore
+
+final class ConfigTests: XCTestCase {
+    func error(_ text: String) -> ConfigError? {
+        do { _ = try NodeConfig.parse(text); return nil } catch { return error }
+    }
+
+    func testDefaultsRoundTrip() throws {
+        var c = NodeConfig()
+        c.privateKey = NodeIdentity.generate()
+        c.peers = [PeerURI(host: "::1", port: 1, pinnedKey: c.privateKey!.publicKey), PeerURI(host: "example.org", port: 9)]
+        let text = c.json().serialized(pretty: true)
+        let back = try NodeConfig.parse(text)
+        XCTAssertEqual(back.privateKey?.publicKey, c.privateKey?.publicKey)
+        XCTAssertEqual(back.peers, c.peers)
+        XCTAssertEqual(back.listen, c.listen)
+        XCTAssertEqual(back.tun, c.tun)
+        XCTAssertEqual(back.json(), c.json())
+        // every documented key is written
+        XCTAssertEqual(c.json().objectValue?.map(\.0), NodeConfig.keys)
+    }
+
+    func testEmptyObjectIsAllDefaults() throws {
+        let c = try NodeConfig.parse("{}")
+        XCTAssertNil(c.privateKey)
+        XCTAssertEqual(c.listen.first?.port, NodeConfig.defaultPort)
+        XCTAssertFalse([9650, 9651, 9943, 9944, 9945, 51820].contains(Int(NodeConfig.defaultPort)))
+    }
+
+    func testTypoInKeyNamesFieldAndSuggests() {
+        let e = error(#"{"peer": []}"#)
+        XCTAssertEqual(e?.field, "peer")
+        XCTAssertTrue(e?.description.contains("did you mean 'peers'") ?? false, e?.description ?? "")
+        XCTAssertEqual(error(#"{"tun": {"mtuu": 1400}}"#)?.field, "tun.mtuu")
+    }
+
+    func testBadPort() {
+        let e = error(#"{"peers": ["udp://[::1]:notaport"]}"#)
+        XCTAssertEqual(e?.field, "peers[0]")
+        XCTAssertTrue(e?.reason.contains("port 'notaport'") ?? false)
+        XCTAssertEqual(error(#"{"listen": ["udp://0.0.0.0:70000"]}"#)?.field, "listen[0]")
+        XCTAssertEqual(error(#"{"peers": ["tcp://1.2.3.4:5"]}"#)?.reason.contains("scheme 'tcp'"), true)
+        XCTAssertEqual(error(#"{"peers": ["udp://::1:5"]}"#)?.reason.contains("brackets"), true)
+        XCTAssertEqual(error(#"{"peers": ["udp://[::1]:5?key=abcd"]}"#)?.reason.contains("32 bytes"), true)
+        XCTAssertEqual(error(#"{"listen": ["udp://[::]:5?key=00"]}"#)?.field, "listen[0]")
+    }
+
+    func testShortKey() {
+        let id = NodeIdentity.generate()
+        let e = error("{\"privateKey\": \"\(id.privateKeyHex.dropLast(2))\"}")
+        XCTAssertEqual(e?.field, "privateKey")
+        XCTAssertTrue(e?.reason.contains("got 63 bytes") ?? false, e?.reason ?? "")
+    }
+
+    func testWrongTypes() {
+        XCTAssertEqual(error(#"{"peers": "udp://1.2.3.4:5"}"#)?.reason, "must be a list of strings, got string")
+        XCTAssertEqual(error(#"{"tun": {"mtu": "1400"}}"#)?.field, "tun.mtu")
+        XCTAssertEqual(error(#"{"tun": {"mtu": 500}}"#)?.field, "tun.mtu")
+        XCTAssertEqual(error(#"{"tun": {"enabled": 1}}"#)?.field, "tun.enabled")
+        XCTAssertEqual(error(#"{"logLevel": "loud"}"#)?.field, "logLevel")
+        XCTAssertEqual(error(#"{"multicast": ["("]}"#)?.field, "multicast[0]")
+        XCTAssertEqual(error(#"{"stateDir": "relative"}"#)?.field, "stateDir")
+    }
+
+    func testHJSONIsNotAConfigButIsReadAsYggdrasil() throws {
+        let id = NodeIdentity.generate()
+        let hjson = """
+        {
+          # comment
+          Peers: []
+          PrivateKey: \(id.privateKeyHex)
+          IfName: auto
+        }
+        """
+        XCTAssertNotNil(error(hjson))
+        XCTAssertEqual(try YggdrasilConfig.privateKey(fromConfigText: hjson).publicKey, id.publicKey)
+        let json = "{\"PrivateKey\": \"\(id.privateKeyHex)\", \"Peers\": []}"
+        XCTAssertEqual(try YggdrasilConfig.privateKey(fromConfigText: json).publicKey, id.publicKey)
+        XCTAssertThrowsError(try YggdrasilConfig.privateKey(fromConfigText: "{ Peers: [] }"))
+    }
+
+    func testJSONParserRejectsGarbage() {
+        for bad in ["{", "{\"a\":}", "[1,]", "{\"a\":1,\"a\":2}", "nul", "\"\\x\"", String(repeating: "[", count: 100)] {
+            XCTAssertThrowsError(try JSONValue.parse(bad), bad)
+        }
+        XCTAssertEqual(try JSONValue.parse(#"{"a":[1,true,null,"\u00e9"]}"#)["a"], .array([.number(1), .bool(true), .null, .string("é")]))
+    }
+}
