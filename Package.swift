@@ -1,15 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Module map (see Docs/architecture.md):
-//   PlanetCore     identity, addresses, crypto primitives, wire helpers, config   (sans-I/O)
-//   PlanetRuntime  Linux I/O: sockets, TUN, admin socket, event loop, signals
-//   planetd        the daemon; planetctl the admin CLI
+// Module map (Docs/architecture.md):
+//   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
+//   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
+//   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
+//   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
+//   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
+//   planetd, planetctl, planetsim  executables
 let package = Package(
     name: "Planetary",
     products: [
         .executable(name: "planetd", targets: ["planetd"]),
         .executable(name: "planetctl", targets: ["planetctl"]),
+        .executable(name: "planetsim", targets: ["planetsim"]),
     ],
     targets: [
         .systemLibrary(
@@ -18,14 +22,19 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        .target(name: "CPlanetShim"),
         .target(name: "PlanetCore", dependencies: ["CSodium"]),
-        .target(name: "PlanetRuntime", dependencies: ["PlanetCore"]),
+        .target(name: "PlanetLink", dependencies: ["PlanetCore", "CSodium"]),
+        .target(name: "PlanetRouting", dependencies: ["PlanetCore"]),
+        .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting"]),
+        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetNode", "CPlanetShim"]),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .testTarget(
-            name: "PlanetCoreTests",
-            dependencies: ["PlanetCore"],
-            resources: [.copy("Fixtures")]
-        ),
+        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetRouting"]),
+        .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink"]),
+        .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting"]),
+        .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode"]),
+        .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime"]),
     ]
 )

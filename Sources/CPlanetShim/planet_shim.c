@@ -1,0 +1,2 @@
+#include "planet_shim.h"
+int planet_shim_version(void) { return 1; }

@@ -1,0 +1,1 @@
+print("planetsim: not implemented yet")

@@ -1,0 +1,6 @@
+import XCTest
+@testable import PlanetLink
+
+final class PlanetLinkSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertNotNil(PlanetLinkModule.self) }
+}
