@@ -37,3 +37,21 @@ wait_for() {
     sleep 0.2
   done
 }
+
+# Testbed helpers: every test uses its own testbed name so a leftover can't collide.
+TESTBED="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/Tools/testbed"
+TB_NAME=""
+tb_up() {  # tb_up NAME TOPOLOGY [OPTIONS]
+  TB_NAME=$1; shift
+  "$TESTBED" up "$@" --name "$TB_NAME" >"$TMP/testbed.out" 2>&1 || { cat "$TMP/testbed.out"; fail "testbed up $*"; }
+  trap 'tb_down; cleanup' EXIT
+}
+tb_down() { [ -n "$TB_NAME" ] && "$TESTBED" down --name "$TB_NAME" >/dev/null 2>&1; }
+tb() { "$TESTBED" "$@" --name "$TB_NAME"; }
+tb_exec() { local n=$1; shift; ip netns exec "$TB_NAME-$n" "$@"; }
+tb_addr() { "$PLANETD" address --config "/tmp/planet-testbed-$TB_NAME/$1.json"; }
+tb_log() { cat "/tmp/planet-testbed-$TB_NAME/$1.log"; }
+tb_ctl() { local n=$1; shift; "$PLANETCTL" --socket "/tmp/planet-testbed-$TB_NAME/$n.sock" "$@"; }
+# tb_wait_ping FROM TO SECONDS: until one ping gets through.
+tb_wait_ping() { wait_for "$3" tb_exec "$1" ping -6 -c1 -W1 "$(tb_addr "$2")"; }
+dump_logs() { for n in "$@"; do echo "--- log of $n"; tb_log "$n" | tail -n 40; done; }

@@ -10,7 +10,7 @@ public struct NodeConfig: Sendable {
         public var enabled = true
         public var name = "planet0"
         /// Fits a 1500-byte underlay with the largest overhead (IPv6 + UDP + our framing); see Docs/protocol.md.
-        public var mtu = 1380
+        public var mtu = 1360
         public init() {}
     }
 
@@ -98,7 +98,7 @@ public struct NodeConfig: Sendable {
     }
 
     static func parseTun(_ value: JSONValue) throws(ConfigError) -> Tun {
-        guard let pairs = value.objectValue else { throw ConfigError(field: "tun", reason: "must be an object like {\"name\": \"planet0\", \"mtu\": 1380}, got \(value.typeName)") }
+        guard let pairs = value.objectValue else { throw ConfigError(field: "tun", reason: "must be an object like {\"name\": \"planet0\", \"mtu\": 1360}, got \(value.typeName)") }
         var t = Tun()
         for (key, v) in pairs {
             let field = "tun.\(key)"
