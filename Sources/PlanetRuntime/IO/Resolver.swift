@@ -24,11 +24,14 @@ public final class Resolver: @unchecked Sendable {
 
     public init(loop: EventLoop) { self.loop = loop }
 
-    public func resolve(_ uri: PeerURI, completion: @escaping @Sendable (Result<[Endpoint], Failure>) -> Void) {
+    /// `completion` runs on the loop thread, so it may touch loop-owned state.
+    public func resolve(_ uri: PeerURI, completion: @escaping (Result<[Endpoint], Failure>) -> Void) {
         let host = uri.host, port = uri.port
+        // The closure only ever runs on the loop thread (via post), never concurrently.
+        let box = LoopBound(completion)
         queue.async { [loop] in
             let result = Resolver.lookup(host: host, port: port)
-            loop.post { completion(result) }
+            loop.post { box.value(result) }
         }
     }
 
