@@ -16,6 +16,7 @@ func runCommand(_ path: String, _ args: [String]) -> (status: Int32, output: Str
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+@discardableResult
 func ip(_ args: String...) -> (status: Int32, output: String) { runCommand("/usr/sbin/ip", args) }
 
 func randomInterfaceName(_ prefix: String) -> String {
