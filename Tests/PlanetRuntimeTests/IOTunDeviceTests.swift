@@ -46,6 +46,36 @@ final class IOTunDeviceTests: XCTestCase {
         return ~UInt16(sum)
     }
 
+    /// Pings `target` (routed into the TUN), reads the echo request from the TUN and
+    /// writes an echo reply back; ping exiting 0 proves both directions.
+    private func answerPing(through tun: TunDevice, to target: IPv6Address) throws {
+        // A ping to another overlay address is routed into the TUN; answering it by
+        // writing an echo reply back proves the write path too.
+        let ping = Process()
+        ping.executableURL = URL(fileURLWithPath: "/usr/bin/ping")
+        ping.arguments = ["-6", "-c1", "-W3", "\(target)"]
+        ping.standardOutput = FileHandle.nullDevice
+        ping.standardError = FileHandle.nullDevice
+        try ping.run()
+        let request = readEchoRequest(tun, to: target)
+        XCTAssertNotNil(request)
+        if var reply = request {
+            let src = Array(reply[8..<24])
+            reply.replaceSubrange(8..<24, with: reply[24..<40])
+            reply.replaceSubrange(24..<40, with: src)
+            reply[40] = 129
+            reply[42] = 0
+            reply[43] = 0
+            let c = icmpv6Checksum(reply)
+            reply[42] = UInt8(c >> 8)
+            reply[43] = UInt8(c & 0xff)
+            XCTAssertTrue(tun.write(reply))
+        }
+        ping.waitUntilExit()
+        XCTAssertEqual(ping.terminationStatus, 0, "ping should have seen the reply written to the TUN")
+
+    }
+
     func testConfigureRoutesPingAndRemoveOnClose() throws {
         let name = randomInterfaceName("ptst")
         let tun = try TunDevice(name: name)
@@ -69,31 +99,7 @@ final class IOTunDeviceTests: XCTestCase {
         // The kernel answers its own address locally.
         XCTAssertEqual(runCommand("/usr/bin/ping", ["-6", "-c1", "-W2", "\(mine)"]).status, 0)
 
-        // A ping to another overlay address is routed into the TUN; answering it by
-        // writing an echo reply back proves the write path too.
-        let target = IPv6Address(high: mine.high, low: 2)
-        let ping = Process()
-        ping.executableURL = URL(fileURLWithPath: "/usr/bin/ping")
-        ping.arguments = ["-6", "-c1", "-W3", "\(target)"]
-        ping.standardOutput = FileHandle.nullDevice
-        ping.standardError = FileHandle.nullDevice
-        try ping.run()
-        let request = readEchoRequest(tun, to: target)
-        XCTAssertNotNil(request)
-        if var reply = request {
-            let src = Array(reply[8..<24])
-            reply.replaceSubrange(8..<24, with: reply[24..<40])
-            reply.replaceSubrange(24..<40, with: src)
-            reply[40] = 129
-            reply[42] = 0
-            reply[43] = 0
-            let c = icmpv6Checksum(reply)
-            reply[42] = UInt8(c >> 8)
-            reply[43] = UInt8(c & 0xff)
-            XCTAssertTrue(tun.write(reply))
-        }
-        ping.waitUntilExit()
-        XCTAssertEqual(ping.terminationStatus, 0, "ping should have seen the reply written to the TUN")
+        try answerPing(through: tun, to: IPv6Address(high: mine.high, low: 2))
 
         tun.close()
         XCTAssertNotEqual(ip("link", "show", "dev", name).status, 0, "interface must vanish when the fd closes")
@@ -122,10 +128,13 @@ final class IOTunDeviceTests: XCTestCase {
         XCTAssertEqual(tun.readErrors, 0)
     }
 
-    func testVnetHeaderDeviceOpens() throws {
+    func testVnetHeaderDeviceStripsAndPrependsHeader() throws {
         let tun = try TunDevice(name: randomInterfaceName("ptst"), vnetHeader: true)
         defer { tun.close() }
         XCTAssertEqual(tun.headerLength, TunDevice.virtioHeaderLength)
+        let mine = IPv6Address(high: 0x0200_0000_0000_0000 | UInt64.random(in: 1..<0xffff) << 32, low: 1)
+        try tun.configure(address: mine, mtu: 1400)
+        try answerPing(through: tun, to: IPv6Address(high: mine.high, low: 3))
     }
 
     func testDuplicateAddressIsAnError() throws {

@@ -76,8 +76,9 @@ public final class TunDevice {
 
     /// The node's standard setup. The address goes on as /7, which makes the kernel install
     /// the 200::/7 route itself (every other node's address); the 300::/8 subnet range
-    /// needs an explicit route. Bringing the link up last avoids a window where the routes
-    /// exist but DAD is still pending on a half-configured device.
+    /// needs an explicit route. The link goes up first because IPv6 installs prefix routes
+    /// only on a running device and refuses routes via a down one. TUN devices are NOARP,
+    /// so the address skips duplicate address detection and is usable at once.
     public func configure(address: IPv6Address, mtu: Int) throws(SystemError) {
         try setMTU(mtu)
         try up()
