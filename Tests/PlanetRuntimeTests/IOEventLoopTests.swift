@@ -92,6 +92,19 @@ final class IOEventLoopTests: XCTestCase {
         XCTAssertEqual(Set(postThreads.values), Set(loopThread.values))
     }
 
+    func testPostQueueIsBounded() throws {
+        let loop = try EventLoop()
+        for _ in 0..<EventLoop.postCapacity { XCTAssertTrue(loop.post {}) }
+        XCTAssertFalse(loop.post {})
+        XCTAssertEqual(loop.droppedPosts, 1)
+        let ran = Recorder<Int>()
+        loop.post { ran.add(1) }  // refused too: the queue has not drained
+        loop.stop()
+        loop.run()
+        XCTAssertEqual(ran.values, [])
+        XCTAssertEqual(loop.droppedPosts, 2)
+    }
+
     func testFDCallbackFiresAndUnregisterSilencesIt() throws {
         let loop = try EventLoop()
         var fds: [Int32] = [0, 0]

@@ -11,7 +11,14 @@ import PlanetCore
 ///
 /// The timer is one timerfd on CLOCK_MONOTONIC with an absolute expiry, because the core
 /// exposes exactly one `nextDeadline`: the owner re-arms it after every step.
+///
+/// Thread confinement (why @unchecked Sendable is sound): `register`, `unregister`,
+/// `onDeadline` and `setDeadline` are called on the loop thread or before `run()`; only
+/// `post` and `stop` cross threads, and they go through the lock.
 public final class EventLoop: @unchecked Sendable {
+    /// Posted closures waiting at most; beyond it `post` refuses (control-plane threads
+    /// post at human rates, so hitting it means the loop is wedged).
+    public static let postCapacity = 4096
     private let epfd: Int32
     private let wakeFD: Int32
     private let timerFD: Int32
@@ -72,12 +79,24 @@ public final class EventLoop: @unchecked Sendable {
         _ = planet_timerfd_set_absolute(timerFD, instant == .never ? 0 : max(instant.nanoseconds, 1))
     }
 
-    /// Runs `work` on the loop thread soon. Safe from any thread.
-    public func post(_ work: @escaping @Sendable () -> Void) {
+    /// Closures refused because the queue was full.
+    public var droppedPosts: Int { lock.lock(); defer { lock.unlock() }; return dropped }
+    private var dropped = 0
+
+    /// Runs `work` on the loop thread soon. Safe from any thread. False (counted) when
+    /// `postCapacity` closures are already waiting.
+    @discardableResult
+    public func post(_ work: @escaping @Sendable () -> Void) -> Bool {
         lock.lock()
+        guard posted.count < EventLoop.postCapacity else {
+            dropped += 1
+            lock.unlock()
+            return false
+        }
         posted.append(work)
         lock.unlock()
         wake()
+        return true
     }
 
     /// Makes `run()` return after the current turn. Safe from any thread.
