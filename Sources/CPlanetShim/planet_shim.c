@@ -1,2 +1,333 @@
+#define _GNU_SOURCE
 #include "planet_shim.h"
-int planet_shim_version(void) { return 1; }
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <endian.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <linux/if_tun.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+
+int planet_shim_version(void) { return 2; }
+
+/* recvmmsg/sendmmsg header arrays live on the stack; a batch is capped here. */
+#define PLANET_MAX_BATCH 256
+
+static void peer_from_sockaddr(const struct sockaddr_storage *ss, planet_peer *p) {
+    memset(p, 0, sizeof *p);
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        uint64_t h, l;
+        memcpy(&h, s6->sin6_addr.s6_addr, 8);
+        memcpy(&l, s6->sin6_addr.s6_addr + 8, 8);
+        p->high = be64toh(h);
+        p->low = be64toh(l);
+        p->port = ntohs(s6->sin6_port);
+        p->scope_id = s6->sin6_scope_id;
+    } else if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        p->high = 0;
+        p->low = 0x0000ffff00000000ULL | (uint64_t)ntohl(s4->sin_addr.s_addr);
+        p->port = ntohs(s4->sin_port);
+    }
+}
+
+/* Returns the sockaddr length, 0 when an IPv6 (non-mapped) peer is sent from an IPv4 socket. */
+static socklen_t sockaddr_from_peer(int family, const planet_peer *p, struct sockaddr_storage *ss) {
+    memset(ss, 0, sizeof *ss);
+    if (family == AF_INET) {
+        if (p->high != 0 || (p->low >> 32) != 0x0000ffffULL) return 0;
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(p->port);
+        s4->sin_addr.s_addr = htonl((uint32_t)p->low);
+        return sizeof *s4;
+    }
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(p->port);
+    s6->sin6_scope_id = p->scope_id;
+    uint64_t h = htobe64(p->high), l = htobe64(p->low);
+    memcpy(s6->sin6_addr.s6_addr, &h, 8);
+    memcpy(s6->sin6_addr.s6_addr + 8, &l, 8);
+    return sizeof *s6;
+}
+
+int planet_recvmmsg(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers) {
+    if (count > PLANET_MAX_BATCH) count = PLANET_MAX_BATCH;
+    if (count <= 0) return 0;
+    struct mmsghdr msgs[count];
+    struct iovec iovs[count];
+    struct sockaddr_storage addrs[count];
+    memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        iovs[i].iov_base = base + (size_t)i * stride;
+        iovs[i].iov_len = stride;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &addrs[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+    }
+    int n;
+    do { n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
+    if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+    for (int i = 0; i < n; i++) {
+        lengths[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)msgs[i].msg_len;
+        peer_from_sockaddr(&addrs[i], &peers[i]);
+    }
+    return n;
+}
+
+int planet_sendmmsg(int fd, int family, const uint8_t *const *datas, const int32_t *lengths, const planet_peer *peers, int count) {
+    if (count > PLANET_MAX_BATCH) count = PLANET_MAX_BATCH;
+    if (count <= 0) return 0;
+    struct mmsghdr msgs[count];
+    struct iovec iovs[count];
+    struct sockaddr_storage addrs[count];
+    memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        iovs[i].iov_base = (void *)datas[i];
+        iovs[i].iov_len = (size_t)lengths[i];
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        socklen_t len = sockaddr_from_peer(family, &peers[i], &addrs[i]);
+        if (len == 0) {
+            /* Unreachable family: stop before it so the caller sees it fail alone. */
+            if (i == 0) { errno = EAFNOSUPPORT; return -1; }
+            count = i;
+            break;
+        }
+        msgs[i].msg_hdr.msg_name = &addrs[i];
+        msgs[i].msg_hdr.msg_namelen = len;
+    }
+    int n;
+    do { n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+int planet_sendto(int fd, int family, const void *data, size_t length, const planet_peer *peer) {
+    struct sockaddr_storage ss;
+    socklen_t len = sockaddr_from_peer(family, peer, &ss);
+    if (len == 0) { errno = EAFNOSUPPORT; return -1; }
+    ssize_t n;
+    do { n = sendto(fd, data, length, MSG_DONTWAIT, (struct sockaddr *)&ss, len); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : (int)n;
+}
+
+int planet_bind(int fd, int family, const planet_peer *peer) {
+    struct sockaddr_storage ss;
+    socklen_t len = sockaddr_from_peer(family, peer, &ss);
+    if (len == 0) { errno = EAFNOSUPPORT; return -1; }
+    return bind(fd, (struct sockaddr *)&ss, len);
+}
+
+int planet_local_peer(int fd, planet_peer *out) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -1;
+    peer_from_sockaddr(&ss, out);
+    return 0;
+}
+
+int planet_set_buffers(int fd, int bytes) {
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    int got = 0;
+    socklen_t len = sizeof got;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0) return -1;
+    return got;
+}
+
+int planet_set_v6only(int fd, int on) {
+    return setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+}
+
+int planet_set_pmtu_dont(int fd, int family) {
+    int v4 = IP_PMTUDISC_DONT, v6 = IPV6_PMTUDISC_DONT;
+    if (family == AF_INET) return setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof v4);
+    int r = setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v6, sizeof v6);
+    /* Dual-stack: the IPv4 option governs v4-mapped traffic; older kernels refuse it on
+     * an AF_INET6 socket, which is harmless. */
+    (void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof v4);
+    return r;
+}
+
+int planet_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static int mcast6_membership(int fd, int option, unsigned ifindex, const uint8_t group[16]) {
+    struct ipv6_mreq m;
+    memset(&m, 0, sizeof m);
+    memcpy(m.ipv6mr_multiaddr.s6_addr, group, 16);
+    m.ipv6mr_interface = ifindex;
+    return setsockopt(fd, IPPROTO_IPV6, option, &m, sizeof m);
+}
+
+int planet_mcast6_join(int fd, unsigned ifindex, const uint8_t group[16]) { return mcast6_membership(fd, IPV6_ADD_MEMBERSHIP, ifindex, group); }
+int planet_mcast6_leave(int fd, unsigned ifindex, const uint8_t group[16]) { return mcast6_membership(fd, IPV6_DROP_MEMBERSHIP, ifindex, group); }
+int planet_mcast6_set_if(int fd, unsigned ifindex) { return setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof ifindex); }
+int planet_mcast6_set_loop(int fd, int on) { return setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &on, sizeof on); }
+int planet_mcast6_set_hops(int fd, int hops) { return setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops); }
+
+int planet_tun_open(const char *name, int vnet_hdr, char *name_out) {
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    memcpy(name_out, ifr.ifr_name, IFNAMSIZ);
+    name_out[IFNAMSIZ - 1] = 0;
+    return fd;
+}
+
+/* Interface ioctls go through a throwaway datagram socket of the family they concern. */
+static int if_ioctl(int family, unsigned long request, struct ifreq *ifr) {
+    int s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    int r = ioctl(s, request, ifr);
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return r;
+}
+
+static void ifreq_named(struct ifreq *ifr, const char *name) {
+    memset(ifr, 0, sizeof *ifr);
+    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+}
+
+int planet_if_set_mtu(const char *name, int mtu) {
+    struct ifreq ifr;
+    ifreq_named(&ifr, name);
+    ifr.ifr_mtu = mtu;
+    return if_ioctl(AF_INET, SIOCSIFMTU, &ifr);
+}
+
+int planet_if_get_mtu(const char *name) {
+    struct ifreq ifr;
+    ifreq_named(&ifr, name);
+    if (if_ioctl(AF_INET, SIOCGIFMTU, &ifr) < 0) return -1;
+    return ifr.ifr_mtu;
+}
+
+int planet_if_set_up(const char *name) {
+    struct ifreq ifr;
+    ifreq_named(&ifr, name);
+    if (if_ioctl(AF_INET, SIOCGIFFLAGS, &ifr) < 0) return -1;
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    return if_ioctl(AF_INET, SIOCSIFFLAGS, &ifr);
+}
+
+int planet_if_index(const char *name) {
+    struct ifreq ifr;
+    ifreq_named(&ifr, name);
+    if (if_ioctl(AF_INET, SIOCGIFINDEX, &ifr) < 0) return -1;
+    return ifr.ifr_ifindex;
+}
+
+int planet_if_is_loopback(const char *name) {
+    struct ifreq ifr;
+    ifreq_named(&ifr, name);
+    if (if_ioctl(AF_INET, SIOCGIFFLAGS, &ifr) < 0) return -1;
+    return (ifr.ifr_flags & IFF_LOOPBACK) ? 1 : 0;
+}
+
+/* struct in6_ifreq from <linux/ipv6.h>, restated because that header clashes with glibc's. */
+struct planet_in6_ifreq {
+    struct in6_addr ifr6_addr;
+    uint32_t ifr6_prefixlen;
+    int ifr6_ifindex;
+};
+
+int planet_if_add_ipv6(int ifindex, const uint8_t addr[16], int prefixlen) {
+    struct planet_in6_ifreq r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.ifr6_addr.s6_addr, addr, 16);
+    r.ifr6_prefixlen = (uint32_t)prefixlen;
+    r.ifr6_ifindex = ifindex;
+    int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    int res = ioctl(s, SIOCSIFADDR, &r);
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return res;
+}
+
+int planet_route6(int add, int ifindex, const uint8_t dst[16], int prefixlen, int metric) {
+    struct in6_rtmsg rt;
+    memset(&rt, 0, sizeof rt);
+    memcpy(rt.rtmsg_dst.s6_addr, dst, 16);
+    rt.rtmsg_dst_len = (unsigned short)prefixlen;
+    rt.rtmsg_metric = (uint32_t)metric;
+    rt.rtmsg_flags = RTF_UP;
+    rt.rtmsg_ifindex = ifindex;
+    int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    int res = ioctl(s, add ? SIOCADDRT : SIOCDELRT, &rt);
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return res;
+}
+
+int planet_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int planet_epoll_add(int epfd, int fd) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int planet_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int planet_epoll_wait(int epfd, int32_t *fds_out, int max, int timeout_ms) {
+    if (max > 256) max = 256;
+    struct epoll_event evs[max];
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    for (int i = 0; i < n; i++) fds_out[i] = evs[i].data.fd;
+    return n;
+}
+
+int planet_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+int planet_timerfd(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+
+int planet_timerfd_set_absolute(int fd, uint64_t ns) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.it_value.tv_sec = (time_t)(ns / 1000000000ULL);
+    spec.it_value.tv_nsec = (long)(ns % 1000000000ULL);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
+}
+
+int planet_timerfd_set_interval(int fd, uint64_t ns) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.it_value.tv_sec = (time_t)(ns / 1000000000ULL);
+    spec.it_value.tv_nsec = (long)(ns % 1000000000ULL);
+    spec.it_interval = spec.it_value;
+    return timerfd_settime(fd, 0, &spec, NULL);
+}

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPlanetShim
+import PlanetCore
+
+/// A layer-3 TUN interface (IFF_TUN|IFF_NO_PI): each read is one IPv6 packet the kernel
+/// routed into it, each write one packet delivered up its stack. Not persistent: when the
+/// fd closes the kernel removes the interface, routes and addresses with it.
+///
+/// Offload hook: with `vnetHeader` the kernel prefixes every packet with a virtio-net
+/// header (IFF_VNET_HDR, for GSO/checksum offload). `headerLength` is that prefix; read
+/// and write strip/prepend it, so callers always see bare IPv6 packets. Today the header is
+/// written as all zeros (no offload requested); real GSO handling slots in here.
+public final class TunDevice {
+    /// struct virtio_net_hdr is 10 bytes (TUNSETVNETHDRSZ could raise it to 12).
+    public static let virtioHeaderLength = 10
+
+    public let fd: Int32
+    public let name: String
+    public let interfaceIndex: UInt32
+    public let headerLength: Int
+    public private(set) var readErrors = 0
+    public private(set) var writeErrors = 0
+    private var closed = false
+    /// Scratch for header prepend/strip when vnetHeader is on.
+    private let scratch: UnsafeMutableRawPointer?
+    private static let scratchSize = 65536 + 16
+
+    /// Creates the interface. `name` may be a kernel template like "planet%d".
+    public init(name: String, vnetHeader: Bool = false) throws(SystemError) {
+        var out = [CChar](repeating: 0, count: Int(IFNAMSIZ))
+        let f = planet_tun_open(name, vnetHeader ? 1 : 0, &out)
+        guard f >= 0 else { throw SystemError("create TUN \(name)") }
+        fd = f
+        self.name = out.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        guard let idx = NetworkInterface.index(of: self.name) else {
+            let e = SystemError("index of \(self.name)")
+            Glibc.close(f)
+            throw e
+        }
+        interfaceIndex = idx
+        headerLength = vnetHeader ? TunDevice.virtioHeaderLength : 0
+        scratch = vnetHeader ? UnsafeMutableRawPointer.allocate(byteCount: TunDevice.scratchSize, alignment: 16) : nil
+    }
+
+    deinit {
+        close()
+        scratch?.deallocate()
+    }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
+
+    public func setMTU(_ mtu: Int) throws(SystemError) { try NetworkInterface.setMTU(mtu, of: name) }
+    public var mtu: Int? { NetworkInterface.mtu(of: name) }
+    public func up() throws(SystemError) { try NetworkInterface.setUp(name) }
+
+    public func addAddress(_ address: IPv6Address, prefixLength: Int) throws(SystemError) {
+        let r = address.withBytes { planet_if_add_ipv6(Int32(interfaceIndex), $0, Int32(prefixLength)) }
+        guard r == 0 else { throw SystemError("add \(address)/\(prefixLength) to \(name)") }
+    }
+
+    public func addRoute(_ prefix: IPv6Prefix, metric: Int = 256) throws(SystemError) {
+        let r = prefix.address.withBytes { planet_route6(1, Int32(interfaceIndex), $0, Int32(prefix.length), Int32(metric)) }
+        guard r == 0 else { throw SystemError("add route \(prefix) via \(name)") }
+    }
+
+    public func removeRoute(_ prefix: IPv6Prefix, metric: Int = 256) throws(SystemError) {
+        let r = prefix.address.withBytes { planet_route6(0, Int32(interfaceIndex), $0, Int32(prefix.length), Int32(metric)) }
+        guard r == 0 else { throw SystemError("remove route \(prefix) via \(name)") }
+    }
+
+    /// The node's standard setup. The address goes on as /7, which makes the kernel install
+    /// the 200::/7 route itself (every other node's address); the 300::/8 subnet range
+    /// needs an explicit route. The link goes up first because IPv6 installs prefix routes
+    /// only on a running device and refuses routes via a down one. TUN devices are NOARP,
+    /// so the address skips duplicate address detection and is usable at once.
+    public func configure(address: IPv6Address, mtu: Int) throws(SystemError) {
+        try setMTU(mtu)
+        try up()
+        try addAddress(address, prefixLength: 7)
+        try addRoute(IPv6Prefix(address: IPv6Address(high: 0x0300_0000_0000_0000, low: 0), length: 8))
+    }
+
+    /// Reads one packet into `buffer`. Returns its length, 0 when nothing is waiting, -1 on
+    /// error (counted).
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        if let scratch {
+            let n = Glibc.read(fd, scratch, TunDevice.scratchSize)
+            guard n >= 0 else { return readFailed() }
+            let body = max(0, n - headerLength)
+            guard body <= buffer.count else { readErrors += 1; return -1 }
+            if body > 0 { buffer.baseAddress!.copyMemory(from: scratch + headerLength, byteCount: body) }
+            return body
+        }
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        return n >= 0 ? n : readFailed()
+    }
+
+    private func readFailed() -> Int {
+        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return 0 }
+        readErrors += 1
+        return -1
+    }
+
+    /// Drains up to `batch.capacity` packets into the batch's slots (endpoints unused).
+    /// Returns how many were read.
+    @discardableResult
+    public func readBatch(into batch: DatagramBatch) -> Int {
+        var n = 0
+        while n < batch.capacity {
+            let got = read(into: UnsafeMutableRawBufferPointer(start: batch.slab + n * batch.slotSize, count: batch.slotSize))
+            if got <= 0 { break }
+            batch.lengths[n] = Int32(got)
+            batch.peers[n] = planet_peer()
+            n += 1
+        }
+        batch.count = n
+        return n
+    }
+
+    /// Writes one IPv6 packet. False (counted) when the kernel refuses it.
+    @discardableResult
+    public func write(_ packet: UnsafeRawBufferPointer) -> Bool {
+        let n: Int
+        if let scratch {
+            guard packet.count + headerLength <= TunDevice.scratchSize else { writeErrors += 1; return false }
+            scratch.initializeMemory(as: UInt8.self, repeating: 0, count: headerLength)
+            (scratch + headerLength).copyMemory(from: packet.baseAddress!, byteCount: packet.count)
+            n = Glibc.write(fd, scratch, packet.count + headerLength)
+        } else {
+            n = Glibc.write(fd, packet.baseAddress, packet.count)
+        }
+        if n < 0 { writeErrors += 1; return false }
+        return true
+    }
+
+    @discardableResult
+    public func write(_ packet: [UInt8]) -> Bool { packet.withUnsafeBytes { write($0) } }
+}
