@@ -1,0 +1,157 @@
+import CSodium
+import PlanetCore
+
+/// One direction pair of transport keys agreed by a handshake, with its send counter and
+/// receive replay window. Seals and opens frames of the form
+///
+///     [type u8][receiverIndex u32 BE][counter u64 BE][ciphertext][tag 16]
+///
+/// where the 13-byte header is the AEAD's associated data and the nonce is
+/// 4 zero bytes ‖ counter (u64 little-endian). ChaCha20-Poly1305-IETF.
+/// Used by the link layer and, with its own type byte, by end-to-end sessions.
+public final class Keypair {
+    public static let headerLength = 13
+    public static let tagLength = 16
+    /// Bytes a sealed frame adds to its plaintext.
+    public static let overhead = headerLength + tagLength
+
+    public let peer: PublicKey
+    /// Index the peer puts in frames it sends us (ours); selects this keypair on receipt.
+    public let localIndex: UInt32
+    /// Index we put in frames we send (the peer's).
+    public let remoteIndex: UInt32
+    public let isInitiator: Bool
+    public let createdAt: Instant
+    public private(set) var sendCounter: UInt64
+    public private(set) var replay = ReplayWindow()
+    private var sendKey: [UInt8]
+    private var receiveKey: [UInt8]
+
+    public enum OpenResult: Equatable {
+        /// Authentic and fresh; the plaintext is at `headerLength ..< headerLength + length`.
+        case ok(length: Int)
+        case tooShort
+        case replayed
+        case authenticationFailed
+        case expired
+    }
+
+    public convenience init(keys: SessionKeys, createdAt: Instant) {
+        self.init(keys: keys, createdAt: createdAt, sendCounter: 0)
+    }
+
+    /// `sendCounter` lets tests start near exhaustion.
+    init(keys: SessionKeys, createdAt: Instant, sendCounter: UInt64) {
+        peer = keys.peer
+        localIndex = keys.localIndex
+        remoteIndex = keys.remoteIndex
+        isInitiator = keys.isInitiator
+        sendKey = keys.sendKey
+        receiveKey = keys.receiveKey
+        self.createdAt = createdAt
+        self.sendCounter = sendCounter
+    }
+
+    deinit {
+        Sodium.wipe(&sendKey)
+        Sodium.wipe(&receiveKey)
+    }
+
+    /// Seconds since the handshake that made this keypair.
+    public func age(at now: Instant) -> Double { now.seconds(since: createdAt) }
+    /// Past `rejectAfterTime`: must not be used in either direction.
+    public func isExpired(at now: Instant) -> Bool { age(at: now) >= LinkConstants.rejectAfterTime }
+    /// Enough messages sent that the initiator should rekey.
+    public var wantsRekeyByCount: Bool { sendCounter >= LinkConstants.rekeyAfterMessages }
+    public var isExhausted: Bool { sendCounter >= LinkConstants.rejectAfterMessages }
+
+    /// Appends a sealed frame to `out`. Returns false (appending nothing) once the counter is
+    /// exhausted: a nonce must never repeat.
+    @discardableResult
+    public func seal(type: UInt8, plaintext: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Bool {
+        guard sendCounter < LinkConstants.rejectAfterMessages else { return false }
+        let counter = sendCounter
+        sendCounter += 1
+        let start = out.count
+        out.reserveCapacity(start + Keypair.overhead + plaintext.count)
+        out.append(type)
+        appendBigEndian(remoteIndex, to: &out)
+        appendBigEndian(counter, to: &out)
+        out.append(contentsOf: plaintext)
+        for _ in 0..<Keypair.tagLength { out.append(0) }
+        let length = plaintext.count
+        out.withUnsafeMutableBytes { raw in
+            let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
+            let message = base + Keypair.headerLength
+            withNonce(counter) { nonce in
+                sendKey.withUnsafeBufferPointer { key in
+                    _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                        message, message + length, nil, message, UInt64(length),
+                        base, UInt64(Keypair.headerLength), nil, nonce, key.baseAddress!)
+                }
+            }
+        }
+        return true
+    }
+
+    public func seal(type: UInt8, plaintext: [UInt8], appendingTo out: inout [UInt8]) -> Bool {
+        plaintext.withUnsafeBytes { seal(type: type, plaintext: $0, appendingTo: &out) }
+    }
+
+    /// Reads the receiver index and counter of a sealed frame (nil if it is too short).
+    @inline(__always)
+    public static func header(of frame: UnsafeRawBufferPointer) -> (receiverIndex: UInt32, counter: UInt64)? {
+        guard frame.count >= overhead else { return nil }
+        var index: UInt32 = 0
+        for i in 1...4 { index = index << 8 | UInt32(frame[i]) }
+        var counter: UInt64 = 0
+        for i in 5...12 { counter = counter << 8 | UInt64(frame[i]) }
+        return (index, counter)
+    }
+
+    /// Authenticates and decrypts a whole frame (header included) in place. On success the
+    /// counter is recorded in the replay window; on any failure nothing changes.
+    public func open(frame: UnsafeMutableRawBufferPointer, now: Instant) -> OpenResult {
+        guard let (_, counter) = Keypair.header(of: UnsafeRawBufferPointer(frame)) else { return .tooShort }
+        if isExpired(at: now) { return .expired }
+        guard replay.mayAccept(counter) else { return .replayed }
+        let length = frame.count - Keypair.overhead
+        let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let message = base + Keypair.headerLength
+        let status = withNonce(counter) { nonce in
+            receiveKey.withUnsafeBufferPointer { key in
+                crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                    message, nil, message, UInt64(length), message + length,
+                    base, UInt64(Keypair.headerLength), nonce, key.baseAddress!)
+            }
+        }
+        guard status == 0 else { return .authenticationFailed }
+        replay.record(counter)
+        return .ok(length: length)
+    }
+
+    public func open(frame: inout [UInt8], now: Instant) -> OpenResult {
+        frame.withUnsafeMutableBytes { open(frame: $0, now: now) }
+    }
+
+    @inline(__always)
+    private func withNonce<R>(_ counter: UInt64, _ body: (UnsafePointer<UInt8>) -> R) -> R {
+        // 4 zero bytes then the counter little-endian, on the stack.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 12) { buf in
+            for i in 0..<4 { buf[i] = 0 }
+            for i in 0..<8 { buf[4 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(8 * i)) }
+            return body(UnsafePointer(buf.baseAddress!))
+        }
+    }
+}
+
+@inline(__always)
+func appendBigEndian(_ v: UInt32, to out: inout [UInt8]) {
+    out.append(UInt8(truncatingIfNeeded: v >> 24)); out.append(UInt8(truncatingIfNeeded: v >> 16))
+    out.append(UInt8(truncatingIfNeeded: v >> 8)); out.append(UInt8(truncatingIfNeeded: v))
+}
+
+@inline(__always)
+func appendBigEndian(_ v: UInt64, to out: inout [UInt8]) {
+    for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
+}

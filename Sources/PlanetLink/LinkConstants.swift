@@ -1,0 +1,79 @@
+/// Every protocol constant of the link layer in one place, each with the reason for its value.
+/// Times are seconds. Docs/protocol.md ("link layer") repeats this table.
+public enum LinkConstants {
+    // MARK: Transport keys (WireGuard's values, same reasoning)
+
+    /// The initiator starts a new handshake after this many messages on a keypair, long
+    /// before the nonce space is near its end, so rekeying never races exhaustion.
+    public static let rekeyAfterMessages: UInt64 = 1 << 60
+    /// A keypair never seals at or past this counter: the last 2^13 counters stay unused so a
+    /// receiver's replay window (8192 bits) can never wrap around the end of the nonce space.
+    public static let rejectAfterMessages: UInt64 = UInt64.max - (1 << 13) + 1
+    /// The side that initiated the current keypair starts a new handshake after this age, which
+    /// bounds how much traffic one key protects and gives forward secrecy every two minutes.
+    public static let rekeyAfterTime: Double = 120
+    /// The side that did not initiate rekeys after this age, covering an initiator that failed to.
+    public static let rekeyAfterTimeResponder: Double = 150
+    /// A keypair older than this is neither used nor accepted: rekeys happen at 120 s, so one
+    /// this old means rekeying has failed for a minute and the old key must not live on.
+    public static let rejectAfterTime: Double = 180
+    /// Replay window, in packets: UDP reorders, and a window this wide tolerates the reordering
+    /// of multi-gigabit bursts (WireGuard uses the same 8192-bit ring, 8128 usable).
+    public static let replayWindowBits = 8192
+
+    // MARK: Handshake
+
+    /// An unanswered init (or an unconfirmed keypair) is retried after this long.
+    public static let handshakeRetryAfter: Double = 5
+    /// Initiations to one endpoint before the attempt is given up and the dialer backs off.
+    public static let handshakeAttempts = 4
+    /// A responder forgets a half-finished handshake after this long: a real initiator answers
+    /// msg2 within one round trip, and the state is what an attacker makes us hold.
+    public static let pendingResponderTimeout: Double = 10
+    /// Most half-finished responder states kept at once (oldest evicted first).
+    public static let maxPendingResponders = 1024
+    /// Most initiator handshakes in flight at once (one per peer plus beacon dials).
+    public static let maxPendingInitiators = 1024
+
+    // MARK: Liveness
+
+    /// An idle link sends a keepalive this often: NAT UDP mappings commonly expire after 30 s
+    /// (RFC 4787 asks for at least 2 min, but many devices use 30 s), so well under 25 s.
+    public static let keepaliveInterval: Double = 10
+    /// A ping measures RTT this often (each ping also keeps NAT mappings alive).
+    public static let pingInterval: Double = 10
+    /// Weight of a new RTT sample in the smoothed RTT (RFC 6298 uses 1/8).
+    public static let rttSmoothing: Double = 0.125
+    /// With packets sent and none received for this long, start a fresh handshake: the peer
+    /// may have restarted and lost our keys. Longer than ping interval plus a round trip.
+    public static let silenceBeforeRehandshake: Double = 15
+    /// No authenticated packet for this long means the peer is gone: four missed pings.
+    public static let deadPeerTimeout: Double = 40
+
+    // MARK: Redial
+
+    /// First redial delay for a configured peer; doubles per failure up to the maximum.
+    public static let redialInitial: Double = 1
+    public static let redialMaximum: Double = 60
+    /// Each delay is multiplied by a random factor in [1 - j, 1 + j] so many nodes that lost a
+    /// common peer do not redial in lockstep.
+    public static let redialJitter: Double = 0.2
+
+    // MARK: Denial of service
+
+    /// Handshake inits accepted per source address: a sustained rate and a burst.
+    public static let initsPerSourcePerSecond: Double = 2
+    public static let initBurstPerSource: Double = 8
+    /// Handshake inits accepted from everyone together (each costs an X25519 and a signature).
+    public static let initsGlobalPerSecond: Double = 400
+    public static let initBurstGlobal: Double = 800
+    /// Most source addresses tracked by the per-source limiter (oldest evicted).
+    public static let maxRateLimitedSources = 4096
+    /// Beacons verified per second (each costs an ed25519 verification).
+    public static let beaconsPerSecond: Double = 50
+    public static let beaconBurst: Double = 100
+    /// Most beacon senders remembered for replay protection.
+    public static let maxBeaconSenders = 1024
+    /// Most peers (links) at once; inbound handshakes beyond this are refused.
+    public static let maxPeers = 4096
+}
