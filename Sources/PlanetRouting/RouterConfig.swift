@@ -1,0 +1,33 @@
+/// Tunables of the router. Defaults are what planetd runs with; the reasons are in
+/// Docs/protocol.md (routing, "timers and bounds").
+public struct RouterConfig: Sendable {
+    /// Seconds between full (unsigned) refresh dumps to each neighbour; jittered ±12%.
+    public var dumpInterval: Double = 60
+    /// A neighbour's route that is not refreshed for this long is dropped (3.5 dumps, like Babel).
+    public var routeHoldTime: Double = 210
+    /// An origin with no routes left is forgotten (with its feasibility distance) after this long.
+    public var sourceGarbageTime: Double = 300
+    /// Seconds between sweeps for expired routes, starving origins and stale requests.
+    public var sweepInterval: Double = 5
+    /// A seqno request for the same (origin, seqno) is forwarded at most once per this period.
+    public var requestDedupTime: Double = 4
+    /// Hop count a fresh seqno request starts with.
+    public var requestHopCount: UInt8 = 64
+    /// A better route must beat the selected one by this much to replace it.
+    public var switchHysteresis: UInt16 = 16
+    /// A link cost change smaller than max(this, old/8) is ignored.
+    public var costHysteresis: UInt16 = 5
+    /// Metric changes smaller than max(this, old/8) wait for the next dump instead of a triggered update.
+    public var triggerMetricDelta: UInt16 = 16
+
+    public var maxOrigins: Int = 200_000
+    public var maxRoutesPerOrigin: Int = 4
+    public var maxNeighbours: Int = 4096
+    public var maxPendingRequests: Int = 4096
+    /// Messages waiting in the outgoing queue (all neighbours together).
+    public var maxQueuedMessages: Int = 100_000
+    /// Upper bound of one routing message's size, the 0x10 byte not included.
+    public var maxMessageBytes: Int = 1200
+
+    public init() {}
+}
