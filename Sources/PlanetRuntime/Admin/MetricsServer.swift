@@ -97,10 +97,12 @@ public final class MetricsServer: @unchecked Sendable {
             }
             return
         }
-        let head = String(decoding: c.input[..<end], as: UTF8.self)
+        // Bytes, not Characters: Swift treats "\r\n" as one Character, which "\n" never matches.
+        var lineBytes = c.input[..<(c.input.firstIndex(of: 0x0a) ?? end)]
+        if lineBytes.last == 0x0d { lineBytes = lineBytes.dropLast() }
+        let requestLine = String(decoding: lineBytes, as: UTF8.self)
         c.input.removeAll()
         c.closeWhenFlushed = true
-        let requestLine = head.split(separator: "\n", maxSplits: 1).first.map { $0.trimmingSuffix("\r") } ?? ""
         let parts = requestLine.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[2].hasPrefix("HTTP/1."), parts[1].hasPrefix("/") else {
             c.send(response(status: "400 Bad Request", body: "bad request\n"))
@@ -139,8 +141,4 @@ public final class MetricsServer: @unchecked Sendable {
     static func response(status: String, body: String, contentType: String = "text/plain; charset=utf-8", extra: String = "", headOnly: Bool = false) -> String {
         "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n\(extra)Connection: close\r\n\r\n" + (headOnly ? "" : body)
     }
-}
-
-private extension Substring {
-    func trimmingSuffix(_ suffix: String) -> Substring { hasSuffix(suffix) ? dropLast(suffix.count) : self }
 }
