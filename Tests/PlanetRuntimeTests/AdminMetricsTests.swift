@@ -85,6 +85,13 @@ final class AdminMetricsTests: XCTestCase {
         XCTAssertTrue(try request(server, "GET /metrics HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 503 "))
     }
 
+    func testStatsProviderAsksTheAdminHandler() throws {
+        let handler = FakeAdminHandler()
+        let snapshot = try XCTUnwrap(MetricsServer.statsProvider(from: handler)())
+        XCTAssertEqual(snapshot.json, FakeAdminHandler.replies["getStats"])
+        XCTAssertEqual(handler.calls.map(\.0), ["getStats"])
+    }
+
     func testBadListenAddress() {
         XCTAssertThrowsError(try MetricsServer(listen: "nonsense", provider: { nil }).start())
         XCTAssertThrowsError(try MetricsServer(listen: "192.0.2.1:9464", provider: { nil }).start(), "an address not on this host")

@@ -11,6 +11,15 @@ public final class MetricsServer: @unchecked Sendable {
     /// Called on the metrics thread; like an `AdminHandler` it must return in bounded time.
     public typealias Provider = @Sendable () -> MetricsSnapshot?
 
+    /// A provider that asks an admin handler for `getStats`, so the metrics and
+    /// `planetctl stats` come from the same place.
+    public static func statsProvider(from handler: AdminHandler) -> Provider {
+        { [handler] in
+            guard case .success(let stats) = handler.handle(request: AdminCall.getStats.rawValue, arguments: .object([])) else { return nil }
+            return MetricsSnapshot(stats: stats)
+        }
+    }
+
     public let listenAddress: String
     private let provider: Provider
     private let logger: Logger

@@ -56,6 +56,7 @@ final class StreamServerLoop: @unchecked Sendable {
     func stop() {
         lock.lock()
         let wasRunning = started && !stopping
+        let firstStop = !stopping
         stopping = true
         lock.unlock()
         if wasRunning {
@@ -63,9 +64,14 @@ final class StreamServerLoop: @unchecked Sendable {
             _ = write(wake.write, &b, 1)
             finished.wait()
         }
-        close(wake.read)
-        close(wake.write)
+        // Only once: a second close could hit a descriptor number reused since.
+        if firstStop {
+            close(wake.read)
+            close(wake.write)
+        }
     }
+
+    deinit { stop() }
 
     private var shouldStop: Bool {
         lock.lock()
