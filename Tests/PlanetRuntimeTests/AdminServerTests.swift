@@ -250,6 +250,48 @@ final class AdminServerTests: XCTestCase {
         XCTAssertEqual(AdminClient.defaultSocketPath(environment: ["PLANETCTL_SOCKET": "/tmp/p.sock"]), "/tmp/p.sock")
     }
 
+    func testManyPipelinedRequestsAreAllAnswered() throws {
+        try startServer()
+        let raw = try XCTUnwrap(RawSocket(unixPath: socketPath))
+        let count = 5000
+        // Written from another thread: a client that writes everything before reading would
+        // stall itself, since the server reads no more from a client that leaves replies unread.
+        let writer = Thread { raw.write(String(repeating: "{\"request\":\"list\"}\n", count: count)) }
+        writer.start()
+        var answered = 0
+        while answered < count, let line = raw.readLine() {
+            XCTAssertTrue(line.hasPrefix("{\"status\":\"success\""))
+            answered += 1
+        }
+        XCTAssertEqual(answered, count)
+    }
+
+    func testNonUTF8LineIsAnError() throws {
+        try startServer()
+        let raw = try XCTUnwrap(RawSocket(unixPath: socketPath))
+        raw.write([0x7b, 0xff, 0xfe, 0x7d, 0x0a])
+        XCTAssertTrue(raw.readLine()?.contains("not UTF-8") ?? false)
+    }
+
+    /// A handler that hops elsewhere and waits with a deadline turns a stuck node into an
+    /// error reply, and the admin server keeps serving.
+    func testHandlerThatTimesOutYieldsAnError() throws {
+        final class StuckHandler: AdminHandler, @unchecked Sendable {
+            func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
+                AdminRendezvous().wait(timeout: 0.01)
+            }
+        }
+        let s = AdminServer(options: .init(socketPath: socketPath), handler: StuckHandler())
+        try s.start()
+        defer { s.stop() }
+        let client = AdminClient(socketPath: socketPath)
+        XCTAssertThrowsError(try client.call("getSelf")) { e in
+            guard case .daemon(let m)? = e as? AdminClientError else { return XCTFail("\(e)") }
+            XCTAssertTrue(m.contains("did not answer"), m)
+        }
+        XCTAssertNotNil(try client.call("list")["requests"])
+    }
+
     func testRendezvousTimesOutAndIgnoresLateAnswers() {
         let r = AdminRendezvous()
         guard case .failure(let e) = r.wait(timeout: 0) else { return XCTFail("expected a timeout") }

@@ -51,7 +51,7 @@ final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
 }
 
 /// A bare stream socket for talking to the servers byte by byte.
-final class RawSocket {
+final class RawSocket: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
