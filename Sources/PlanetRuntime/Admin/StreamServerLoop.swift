@@ -108,10 +108,12 @@ final class StreamServerLoop: @unchecked Sendable {
             for (i, c) in polledClients.enumerated() {
                 let revents = fds[i + 2].revents
                 if revents == 0 { continue }
-                if revents & Int16(POLLNVAL) != 0 { c.peerClosed = true; c.output.removeAll(); continue }
-                if revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 && c.wantsInput { readFrom(c) }
-                if revents & Int16(POLLERR) != 0 && !c.wantsInput { c.output.removeAll(); c.outputSent = 0; c.peerClosed = true }
-                if revents & Int16(POLLOUT) != 0 { flushAndContinue(c) }
+                let hangup = revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+                if revents & Int16(POLLIN) != 0 || hangup, c.wantsInput { readFrom(c) }
+                if revents & Int16(POLLOUT) != 0 || hangup, c.hasPendingOutput { flushAndContinue(c) }
+                // A hangup is reported whether asked for or not; a client left with nothing to
+                // read or write must go now, or poll() would report it again at once, forever.
+                if hangup && !c.wantsInput && !c.hasPendingOutput { c.peerClosed = true }
             }
             if fds[1].revents & Int16(POLLIN) != 0 { acceptClients() }
             sweep(now: SocketSupport.monotonicSeconds())
