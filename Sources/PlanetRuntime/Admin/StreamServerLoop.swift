@@ -25,6 +25,9 @@ final class StreamServerLoop: @unchecked Sendable {
     /// Called on the loop thread after new input arrives or a reply finished going out.
     private let onInput: (StreamConnection) -> Void
     private var clients: [StreamConnection] = []
+    /// Out of file descriptors, the listener stays readable and accept() keeps failing, so
+    /// it is left out of poll() for a moment instead of spinning.
+    private var acceptPausedUntil = 0.0
     private let wake: (read: Int32, write: Int32)
     private let lock = NSLock()
     private var stopping = false
@@ -84,14 +87,14 @@ final class StreamServerLoop: @unchecked Sendable {
         while !shouldStop {
             fds.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
-            fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
+            let now = SocketSupport.monotonicSeconds()
+            fds.append(pollfd(fd: listener, events: now < acceptPausedUntil ? 0 : Int16(POLLIN), revents: 0))
             for c in clients {
                 var events: Int16 = 0
                 if c.wantsInput { events |= Int16(POLLIN) }
                 if c.hasPendingOutput { events |= Int16(POLLOUT) }
                 fds.append(pollfd(fd: c.fd, events: events, revents: 0))
             }
-            let now = SocketSupport.monotonicSeconds()
             var timeoutMs: Int32 = 1000
             for c in clients {
                 let left = c.lastActivity + limits.idleTimeout - now
@@ -127,7 +130,12 @@ final class StreamServerLoop: @unchecked Sendable {
         // A bounded number per wakeup keeps a connection flood from starving existing clients.
         for _ in 0..<16 {
             let fd = accept(listener, nil, nil)
-            if fd < 0 { return }
+            if fd < 0 {
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                    acceptPausedUntil = SocketSupport.monotonicSeconds() + 1
+                }
+                return
+            }
             SocketSupport.setNonBlocking(fd)
             SocketSupport.setCloseOnExec(fd)
             if clients.count >= limits.maxClients {
