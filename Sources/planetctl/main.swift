@@ -6,34 +6,53 @@ import Glibc
 #endif
 
 // planetctl: inspects and steers a running planetd through its admin socket.
+// Parsing, the client and the tables live in PlanetRuntime/Admin so they can be tested.
 
 let usage = """
 usage: planetctl [--socket PATH] [--json] COMMAND
 
-commands (the admin API arrives with the running node; see Docs/cli.md):
+commands:
   self                 this node's key, address, subnet, version and uptime
-  peers                linked peers
-  peers add URI        add a peer at runtime (udp://HOST:PORT[?key=HEX])
-  peers remove URI     remove a peer
+  peers                peers and their link state
+  peers add URI        add a peer now (udp://HOST:PORT[?key=HEX]); not kept across restarts
+  peers remove URI     remove a peer now; not kept across restarts
   routes               the routing table
   sessions             end-to-end sessions
-  stats                traffic and drop counters
+  stats                traffic, drop and handshake counters
 
 options:
-  --socket PATH        admin socket (default /run/planetary/planetd.sock)
-  --json               print JSON instead of tables
+  --socket PATH        admin socket (default $PLANETCTL_SOCKET, else /run/planetary/planetd.sock)
+  --json               print the daemon's reply as JSON instead of a table
   --help, --version
+
+exit codes: 0 success, 1 the daemon failed or could not be reached, 2 bad usage
 """
 
-func fail(_ message: String, code: Int32 = 2) -> Never {
-    FileHandle.standardError.write(("planetctl: " + message + "\n").data(using: .utf8)!)
+func fail(_ message: String, code: Int32) -> Never {
+    FileHandle.standardError.write(Data(("planetctl: " + message + "\n").utf8))
     exit(code)
 }
 
 let args: Arguments
 do { args = try Arguments(Array(CommandLine.arguments.dropFirst()), valued: ["socket"], flags: ["json", "help", "version"]) } catch {
-    fail(error.description)
+    fail(error.description, code: 2)
 }
 if args.has("version") { print("planetctl \(PlanetVersion.string)"); exit(0) }
-if args.has("help") || args.positionals.isEmpty { print(usage); exit(args.has("help") ? 0 : 2) }
-fail("'\(args.positionals[0])': the admin API is not implemented in this version", code: 1)
+if args.has("help") { print(usage); exit(0) }
+if args.positionals.isEmpty { FileHandle.standardError.write(Data((usage + "\n").utf8)); exit(2) }
+
+let command: PlanetctlCommand
+switch PlanetctlCommand.parse(args.positionals) {
+case .success(let c): command = c
+case .failure(let e): fail(e.description, code: 2)
+}
+
+let socketPath = args.value("socket") ?? AdminClient.defaultSocketPath(environment: ProcessInfo.processInfo.environment)
+let client = AdminClient(socketPath: socketPath)
+do {
+    let response = try client.call(command.call.rawValue, arguments: command.arguments)
+    let output = args.has("json") ? AdminReport.json(response) : AdminReport.table(for: command, response: response)
+    FileHandle.standardOutput.write(Data(output.utf8))
+} catch {
+    fail(error.description, code: 1)
+}

@@ -1,0 +1,144 @@
+import XCTest
+import PlanetCore
+@testable import PlanetRuntime
+
+final class AdminFormattingTests: XCTestCase {
+    func testBytes() {
+        XCTAssertEqual(HumanUnits.bytes(0), "0 B")
+        XCTAssertEqual(HumanUnits.bytes(1023), "1023 B")
+        XCTAssertEqual(HumanUnits.bytes(1024), "1.00 KiB")
+        XCTAssertEqual(HumanUnits.bytes(1536), "1.50 KiB")
+        XCTAssertEqual(HumanUnits.bytes(12.34 * 1048576), "12.3 MiB")
+        XCTAssertEqual(HumanUnits.bytes(117 * 1073741824), "117 GiB")
+        XCTAssertEqual(HumanUnits.bytes(1048575), "1.00 MiB", "rounding carries into the next unit")
+        XCTAssertEqual(HumanUnits.bytes(3 * 1099511627776), "3.00 TiB")
+        XCTAssertEqual(HumanUnits.bytes(-1), "-")
+    }
+
+    func testDurations() {
+        XCTAssertEqual(HumanUnits.duration(seconds: 0), "0s")
+        XCTAssertEqual(HumanUnits.duration(seconds: 59.9), "59s")
+        XCTAssertEqual(HumanUnits.duration(seconds: 192), "3m12s")
+        XCTAssertEqual(HumanUnits.duration(seconds: 3600), "1h00m")
+        XCTAssertEqual(HumanUnits.duration(seconds: 7500), "2h05m")
+        XCTAssertEqual(HumanUnits.duration(seconds: 3 * 86400 + 4 * 3600 + 59), "3d04h")
+        XCTAssertEqual(HumanUnits.duration(seconds: .nan), "-")
+    }
+
+    func testMillisecondsAndCounts() {
+        XCTAssertEqual(HumanUnits.milliseconds(0.4242), "0.42 ms")
+        XCTAssertEqual(HumanUnits.milliseconds(1.234), "1.23 ms")
+        XCTAssertEqual(HumanUnits.milliseconds(12.34), "12.3 ms")
+        XCTAssertEqual(HumanUnits.milliseconds(9.999), "10.0 ms")
+        XCTAssertEqual(HumanUnits.count(0), "0")
+        XCTAssertEqual(HumanUnits.count(999), "999")
+        XCTAssertEqual(HumanUnits.count(1_234_567), "1,234,567")
+        XCTAssertEqual(HumanUnits.shortKey(String(repeating: "ab", count: 32)), "abababababababab…")
+        XCTAssertEqual(HumanUnits.shortKey("abc"), "abc")
+    }
+
+    func testTableAlignment() {
+        var t = TableFormatter([.init("NAME"), .init("SIZE", .right), .init("NOTE")])
+        t.append(["a", "1 B", ""])
+        t.append(["longer", "10.0 KiB", "x"])
+        XCTAssertEqual(t.render(), """
+        NAME        SIZE  NOTE
+        a            1 B
+        longer  10.0 KiB  x
+
+        """)
+        XCTAssertEqual(TableFormatter.keyValues([("a", "1"), ("long key", "")]), "a         1\nlong key\n")
+    }
+
+    func testPeersTable() {
+        let out = AdminReport.table(for: .peers, response: FakeAdminHandler.replies["getPeers"]!)
+        XCTAssertEqual(out, """
+        KEY                ADDRESS      STATE    DIR      RTT        RX        TX  UPTIME  ENDPOINT            URI
+        abababababababab…  200:1234::1  up       out  1.23 ms  1.50 KiB  10.0 MiB   2h05m  192.0.2.1:8470      udp://192.0.2.1:8470
+        -                  -            backoff  out        -       0 B       0 B      0s  [2001:db8::1]:8470  udp://[2001:db8::1]:8470
+
+        """)
+        XCTAssertEqual(AdminReport.table(for: .peers, response: .object([("peers", .array([]))])).components(separatedBy: "\n").dropFirst().first, "(no peers)")
+    }
+
+    func testSelfRoutesSessionsStatsTables() {
+        XCTAssertEqual(AdminReport.table(for: .showSelf, response: FakeAdminHandler.replies["getSelf"]!), """
+        public key  \(FakeAdminHandler.key)
+        address     200:1234::1
+        subnet      300:1234::/64
+        version     0.1.0
+        uptime      3m12s
+
+        """)
+        XCTAssertEqual(AdminReport.table(for: .routes, response: FakeAdminHandler.replies["getRoutes"]!), """
+        PREFIX         ADDRESS      KEY                NEXT HOP           METRIC  SEQNO
+        300:1234::/64  200:1234::1  abababababababab…  cdcdcdcdcdcdcdcd…      96      7
+
+        """)
+        XCTAssertEqual(AdminReport.table(for: .sessions, response: FakeAdminHandler.replies["getSessions"]!), """
+        KEY                ADDRESS            RX     TX  UPTIME
+        cdcdcdcdcdcdcdcd…  200:cdcd::1  2.00 KiB  512 B     59s
+
+        """)
+        XCTAssertEqual(AdminReport.table(for: .stats, response: FakeAdminHandler.replies["getStats"]!), """
+        packets in         1,234,567
+        packets out        42
+        bytes in           1.00 GiB
+        bytes out          100 B
+        peers up           1
+        routes             1
+        sessions           1
+        handshakes done    5
+        handshakes failed  2
+        drops badMac       3
+        drops noRoute      1
+
+        """)
+        XCTAssertEqual(AdminReport.table(for: .addPeer("udp://h:1"), response: .object([])), "added peer udp://h:1\n")
+    }
+
+    func testTablesTolerateMissingAndMistypedFields() {
+        let out = AdminReport.table(for: .routes, response: .object([("routes", .array([.object([("metric", .string("x"))]), .null]))]))
+        XCTAssertEqual(out.split(separator: "\n").count, 3)
+        XCTAssertTrue(AdminReport.table(for: .stats, response: .null).contains("drops              none"))
+    }
+
+    func testJSONOutputIsTheResponseInOrder() {
+        let out = AdminReport.json(FakeAdminHandler.replies["getSessions"]!)
+        XCTAssertEqual(out, """
+        {
+          "sessions": [
+            {
+              "publicKey": "\(FakeAdminHandler.otherKey)",
+              "address": "200:cdcd::1",
+              "rxBytes": 2048,
+              "txBytes": 512,
+              "uptimeSeconds": 59
+            }
+          ]
+        }
+
+        """)
+        XCTAssertEqual(try JSONValue.parse(out), FakeAdminHandler.replies["getSessions"])
+    }
+
+    func testCommandParsing() {
+        XCTAssertEqual(try PlanetctlCommand.parse(["self"]).get(), .showSelf)
+        XCTAssertEqual(try PlanetctlCommand.parse(["peers"]).get(), .peers)
+        XCTAssertEqual(try PlanetctlCommand.parse(["peers", "add", "udp://[2001:db8::1]:8470"]).get(), .addPeer("udp://[2001:db8::1]:8470"))
+        XCTAssertEqual(try PlanetctlCommand.parse(["peers", "remove", "udp://h:1"]).get(), .removePeer("udp://h:1"))
+        XCTAssertEqual(PlanetctlCommand.addPeer("udp://h:1").call, .addPeer)
+        XCTAssertEqual(JSONValue.object(PlanetctlCommand.addPeer("udp://h:1").arguments), .object([("uri", .string("udp://h:1"))]))
+        for bad in [[], ["frobnicate"], ["routes", "extra"], ["peers", "add"], ["peers", "add", "tcp://h:1"], ["peers", "add", "udp://h"], ["peers", "kick", "udp://h:1"]] {
+            guard case .failure = PlanetctlCommand.parse(bad) else { return XCTFail("\(bad) should be refused") }
+        }
+        guard case .failure(let e) = PlanetctlCommand.parse(["peers", "add", "udp://2001:db8::1:8470"]) else { return XCTFail() }
+        XCTAssertTrue(e.description.hasPrefix("bad peer URI:"), e.description)
+    }
+
+    func testRequestLineRoundTrip() throws {
+        let r = AdminRequest(call: .addPeer, arguments: .object([("uri", .string("udp://h:1"))]))
+        XCTAssertEqual(r.line, "{\"request\":\"addPeer\",\"uri\":\"udp://h:1\"}\n")
+        XCTAssertEqual(try AdminRequest.parse(String(r.line.dropLast())).get(), r)
+    }
+}
