@@ -52,6 +52,9 @@ public enum LinkConstants {
 
     // MARK: Redial
 
+    /// A `.resolve` request the runtime has not answered after this long counts as a failure.
+    public static let resolveTimeout: Double = 10
+
     /// First redial delay for a configured peer; doubles per failure up to the maximum.
     public static let redialInitial: Double = 1
     public static let redialMaximum: Double = 60

@@ -1,0 +1,21 @@
+/// First byte of every UDP datagram the link layer sends or accepts.
+public enum LinkFrameType: UInt8, Sendable {
+    case handshakeInit = 0x01
+    case handshakeResponse = 0x02
+    case handshakeFinish = 0x03
+    case transport = 0x04
+    case beacon = 0x05
+}
+
+/// First byte of a decrypted transport payload, for the frames the link layer consumes itself
+/// (0x00–0x0f). Everything from 0x10 up is handed to the layers above.
+public enum LinkInnerFrameType: UInt8, Sendable {
+    case keepalive = 0x00
+    /// ping: u64 id
+    case ping = 0x01
+    /// pong: u64 id echoed from the ping
+    case pong = 0x02
+
+    /// Inner frames below this belong to the link layer.
+    public static let firstUpperLayerType: UInt8 = 0x10
+}

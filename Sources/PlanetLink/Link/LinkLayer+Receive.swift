@@ -1,0 +1,248 @@
+import PlanetCore
+
+extension LinkLayer {
+    /// One UDP datagram from the underlay (unicast or multicast beacon). Pass the array as its
+    /// last use: it is decrypted in place and upper-layer frames are handed up as slices of it.
+    public func receive(datagram: consuming [UInt8], from source: Endpoint, now: Instant) {
+        var datagram = datagram
+        guard let type = datagram.first else { stats.count(.empty); return }
+        switch LinkFrameType(rawValue: type) {
+        case .transport: receiveTransport(&datagram, from: source, now: now)
+        case .handshakeInit: receiveInit(datagram, from: source, now: now)
+        case .handshakeResponse: receiveResponse(datagram, from: source, now: now)
+        case .handshakeFinish: receiveFinish(datagram, from: source, now: now)
+        case .beacon: receiveBeacon(datagram, from: source, now: now)
+        case nil: stats.count(.unknownType)
+        }
+    }
+
+    // MARK: Transport
+
+    func receiveTransport(_ datagram: inout [UInt8], from source: Endpoint, now: Instant) {
+        guard let (index, _) = datagram.withUnsafeBytes({ Keypair.header(of: $0) }) else { stats.count(.tooShort); return }
+        guard case .keypair(let kp, let peer)? = indices[index] else { stats.count(.unknownIndex); return }
+        let result = datagram.withUnsafeMutableBytes { kp.open(frame: $0, now: now) }
+        let length: Int
+        switch result {
+        case .ok(let n): length = n
+        case .tooShort: stats.count(.tooShort); return
+        case .replayed: stats.count(.replayed); return
+        case .authenticationFailed: stats.count(.authenticationFailed); return
+        case .expired: stats.count(.expiredKeypair); return
+        }
+        stats.rxPackets &+= 1
+        stats.rxBytes &+= UInt64(datagram.count)
+        peer.rxPackets &+= 1
+        peer.rxBytes &+= UInt64(datagram.count)
+        peer.lastReceived = now
+        peer.sendingUnansweredSince = nil
+        if kp === peer.next { promoteNext(peer, now: now) }
+        // Roaming: an authenticated packet proves the peer is now at this source.
+        if peer.endpoint != source {
+            logger.debug("peer roamed", [("peer", peer.key.short), ("endpoint", source.description)])
+            setEndpoint(peer, source)
+        }
+        guard length > 0 else { stats.count(.malformedInnerFrame); return }
+        let start = Keypair.headerLength
+        let innerType = datagram[start]
+        if innerType >= LinkInnerFrameType.firstUpperLayerType {
+            events.append(.frame(datagram[start..<(start + length)], from: peer.key))
+            return
+        }
+        switch LinkInnerFrameType(rawValue: innerType) {
+        case .keepalive:
+            if length != 1 { stats.count(.malformedInnerFrame) }
+        case .ping:
+            guard length == 9 else { stats.count(.malformedInnerFrame); return }
+            var pong = Array(datagram[start..<(start + 9)])
+            pong[0] = LinkInnerFrameType.pong.rawValue
+            sendInner(pong, peer: peer, now: now)
+        case .pong:
+            guard length == 9 else { stats.count(.malformedInnerFrame); return }
+            var id: UInt64 = 0
+            for i in 1...8 { id = id << 8 | UInt64(datagram[start + i]) }
+            guard let ping = peer.outstandingPing, ping.id == id else { return }
+            peer.outstandingPing = nil
+            let sample = max(0, now.seconds(since: ping.sentAt))
+            let srtt = peer.smoothedRTT.map { $0 + LinkConstants.rttSmoothing * (sample - $0) } ?? sample
+            peer.smoothedRTT = srtt
+            events.append(.rtt(peer.key, seconds: srtt))
+        case nil:
+            stats.count(.unknownInnerFrame)
+        }
+    }
+
+    /// The initiator's new keypair is confirmed by the first packet the responder sealed with it.
+    func promoteNext(_ peer: LinkPeer, now: Instant) {
+        guard let next = peer.next else { return }
+        removeIndex(of: peer.previous)
+        peer.previous = peer.current
+        peer.current = next
+        peer.next = nil
+        deadlineDirty = true
+        markUp(peer, inbound: false, now: now)
+    }
+
+    // MARK: Handshake messages
+
+    func receiveInit(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        guard datagram.count == 1 + HandshakeMessages.initLength else { stats.count(.handshakeMalformed); return }
+        // Per source first, so one noisy source cannot spend the global budget.
+        guard sourceLimiter.allow(source.address, now: now) else { stats.count(.rateLimitedSource); return }
+        guard globalInits.take(now: now) else { stats.count(.rateLimitedGlobal); return }
+        let index = newIndex()
+        do throws(HandshakeError) {
+            let (pending, response) = try HandshakeResponder.respond(toInit: datagram[1...], local: identity,
+                                                                     localIndex: index, domain: config.domain)
+            while pendingCount >= config.maxPendingResponders { evictOldestPending(count: .pendingEvicted) }
+            indices[index] = .responding(PendingEntry(state: pending, endpoint: source, createdAt: now))
+            pendingOrder.append((index, now))
+            pendingCount += 1
+            deadlineDirty = true
+            var out: [UInt8] = []
+            out.reserveCapacity(1 + response.count)
+            out.append(LinkFrameType.handshakeResponse.rawValue)
+            out.append(contentsOf: response)
+            transmit(out, to: source)
+        } catch {
+            countHandshakeError(error)
+        }
+    }
+
+    func receiveResponse(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        let body = datagram[1...]
+        guard let index = HandshakeMessages.receiverIndex(ofResponse: body) else { stats.count(.handshakeMalformed); return }
+        guard case .initiating(let attempt)? = indices[index] else { stats.count(.staleResponse); return }
+        let finish: [UInt8]
+        let keys: SessionKeys
+        do throws(HandshakeError) {
+            (finish, keys) = try attempt.handshake.handleResponse(body)
+        } catch {
+            countHandshakeError(error)
+            switch error {
+            case .peerKeyMismatch(let got):
+                logger.warn("peer key mismatch, aborting handshake",
+                            [("endpoint", source.description), ("expected", attempt.handshake.expectedPeer?.short ?? "-"), ("got", got.short)])
+                abortAttempt(index, attempt, now: now)
+            case .selfConnection:
+                logger.info("handshake reached this node itself, aborting", [("endpoint", source.description)])
+                abortAttempt(index, attempt, now: now)
+            default:
+                break // a forged or damaged msg2 must not cancel the genuine handshake
+            }
+            return
+        }
+        removeAttempt(index)
+        stats.handshakesCompleted &+= 1
+        let peer: LinkPeer
+        if let existing = peers[keys.peer] {
+            peer = existing
+        } else {
+            guard peers.count < config.maxPeers else { stats.count(.peerLimit); attemptFailed(attempt, now: now); return }
+            peer = LinkPeer(key: keys.peer, endpoint: source, inbound: false, now: now)
+            peers[keys.peer] = peer
+        }
+        setEndpoint(peer, source)
+        let kp = Keypair(keys: keys, createdAt: now)
+        removeIndex(of: peer.next)
+        peer.next = kp
+        indices[kp.localIndex] = .keypair(kp, peer)
+        if peer.handshakeIndex == index { peer.handshakeIndex = nil }
+        switch attempt.purpose {
+        case .dial(let uri):
+            if let dialer = dialers[uri] { dialer.state = .linked(keys.peer) }
+            if peer.uri == nil { peer.uri = uri }
+        case .beacon(let key): beaconDials.remove(key)
+        case .peer: break
+        }
+        deadlineDirty = true
+        var out: [UInt8] = []
+        out.reserveCapacity(1 + finish.count)
+        out.append(LinkFrameType.handshakeFinish.rawValue)
+        out.append(contentsOf: finish)
+        transmit(out, peer: peer, now: now)
+    }
+
+    func receiveFinish(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        let body = datagram[1...]
+        guard let index = HandshakeMessages.receiverIndex(ofFinish: body) else { stats.count(.handshakeMalformed); return }
+        guard case .responding(let entry)? = indices[index] else { stats.count(.staleFinish); return }
+        let keys: SessionKeys
+        do throws(HandshakeError) {
+            keys = try entry.state.handleFinish(body, isAllowed: { self.isAllowedInbound($0) })
+        } catch {
+            countHandshakeError(error)
+            switch error {
+            case .notAllowed(let key):
+                logger.info("refused inbound link: key not in allowedPublicKeys", [("peer", key.short), ("endpoint", source.description)])
+                dropPending(index)
+            case .selfConnection:
+                dropPending(index)
+            default:
+                break
+            }
+            return
+        }
+        dropPending(index)
+        stats.handshakesCompleted &+= 1
+        let peer: LinkPeer
+        if let existing = peers[keys.peer] {
+            peer = existing
+        } else {
+            guard peers.count < config.maxPeers else { stats.count(.peerLimit); return }
+            peer = LinkPeer(key: keys.peer, endpoint: source, inbound: true, now: now)
+            peers[keys.peer] = peer
+        }
+        setEndpoint(peer, source)
+        let kp = Keypair(keys: keys, createdAt: now)
+        removeIndex(of: peer.previous)
+        peer.previous = peer.current
+        peer.current = kp
+        indices[kp.localIndex] = .keypair(kp, peer)
+        peer.lastReceived = now
+        peer.sendingUnansweredSince = nil
+        deadlineDirty = true
+        // Both sides dialed at once: the smaller key yields, so one handshake stops retrying.
+        if let mine = peer.handshakeIndex, identity.publicKey < peer.key {
+            removeAttempt(mine)
+            peer.handshakeIndex = nil
+        }
+        markUp(peer, inbound: true, now: now)
+        // Confirms the keypair to the initiator, which sends nothing on it until then.
+        sendInner([LinkInnerFrameType.keepalive.rawValue], peer: peer, now: now)
+    }
+
+    func countHandshakeError(_ error: HandshakeError) {
+        stats.handshakesFailed &+= 1
+        switch error {
+        case .malformed, .unsupportedVersion, .weakEphemeral: stats.count(.handshakeMalformed)
+        case .authenticationFailed, .badSignature, .alreadyDone: stats.count(.handshakeAuthFailed)
+        case .peerKeyMismatch: stats.count(.peerKeyMismatch)
+        case .notAllowed: stats.count(.notAllowed)
+        case .selfConnection: stats.count(.selfConnection)
+        }
+    }
+
+    // MARK: Beacons
+
+    func receiveBeacon(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
+        guard let (beacon, signature) = Beacon.parse(datagram) else { stats.count(.beaconMalformed); return }
+        guard beacon.publicKey != identity.publicKey else { stats.count(.ownBeacon); return }
+        if let last = beaconSeen[beacon.publicKey], beacon.timestamp <= last { stats.count(.beaconReplayed); return }
+        guard beaconBucket.take(now: now) else { stats.count(.beaconRateLimited); return }
+        guard beacon.verify(signature: signature, domain: config.domain) else { stats.count(.beaconForged); return }
+        if beaconSeen[beacon.publicKey] == nil, beaconSeen.count >= LinkConstants.maxBeaconSenders {
+            beaconSeen.remove(at: beaconSeen.startIndex)
+        }
+        beaconSeen[beacon.publicKey] = beacon.timestamp
+        stats.beaconsAccepted &+= 1
+        let endpoint = Endpoint(address: source.address, port: beacon.port, socket: source.socket)
+        events.append(.discovered(beacon.publicKey, endpoint))
+        let key = beacon.publicKey
+        guard config.dialBeaconPeers, identity.publicKey < key, isAllowedInbound(key),
+              peers[key] == nil, !beaconDials.contains(key) else { return }
+        if startAttempt(.beacon(key), to: endpoint, expectedPeer: key, attempt: 1, now: now) != nil {
+            beaconDials.insert(key)
+        }
+    }
+}

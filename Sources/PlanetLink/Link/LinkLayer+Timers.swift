@@ -1,0 +1,131 @@
+import PlanetCore
+
+extension LinkLayer {
+    /// Runs every timer that is due. Call at `nextDeadline` (earlier is harmless).
+    public func tick(now: Instant) {
+        expirePendingResponders(now: now)
+        for index in attemptIndices {
+            guard case .initiating(let attempt)? = indices[index] else { attemptIndices.remove(index); continue }
+            if now.seconds(since: attempt.sentAt) >= LinkConstants.handshakeRetryAfter {
+                retryOrFail(index, attempt, now: now)
+            }
+        }
+        for peer in Array(peers.values) { tickPeer(peer, now: now) }
+        for dialer in Array(dialers.values) {
+            switch dialer.state {
+            case .backoff(let until) where until <= now:
+                beginResolve(dialer, now: now)
+            case .resolving where now.seconds(since: dialer.resolveRequestedAt) >= LinkConstants.resolveTimeout:
+                dialerFailed(dialer, now: now)
+            case .linked(let key) where peers[key] == nil:
+                dialerFailed(dialer, now: now)
+            default:
+                break
+            }
+        }
+        deadlineDirty = true
+    }
+
+    func expirePendingResponders(now: Instant) {
+        while pendingHead < pendingOrder.count {
+            let (index, createdAt) = pendingOrder[pendingHead]
+            guard now.seconds(since: createdAt) >= LinkConstants.pendingResponderTimeout else { break }
+            pendingHead += 1
+            if case .responding(let entry)? = indices[index], entry.createdAt == createdAt { dropPending(index) }
+        }
+        if pendingHead == pendingOrder.count {
+            pendingOrder.removeAll(keepingCapacity: true)
+            pendingHead = 0
+        }
+        compactPendingOrder()
+    }
+
+    func tickPeer(_ peer: LinkPeer, now: Instant) {
+        // Keys past their lifetime are forgotten in both directions.
+        if let kp = peer.previous, kp.isExpired(at: now) { removeIndex(of: kp); peer.previous = nil }
+        if let kp = peer.current, kp.isExpired(at: now) { removeIndex(of: kp); peer.current = nil }
+        // An unconfirmed keypair this old means msg3 (or the confirmation) was lost: start over.
+        if let kp = peer.next, kp.age(at: now) >= LinkConstants.handshakeRetryAfter {
+            removeIndex(of: kp)
+            peer.next = nil
+            if !peer.isUp {
+                tearDown(peer, reason: .timeout, now: now)
+                return
+            }
+            startPeerHandshake(peer, now: now)
+        }
+        guard peer.isUp else {
+            if peer.keypairs.isEmpty, peer.handshakeIndex == nil { tearDown(peer, reason: .timeout, now: now) }
+            return
+        }
+        if now.seconds(since: peer.lastReceived) >= LinkConstants.deadPeerTimeout {
+            tearDown(peer, reason: .timeout, now: now)
+            return
+        }
+        if let kp = peer.current {
+            let due = kp.isInitiator ? LinkConstants.rekeyAfterTime : LinkConstants.rekeyAfterTimeResponder
+            if kp.age(at: now) >= due || (kp.isInitiator && kp.wantsRekeyByCount) { startPeerHandshake(peer, now: now) }
+        } else {
+            startPeerHandshake(peer, now: now)
+        }
+        if let since = peer.sendingUnansweredSince,
+           now.seconds(since: since) >= LinkConstants.silenceBeforeRehandshake {
+            startPeerHandshake(peer, now: now)
+        }
+        if now >= peer.nextPingAt {
+            let id = rng.next()
+            var frame: [UInt8] = [LinkInnerFrameType.ping.rawValue]
+            appendBigEndian(id, to: &frame)
+            peer.outstandingPing = (id, now)
+            peer.nextPingAt = now.adding(seconds: jitter(LinkConstants.pingInterval, fraction: 0.1))
+            sendInner(frame, peer: peer, now: now)
+        }
+        if now.seconds(since: peer.lastSent) >= LinkConstants.keepaliveInterval {
+            sendInner([LinkInnerFrameType.keepalive.rawValue], peer: peer, now: now)
+        }
+    }
+
+    /// When `tick` next has something to do.
+    public var nextDeadline: Instant {
+        if deadlineDirty {
+            cachedDeadline = computeDeadline()
+            deadlineDirty = false
+        }
+        return cachedDeadline
+    }
+
+    func computeDeadline() -> Instant {
+        var d = Instant.never
+        func at(_ t: Instant, _ seconds: Double) { d = min(d, t.adding(seconds: seconds)) }
+        if pendingHead < pendingOrder.count { at(pendingOrder[pendingHead].createdAt, LinkConstants.pendingResponderTimeout) }
+        for index in attemptIndices {
+            if case .initiating(let attempt)? = indices[index] { at(attempt.sentAt, LinkConstants.handshakeRetryAfter) }
+        }
+        for peer in peers.values {
+            for kp in peer.keypairs { at(kp.createdAt, LinkConstants.rejectAfterTime) }
+            if let kp = peer.next { at(kp.createdAt, LinkConstants.handshakeRetryAfter) }
+            guard peer.isUp else { continue }
+            at(peer.lastReceived, LinkConstants.deadPeerTimeout)
+            d = min(d, peer.nextPingAt)
+            at(peer.lastSent, LinkConstants.keepaliveInterval)
+            let retryFloor = peer.hasStartedHandshake ? peer.lastHandshakeStart.adding(seconds: LinkConstants.handshakeRetryAfter) : .zero
+            if peer.handshakeIndex == nil, peer.next == nil {
+                if let kp = peer.current {
+                    let due = kp.isInitiator ? LinkConstants.rekeyAfterTime : LinkConstants.rekeyAfterTimeResponder
+                    d = min(d, max(kp.createdAt.adding(seconds: due), retryFloor))
+                }
+                if let since = peer.sendingUnansweredSince {
+                    d = min(d, max(since.adding(seconds: LinkConstants.silenceBeforeRehandshake), retryFloor))
+                }
+            }
+        }
+        for dialer in dialers.values {
+            switch dialer.state {
+            case .backoff(let until): d = min(d, until)
+            case .resolving: at(dialer.resolveRequestedAt, LinkConstants.resolveTimeout)
+            default: break
+            }
+        }
+        return d
+    }
+}

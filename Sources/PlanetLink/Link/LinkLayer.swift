@@ -1,0 +1,227 @@
+import PlanetCore
+
+/// The link layer, sans-I/O: authenticated, encrypted UDP links to neighbours.
+///
+/// Feed it datagrams (`receive`), upper-layer frames (`send`), configuration (`addPeer`,
+/// `removePeer`, `resolved`) and time (`tick` at `nextDeadline`); drain `LinkEvent`s after each
+/// call. One `LinkPeer` exists per peer key, whichever side dialed and however many handshakes
+/// ran: a new handshake with the same key installs a new keypair into the same link.
+/// Docs/protocol.md, "link layer", is the specification.
+public final class LinkLayer {
+    public let identity: NodeIdentity
+    public var config: LinkConfig
+    public internal(set) var stats = LinkStats()
+    let logger: Logger
+    var rng: SplitMix64
+
+    var peers: [PublicKey: LinkPeer] = [:]
+    /// Every live index: in-flight initiations, pending responders and keypairs, in one table so
+    /// an index is never shared.
+    var indices: [UInt32: IndexOwner] = [:]
+    var attemptIndices: Set<UInt32> = []
+    var peerByEndpoint: [Endpoint: PublicKey] = [:]
+    var dialers: [PeerURI: Dialer] = [:]
+    var beaconDials: Set<PublicKey> = []
+    /// Pending responders oldest first (entries whose state has gone are skipped lazily).
+    var pendingOrder: [(index: UInt32, createdAt: Instant)] = []
+    var pendingHead = 0
+    var pendingCount = 0
+    var sourceLimiter: SourceRateLimiter
+    var globalInits: TokenBucket
+    var beaconBucket: TokenBucket
+    var beaconSeen: [PublicKey: UInt64] = [:]
+
+    var events: [LinkEvent] = []
+    var cachedDeadline: Instant = .zero
+    var deadlineDirty = true
+
+    public init(identity: NodeIdentity, config: LinkConfig = LinkConfig(), rng: SplitMix64,
+                logger: Logger = .disabled, now: Instant) {
+        self.identity = identity
+        self.config = config
+        self.rng = rng
+        self.logger = logger
+        sourceLimiter = SourceRateLimiter(capacity: LinkConstants.maxRateLimitedSources,
+                                          rate: config.initsPerSourcePerSecond, burst: config.initBurstPerSource)
+        globalInits = TokenBucket(rate: config.initsGlobalPerSecond, burst: config.initBurstGlobal, now: now)
+        beaconBucket = TokenBucket(rate: LinkConstants.beaconsPerSecond, burst: LinkConstants.beaconBurst, now: now)
+        events.reserveCapacity(64)
+    }
+
+    public var allowedPublicKeys: Set<PublicKey> {
+        get { config.allowedPublicKeys }
+        set { config.allowedPublicKeys = newValue }
+    }
+
+    // MARK: Outputs
+
+    /// Returns the queued events and starts a new queue.
+    public func drainEvents() -> [LinkEvent] {
+        let out = events
+        events.removeAll(keepingCapacity: true)
+        return out
+    }
+
+    /// Swaps the queued events into `buffer` (which should be empty), so two arrays are reused
+    /// forever instead of allocating one per call.
+    public func drainEvents(into buffer: inout [LinkEvent]) {
+        buffer.removeAll(keepingCapacity: true)
+        swap(&events, &buffer)
+    }
+
+    // MARK: Queries
+
+    public func isUp(_ key: PublicKey) -> Bool { peers[key]?.isUp ?? false }
+    public var upPeers: [PublicKey] { peers.values.filter(\.isUp).map(\.key) }
+    public func endpoint(of key: PublicKey) -> Endpoint? { peers[key]?.endpoint }
+    public func peer(at endpoint: Endpoint) -> PublicKey? { peerByEndpoint[endpoint] }
+    public func smoothedRTT(of key: PublicKey) -> Double? { peers[key]?.smoothedRTT }
+
+    /// Table sizes, to check the bounds (tests, admin API).
+    public var tableSizes: (peers: Int, indices: Int, pendingResponders: Int, initiations: Int, rateLimitedSources: Int, beaconSenders: Int) {
+        (peers.count, indices.count, pendingCount, attemptIndices.count, sourceLimiter.count, beaconSeen.count)
+    }
+
+    public func snapshot(now: Instant) -> [LinkPeerInfo] {
+        var rows: [LinkPeerInfo] = []
+        for peer in peers.values.sorted(by: { $0.key < $1.key }) {
+            rows.append(LinkPeerInfo(publicKey: peer.key, endpoint: peer.endpoint, state: peer.isUp ? .up : .handshaking,
+                                     rtt: peer.smoothedRTT, rxBytes: peer.rxBytes, txBytes: peer.txBytes,
+                                     rxPackets: peer.rxPackets, txPackets: peer.txPackets,
+                                     uptime: peer.isUp ? now.seconds(since: peer.upSince) : 0,
+                                     inbound: peer.inbound, uri: peer.uri))
+        }
+        for dialer in dialers.values.sorted(by: { $0.uri.description < $1.uri.description }) {
+            let state: LinkPeerInfo.State
+            switch dialer.state {
+            case .linked(let key) where peers[key] != nil: continue
+            case .linked, .backoff: state = .backoff
+            case .resolving: state = .resolving
+            case .dialing: state = .handshaking
+            }
+            rows.append(LinkPeerInfo(publicKey: dialer.uri.pinnedKey, endpoint: dialer.endpoints.first, state: state,
+                                     rtt: nil, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0, uptime: 0,
+                                     inbound: false, uri: dialer.uri))
+        }
+        return rows
+    }
+
+    // MARK: Sending
+
+    /// Seals an inner frame (type byte included, ≥ 0x10 for upper layers) to an up peer.
+    /// Returns false, counting the drop, when there is no usable link.
+    @discardableResult
+    public func send(frame: UnsafeRawBufferPointer, to key: PublicKey, now: Instant) -> Bool {
+        guard let peer = peers[key], peer.isUp, let kp = peer.current, !kp.isExpired(at: now) else {
+            stats.count(.sendNoLink)
+            return false
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(frame.count + Keypair.overhead)
+        guard kp.seal(type: LinkFrameType.transport.rawValue, plaintext: frame, appendingTo: &out) else {
+            stats.count(.sendExhausted)
+            startPeerHandshake(peer, now: now)
+            return false
+        }
+        transmit(out, peer: peer, now: now)
+        if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
+        return true
+    }
+
+    @discardableResult
+    public func send(frame: [UInt8], to key: PublicKey, now: Instant) -> Bool {
+        frame.withUnsafeBytes { send(frame: $0, to: key, now: now) }
+    }
+
+    /// A signed discovery beacon for the runtime to multicast. `timestamp` must increase between
+    /// beacons (Unix seconds will do).
+    public func makeBeacon(listenPort: UInt16, timestamp: UInt64) -> [UInt8] {
+        Beacon.make(identity: identity, port: listenPort, timestamp: timestamp, domain: config.domain)
+    }
+
+    // MARK: Internal helpers
+
+    func transmit(_ bytes: [UInt8], peer: LinkPeer, now: Instant) {
+        peer.txPackets &+= 1
+        peer.txBytes &+= UInt64(bytes.count)
+        peer.lastSent = now
+        if peer.sendingUnansweredSince == nil { peer.sendingUnansweredSince = now }
+        transmit(bytes, to: peer.endpoint)
+    }
+
+    func transmit(_ bytes: [UInt8], to endpoint: Endpoint) {
+        stats.txPackets &+= 1
+        stats.txBytes &+= UInt64(bytes.count)
+        events.append(.transmit(bytes, to: endpoint))
+    }
+
+    /// Sends a link-layer inner frame (keepalive, ping, pong) on the current keypair.
+    func sendInner(_ frame: [UInt8], peer: LinkPeer, now: Instant) {
+        guard let kp = peer.current, !kp.isExpired(at: now) else { return }
+        var out: [UInt8] = []
+        out.reserveCapacity(frame.count + Keypair.overhead)
+        guard frame.withUnsafeBytes({ kp.seal(type: LinkFrameType.transport.rawValue, plaintext: $0, appendingTo: &out) }) else {
+            return
+        }
+        transmit(out, peer: peer, now: now)
+    }
+
+    func newIndex() -> UInt32 {
+        while true {
+            let i = UInt32(truncatingIfNeeded: rng.next())
+            if i != 0, indices[i] == nil { return i }
+        }
+    }
+
+    func jitter(_ seconds: Double, fraction: Double) -> Double {
+        let unit = Double(rng.next() >> 11) / Double(UInt64(1) << 53)
+        return seconds * (1 - fraction + 2 * fraction * unit)
+    }
+
+    func isAllowedInbound(_ key: PublicKey) -> Bool {
+        config.allowedPublicKeys.isEmpty || config.allowedPublicKeys.contains(key)
+    }
+
+    func setEndpoint(_ peer: LinkPeer, _ endpoint: Endpoint) {
+        guard peer.endpoint != endpoint || peerByEndpoint[endpoint] != peer.key else { return }
+        if peerByEndpoint[peer.endpoint] == peer.key { peerByEndpoint[peer.endpoint] = nil }
+        peer.endpoint = endpoint
+        peerByEndpoint[endpoint] = peer.key
+    }
+
+    func removeIndex(of kp: Keypair?) {
+        guard let kp else { return }
+        if case .keypair(let owned, _) = indices[kp.localIndex], owned === kp { indices[kp.localIndex] = nil }
+    }
+
+    func markUp(_ peer: LinkPeer, inbound: Bool, now: Instant) {
+        guard !peer.isUp else { return }
+        peer.isUp = true
+        peer.inbound = inbound
+        peer.upSince = now
+        peer.lastReceived = now
+        peer.nextPingAt = now
+        deadlineDirty = true
+        for dialer in dialers.values where dialer.state == .linked(peer.key) { dialer.failures = 0 }
+        logger.info("link up", [("peer", peer.key.short), ("endpoint", peer.endpoint.description), ("inbound", "\(inbound)")])
+        events.append(.linkUp(peer.key, peer.endpoint, inbound: inbound))
+    }
+
+    /// Forgets a peer entirely; configured peers redial after a backoff.
+    func tearDown(_ peer: LinkPeer, reason: LinkDownReason, now: Instant) {
+        if peer.isUp {
+            logger.info("link down", [("peer", peer.key.short), ("reason", reason.rawValue)])
+            events.append(.linkDown(peer.key, reason))
+        }
+        for kp in peer.keypairs { removeIndex(of: kp) }
+        peer.current = nil; peer.previous = nil; peer.next = nil
+        if let h = peer.handshakeIndex { removeAttempt(h) }
+        peer.isUp = false
+        peers[peer.key] = nil
+        if peerByEndpoint[peer.endpoint] == peer.key { peerByEndpoint[peer.endpoint] = nil }
+        for dialer in dialers.values where dialer.state == .linked(peer.key) {
+            dialerFailed(dialer, now: now)
+        }
+        deadlineDirty = true
+    }
+}

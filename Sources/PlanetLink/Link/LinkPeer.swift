@@ -1,0 +1,107 @@
+import PlanetCore
+
+/// Everything the link layer knows about one peer identity. There is exactly one per key:
+/// every handshake with that key, inbound or outbound, installs its keypair here.
+final class LinkPeer {
+    let key: PublicKey
+    var endpoint: Endpoint
+    /// Confirmed keypair used for sending.
+    var current: Keypair?
+    /// The keypair `current` replaced, kept for receiving so a rekey drops nothing in flight.
+    var previous: Keypair?
+    /// An initiator's new keypair, unconfirmed until the first packet arrives on it (the
+    /// responder only has it once msg3 arrives, so sending on it earlier could lose packets).
+    var next: Keypair?
+    /// Index of our in-flight handshake to this peer (rekey or restore), if any.
+    var handshakeIndex: UInt32?
+    var lastHandshakeStart: Instant = .zero
+    var hasStartedHandshake = false
+
+    var isUp = false
+    var inbound: Bool
+    var uri: PeerURI?
+    var upSince: Instant = .zero
+    var lastReceived: Instant
+    var lastSent: Instant
+    /// When we first sent after the last receipt (for silence detection), or nil.
+    var sendingUnansweredSince: Instant?
+
+    var nextPingAt: Instant = .never
+    var outstandingPing: (id: UInt64, sentAt: Instant)?
+    var smoothedRTT: Double?
+
+    var rxPackets: UInt64 = 0, rxBytes: UInt64 = 0, txPackets: UInt64 = 0, txBytes: UInt64 = 0
+
+    init(key: PublicKey, endpoint: Endpoint, inbound: Bool, now: Instant) {
+        self.key = key
+        self.endpoint = endpoint
+        self.inbound = inbound
+        lastReceived = now
+        lastSent = now
+    }
+
+    var keypairs: [Keypair] { [current, previous, next].compactMap { $0 } }
+}
+
+/// A configured peer (`addPeer(uri:)`): resolves its host, dials, and redials with backoff.
+final class Dialer {
+    enum State: Equatable {
+        case resolving
+        case dialing(index: UInt32)
+        case linked(PublicKey)
+        case backoff(until: Instant)
+    }
+
+    let uri: PeerURI
+    var state: State = .resolving
+    var endpoints: [Endpoint] = []
+    var cursor = 0
+    var failures = 0
+    var resolveRequestedAt: Instant
+
+    init(uri: PeerURI, now: Instant) {
+        self.uri = uri
+        resolveRequestedAt = now
+    }
+}
+
+/// An outbound handshake in flight, found by its index when msg2 arrives.
+final class InitiatorAttempt {
+    enum Purpose: Equatable {
+        /// Dialing a configured peer URI.
+        case dial(PeerURI)
+        /// Rekeying or restoring the link to a known peer.
+        case peer(PublicKey)
+        /// Dialing a node heard in a beacon.
+        case beacon(PublicKey)
+    }
+
+    let handshake: HandshakeInitiator
+    let endpoint: Endpoint
+    let purpose: Purpose
+    let sentAt: Instant
+    /// 1 for the first init; retries make new attempts with a higher number.
+    let attempt: Int
+
+    init(handshake: HandshakeInitiator, endpoint: Endpoint, purpose: Purpose, sentAt: Instant, attempt: Int) {
+        self.handshake = handshake
+        self.endpoint = endpoint
+        self.purpose = purpose
+        self.sentAt = sentAt
+        self.attempt = attempt
+    }
+}
+
+/// A responder waiting for msg3.
+struct PendingEntry {
+    let state: PendingResponder
+    let endpoint: Endpoint
+    let createdAt: Instant
+}
+
+/// What an index in a received frame refers to.
+enum IndexOwner {
+    case initiating(InitiatorAttempt)
+    case responding(PendingEntry)
+    case keypair(Keypair, LinkPeer)
+}

@@ -1,0 +1,65 @@
+/// Why a received datagram (or a send request) was dropped. Every drop is counted by reason.
+public enum LinkDropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
+    case empty, unknownType, tooShort
+    case unknownIndex, authenticationFailed, replayed, expiredKeypair
+    case handshakeMalformed, handshakeAuthFailed, peerKeyMismatch, notAllowed, selfConnection
+    case staleResponse, staleFinish, rateLimitedSource, rateLimitedGlobal, peerLimit, pendingEvicted
+    case unknownInnerFrame, malformedInnerFrame
+    case beaconMalformed, beaconForged, beaconReplayed, beaconRateLimited, ownBeacon
+    case sendNoLink, sendExhausted
+
+    public var description: String {
+        switch self {
+        case .empty: return "empty"
+        case .unknownType: return "unknown_type"
+        case .tooShort: return "too_short"
+        case .unknownIndex: return "unknown_index"
+        case .authenticationFailed: return "auth_failed"
+        case .replayed: return "replayed"
+        case .expiredKeypair: return "expired_keypair"
+        case .handshakeMalformed: return "handshake_malformed"
+        case .handshakeAuthFailed: return "handshake_auth_failed"
+        case .peerKeyMismatch: return "peer_key_mismatch"
+        case .notAllowed: return "not_allowed"
+        case .selfConnection: return "self_connection"
+        case .staleResponse: return "stale_response"
+        case .staleFinish: return "stale_finish"
+        case .rateLimitedSource: return "rate_limited_source"
+        case .rateLimitedGlobal: return "rate_limited_global"
+        case .peerLimit: return "peer_limit"
+        case .pendingEvicted: return "pending_evicted"
+        case .unknownInnerFrame: return "unknown_inner_frame"
+        case .malformedInnerFrame: return "malformed_inner_frame"
+        case .beaconMalformed: return "beacon_malformed"
+        case .beaconForged: return "beacon_forged"
+        case .beaconReplayed: return "beacon_replayed"
+        case .beaconRateLimited: return "beacon_rate_limited"
+        case .ownBeacon: return "own_beacon"
+        case .sendNoLink: return "send_no_link"
+        case .sendExhausted: return "send_exhausted"
+        }
+    }
+}
+
+/// Counters for the whole link layer (per-peer traffic is in `LinkPeerInfo`).
+public struct LinkStats: Sendable {
+    public private(set) var drops = [UInt64](repeating: 0, count: LinkDropReason.allCases.count)
+    public var rxPackets: UInt64 = 0, rxBytes: UInt64 = 0
+    public var txPackets: UInt64 = 0, txBytes: UInt64 = 0
+    public var handshakesCompleted: UInt64 = 0
+    public var handshakesFailed: UInt64 = 0
+    public var beaconsAccepted: UInt64 = 0
+
+    public init() {}
+
+    public subscript(reason: LinkDropReason) -> UInt64 { drops[reason.rawValue] }
+
+    @inline(__always) mutating func count(_ reason: LinkDropReason) { drops[reason.rawValue] &+= 1 }
+
+    public var totalDrops: UInt64 { drops.reduce(0, &+) }
+
+    /// Non-zero drop counters by name, for the admin API.
+    public var nonZeroDrops: [(String, UInt64)] {
+        LinkDropReason.allCases.compactMap { drops[$0.rawValue] > 0 ? ($0.description, drops[$0.rawValue]) : nil }
+    }
+}
