@@ -326,14 +326,14 @@ public final class Router {
         let current = Int(entries[i].selected)
         var best = -1
         for (j, r) in entries[i].routes.enumerated() where r.metric != RouteMetric.infinity {
-            guard entries[i].isFeasible(seqno: r.seqno, metric: r.metric) else { continue }
+            guard entries[i].isFeasible(seqno: r.seqno, metric: r.advertisedMetric) else { continue }
             if best < 0 || r.metric < entries[i].routes[best].metric || (r.metric == entries[i].routes[best].metric && j == current) {
                 best = j
             }
         }
         if current >= 0, best >= 0, best != current {
             let c = entries[i].routes[current]
-            if c.metric != RouteMetric.infinity, entries[i].isFeasible(seqno: c.seqno, metric: c.metric),
+            if c.metric != RouteMetric.infinity, entries[i].isFeasible(seqno: c.seqno, metric: c.advertisedMetric),
                c.seqno == entries[i].routes[best].seqno,
                UInt32(entries[i].routes[best].metric) + UInt32(config.switchHysteresis) > UInt32(c.metric) {
                 best = current
@@ -563,7 +563,7 @@ public final class Router {
             let sel = e.selectedRoute
             let cands = e.routes.enumerated().compactMap { (j, r) -> RouteInfo.Candidate? in
                 guard let k = slotKeys[Int(r.slot)] else { return nil }
-                return .init(neighbour: k, metric: r.metric, seqno: r.seqno, feasible: e.isFeasible(seqno: r.seqno, metric: r.metric),
+                return .init(neighbour: k, metric: r.metric, seqno: r.seqno, feasible: e.isFeasible(seqno: r.seqno, metric: r.advertisedMetric),
                              selected: Int16(j) == e.selected)
             }
             out.append(RouteInfo(origin: e.key, address: e.address, subnet: e.key.subnet,

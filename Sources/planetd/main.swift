@@ -99,9 +99,16 @@ case "run":
         try ConfigLoader.ensureDirectory(config.stateDir)
         logger.info("starting planetd", [("version", PlanetVersion.string), ("publicKey", identity.publicKey.hex),
                                          ("address", identity.address.description), ("subnet", identity.subnet.description)])
-        let sig = Signals.waitForTermination()
-        logger.info("stopping", [("signal", sig == SIGINT ? "SIGINT" : "SIGTERM")])
-    } catch { fail(error.description) }
+        let runner = try NodeRunner(config: config, identity: identity, logger: logger)
+        let waiter = Thread {
+            let sig = Signals.waitForTermination()
+            logger.info("stopping", [("signal", sig == SIGINT ? "SIGINT" : "SIGTERM")])
+            runner.stop()
+        }
+        waiter.start()
+        try runner.run()
+        logger.info("stopped")
+    } catch { fail(error.description, code: 1) }
 
 default:
     fail("unknown command '\(command)'")

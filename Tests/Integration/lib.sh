@@ -55,3 +55,12 @@ tb_ctl() { local n=$1; shift; "$PLANETCTL" --socket "/tmp/planet-testbed-$TB_NAM
 # tb_wait_ping FROM TO SECONDS: until one ping gets through.
 tb_wait_ping() { wait_for "$3" tb_exec "$1" ping -6 -c1 -W1 "$(tb_addr "$2")"; }
 dump_logs() { for n in "$@"; do echo "--- log of $n"; tb_log "$n" | tail -n 40; done; }
+
+# json_get EXPR: evaluates a Python expression on the JSON document read from stdin (as `d`).
+json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# peer_state NODE KEY: the state planetctl reports for the peer with that public key ("" if none).
+peer_state() {
+  tb_ctl "$1" --json peers 2>/dev/null | json_get "next((p['state'] for p in d['peers'] if p['publicKey']=='$2'), '')"
+}
+tb_key() { grep -o '"privateKey": "[0-9a-f]*"' "/tmp/planet-testbed-$TB_NAME/$1.json" | cut -d'"' -f4 | tail -c 65; }
+peer_is_up() { [ "$(peer_state "$1" "$2")" = up ]; }

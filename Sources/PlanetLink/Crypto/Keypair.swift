@@ -24,7 +24,7 @@ public final class Keypair {
     public let createdAt: Instant
     public private(set) var sendCounter: UInt64
     public private(set) var replay = ReplayWindow()
-    private var sendKey: [UInt8]
+    var sendKey: [UInt8]
     private var receiveKey: [UInt8]
 
     public enum OpenResult: Equatable {

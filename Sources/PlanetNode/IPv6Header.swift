@@ -1,0 +1,29 @@
+import PlanetCore
+
+/// The fields of an IPv6 header the data plane looks at. Parsing checks only what forwarding
+/// depends on (version, length); the kernels at both ends do the rest.
+public struct IPv6Header: Equatable {
+    public static let length = 40
+    public var payloadLength: Int
+    public var nextHeader: UInt8
+    public var hopLimit: UInt8
+    public var source: IPv6Address
+    public var destination: IPv6Address
+
+    /// nil when the bytes are not a whole IPv6 packet.
+    public init?(_ packet: [UInt8]) {
+        guard packet.count >= IPv6Header.length, packet[0] >> 4 == 6 else { return nil }
+        let plen = Int(packet[4]) << 8 | Int(packet[5])
+        guard plen + IPv6Header.length <= packet.count else { return nil }
+        payloadLength = plen
+        nextHeader = packet[6]
+        hopLimit = packet[7]
+        let (s, d) = packet.withUnsafeBytes { (IPv6Address($0, at: 8), IPv6Address($0, at: 24)) }
+        source = s
+        destination = d
+    }
+
+    public static func setHopLimit(_ packet: inout [UInt8], _ value: UInt8) { packet[7] = value }
+
+    public static let icmpv6: UInt8 = 58
+}

@@ -1,0 +1,280 @@
+import PlanetCore
+import PlanetLink
+import PlanetRouting
+
+/// A whole node as a state machine: the link layer, the router, end-to-end sessions and the
+/// data plane composed. Inputs are datagrams, TUN packets, admin calls and the passing of
+/// time; outputs collect in `output` for the runtime to carry out. Nothing here does I/O.
+///
+/// Outbound path (TUN → wire): check the source is ours and the destination is in the overlay;
+/// look the destination up in the router (address → key and next hop); if the next hop is the
+/// destination itself, send the packet as a direct frame inside the link's encryption (one AEAD
+/// pass); otherwise seal it in the end-to-end session (handshaking first, with the packet
+/// queued) and send the overlay packet to the next hop.
+///
+/// Inbound path (wire → TUN): the link layer authenticates and decrypts the frame; routing
+/// messages go to the router; overlay packets for someone else are forwarded with the hop
+/// limit decremented; overlay packets for us are opened by their session, and the inner
+/// packet's source must belong to the session's key before it reaches the TUN.
+public final class Node {
+    public let identity: NodeIdentity
+    public let config: NodeConfig
+    public let address: IPv6Address
+    public let subnet: IPv6Prefix
+    public let started: Instant
+    let logger: Logger
+
+    public let links: LinkLayer
+    public let router: Router
+    var sessions = SessionTable()
+    var pending = PendingPackets()
+    var icmpLimiter: ErrorRateLimiter
+    var reportLimiter: ErrorRateLimiter
+    var handshakeLimiter: ErrorRateLimiter
+    var random: SplitMix64
+
+    public var stats = NodeStats()
+    public var output = NodeOutput()
+
+    /// How long a packet may wait for a session before the sender gets "address unreachable".
+    public static let pendingTimeout = 5.0
+    public static let sessionInitRetry = 1.0
+    public static let sessionRekeyAfter = 120.0
+    public static let sessionRejectAfter = 180.0
+
+    public init(identity: NodeIdentity, config: NodeConfig, logger: Logger = .disabled, now: Instant, random: SplitMix64 = .system()) {
+        self.identity = identity
+        self.config = config
+        self.logger = logger
+        self.random = random
+        address = identity.address
+        subnet = identity.subnet
+        started = now
+        icmpLimiter = ErrorRateLimiter(now: now)
+        reportLimiter = ErrorRateLimiter(now: now)
+        handshakeLimiter = ErrorRateLimiter(ratePerSecond: 200, burst: 100, now: now)
+        links = LinkLayer(identity: identity, config: LinkConfig(config), rng: random, logger: logger, now: now)
+        router = Router(identity: identity, logger: logger, now: now, random: random)
+        for peer in config.peers { links.addPeer(uri: peer, now: now) }
+        pump(now: now)
+    }
+
+    // MARK: Inputs
+
+    public func receiveDatagram(_ bytes: [UInt8], from endpoint: Endpoint, now: Instant) {
+        links.receive(datagram: bytes, from: endpoint, now: now)
+        pump(now: now)
+    }
+
+    public func resolved(_ uri: PeerURI, endpoints: [Endpoint], now: Instant) {
+        links.resolved(uri: uri, endpoints: endpoints, now: now)
+        pump(now: now)
+    }
+
+    public func tick(now: Instant) {
+        links.tick(now: now)
+        router.tick(now: now)
+        sessionTimers(now: now)
+        pump(now: now)
+    }
+
+    public var nextDeadline: Instant {
+        var d = min(links.nextDeadline, router.nextDeadline)
+        if let oldest = pending.oldest { d = min(d, oldest.adding(seconds: Node.pendingTimeout)) }
+        if sessions.hasHandshakes { d = min(d, now0.adding(seconds: 0.25)) }
+        return d
+    }
+    var now0 = Instant.zero
+
+    public func addPeer(_ uri: PeerURI, now: Instant) {
+        links.addPeer(uri: uri, now: now)
+        pump(now: now)
+    }
+
+    /// Removes the configured peer with this endpoint (with or without its `?key=`).
+    @discardableResult
+    public func removePeer(_ uri: PeerURI, now: Instant) -> Bool {
+        let matches = Set(links.snapshot(now: now).compactMap(\.uri).filter { $0 == uri || $0.endpointText == uri.endpointText })
+        for m in matches { links.removePeer(uri: m, now: now) }
+        pump(now: now)
+        return !matches.isEmpty
+    }
+
+    /// A packet the kernel routed into the TUN.
+    public func receiveTunPacket(_ packet: [UInt8], now: Instant) {
+        now0 = now
+        stats.tunRxPackets += 1
+        stats.tunRxBytes += UInt64(packet.count)
+        guard let h = IPv6Header(packet) else { stats.drop(.tunMalformed); return }
+        guard h.source == address || subnet.contains(h.source) else { stats.drop(.tunBadSource); return }
+        guard OverlayAddress.isOverlay(h.destination) else { stats.drop(.tunNotOverlay); return }
+        if packet.count > config.tun.mtu {
+            stats.drop(.tunTooBig)
+            sendICMP(.packetTooBig(mtu: config.tun.mtu), from: address, about: packet, now: now)
+            return
+        }
+        guard let route = router.route(forAddress: h.destination) else {
+            stats.drop(.noRoute)
+            sendICMP(.noRoute, from: address, about: packet, now: now)
+            return
+        }
+        if route.nextHop == route.destination, links.isUp(route.destination) {
+            var frame = [UInt8]()
+            frame.reserveCapacity(packet.count + 1)
+            frame.append(OverlayPacket.directFrameType)
+            frame.append(contentsOf: packet)
+            if !links.send(frame: frame, to: route.destination, now: now) { stats.drop(.linkDown) }
+            pump(now: now)
+            return
+        }
+        sendThroughSession(packet, hopLimit: h.hopLimit, destinationAddress: h.destination, to: route.destination, now: now)
+        pump(now: now)
+    }
+
+    // MARK: The event pump
+
+    /// Moves events between the link layer and the router until neither has anything left.
+    func pump(now: Instant) {
+        now0 = now
+        var rounds = 0
+        while rounds < 64 {
+            rounds += 1
+            var progressed = false
+            for event in links.drainEvents() {
+                progressed = true
+                handle(event, now: now)
+            }
+            for (to, message) in router.drainOutgoing() {
+                progressed = true
+                var frame = [UInt8]()
+                frame.reserveCapacity(message.count + 1)
+                frame.append(0x10)
+                frame.append(contentsOf: message)
+                _ = links.send(frame: frame, to: to, now: now)
+            }
+            if !progressed { break }
+        }
+    }
+
+    func handle(_ event: LinkEvent, now: Instant) {
+        switch event {
+        case .transmit(let bytes, let endpoint):
+            output.datagrams.append((bytes, endpoint))
+        case .frame(let frame, let peer):
+            handleFrame(frame, from: peer, now: now)
+        case .linkUp(let peer, let endpoint, let inbound):
+            router.neighbourUp(peer, cost: Node.cost(rtt: nil), now: now)
+        case .linkDown(let peer, let reason):
+            router.neighbourDown(peer, now: now)
+        case .rtt(let peer, let seconds):
+            router.neighbourCost(peer, cost: Node.cost(rtt: seconds), now: now)
+        case .resolve(let uri):
+            output.resolve.append(uri)
+        case .discovered(let peer, let endpoint):
+            logger.debug("beacon heard", [("peer", peer.short), ("endpoint", endpoint.description)])
+        }
+    }
+
+    /// Link cost for routing from the smoothed RTT; before the first measurement a link is
+    /// assumed to be a slow one (10 ms), so a fresh link doesn't win before it has proven itself.
+    static func cost(rtt: Double?) -> UInt16 {
+        LinkCost.from(rttMilliseconds: (rtt ?? 0.010) * 1000)
+    }
+
+    func handleFrame(_ slice: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) {
+        let frame = Array(slice)
+        guard let type = frame.first else { stats.drop(.unknownFrame); return }
+        switch type {
+        case 0x10:
+            router.receive(Array(frame[1...]), from: peer, now: now)
+        case OverlayPacket.frameType:
+            handleOverlay(frame, from: peer, now: now)
+        case OverlayPacket.directFrameType:
+            handleDirect(frame, from: peer, now: now)
+        default:
+            stats.drop(.unknownFrame)
+        }
+    }
+
+    // MARK: Inbound
+
+    func isLocal(_ a: IPv6Address) -> Bool { a == address || subnet.contains(a) }
+
+    /// A neighbour's own packet, sent inside the link's encryption: the link authenticated the
+    /// neighbour, so the packet's source must be the neighbour's address or inside its subnet.
+    func handleDirect(_ frame: [UInt8], from peer: PublicKey, now: Instant) {
+        let packet = Array(frame[1...])
+        guard let h = IPv6Header(packet), isLocal(h.destination) else { stats.drop(.overlayMalformed); return }
+        guard OverlayAddress.key(peer, owns: h.source) || OverlayAddress.key(peer, ownsSubnetAddress: h.source) else {
+            stats.drop(.directSpoofed)
+            return
+        }
+        deliverToTun(packet)
+    }
+
+    func deliverToTun(_ packet: [UInt8]) {
+        guard config.tun.enabled else { stats.drop(.tunDisabled); return }
+        stats.tunTxPackets += 1
+        stats.tunTxBytes += UInt64(packet.count)
+        output.tunPackets.append(packet)
+    }
+
+    func handleOverlay(_ frame: [UInt8], from peer: PublicKey, now: Instant) {
+        guard let header = OverlayPacket.parseHeader(frame) else { stats.drop(.overlayMalformed); return }
+        if isLocal(header.destination) {
+            handleSessionMessage(frame[OverlayPacket.headerLength...], header: header, now: now)
+            return
+        }
+        let messageType = frame[OverlayPacket.headerLength]
+        if header.hopLimit <= 1 {
+            stats.drop(.hopLimit)
+            if messageType == SessionMessageType.data.rawValue {
+                sendReport(.hopLimitExceeded, about: frame, header: header, now: now)
+            }
+            return
+        }
+        guard let route = router.route(forAddress: header.destination) else {
+            stats.drop(.noRoute)
+            if messageType == SessionMessageType.data.rawValue {
+                sendReport(.noRoute, about: frame, header: header, now: now)
+            }
+            return
+        }
+        var forwarded = frame
+        forwarded[1] = header.hopLimit - 1
+        stats.forwardedPackets += 1
+        stats.forwardedBytes += UInt64(frame.count)
+        if !links.send(frame: forwarded, to: route.nextHop, now: now) { stats.drop(.linkDown) }
+    }
+
+    /// Sends a signed error report back to the source of an overlay packet.
+    func sendReport(_ kind: ErrorReport.Kind, mtu: UInt32 = 0, about frame: [UInt8], header: OverlayPacket.Header, now: Instant) {
+        guard reportLimiter.allow(now: now) else { stats.drop(.icmpRateLimited); return }
+        let report = ErrorReport.make(kind: kind, mtu: mtu, reporter: identity, invoking: frame[OverlayPacket.headerLength...])
+        sendOverlay(message: report, hopLimit: OverlayPacket.defaultHopLimit, to: header.source, now: now)
+    }
+
+    /// Routes an overlay packet of ours toward `destination` (an address); false if no route.
+    @discardableResult
+    func sendOverlay(message: [UInt8], hopLimit: UInt8, to destination: IPv6Address, now: Instant) -> Bool {
+        guard let route = router.route(forAddress: destination) else { stats.drop(.noRoute); return false }
+        let frame = OverlayPacket.make(hopLimit: hopLimit, destination: destination, source: address, message: message)
+        if !links.send(frame: frame, to: route.nextHop, now: now) { stats.drop(.linkDown); return false }
+        return true
+    }
+
+    func sendICMP(_ kind: ICMPv6.ErrorKind, from source: IPv6Address, about packet: [UInt8], now: Instant) {
+        guard config.tun.enabled, ICMPv6.mayReportError(about: packet) else { return }
+        guard icmpLimiter.allow(now: now) else { stats.drop(.icmpRateLimited); return }
+        guard let icmp = ICMPv6.error(kind, from: source, about: packet) else { return }
+        stats.icmpErrorsSent += 1
+        deliverToTun(icmp)
+    }
+}
+
+extension LinkConfig {
+    init(_ c: NodeConfig) {
+        self.init()
+        allowedPublicKeys = Set(c.allowedPublicKeys)
+    }
+}

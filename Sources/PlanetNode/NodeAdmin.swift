@@ -1,0 +1,130 @@
+import PlanetCore
+import PlanetLink
+import PlanetRouting
+
+/// The admin API's requests answered from the node's state: pure, so the runtime only has to
+/// carry the request onto the node's thread and the JSON back. Schemas are in Docs/cli.md.
+extension Node {
+    public struct AdminError: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ d: String) { description = d }
+    }
+
+    public static let adminRequests = ["getSelf", "getPeers", "addPeer", "removePeer", "getRoutes", "getSessions", "getStats", "list"]
+
+    public func admin(_ request: String, _ args: JSONValue, now: Instant) -> Result<JSONValue, AdminError> {
+        switch request {
+        case "getSelf":
+            return .success(.object([
+                ("publicKey", .string(identity.publicKey.hex)),
+                ("address", .string(address.description)),
+                ("subnet", .string(subnet.description)),
+                ("version", .string(PlanetVersion.string)),
+                ("uptimeSeconds", .number(now.seconds(since: started).rounded(.down))),
+            ]))
+        case "getPeers":
+            return .success(.object([("peers", .array(peersJSON(now: now)))]))
+        case "addPeer", "removePeer":
+            guard let text = args["uri"] else { return .failure(AdminError("\(request) needs \"uri\": \"udp://HOST:PORT\"")) }
+            guard let s = text.stringValue else { return .failure(AdminError("uri must be a string, got \(text.typeName)")) }
+            let uri: PeerURI
+            switch PeerURI.parse(s) {
+            case .success(let u): uri = u
+            case .failure(let e): return .failure(AdminError("uri: \(e.description)"))
+            }
+            if request == "addPeer" {
+                addPeer(uri, now: now)
+            } else if !removePeer(uri, now: now) {
+                return .failure(AdminError("no peer \(uri.endpointText)"))
+            }
+            return .success(.object([]))
+        case "getRoutes":
+            return .success(.object([("routes", .array(routesJSON()))]))
+        case "getSessions":
+            return .success(.object([("sessions", .array(sessionsJSON(now: now)))]))
+        case "getStats":
+            return .success(statsJSON())
+        case "list":
+            return .success(.object([("requests", .array(Node.adminRequests.map { .string($0) }))]))
+        default:
+            return .failure(AdminError("unknown request '\(request)'; try 'list'"))
+        }
+    }
+
+    func peersJSON(now: Instant) -> [JSONValue] {
+        links.snapshot(now: now).map { p in
+            .object([
+                ("publicKey", p.publicKey.map { .string($0.hex) } ?? .null),
+                ("address", p.publicKey.map { .string($0.address.description) } ?? .null),
+                ("endpoint", p.endpoint.map { .string($0.description) } ?? .null),
+                ("uri", p.uri.map { .string($0.description) } ?? .null),
+                ("state", .string(p.state.rawValue)),
+                ("rttMs", p.rtt.map { .number(($0 * 1000 * 100).rounded() / 100) } ?? .null),
+                ("rxBytes", .number(Double(p.rxBytes))),
+                ("txBytes", .number(Double(p.txBytes))),
+                ("uptimeSeconds", .number(p.uptime.rounded(.down))),
+                ("inbound", .bool(p.inbound)),
+            ])
+        }
+    }
+
+    func routesJSON() -> [JSONValue] {
+        router.routes().map { r in
+            .object([
+                ("prefix", .string(r.origin.subnet.description)),
+                ("address", .string(r.origin.address.description)),
+                ("publicKey", .string(r.origin.hex)),
+                ("nextHop", r.nextHop.map { .string($0.hex) } ?? .null),
+                ("metric", .number(Double(r.metric))),
+                ("seqno", .number(Double(r.seqno))),
+            ])
+        }
+    }
+
+    func sessionsJSON(now: Instant) -> [JSONValue] {
+        sessions.all.filter(\.isEstablished).sorted { $0.peer < $1.peer }.map { s in
+            .object([
+                ("publicKey", .string(s.peer.hex)),
+                ("address", .string(s.peer.address.description)),
+                ("rxBytes", .number(Double(s.rxBytes))),
+                ("txBytes", .number(Double(s.txBytes))),
+                ("uptimeSeconds", .number(now.seconds(since: s.created).rounded(.down))),
+            ])
+        }
+    }
+
+    func statsJSON() -> JSONValue {
+        let l = links.stats
+        var drops = stats.drops
+        for (k, v) in l.nonZeroDrops { drops["link-" + k.split(separator: "_").joined(separator: "-"), default: 0] += v }
+        for child in Mirror(reflecting: router.stats).children {
+            guard let label = child.label, label.hasPrefix("dropped"), let v = child.value as? Int, v > 0 else { continue }
+            drops["route-" + Node.kebab(String(label.dropFirst("dropped".count))), default: 0] += UInt64(v)
+        }
+        return .object([
+            ("rxPackets", .number(Double(l.rxPackets))),
+            ("txPackets", .number(Double(l.txPackets))),
+            ("rxBytes", .number(Double(l.rxBytes))),
+            ("txBytes", .number(Double(l.txBytes))),
+            ("tunRxPackets", .number(Double(stats.tunRxPackets))),
+            ("tunTxPackets", .number(Double(stats.tunTxPackets))),
+            ("forwardedPackets", .number(Double(stats.forwardedPackets))),
+            ("icmpErrorsSent", .number(Double(stats.icmpErrorsSent))),
+            ("drops", .object(drops.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
+            ("peersUp", .number(Double(links.upPeers.count))),
+            ("routes", .number(Double(router.routes().count))),
+            ("sessions", .number(Double(sessions.all.filter(\.isEstablished).count))),
+            ("handshakesCompleted", .number(Double(l.handshakesCompleted + stats.sessionsEstablished))),
+            ("handshakesFailed", .number(Double(l.handshakesFailed + stats.sessionHandshakesFailed))),
+        ])
+    }
+
+    /// "BadSignature" → "bad-signature", for drop-reason names.
+    static func kebab(_ camel: String) -> String {
+        var out = ""
+        for c in camel {
+            if c.isUppercase { if !out.isEmpty { out += "-" }; out += c.lowercased() } else { out.append(c) }
+        }
+        return out
+    }
+}

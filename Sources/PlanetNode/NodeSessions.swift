@@ -1,0 +1,231 @@
+import PlanetCore
+import PlanetLink
+
+/// End-to-end sessions: the handshake over the overlay, sealing and opening data, rekeying,
+/// and turning relays' error reports back into ICMPv6 for local programs.
+extension Node {
+    static let sessionDomain = "planetary-session-v1"
+
+    // MARK: Sending
+
+    func sendThroughSession(_ packet: [UInt8], hopLimit: UInt8, destinationAddress: IPv6Address, to key: PublicKey, now: Instant) {
+        let session = sessions.session(for: key, now: now)
+        if let keypair = session.current, !keypair.isExpired(at: now), !keypair.isExhausted {
+            sendData(packet, hopLimit: hopLimit, destinationAddress: destinationAddress, session: session, keypair: keypair, now: now)
+            if session.initiator == nil, keypair.age(at: now) > Node.sessionRekeyAfter || keypair.wantsRekeyByCount {
+                startHandshake(session, now: now)
+            }
+            return
+        }
+        let dropped = pending.enqueue(packet, for: key, now: now)
+        if dropped > 0 { stats.drop(.pendingOverflow, count: dropped) }
+        if session.initiator == nil { startHandshake(session, now: now) }
+    }
+
+    func sendData(_ packet: [UInt8], hopLimit: UInt8, destinationAddress: IPv6Address, session: Session, keypair: Keypair, now: Instant) {
+        guard let message = keypair.sealDataMessage(packet, headroom: OverlayPacket.headerLength) else {
+            stats.drop(.sessionHandshake)
+            return
+        }
+        var frame = message
+        OverlayPacket.writeHeader(into: &frame, hopLimit: max(1, hopLimit), destination: destinationAddress, source: address)
+        guard let route = router.route(forAddress: destinationAddress) else { stats.drop(.noRoute); return }
+        if links.send(frame: frame, to: route.nextHop, now: now) {
+            session.txBytes += UInt64(packet.count)
+            session.txPackets += 1
+            session.lastSent = now
+        } else {
+            stats.drop(.linkDown)
+        }
+    }
+
+    func startHandshake(_ session: Session, now: Instant) {
+        if session.initiator != nil { sessions.releaseIndex(session.initiatorIndex) }
+        let index = sessions.freshIndex(for: session.peer, random: &random)
+        let initiator = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: session.peer, domain: Node.sessionDomain)
+        session.initiator = initiator
+        session.initiatorIndex = index
+        session.handshakeStarted = now
+        sendInit(session, now: now)
+    }
+
+    func sendInit(_ session: Session, now: Instant) {
+        guard let initiator = session.initiator else { return }
+        session.lastInitSent = now
+        var message = [SessionMessageType.handshakeInit.rawValue]
+        message.append(contentsOf: initiator.initMessage())
+        sendOverlay(message: message, hopLimit: OverlayPacket.defaultHopLimit, to: session.peer.address, now: now)
+    }
+
+    // MARK: Receiving
+
+    func handleSessionMessage(_ message: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
+        guard let type = message.first.flatMap(SessionMessageType.init(rawValue:)) else { stats.drop(.overlayMalformed); return }
+        let body = message.dropFirst()
+        switch type {
+        case .data: receiveData(message, header: header, now: now)
+        case .handshakeInit: receiveInit(body, header: header, now: now)
+        case .handshakeResponse: receiveResponse(body, header: header, now: now)
+        case .handshakeFinish: receiveFinish(body, header: header, now: now)
+        case .errorReport: receiveReport(message, header: header, now: now)
+        }
+    }
+
+    func receiveData(_ message: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
+        guard message.count >= 1 + 4 + 8 + 16 else { stats.drop(.overlayMalformed); return }
+        let i = message.startIndex
+        let index = UInt32(message[i + 1]) << 24 | UInt32(message[i + 2]) << 16 | UInt32(message[i + 3]) << 8 | UInt32(message[i + 4])
+        guard let key = sessions.peer(forIndex: index), let session = sessions.session(key),
+              let keypair = session.keypairs.first(where: { $0.localIndex == index }) else {
+            stats.drop(.sessionUnknownIndex)
+            return
+        }
+        let packet: [UInt8]
+        switch keypair.openDataMessage(message, now: now) {
+        case .success(let p): packet = p
+        case .failure(.replay): stats.drop(.sessionReplay); return
+        case .failure: stats.drop(.sessionDecrypt); return
+        }
+        guard let h = IPv6Header(packet) else { stats.drop(.overlayMalformed); return }
+        // The one check that stops spoofing through the overlay: the sealed packet's source must
+        // be the address or inside the subnet of the key that holds the session.
+        guard OverlayAddress.key(key, owns: h.source) || OverlayAddress.key(key, ownsSubnetAddress: h.source) else {
+            stats.drop(.spoofedSource)
+            return
+        }
+        guard isLocal(h.destination) else { stats.drop(.spoofedSource); return }
+        session.rxBytes += UInt64(packet.count)
+        session.rxPackets += 1
+        session.lastReceived = now
+        deliverToTun(packet)
+    }
+
+    func receiveInit(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
+        guard handshakeLimiter.allow(now: now) else { stats.drop(.icmpRateLimited); return }
+        if sessions.responders.count >= SessionTable.maxPendingResponders,
+           let oldest = sessions.responders.min(by: { $0.value.since < $1.value.since })?.key {
+            sessions.responders[oldest] = nil
+        }
+        var index: UInt32 = 0
+        repeat { index = UInt32(truncatingIfNeeded: random.next()) } while index == 0 || sessions.peer(forIndex: index) != nil || sessions.responders[index] != nil
+        do {
+            let (pending, response) = try HandshakeResponder.respond(toInit: Array(body), local: identity, localIndex: index, domain: Node.sessionDomain)
+            sessions.responders[index] = (pending, header.source, now)
+            var message = [SessionMessageType.handshakeResponse.rawValue]
+            message.append(contentsOf: response)
+            sendOverlay(message: message, hopLimit: OverlayPacket.defaultHopLimit, to: header.source, now: now)
+        } catch {
+            stats.drop(.sessionHandshake)
+        }
+    }
+
+    func receiveResponse(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
+        guard let index = HandshakeMessages.receiverIndex(ofResponse: body), let key = sessions.peer(forIndex: index), let session = sessions.session(key),
+              let initiator = session.initiator, session.initiatorIndex == index else {
+            stats.drop(.sessionHandshake)
+            return
+        }
+        do {
+            let (finish, keys) = try initiator.handleResponse(Array(body))
+            session.initiator = nil
+            var message = [SessionMessageType.handshakeFinish.rawValue]
+            message.append(contentsOf: finish)
+            sendOverlay(message: message, hopLimit: OverlayPacket.defaultHopLimit, to: header.source, now: now)
+            established(session, keypair: Keypair(keys: keys, createdAt: now), now: now)
+        } catch {
+            stats.drop(.sessionHandshake)
+            stats.sessionHandshakesFailed += 1
+            logger.debug("session handshake failed", [("peer", key.short), ("error", "\(error)")])
+        }
+    }
+
+    func receiveFinish(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
+        guard let index = HandshakeMessages.receiverIndex(ofFinish: body), let responder = sessions.responders[index] else { stats.drop(.sessionHandshake); return }
+        do {
+            let keys = try responder.pending.handleFinish(Array(body), isAllowed: { _ in true })
+            sessions.responders[index] = nil
+            // The initiator proved its key; its overlay source must be that key's address, or a
+            // node could open a session in another's name and receive its replies.
+            guard OverlayAddress.key(keys.peer, owns: responder.source) else {
+                stats.drop(.spoofedSource)
+                return
+            }
+            let session = sessions.session(for: keys.peer, now: now)
+            sessions.bind(index: index, to: keys.peer)
+            established(session, keypair: Keypair(keys: keys, createdAt: now), now: now)
+        } catch {
+            // Keep the responder: a forged finish must not cancel the genuine one still on its way.
+            stats.drop(.sessionHandshake)
+            stats.sessionHandshakesFailed += 1
+        }
+    }
+
+    func established(_ session: Session, keypair: Keypair, now: Instant) {
+        sessions.bind(index: keypair.localIndex, to: session.peer)
+        let evicted = session.keypairs.count >= 3 ? session.keypairs.first : nil
+        session.install(keypair)
+        if let evicted, evicted.localIndex != keypair.localIndex { sessions.releaseIndex(evicted.localIndex) }
+        stats.sessionsEstablished += 1
+        logger.debug("session established", [("peer", session.peer.short)])
+        for packet in pending.take(for: session.peer) {
+            guard let h = IPv6Header(packet) else { continue }
+            sendData(packet, hopLimit: h.hopLimit, destinationAddress: h.destination, session: session, keypair: keypair, now: now)
+        }
+    }
+
+    /// A relay (or the destination's node) could not deliver one of our packets. Rebuild the
+    /// ICMPv6 error a router would have sent, from the reporter's address, so ping and
+    /// traceroute on this node see it.
+    func receiveReport(_ message: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
+        guard let report = ErrorReport(message) else { stats.drop(.errorReportInvalid); return }
+        let q = report.quoted
+        guard q.count >= 13, q[0] == SessionMessageType.data.rawValue else { stats.drop(.errorReportInvalid); return }
+        let remoteIndex = UInt32(q[1]) << 24 | UInt32(q[2]) << 16 | UInt32(q[3]) << 8 | UInt32(q[4])
+        guard let packetStart = sessions.all.lazy.compactMap({ s in
+            s.keypairs.first { $0.remoteIndex == remoteIndex }.flatMap { $0.plaintextPrefix(ofSentFrame: q[...]) }
+        }).first, let original = Optional(packetStart), original.count >= IPv6Header.length else {
+            stats.drop(.errorReportInvalid)
+            return
+        }
+        // The quoted packet is truncated; fix its payload length so it parses as a whole packet.
+        var quotedPacket = original
+        let plen = quotedPacket.count - IPv6Header.length
+        quotedPacket[4] = UInt8(plen >> 8)
+        quotedPacket[5] = UInt8(truncatingIfNeeded: plen)
+        let kind: ICMPv6.ErrorKind
+        switch report.kind {
+        case .noRoute: kind = .noRoute
+        case .hopLimitExceeded: kind = .hopLimitExceeded
+        case .packetTooBig: kind = .packetTooBig(mtu: Int(report.mtu))
+        }
+        sendICMP(kind, from: report.reporter.address, about: quotedPacket, now: now)
+    }
+
+    // MARK: Timers
+
+    func sessionTimers(now: Instant) {
+        for session in sessions.all {
+            if session.initiator != nil {
+                if now.seconds(since: session.handshakeStarted) > Node.pendingTimeout {
+                    session.initiator = nil
+                    sessions.releaseIndex(session.initiatorIndex)
+                    stats.sessionHandshakesFailed += 1
+                } else if now.seconds(since: session.lastInitSent) >= Node.sessionInitRetry {
+                    sendInit(session, now: now)
+                }
+            }
+            sessions.dropKeypairs(of: session) { $0.isExpired(at: now) }
+            if session.keypairs.isEmpty, session.initiator == nil, !pending.has(session.peer),
+               now.seconds(since: max(session.lastSent, session.lastReceived, session.created)) > Node.sessionRejectAfter {
+                sessions.remove(session.peer)
+            }
+        }
+        for (index, r) in sessions.responders where now.seconds(since: r.since) > Node.pendingTimeout {
+            sessions.responders[index] = nil
+        }
+        for (_, packet) in pending.expire(olderThan: now.adding(seconds: -Node.pendingTimeout)) {
+            stats.drop(.pendingTimeout)
+            sendICMP(.addressUnreachable, from: address, about: packet, now: now)
+        }
+    }
+}

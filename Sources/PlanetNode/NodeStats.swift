@@ -1,0 +1,42 @@
+/// Counters for the data plane, drops by reason. Every dropped packet lands in exactly one
+/// reason, so `planetctl stats` can say why traffic is missing.
+public struct NodeStats: Sendable {
+    public var tunRxPackets: UInt64 = 0
+    public var tunRxBytes: UInt64 = 0
+    public var tunTxPackets: UInt64 = 0
+    public var tunTxBytes: UInt64 = 0
+    public var forwardedPackets: UInt64 = 0
+    public var forwardedBytes: UInt64 = 0
+    public var icmpErrorsSent: UInt64 = 0
+    public var sessionsEstablished: UInt64 = 0
+    public var sessionHandshakesFailed: UInt64 = 0
+    public private(set) var drops: [String: UInt64] = [:]
+
+    public init() {}
+
+    public mutating func drop(_ reason: DropReason, count: Int = 1) { drops[reason.rawValue, default: 0] += UInt64(count) }
+    public func dropped(_ reason: DropReason) -> UInt64 { drops[reason.rawValue] ?? 0 }
+}
+
+public enum DropReason: String, CaseIterable, Sendable {
+    case tunMalformed = "tun-malformed"
+    case tunBadSource = "tun-bad-source"
+    case tunNotOverlay = "tun-not-overlay"
+    case tunTooBig = "tun-too-big"
+    case noRoute = "no-route"
+    case hopLimit = "hop-limit"
+    case overlayMalformed = "overlay-malformed"
+    case linkDown = "link-down"
+    case pendingOverflow = "pending-overflow"
+    case pendingTimeout = "pending-timeout"
+    case sessionUnknownIndex = "session-unknown-index"
+    case sessionDecrypt = "session-decrypt"
+    case sessionReplay = "session-replay"
+    case sessionHandshake = "session-handshake"
+    case spoofedSource = "spoofed-source"
+    case directSpoofed = "direct-spoofed-source"
+    case errorReportInvalid = "error-report-invalid"
+    case icmpRateLimited = "icmp-rate-limited"
+    case unknownFrame = "unknown-frame"
+    case tunDisabled = "tun-disabled"
+}

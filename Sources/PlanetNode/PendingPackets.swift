@@ -1,0 +1,64 @@
+import PlanetCore
+
+/// Packets from the TUN waiting for a session to their destination. Bounded per destination
+/// and overall, oldest dropped first, so a burst toward an unreachable node can't grow memory;
+/// a destination whose handshake doesn't finish in time gets its packets answered with ICMPv6.
+public struct PendingPackets {
+    public let perDestination: Int
+    public let total: Int
+    private var queues: [PublicKey: [(packet: [UInt8], since: Instant)]] = [:]
+    public private(set) var count = 0
+
+    public init(perDestination: Int = 64, total: Int = 4096) {
+        self.perDestination = perDestination
+        self.total = total
+    }
+
+    /// Queues a packet; returns how many older packets were dropped to make room.
+    @discardableResult
+    public mutating func enqueue(_ packet: [UInt8], for key: PublicKey, now: Instant) -> Int {
+        var dropped = 0
+        var queue = queues[key] ?? []
+        if queue.count >= perDestination {
+            queue.removeFirst()
+            count -= 1
+            dropped += 1
+        }
+        if count >= total, let victim = queues.max(by: { $0.value.count < $1.value.count })?.key, victim != key {
+            queues[victim]!.removeFirst()
+            if queues[victim]!.isEmpty { queues[victim] = nil }
+            count -= 1
+            dropped += 1
+        } else if count >= total {
+            if !queue.isEmpty { queue.removeFirst(); count -= 1; dropped += 1 } else { return 1 }
+        }
+        queue.append((packet, now))
+        count += 1
+        queues[key] = queue
+        return dropped
+    }
+
+    public mutating func take(for key: PublicKey) -> [[UInt8]] {
+        guard let q = queues.removeValue(forKey: key) else { return [] }
+        count -= q.count
+        return q.map(\.packet)
+    }
+
+    public func has(_ key: PublicKey) -> Bool { queues[key] != nil }
+
+    /// Removes and returns packets queued before `deadline`.
+    public mutating func expire(olderThan deadline: Instant) -> [(PublicKey, [UInt8])] {
+        var out = [(PublicKey, [UInt8])]()
+        for (key, q) in queues {
+            let old = q.prefix { $0.since < deadline }
+            guard !old.isEmpty else { continue }
+            out.append(contentsOf: old.map { (key, $0.packet) })
+            let rest = Array(q.dropFirst(old.count))
+            queues[key] = rest.isEmpty ? nil : rest
+            count -= old.count
+        }
+        return out
+    }
+
+    public var oldest: Instant? { queues.values.compactMap { $0.first?.since }.min() }
+}

@@ -1,0 +1,34 @@
+import PlanetCore
+import PlanetLink
+
+/// An end-to-end session with one remote node, independent of the path between us: relays
+/// change, the session doesn't. It holds up to a few keypairs (the newest sends; older ones
+/// still receive until they expire, so a rekey loses nothing).
+final class Session {
+    let peer: PublicKey
+    let created: Instant
+    var keypairs: [Keypair] = []
+    var initiator: HandshakeInitiator?
+    var initiatorIndex: UInt32 = 0
+    var handshakeStarted: Instant = .zero
+    var lastInitSent: Instant = .zero
+    var lastReceived: Instant = .zero
+    var lastSent: Instant = .zero
+    var rxBytes: UInt64 = 0
+    var txBytes: UInt64 = 0
+    var rxPackets: UInt64 = 0
+    var txPackets: UInt64 = 0
+
+    init(peer: PublicKey, now: Instant) {
+        self.peer = peer
+        created = now
+    }
+
+    var current: Keypair? { keypairs.last }
+    var isEstablished: Bool { current != nil }
+
+    func install(_ keypair: Keypair, limit: Int = 3) {
+        keypairs.append(keypair)
+        if keypairs.count > limit { keypairs.removeFirst(keypairs.count - limit) }
+    }
+}
