@@ -81,7 +81,7 @@ public final class Node {
     public var nextDeadline: Instant {
         var d = min(links.nextDeadline, router.nextDeadline)
         if let oldest = pending.oldest { d = min(d, oldest.adding(seconds: Node.pendingTimeout)) }
-        if sessions.hasHandshakes { d = min(d, now0.adding(seconds: 0.25)) }
+        if sessions.hasHandshakes || sessions.hasTraffic { d = min(d, now0.adding(seconds: 0.5)) }
         return d
     }
     var now0 = Instant.zero

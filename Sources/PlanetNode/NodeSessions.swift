@@ -5,6 +5,11 @@ import PlanetLink
 /// and turning relays' error reports back into ICMPv6 for local programs.
 extension Node {
     static let sessionDomain = "planetary-session-v1"
+    /// Data sent and nothing authentic back for this long: the peer probably lost its keys.
+    static let sessionUnansweredTimeout = 6.0
+    /// Data received and nothing sent for this long: answer with an empty data message so the
+    /// sender's unanswered timer doesn't fire on one-way traffic.
+    static let sessionPassiveKeepalive = 3.0
 
     // MARK: Sending
 
@@ -34,6 +39,7 @@ extension Node {
             session.txBytes += UInt64(packet.count)
             session.txPackets += 1
             session.lastSent = now
+            if !packet.isEmpty, session.unansweredSince == nil { session.unansweredSince = now }
         } else {
             stats.drop(.linkDown)
         }
@@ -86,6 +92,9 @@ extension Node {
         case .failure(.replay): stats.drop(.sessionReplay); return
         case .failure: stats.drop(.sessionDecrypt); return
         }
+        session.lastReceived = now
+        session.unansweredSince = nil
+        if packet.isEmpty { return } // keepalive
         guard let h = IPv6Header(packet) else { stats.drop(.overlayMalformed); return }
         // The one check that stops spoofing through the overlay: the sealed packet's source must
         // be the address or inside the subnet of the key that holds the session.
@@ -96,7 +105,6 @@ extension Node {
         guard isLocal(h.destination) else { stats.drop(.spoofedSource); return }
         session.rxBytes += UInt64(packet.count)
         session.rxPackets += 1
-        session.lastReceived = now
         deliverToTun(packet)
     }
 
@@ -166,6 +174,8 @@ extension Node {
         session.install(keypair)
         if let evicted, evicted.localIndex != keypair.localIndex { sessions.releaseIndex(evicted.localIndex) }
         stats.sessionsEstablished += 1
+        session.lastEstablished = now
+        session.unansweredSince = nil
         logger.debug("session established", [("peer", session.peer.short)])
         for packet in pending.take(for: session.peer) {
             guard let h = IPv6Header(packet) else { continue }
@@ -213,6 +223,19 @@ extension Node {
                 } else if now.seconds(since: session.lastInitSent) >= Node.sessionInitRetry {
                     sendInit(session, now: now)
                 }
+            }
+            if session.initiator == nil, let since = session.unansweredSince,
+               now.seconds(since: since) > Node.sessionUnansweredTimeout,
+               now.seconds(since: session.lastEstablished) > Node.sessionUnansweredTimeout {
+                logger.debug("session unanswered, handshaking again", [("peer", session.peer.short)])
+                session.unansweredSince = nil
+                startHandshake(session, now: now)
+            }
+            if let keypair = session.current, !keypair.isExpired(at: now),
+               session.lastReceived > session.lastSent,
+               now.seconds(since: session.lastSent) >= Node.sessionPassiveKeepalive,
+               now.seconds(since: session.lastReceived) < 30 {
+                sendData([], hopLimit: OverlayPacket.defaultHopLimit, destinationAddress: session.peer.address, session: session, keypair: keypair, now: now)
             }
             sessions.dropKeypairs(of: session) { $0.isExpired(at: now) }
             if session.keypairs.isEmpty, session.initiator == nil, !pending.has(session.peer),

@@ -14,6 +14,10 @@ final class Session {
     var lastInitSent: Instant = .zero
     var lastReceived: Instant = .zero
     var lastSent: Instant = .zero
+    /// Set when we send data and cleared by any authentic message back: if the peer stays
+    /// silent too long (it restarted and lost our keys), we handshake again.
+    var unansweredSince: Instant?
+    var lastEstablished: Instant = .zero
     var rxBytes: UInt64 = 0
     var txBytes: UInt64 = 0
     var rxPackets: UInt64 = 0

@@ -17,6 +17,8 @@ struct SessionTable {
     var count: Int { byPeer.count }
     var hasHandshakes: Bool { !responders.isEmpty || byPeer.values.contains { $0.initiator != nil } }
     var all: [Session] { Array(byPeer.values) }
+    /// Whether any session has timers to watch (keepalives, unanswered data).
+    var hasTraffic: Bool { byPeer.values.contains { $0.unansweredSince != nil || $0.lastReceived > $0.lastSent } }
 
     func session(_ key: PublicKey) -> Session? { byPeer[key] }
 
