@@ -155,3 +155,8 @@ func appendBigEndian(_ v: UInt32, to out: inout [UInt8]) {
 func appendBigEndian(_ v: UInt64, to out: inout [UInt8]) {
     for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
 }
+
+extension Keypair {
+    /// Tests jump the counter near exhaustion instead of sending 2^64 messages.
+    func testingSetSendCounter(_ value: UInt64) { sendCounter = value }
+}
