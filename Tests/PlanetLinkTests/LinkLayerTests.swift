@@ -34,6 +34,10 @@ final class LinkLayerTests: XCTestCase {
         net.pump()
         XCTAssertEqual(net.frames(b).count, 1)
         XCTAssertEqual(b.stats[.unknownInnerFrame], 1)
+        XCTAssertTrue(a.send(headroomFrame: [UInt8](repeating: 0, count: 13) + [0x21, 5, 6], to: b.identity.publicKey, now: net.now))
+        net.pump()
+        XCTAssertEqual(net.frames(b).last, [0x21, 5, 6])
+        XCTAssertFalse(a.send(headroomFrame: [UInt8](repeating: 0, count: 13), to: b.identity.publicKey, now: net.now))
         net.advance(by: 1)
         let rtts = net.events(a).compactMap { if case .rtt(let k, let s) = $0 { return (k, s) } else { return nil } }
         XCTAssertFalse(rtts.isEmpty)
@@ -50,7 +54,7 @@ final class LinkLayerTests: XCTestCase {
         XCTAssertEqual(a.stats.handshakesCompleted, 1)
         XCTAssertEqual(b.stats.handshakesCompleted, 1)
         XCTAssertFalse(a.send(frame: [0x10], to: NodeIdentity.generate().publicKey, now: net.now))
-        XCTAssertEqual(a.stats[.sendNoLink], 1)
+        XCTAssertEqual(a.stats[.sendNoLink], 2)   // this one and the empty headroom frame
     }
 
     func testPinMismatchAbortsWithLoggedReason() {

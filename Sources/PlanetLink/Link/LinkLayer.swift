@@ -128,6 +128,26 @@ public final class LinkLayer {
         return true
     }
 
+    /// Zero-copy send: `buffer` holds `Keypair.headerLength` (13) bytes of headroom, then the
+    /// inner frame. It is sealed in place and becomes the transmitted datagram.
+    @discardableResult
+    public func send(headroomFrame buffer: consuming [UInt8], to key: PublicKey, now: Instant) -> Bool {
+        var buffer = buffer
+        guard buffer.count > Keypair.headerLength, let peer = peers[key], peer.isUp,
+              let kp = peer.current, !kp.isExpired(at: now) else {
+            stats.count(.sendNoLink)
+            return false
+        }
+        guard kp.sealInPlace(type: LinkFrameType.transport.rawValue, frame: &buffer) else {
+            stats.count(.sendExhausted)
+            startPeerHandshake(peer, now: now)
+            return false
+        }
+        transmit(buffer, peer: peer, now: now)
+        if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
+        return true
+    }
+
     @discardableResult
     public func send(frame: [UInt8], to key: PublicKey, now: Instant) -> Bool {
         frame.withUnsafeBytes { send(frame: $0, to: key, now: now) }
