@@ -93,6 +93,11 @@ final class LinkLayerTests: XCTestCase {
         net.advance(by: 20)
         XCTAssertTrue(b.isUp(a.identity.publicKey))
         XCTAssertTrue(a.isUp(b.identity.publicKey))
+        // Narrowing the list takes the inbound link down.
+        b.setAllowedPublicKeys([NodeIdentity.generate().publicKey], now: net.now)
+        net.pump()
+        XCTAssertEqual(net.downs(b).map(\.1), [.removed])
+        XCTAssertFalse(b.isUp(a.identity.publicKey))
     }
 
     func testReplayedInitAndFinish() {

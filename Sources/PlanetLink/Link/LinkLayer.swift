@@ -48,9 +48,20 @@ public final class LinkLayer {
         events.reserveCapacity(64)
     }
 
+    /// Inbound handshakes from keys outside a non-empty set are refused. Changing it does not
+    /// touch existing links; use `setAllowedPublicKeys(_:now:)` for that.
     public var allowedPublicKeys: Set<PublicKey> {
         get { config.allowedPublicKeys }
         set { config.allowedPublicKeys = newValue }
+    }
+
+    /// Replaces the allow-list and takes down inbound-only links it no longer allows
+    /// (links to configured peers stay: the operator named them).
+    public func setAllowedPublicKeys(_ keys: Set<PublicKey>, now: Instant) {
+        config.allowedPublicKeys = keys
+        for peer in Array(peers.values) where peer.uri == nil && peer.inbound && !isAllowedInbound(peer.key) {
+            tearDown(peer, reason: .removed, now: now)
+        }
     }
 
     // MARK: Outputs
