@@ -211,13 +211,25 @@ final class LinkLayerTests: XCTestCase {
         let net = TestNetwork()
         let (a, b) = linkedPair(net)
         let keyA = a.identity.publicKey, keyB = b.identity.publicKey
+        // Transport packets take 0.5 s while handshake messages are instant, so packets sealed
+        // with the old keys are still in flight when each rekey completes.
+        var delayed: [TestNetwork.Datagram] = []
+        net.filter = { d in
+            if d.bytes[0] == LinkFrameType.transport.rawValue { delayed.append(d); return nil }
+            return d.bytes
+        }
         var sent = 0
         for _ in 0..<1000 {   // 500 s: four rekeys at 120 s
             XCTAssertTrue(a.send(frame: [0x10, UInt8(sent & 0xff)], to: keyB, now: net.now))
             XCTAssertTrue(b.send(frame: [0x10, UInt8(sent & 0xff)], to: keyA, now: net.now))
             sent += 1
             net.advance(by: 0.5)
+            let batch = delayed
+            delayed = []
+            for d in batch { net.deliver(d) }
         }
+        net.filter = nil
+        for d in delayed { net.deliver(d) }
         net.pump()
         XCTAssertEqual(net.frames(b).count, sent)
         XCTAssertEqual(net.frames(a).count, sent)
