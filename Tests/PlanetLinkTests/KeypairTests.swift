@@ -23,11 +23,22 @@ final class KeypairTests: XCTestCase {
         var f = seal(s, [1, 2, 3])
         XCTAssertEqual(f.count, 3 + Keypair.overhead)
         XCTAssertEqual(f[0], 4)
-        XCTAssertEqual(Keypair.header(of: UnsafeRawBufferPointer(start: f, count: f.count))?.receiverIndex, 2)
+        XCTAssertEqual(f.withUnsafeBytes { Keypair.header(of: $0) }?.receiverIndex, 2)
         XCTAssertEqual(r.open(frame: &f, now: .zero), .ok(length: 3))
         XCTAssertEqual(Array(f[13..<16]), [1, 2, 3])
         var g = seal(r, [])
         XCTAssertEqual(s.open(frame: &g, now: .zero), .ok(length: 0))
+    }
+
+    func testSealInPlaceMatchesSealAndOpens() throws {
+        let (s, r) = try pair()
+        var buffer = [UInt8](repeating: 0xee, count: 13) + [0x21, 1, 2, 3]
+        XCTAssertTrue(s.sealInPlace(type: 4, frame: &buffer))
+        XCTAssertEqual(buffer.count, 4 + Keypair.overhead)
+        XCTAssertEqual(r.open(frame: &buffer, now: .zero), .ok(length: 4))
+        XCTAssertEqual(Array(buffer[13..<17]), [0x21, 1, 2, 3])
+        var tooSmall = [UInt8](repeating: 0, count: 5)
+        XCTAssertFalse(s.sealInPlace(type: 4, frame: &tooSmall))
     }
 
     func testTamperEveryOffsetOfTransportFrame() throws {

@@ -70,18 +70,30 @@ public final class Keypair {
     @discardableResult
     public func seal(type: UInt8, plaintext: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Bool {
         guard sendCounter < LinkConstants.rejectAfterMessages else { return false }
-        let counter = sendCounter
-        sendCounter += 1
         let start = out.count
         out.reserveCapacity(start + Keypair.overhead + plaintext.count)
-        out.append(type)
-        appendBigEndian(remoteIndex, to: &out)
-        appendBigEndian(counter, to: &out)
+        for _ in 0..<Keypair.headerLength { out.append(0) }
         out.append(contentsOf: plaintext)
-        for _ in 0..<Keypair.tagLength { out.append(0) }
-        let length = plaintext.count
-        out.withUnsafeMutableBytes { raw in
+        return sealInPlace(type: type, frame: &out, at: start)
+    }
+
+    /// Seals without copying: `frame[start ..< start + 13]` is room for the header (overwritten),
+    /// the plaintext runs from `start + 13` to the end, and the 16-byte tag is appended.
+    /// Lets a caller build its packet behind 13 bytes of headroom and send that same buffer.
+    @discardableResult
+    public func sealInPlace(type: UInt8, frame: inout [UInt8], at start: Int = 0) -> Bool {
+        guard sendCounter < LinkConstants.rejectAfterMessages,
+              start >= 0, frame.count - start >= Keypair.headerLength else { return false }
+        let counter = sendCounter
+        sendCounter += 1
+        let length = frame.count - start - Keypair.headerLength
+        for _ in 0..<Keypair.tagLength { frame.append(0) }
+        let remote = remoteIndex
+        frame.withUnsafeMutableBytes { raw in
             let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
+            base[0] = type
+            for i in 0..<4 { base[1 + i] = UInt8(truncatingIfNeeded: remote >> UInt32(24 - 8 * i)) }
+            for i in 0..<8 { base[5 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
             let message = base + Keypair.headerLength
             withNonce(counter) { nonce in
                 sendKey.withUnsafeBufferPointer { key in
@@ -154,4 +166,9 @@ func appendBigEndian(_ v: UInt32, to out: inout [UInt8]) {
 @inline(__always)
 func appendBigEndian(_ v: UInt64, to out: inout [UInt8]) {
     for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
+}
+
+extension Keypair {
+    /// Tests jump the counter near exhaustion instead of sending 2^64 messages.
+    func testingSetSendCounter(_ value: UInt64) { sendCounter = value }
 }

@@ -60,6 +60,16 @@ public struct SessionKeys: Sendable {
     public let sendKey: [UInt8]
     public let receiveKey: [UInt8]
     public let isInitiator: Bool
+
+    public init(peer: PublicKey, localIndex: UInt32, remoteIndex: UInt32, sendKey: [UInt8], receiveKey: [UInt8],
+                isInitiator: Bool) {
+        self.peer = peer
+        self.localIndex = localIndex
+        self.remoteIndex = remoteIndex
+        self.sendKey = sendKey
+        self.receiveKey = receiveKey
+        self.isInitiator = isInitiator
+    }
 }
 
 public enum HandshakeMessages {

@@ -68,7 +68,9 @@ extension LinkLayer {
         } else {
             startPeerHandshake(peer, now: now)
         }
-        if let since = peer.sendingUnansweredSince,
+        // Only the side that wants the link (it dialed) restores it; an inbound-only peer that
+        // went quiet is left to time out, so removing a peer on one side is not undone here.
+        if peer.wantsRestore, let since = peer.sendingUnansweredSince,
            now.seconds(since: since) >= LinkConstants.silenceBeforeRehandshake {
             startPeerHandshake(peer, now: now)
         }
@@ -114,7 +116,7 @@ extension LinkLayer {
                     let due = kp.isInitiator ? LinkConstants.rekeyAfterTime : LinkConstants.rekeyAfterTimeResponder
                     d = min(d, max(kp.createdAt.adding(seconds: due), retryFloor))
                 }
-                if let since = peer.sendingUnansweredSince {
+                if peer.wantsRestore, let since = peer.sendingUnansweredSince {
                     d = min(d, max(since.adding(seconds: LinkConstants.silenceBeforeRehandshake), retryFloor))
                 }
             }

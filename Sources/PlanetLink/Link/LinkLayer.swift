@@ -48,9 +48,20 @@ public final class LinkLayer {
         events.reserveCapacity(64)
     }
 
+    /// Inbound handshakes from keys outside a non-empty set are refused. Changing it does not
+    /// touch existing links; use `setAllowedPublicKeys(_:now:)` for that.
     public var allowedPublicKeys: Set<PublicKey> {
         get { config.allowedPublicKeys }
         set { config.allowedPublicKeys = newValue }
+    }
+
+    /// Replaces the allow-list and takes down inbound-only links it no longer allows
+    /// (links to configured peers stay: the operator named them).
+    public func setAllowedPublicKeys(_ keys: Set<PublicKey>, now: Instant) {
+        config.allowedPublicKeys = keys
+        for peer in Array(peers.values) where peer.uri == nil && peer.inbound && !isAllowedInbound(peer.key) {
+            tearDown(peer, reason: .removed, now: now)
+        }
     }
 
     // MARK: Outputs
@@ -124,6 +135,26 @@ public final class LinkLayer {
             return false
         }
         transmit(out, peer: peer, now: now)
+        if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
+        return true
+    }
+
+    /// Zero-copy send: `buffer` holds `Keypair.headerLength` (13) bytes of headroom, then the
+    /// inner frame. It is sealed in place and becomes the transmitted datagram.
+    @discardableResult
+    public func send(headroomFrame buffer: consuming [UInt8], to key: PublicKey, now: Instant) -> Bool {
+        var buffer = buffer
+        guard buffer.count > Keypair.headerLength, let peer = peers[key], peer.isUp,
+              let kp = peer.current, !kp.isExpired(at: now) else {
+            stats.count(.sendNoLink)
+            return false
+        }
+        guard kp.sealInPlace(type: LinkFrameType.transport.rawValue, frame: &buffer) else {
+            stats.count(.sendExhausted)
+            startPeerHandshake(peer, now: now)
+            return false
+        }
+        transmit(buffer, peer: peer, now: now)
         if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
         return true
     }

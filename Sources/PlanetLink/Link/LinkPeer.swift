@@ -40,6 +40,9 @@ final class LinkPeer {
         lastSent = now
     }
 
+    /// We dialed this peer (configured or beacon), so we restore the link when it goes silent.
+    var wantsRestore: Bool { uri != nil || !inbound }
+
     var keypairs: [Keypair] { [current, previous, next].compactMap { $0 } }
 }
 
