@@ -33,6 +33,13 @@ tb_ctl a stats > "$TMP/stats.txt" || fail "planetctl stats"
 tb_ctl a --json stats | json_get "d['txPackets']>0 and d['rxPackets']>0 and isinstance(d['drops'],dict) and d['peersUp']==1" | grep -q True || fail "stats --json: $(tb_ctl a --json stats)"
 ok "stats"
 
+# Prometheus metrics on the namespace's loopback
+tb_exec a python3 -c "import urllib.request; print(urllib.request.urlopen('http://[::1]:9464/metrics', timeout=5).read().decode())" > "$TMP/metrics" || fail "metrics endpoint"
+grep -q '^planetary_peers_up 1$' "$TMP/metrics" || fail "metrics: peers_up: $(grep peers_up "$TMP/metrics")"
+grep -qE '^planetary_tx_packets_total [1-9]' "$TMP/metrics" || fail "metrics: tx_packets_total"
+grep -q '^# TYPE planetary_drops_total counter' "$TMP/metrics" || fail "metrics: drops_total type"
+ok "Prometheus metrics"
+
 # peers remove / add change the live link set (a's only peer is r)
 tb_ctl a peers remove "udp://[fd7a:1:1::2]:8470" || fail "peers remove"
 ping_fails() { ! tb_exec a ping -6 -c1 -W1 "$(tb_addr b)" >/dev/null 2>&1; }
@@ -75,4 +82,24 @@ if command -v setpriv >/dev/null; then
   setpriv --reuid=65534 --regid=65534 --clear-groups "$PLANETCTL" --socket "$sock" self 2>"$TMP/perm"; rc=$?
   [ $rc -ne 0 ] && grep -qi "permission" "$TMP/perm" || fail "nobody could use the admin socket: rc=$rc $(cat "$TMP/perm")"
   ok "non-root user refused: $(cat "$TMP/perm")"
+fi
+
+# adminGroup: a non-root member of the group may use the socket.
+if command -v setpriv >/dev/null && command -v groupadd >/dev/null; then
+  group="planettest$$"
+  groupadd "$group" || fail "groupadd"
+  gid=$(getent group "$group" | cut -d: -f3)
+  trap 'groupdel '"$group"' 2>/dev/null; tb_down; cleanup' EXIT
+  chmod 755 "$TMP"
+  cat > "$TMP/g.json" <<JSON
+{"listen": [], "tun": {"enabled": false}, "multicast": [], "adminSocket": "$TMP/g.sock", "adminGroup": "$group", "stateDir": "$TMP/gstate"}
+JSON
+  "$PLANETD" run --config "$TMP/g.json" 2>"$TMP/g.log" &
+  PIDS+=($!)
+  wait_for 10 test -S "$TMP/g.sock" || fail "daemon with adminGroup did not start: $(cat "$TMP/g.log")"
+  [ "$(stat -c %G "$TMP/g.sock")" = "$group" ] || fail "socket group is $(stat -c %G "$TMP/g.sock")"
+  setpriv --reuid=65534 --regid=65534 --groups="$gid" "$PLANETCTL" --socket "$TMP/g.sock" --json self > "$TMP/g.out" 2>&1 || fail "group member refused: $(cat "$TMP/g.out")"
+  grep -q publicKey "$TMP/g.out" || fail "group member got no answer"
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$PLANETCTL" --socket "$TMP/g.sock" self >/dev/null 2>&1 && fail "non-member allowed"
+  ok "adminGroup member allowed, non-member refused"
 fi
