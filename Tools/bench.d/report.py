@@ -46,6 +46,8 @@ METRICS = [
     ("relay_vs_one_hop_pct", "%", "higher", "relay / one hop (median)"),
     ("idle_cpu_pct", "% CPU", "lower", "idle CPU, node with 1 peer"),
     ("idle_rss_mb", "MB", "lower", "idle RSS, node with 1 peer"),
+    ("rss_fresh_mb", "MB", "lower", "RSS before any traffic"),
+    ("rss_peak_mb", "MB", "lower", "peak RSS (VmHWM)"),
 ]
 
 
@@ -108,8 +110,9 @@ def derive(samples):
         m["relay_vs_one_hop_pct"] = 100.0 * m["relay_tcp1_gbps_median"] / m["tcp1_gbps_median"]
     if samples.get("idle_cpu_pct"):
         m["idle_cpu_pct"] = samples["idle_cpu_pct"][0]
-    if samples.get("idle_rss_mb"):
-        m["idle_rss_mb"] = samples["idle_rss_mb"][0]
+    for key in ("idle_rss_mb", "rss_fresh_mb", "rss_peak_mb"):
+        if samples.get(key):
+            m[key] = samples[key][0]
     return m
 
 
