@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Helpers for Tools/bench: reads iperf3 JSON and turns the raw samples the script records
+into the results table, the ratios and the JSON file.
+
+  report.py iperf-tcp FILE        prints "BITS_PER_SECOND BYTES" (receiver side)
+  report.py iperf-udp FILE        prints "LOST_PERCENT RECEIVED_BITS_PER_SECOND" (receiver side)
+  report.py summarize SAMPLES META [--json OUT]
+
+SAMPLES holds one JSON object a line: {"system": S, "key": K, "values": [...]} or
+{"system": S, "key": "status", "value": "ok" | "failed: ..."}. META is a JSON object with the
+machine, the date and the options.
+"""
+import json
+import math
+import statistics
+import sys
+
+# Display order and human names of the systems.
+SYSTEMS = [
+    ("raw", "raw veth"),
+    ("planetary", "Planetary"),
+    ("wireguard", "wireguard-go"),
+    ("yggdrasil", "yggdrasil"),
+    ("yggdrasil-1420", "yggdrasil 1420"),
+]
+
+# (metric, unit, better, description). "better" is "higher" or "lower"; the ratios are always
+# Planetary / other, so a ratio above 1 is good for "higher" metrics and bad for "lower" ones.
+METRICS = [
+    ("tcp1_gbps_median", "Gbit/s", "higher", "TCP 1 stream, median"),
+    ("tcp1_gbps_min", "Gbit/s", "higher", "TCP 1 stream, min"),
+    ("tcp1_gbps_max", "Gbit/s", "higher", "TCP 1 stream, max"),
+    ("tcp4_gbps_median", "Gbit/s", "higher", "TCP 4 streams, median"),
+    ("tcp4_gbps_min", "Gbit/s", "higher", "TCP 4 streams, min"),
+    ("tcp4_gbps_max", "Gbit/s", "higher", "TCP 4 streams, max"),
+    ("udp_loss_pct", "%", "lower", "UDP 1300 B loss"),
+    ("udp_recv_gbps", "Gbit/s", "higher", "UDP 1300 B received"),
+    ("rtt_avg_ms", "ms", "lower", "ping RTT avg"),
+    ("rtt_p50_ms", "ms", "lower", "ping RTT p50"),
+    ("rtt_p99_ms", "ms", "lower", "ping RTT p99"),
+    ("ping_loss_pct", "%", "lower", "ping loss"),
+    ("cpu_s_per_gb", "CPU s/GB", "lower", "daemon CPU per GB (TCP)"),
+    ("relay_tcp1_gbps_median", "Gbit/s", "higher", "relay a-r-b TCP 1, median"),
+    ("relay_tcp1_gbps_min", "Gbit/s", "higher", "relay a-r-b TCP 1, min"),
+    ("relay_tcp1_gbps_max", "Gbit/s", "higher", "relay a-r-b TCP 1, max"),
+    ("relay_vs_one_hop_pct", "%", "higher", "relay / one hop (median)"),
+    ("idle_cpu_pct", "% CPU", "lower", "idle CPU, node with 1 peer"),
+    ("idle_rss_mb", "MB", "lower", "idle RSS, node with 1 peer"),
+    ("rss_fresh_mb", "MB", "lower", "RSS before any traffic"),
+    ("rss_peak_mb", "MB", "lower", "peak RSS (VmHWM)"),
+]
+
+
+def iperf_tcp(path):
+    with open(path) as f:
+        d = json.load(f)
+    if "error" in d and not d.get("end", {}).get("sum_received"):
+        print("error", d["error"])
+        return
+    r = d["end"]["sum_received"]
+    print(r["bits_per_second"], r["bytes"])
+
+
+def iperf_udp(path):
+    with open(path) as f:
+        d = json.load(f)
+    end = d.get("end", {})
+    # iperf3 3.12 puts the server's (receiver's) counts into end.sum for the client's UDP
+    # report; newer versions also have sum_received. Prefer the receiver's view.
+    r = end.get("sum_received") or end.get("sum")
+    if not r:
+        print("error", d.get("error", "no result"))
+        return
+    lost = r.get("lost_percent")
+    if lost is None and r.get("packets"):
+        lost = 100.0 * r.get("lost_packets", 0) / r["packets"]
+    print(lost, r.get("bits_per_second", 0))
+
+
+def percentile(values, p):
+    """Nearest-rank percentile: the value below which p% of the samples lie."""
+    s = sorted(values)
+    k = max(0, math.ceil(p / 100.0 * len(s)) - 1)
+    return s[k]
+
+
+def derive(samples):
+    """Turns one system's raw samples into its metrics."""
+    m = {}
+    for name in ("tcp1", "tcp4", "relay_tcp1"):
+        v = samples.get(name)
+        if v:
+            m[name + "_gbps_min"] = min(v)
+            m[name + "_gbps_median"] = statistics.median(v)
+            m[name + "_gbps_max"] = max(v)
+    if samples.get("udp_loss"):
+        m["udp_loss_pct"] = statistics.median(samples["udp_loss"])
+    if samples.get("udp_recv"):
+        m["udp_recv_gbps"] = statistics.median(samples["udp_recv"])
+    rtt = samples.get("rtt")
+    if rtt:
+        m["rtt_avg_ms"] = sum(rtt) / len(rtt)
+        m["rtt_p50_ms"] = percentile(rtt, 50)
+        m["rtt_p99_ms"] = percentile(rtt, 99)
+    if samples.get("ping_loss"):
+        m["ping_loss_pct"] = samples["ping_loss"][0]
+    if samples.get("cpu_s_per_gb"):
+        m["cpu_s_per_gb"] = samples["cpu_s_per_gb"][0]
+    if "relay_tcp1_gbps_median" in m and m.get("tcp1_gbps_median"):
+        m["relay_vs_one_hop_pct"] = 100.0 * m["relay_tcp1_gbps_median"] / m["tcp1_gbps_median"]
+    if samples.get("idle_cpu_pct"):
+        m["idle_cpu_pct"] = samples["idle_cpu_pct"][0]
+    for key in ("idle_rss_mb", "rss_fresh_mb", "rss_peak_mb"):
+        if samples.get(key):
+            m[key] = samples[key][0]
+    return m
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    a = abs(v)
+    if a >= 100:
+        return "%.0f" % v
+    if a >= 10:
+        return "%.1f" % v
+    if a >= 0.1:
+        return "%.2f" % v
+    return "%.3f" % v
+
+
+def summarize(samples_path, meta_path, json_out):
+    with open(meta_path) as f:
+        meta = json.load(f)
+    raw = {}
+    status = {}
+    notes = {}
+    with open(samples_path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            o = json.loads(line)
+            s = o["system"]
+            if o["key"] == "status":
+                status[s] = o["value"]
+            elif o["key"] == "note":
+                notes.setdefault(s, []).append(o["value"])
+            else:
+                raw.setdefault(s, {}).setdefault(o["key"], []).extend(o["values"])
+    ran = [s for s, _ in SYSTEMS if s in status or s in raw]
+    systems = {}
+    for s in ran:
+        systems[s] = {
+            "status": status.get(s, "ok"),
+            "metrics": derive(raw.get(s, {})),
+            "samples": raw.get(s, {}),
+        }
+        if s in notes:
+            systems[s]["notes"] = notes[s]
+    ratios = {}
+    p = systems.get("planetary", {}).get("metrics", {})
+    for other in ("yggdrasil", "wireguard"):
+        o = systems.get(other, {}).get("metrics", {})
+        r = {}
+        for key, _, _, _ in METRICS:
+            if key in p and key in o and o[key]:
+                r[key] = p[key] / o[key]
+        if r:
+            ratios["planetary/" + other] = r
+
+    names = dict(SYSTEMS)
+    cols = [names[s] for s in ran]
+    ratio_cols = [k for k in ("planetary/yggdrasil", "planetary/wireguard") if k in ratios]
+    header = ["metric", "unit"] + cols + [
+        {"planetary/yggdrasil": "P/ygg", "planetary/wireguard": "P/wg"}[k] for k in ratio_cols
+    ]
+    rows = []
+    rows.append(["status", ""] + [systems[s]["status"] for s in ran] + ["" for _ in ratio_cols])
+    for key, unit, better, desc in METRICS:
+        vals = [systems[s]["metrics"].get(key) for s in ran]
+        if all(v is None for v in vals):
+            continue
+        rs = [ratios[k].get(key) for k in ratio_cols]
+        rows.append([desc, unit] + [fmt(v) for v in vals] + [("%.2fx" % r) if r is not None else "-" for r in rs])
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    out = []
+    out.append("| " + " | ".join(h.ljust(widths[i]) for i, h in enumerate(header)) + " |")
+    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        out.append("| " + " | ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)) + " |")
+    print("\n".join(out))
+    m = meta.get("machine", {})
+    print("\nmachine: %s, %s cores, kernel %s; %s" % (m.get("cpu"), m.get("nproc"), m.get("kernel"), meta.get("date")))
+    print("P/ygg and P/wg are Planetary divided by yggdrasil (default MTU) and by wireguard-go;")
+    print("for throughput higher is better, for loss, RTT, CPU and RSS lower is better.")
+    for s in ran:
+        for n in systems[s].get("notes", []):
+            print("note (%s): %s" % (names[s], n))
+
+    if json_out:
+        doc = dict(meta)
+        doc["units"] = {k: u for k, u, _, _ in METRICS}
+        doc["better"] = {k: b for k, _, b, _ in METRICS}
+        doc["systems"] = systems
+        doc["ratios"] = ratios
+        with open(json_out, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "iperf-tcp":
+        iperf_tcp(argv[2])
+    elif len(argv) >= 3 and argv[1] == "iperf-udp":
+        iperf_udp(argv[2])
+    elif len(argv) >= 4 and argv[1] == "summarize":
+        out = None
+        if len(argv) >= 6 and argv[4] == "--json":
+            out = argv[5]
+        summarize(argv[2], argv[3], out)
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
