@@ -49,6 +49,14 @@ public enum LinkConstants {
     public static let silenceBeforeRehandshake: Double = 15
     /// No authenticated packet for this long means the peer is gone: four missed pings.
     public static let deadPeerTimeout: Double = 40
+    /// Upper-layer frames sent and nothing back for this long: probe with pings. A live peer
+    /// answers a ping within a round trip, so only a dead or cut-off one stays silent.
+    public static let unansweredProbeAfter: Double = 1
+    /// How often to ping while probing.
+    public static let probeInterval: Double = 0.5
+    /// Still silent this long after the first unanswered frame: the link is down, and routing
+    /// moves traffic to another path. Four seconds covers 6 probes and any sane round trip.
+    public static let unansweredDeadAfter: Double = 4
 
     // MARK: Redial
 

@@ -36,6 +36,7 @@ extension LinkLayer {
         peer.rxBytes &+= UInt64(datagram.count)
         peer.lastReceived = now
         peer.sendingUnansweredSince = nil
+        peer.upperSentUnansweredSince = nil
         if kp === peer.next { promoteNext(peer, now: now) }
         // Roaming: an authenticated packet proves the peer is now at this source.
         if peer.endpoint != source {
@@ -201,6 +202,7 @@ extension LinkLayer {
         indices[kp.localIndex] = .keypair(kp, peer)
         peer.lastReceived = now
         peer.sendingUnansweredSince = nil
+        peer.upperSentUnansweredSince = nil
         deadlineDirty = true
         // Both sides dialed at once: the smaller key yields, so one handshake stops retrying.
         if let mine = peer.handshakeIndex, identity.publicKey < peer.key {

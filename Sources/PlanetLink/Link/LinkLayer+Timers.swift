@@ -62,6 +62,17 @@ extension LinkLayer {
             tearDown(peer, reason: .timeout, now: now)
             return
         }
+        if let since = peer.upperSentUnansweredSince, now.seconds(since: since) >= LinkConstants.unansweredProbeAfter {
+            if now.seconds(since: since) >= LinkConstants.unansweredDeadAfter {
+                logger.info("peer silent while we send, taking the link down", [("peer", peer.key.short)])
+                tearDown(peer, reason: .timeout, now: now)
+                return
+            }
+            if now.seconds(since: peer.lastProbeAt) >= LinkConstants.probeInterval {
+                peer.lastProbeAt = now
+                sendPing(peer, now: now)
+            }
+        }
         if let kp = peer.current {
             let due = kp.isInitiator ? LinkConstants.rekeyAfterTime : LinkConstants.rekeyAfterTimeResponder
             if kp.age(at: now) >= due || (kp.isInitiator && kp.wantsRekeyByCount) { startPeerHandshake(peer, now: now) }
@@ -74,17 +85,19 @@ extension LinkLayer {
            now.seconds(since: since) >= LinkConstants.silenceBeforeRehandshake {
             startPeerHandshake(peer, now: now)
         }
-        if now >= peer.nextPingAt {
-            let id = rng.next()
-            var frame: [UInt8] = [LinkInnerFrameType.ping.rawValue]
-            appendBigEndian(id, to: &frame)
-            peer.outstandingPing = (id, now)
-            peer.nextPingAt = now.adding(seconds: jitter(LinkConstants.pingInterval, fraction: 0.1))
-            sendInner(frame, peer: peer, now: now)
-        }
+        if now >= peer.nextPingAt { sendPing(peer, now: now) }
         if now.seconds(since: peer.lastSent) >= LinkConstants.keepaliveInterval {
             sendInner([LinkInnerFrameType.keepalive.rawValue], peer: peer, now: now)
         }
+    }
+
+    func sendPing(_ peer: LinkPeer, now: Instant) {
+        let id = rng.next()
+        var frame: [UInt8] = [LinkInnerFrameType.ping.rawValue]
+        appendBigEndian(id, to: &frame)
+        peer.outstandingPing = (id, now)
+        peer.nextPingAt = now.adding(seconds: jitter(LinkConstants.pingInterval, fraction: 0.1))
+        sendInner(frame, peer: peer, now: now)
     }
 
     /// When `tick` next has something to do.
@@ -108,6 +121,11 @@ extension LinkLayer {
             if let kp = peer.next { at(kp.createdAt, LinkConstants.handshakeRetryAfter) }
             guard peer.isUp else { continue }
             at(peer.lastReceived, LinkConstants.deadPeerTimeout)
+            if let since = peer.upperSentUnansweredSince {
+                at(since, LinkConstants.unansweredProbeAfter)
+                at(since, LinkConstants.unansweredDeadAfter)
+                if peer.lastProbeAt >= since { at(peer.lastProbeAt, LinkConstants.probeInterval) }
+            }
             d = min(d, peer.nextPingAt)
             at(peer.lastSent, LinkConstants.keepaliveInterval)
             let retryFloor = peer.hasStartedHandshake ? peer.lastHandshakeStart.adding(seconds: LinkConstants.handshakeRetryAfter) : .zero

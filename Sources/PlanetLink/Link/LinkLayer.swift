@@ -135,6 +135,7 @@ public final class LinkLayer {
             return false
         }
         transmit(out, peer: peer, now: now)
+        if peer.upperSentUnansweredSince == nil { peer.upperSentUnansweredSince = now; deadlineDirty = true }
         if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
         return true
     }
@@ -155,6 +156,7 @@ public final class LinkLayer {
             return false
         }
         transmit(buffer, peer: peer, now: now)
+        if peer.upperSentUnansweredSince == nil { peer.upperSentUnansweredSince = now; deadlineDirty = true }
         if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
         return true
     }

@@ -25,6 +25,11 @@ final class LinkPeer {
     var lastSent: Instant
     /// When we first sent after the last receipt (for silence detection), or nil.
     var sendingUnansweredSince: Instant?
+    /// When we first sent an upper-layer frame (routing, data) after the last receipt, or nil.
+    /// Traffic that goes unanswered makes us probe, so a dead relay is noticed in seconds,
+    /// not after the idle dead-peer timeout.
+    var upperSentUnansweredSince: Instant?
+    var lastProbeAt: Instant = .zero
 
     var nextPingAt: Instant = .never
     var outstandingPing: (id: UInt64, sentAt: Instant)?
