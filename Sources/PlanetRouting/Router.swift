@@ -39,6 +39,8 @@ public final class Router {
     private var freeEntries: [Int32] = []
     private var tagIndex: [UInt64: PublicKey] = [:]
     private var triggeredList: [Int32] = []
+    /// Origins with a selected route, kept current so simulators can poll it cheaply.
+    public private(set) var reachableCount = 0
 
     struct RequestKey: Hashable { let origin: PublicKey; let seqno: UInt32 }
     private var recentRequests: [RequestKey: UInt32] = [:]
@@ -158,10 +160,11 @@ public final class Router {
     private func handleUpdate(_ n: Neighbour, origin: PublicKey, seqno: UInt32, flags: UInt8, metric: UInt16,
                               signature: [UInt8]?, now: Instant) {
         if origin == identity.publicKey {
-            // Our own route coming back. A verified seqno at or past ours means an earlier
-            // run of this node got further than we remember: jump past it.
+            // Our own route coming back around a cycle is normal. A verified seqno newer than
+            // ours means an earlier run of this node got further than we remember: jump past
+            // it. (Equal seqnos sign identical bytes: ed25519 is deterministic.)
             guard let signature else { return }
-            guard SequenceNumber.isAtLeast(seqno, selfSeqno) else { return }
+            guard SequenceNumber.isNewer(seqno, than: selfSeqno) else { return }
             guard verifier.verified(origin: origin, seqno: seqno, flags: flags, signature: signature[...]) != nil else {
                 stats.droppedBadSignature += 1; return
             }
@@ -303,6 +306,7 @@ public final class Router {
         originIndex[e.key] = nil
         let tag = OverlayAddress.lookupTag(for: e.address)
         if tagIndex[tag] == e.key { tagIndex[tag] = nil }
+        setSelected(Int(idx), -1)
         entries[Int(idx)].live = false
         entries[Int(idx)].routes = []
         entries[Int(idx)].signature = []
@@ -314,8 +318,8 @@ public final class Router {
         guard let j = entries[i].routes.firstIndex(where: { $0.slot == slot }) else { return }
         let selectedSlot = entries[i].selectedRoute?.slot
         entries[i].routes.remove(at: j)
-        entries[i].selected = -1
-        if let s = selectedSlot, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { entries[i].selected = Int16(k) }
+        setSelected(i, -1)
+        if let s = selectedSlot, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { setSelected(i, Int16(k)) }
     }
 
     /// Picks the best feasible route, keeping the current one unless the new one is better
@@ -326,20 +330,20 @@ public final class Router {
         let current = Int(entries[i].selected)
         var best = -1
         for (j, r) in entries[i].routes.enumerated() where r.metric != RouteMetric.infinity {
-            guard entries[i].isFeasible(seqno: r.seqno, metric: r.metric) else { continue }
+            guard entries[i].isFeasible(seqno: r.seqno, metric: r.advertisedMetric) else { continue }
             if best < 0 || r.metric < entries[i].routes[best].metric || (r.metric == entries[i].routes[best].metric && j == current) {
                 best = j
             }
         }
         if current >= 0, best >= 0, best != current {
             let c = entries[i].routes[current]
-            if c.metric != RouteMetric.infinity, entries[i].isFeasible(seqno: c.seqno, metric: c.metric),
+            if c.metric != RouteMetric.infinity, entries[i].isFeasible(seqno: c.seqno, metric: c.advertisedMetric),
                c.seqno == entries[i].routes[best].seqno,
                UInt32(entries[i].routes[best].metric) + UInt32(config.switchHysteresis) > UInt32(c.metric) {
                 best = current
             }
         }
-        entries[i].selected = Int16(best)
+        setSelected(i, Int16(best))
         let t = stamp(now)
         if best >= 0 {
             let r = entries[i].routes[best]
@@ -426,8 +430,8 @@ public final class Router {
             if entries[i].routes.contains(where: { Int32(bitPattern: $0.expires &- t) <= 0 }) {
                 let sel = entries[i].selectedRoute?.slot
                 entries[i].routes.removeAll { Int32(bitPattern: $0.expires &- t) <= 0 }
-                entries[i].selected = -1
-                if let s = sel, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { entries[i].selected = Int16(k) }
+                setSelected(i, -1)
+                if let s = sel, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { setSelected(i, Int16(k)) }
             }
             if entries[i].routes.count != before || (entries[i].selected < 0 && !entries[i].routes.isEmpty) {
                 reselect(Int32(i), now: now)
@@ -538,8 +542,11 @@ public final class Router {
         return (key, hop)
     }
 
-    /// Number of origins with a selected route (not counting ourselves).
-    public var reachableCount: Int { entries.reduce(0) { $0 + ($1.live && $1.selected >= 0 ? 1 : 0) } }
+    private func setSelected(_ i: Int, _ value: Int16) {
+        let was = entries[i].selected >= 0, now = value >= 0
+        if was != now { reachableCount += now ? 1 : -1 }
+        entries[i].selected = value
+    }
 
     /// Origins known, reachable or not.
     public var originCount: Int { originIndex.count }
@@ -563,7 +570,7 @@ public final class Router {
             let sel = e.selectedRoute
             let cands = e.routes.enumerated().compactMap { (j, r) -> RouteInfo.Candidate? in
                 guard let k = slotKeys[Int(r.slot)] else { return nil }
-                return .init(neighbour: k, metric: r.metric, seqno: r.seqno, feasible: e.isFeasible(seqno: r.seqno, metric: r.metric),
+                return .init(neighbour: k, metric: r.metric, seqno: r.seqno, feasible: e.isFeasible(seqno: r.seqno, metric: r.advertisedMetric),
                              selected: Int16(j) == e.selected)
             }
             out.append(RouteInfo(origin: e.key, address: e.address, subnet: e.key.subnet,
