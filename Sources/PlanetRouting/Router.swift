@@ -496,10 +496,13 @@ public final class Router {
             if n.wantsFullDump || n.wantsPeriodicDump {
                 let signed = n.wantsFullDump
                 packer.add(selfUpdate)
-                for e in entries where e.live {
-                    guard let r = e.selectedRoute, r.slot != n.slot else { continue }
-                    packer.add(signed ? .update(origin: e.key, seqno: r.seqno, flags: r.flags, metric: r.metric, signature: r.signature)
-                                      : .refresh(origin: e.key, seqno: r.seqno, metric: r.metric))
+                for i in entries.indices where entries[i].live && entries[i].selected >= 0 {
+                    let sel = Int(entries[i].selected)
+                    guard entries[i].routes[sel].slot != n.slot else { continue }
+                    let key = entries[i].key, seqno = entries[i].routes[sel].seqno, metric = entries[i].routes[sel].metric
+                    packer.add(signed ? .update(origin: key, seqno: seqno, flags: entries[i].routes[sel].flags, metric: metric,
+                                                signature: entries[i].routes[sel].signature)
+                                      : .refresh(origin: key, seqno: seqno, metric: metric))
                 }
                 for a in adverts { if case .retraction = a.tlv { packer.add(a.tlv) } }
                 n.wantsFullDump = false

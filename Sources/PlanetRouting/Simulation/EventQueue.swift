@@ -1,8 +1,12 @@
 /// A binary min-heap of timed events; ties break by insertion order so a seed always
-/// replays the same run.
+/// replays the same run. The heap holds plain integers and the payloads sit in a slab,
+/// so sifting never retains or releases the messages the payloads carry.
 struct EventQueue<Payload> {
     struct Item { let time: UInt64; let order: UInt64; let payload: Payload }
-    private var heap: [Item] = []
+    private struct Entry { let time: UInt64; let order: UInt64; let slot: Int32 }
+    private var heap: [Entry] = []
+    private var slab: [Payload?] = []
+    private var free: [Int32] = []
     private var counter: UInt64 = 0
 
     var isEmpty: Bool { heap.isEmpty }
@@ -11,7 +15,9 @@ struct EventQueue<Payload> {
 
     mutating func push(_ time: UInt64, _ payload: Payload) {
         counter += 1
-        heap.append(Item(time: time, order: counter, payload: payload))
+        let slot: Int32
+        if let f = free.popLast() { slot = f; slab[Int(f)] = payload } else { slot = Int32(slab.count); slab.append(payload) }
+        heap.append(Entry(time: time, order: counter, slot: slot))
         var i = heap.count - 1
         while i > 0 {
             let p = (i - 1) / 2
@@ -35,8 +41,10 @@ struct EventQueue<Payload> {
             heap.swapAt(i, m)
             i = m
         }
-        return top
+        let payload = slab[Int(top.slot)].take()!
+        free.append(top.slot)
+        return Item(time: top.time, order: top.order, payload: payload)
     }
 
-    private func less(_ a: Item, _ b: Item) -> Bool { a.time < b.time || (a.time == b.time && a.order < b.order) }
+    private func less(_ a: Entry, _ b: Entry) -> Bool { a.time < b.time || (a.time == b.time && a.order < b.order) }
 }

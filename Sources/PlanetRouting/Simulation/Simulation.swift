@@ -20,6 +20,7 @@ public struct SimulationConfig: Sendable {
     public var handshakeSeconds = 0.2
     public var maxPhaseSeconds = 300.0
     public var steadySeconds = 120.0
+    public var settleSeconds = 30.0
     /// Convergence is checked this often.
     public var checkSeconds = 0.25
     /// Sources whose paths to every destination are walked for loops and stretch (all when nodes <= this).

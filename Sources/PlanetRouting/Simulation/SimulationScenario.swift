@@ -97,6 +97,8 @@ extension Simulation {
         phase("converge", converged)
         report.stretch = report.phases[0].survey.stretch
 
+        // Let the tail of convergence (metric improvements) pass before measuring.
+        run(seconds: config.settleSeconds)
         let steadyStart = now
         run(seconds: config.steadySeconds)
         let rate = controlRate(from: steadyStart, to: now)
