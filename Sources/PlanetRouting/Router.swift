@@ -407,7 +407,8 @@ public final class Router {
     // MARK: - Timers
 
     public func tick(now: Instant) {
-        for (key, n) in neighbours where n.nextDump <= now {
+        // Sorted so the jitter draws, and so a simulation, replay identically.
+        for key in neighbours.keys.sorted() where neighbours[key]!.nextDump <= now {
             neighbours[key]?.wantsPeriodicDump = true
             neighbours[key]?.nextDump = jitteredDump(now)
         }
@@ -563,7 +564,7 @@ public final class Router {
     /// Rough heap use of the routing tables, for planetsim's memory estimate.
     public var estimatedMemoryBytes: Int {
         var b = MemoryLayout<OriginEntry>.stride * entries.count + originIndex.count * 64 + tagIndex.count * 48
-        for e in entries where e.live { b += 32 + e.routes.capacity * MemoryLayout<NeighbourRoute>.stride }
+        for e in entries where e.live { b += 32 + e.routes.count * MemoryLayout<NeighbourRoute>.stride }
         return b
     }
 

@@ -180,8 +180,12 @@ extension Simulation {
                 if case .reached = walk(from: p.0, to: p.1) { times.append(Double(now - t0) / 1e9); return true }
                 return false
             }
-            if converged == nil && routeCountsMatch() { converged = Double(now - t0) / 1e9 }
-            if pending.isEmpty && converged != nil { converged = Double(now - t0) / 1e9; break }
+            // Before the link layer notices, every count still looks right; only after can
+            // matching counts mean the routers agree with the new topology.
+            if pending.isEmpty && now - t0 > UInt64(config.detectSeconds * 1e9) && routeCountsMatch() {
+                converged = Double(now - t0) / 1e9
+                break
+            }
         }
         times.sort()
         return (times.last, times.isEmpty ? nil : times[times.count / 2], affected.count, pending.count, converged)
