@@ -53,8 +53,9 @@ struct OriginEntry {
 
     var selectedRoute: NeighbourRoute? { selected >= 0 ? routes[Int(selected)] : nil }
 
-    /// RFC 8966 3.5.1: newer seqno, or same seqno and strictly smaller metric, than the
-    /// distance we last advertised; retractions are always feasible.
+    /// RFC 8966 3.5.1: the neighbour's advertised metric `m` (before our link cost) against
+    /// the distance we advertised: newer seqno, or same seqno and strictly smaller metric.
+    /// Retractions are always feasible.
     func isFeasible(seqno s: UInt32, metric m: UInt16) -> Bool {
         if m == RouteMetric.infinity || !hasFeasibilityDistance { return true }
         return SequenceNumber.isNewer(s, than: fdSeqno) || (s == fdSeqno && m < fdMetric)

@@ -39,6 +39,8 @@ public final class Router {
     private var freeEntries: [Int32] = []
     private var tagIndex: [UInt64: PublicKey] = [:]
     private var triggeredList: [Int32] = []
+    /// Origins with a selected route, kept current so simulators can poll it cheaply.
+    public private(set) var reachableCount = 0
 
     struct RequestKey: Hashable { let origin: PublicKey; let seqno: UInt32 }
     private var recentRequests: [RequestKey: UInt32] = [:]
@@ -158,10 +160,11 @@ public final class Router {
     private func handleUpdate(_ n: Neighbour, origin: PublicKey, seqno: UInt32, flags: UInt8, metric: UInt16,
                               signature: [UInt8]?, now: Instant) {
         if origin == identity.publicKey {
-            // Our own route coming back. A verified seqno at or past ours means an earlier
-            // run of this node got further than we remember: jump past it.
+            // Our own route coming back around a cycle is normal. A verified seqno newer than
+            // ours means an earlier run of this node got further than we remember: jump past
+            // it. (Equal seqnos sign identical bytes: ed25519 is deterministic.)
             guard let signature else { return }
-            guard SequenceNumber.isAtLeast(seqno, selfSeqno) else { return }
+            guard SequenceNumber.isNewer(seqno, than: selfSeqno) else { return }
             guard verifier.verified(origin: origin, seqno: seqno, flags: flags, signature: signature[...]) != nil else {
                 stats.droppedBadSignature += 1; return
             }
@@ -303,6 +306,7 @@ public final class Router {
         originIndex[e.key] = nil
         let tag = OverlayAddress.lookupTag(for: e.address)
         if tagIndex[tag] == e.key { tagIndex[tag] = nil }
+        setSelected(Int(idx), -1)
         entries[Int(idx)].live = false
         entries[Int(idx)].routes = []
         entries[Int(idx)].signature = []
@@ -314,8 +318,8 @@ public final class Router {
         guard let j = entries[i].routes.firstIndex(where: { $0.slot == slot }) else { return }
         let selectedSlot = entries[i].selectedRoute?.slot
         entries[i].routes.remove(at: j)
-        entries[i].selected = -1
-        if let s = selectedSlot, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { entries[i].selected = Int16(k) }
+        setSelected(i, -1)
+        if let s = selectedSlot, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { setSelected(i, Int16(k)) }
     }
 
     /// Picks the best feasible route, keeping the current one unless the new one is better
@@ -339,7 +343,7 @@ public final class Router {
                 best = current
             }
         }
-        entries[i].selected = Int16(best)
+        setSelected(i, Int16(best))
         let t = stamp(now)
         if best >= 0 {
             let r = entries[i].routes[best]
@@ -403,7 +407,8 @@ public final class Router {
     // MARK: - Timers
 
     public func tick(now: Instant) {
-        for (key, n) in neighbours where n.nextDump <= now {
+        // Sorted so the jitter draws, and so a simulation, replay identically.
+        for key in neighbours.keys.sorted() where neighbours[key]!.nextDump <= now {
             neighbours[key]?.wantsPeriodicDump = true
             neighbours[key]?.nextDump = jitteredDump(now)
         }
@@ -426,8 +431,8 @@ public final class Router {
             if entries[i].routes.contains(where: { Int32(bitPattern: $0.expires &- t) <= 0 }) {
                 let sel = entries[i].selectedRoute?.slot
                 entries[i].routes.removeAll { Int32(bitPattern: $0.expires &- t) <= 0 }
-                entries[i].selected = -1
-                if let s = sel, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { entries[i].selected = Int16(k) }
+                setSelected(i, -1)
+                if let s = sel, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { setSelected(i, Int16(k)) }
             }
             if entries[i].routes.count != before || (entries[i].selected < 0 && !entries[i].routes.isEmpty) {
                 reselect(Int32(i), now: now)
@@ -492,10 +497,13 @@ public final class Router {
             if n.wantsFullDump || n.wantsPeriodicDump {
                 let signed = n.wantsFullDump
                 packer.add(selfUpdate)
-                for e in entries where e.live {
-                    guard let r = e.selectedRoute, r.slot != n.slot else { continue }
-                    packer.add(signed ? .update(origin: e.key, seqno: r.seqno, flags: r.flags, metric: r.metric, signature: r.signature)
-                                      : .refresh(origin: e.key, seqno: r.seqno, metric: r.metric))
+                for i in entries.indices where entries[i].live && entries[i].selected >= 0 {
+                    let sel = Int(entries[i].selected)
+                    guard entries[i].routes[sel].slot != n.slot else { continue }
+                    let key = entries[i].key, seqno = entries[i].routes[sel].seqno, metric = entries[i].routes[sel].metric
+                    packer.add(signed ? .update(origin: key, seqno: seqno, flags: entries[i].routes[sel].flags, metric: metric,
+                                                signature: entries[i].routes[sel].signature)
+                                      : .refresh(origin: key, seqno: seqno, metric: metric))
                 }
                 for a in adverts { if case .retraction = a.tlv { packer.add(a.tlv) } }
                 n.wantsFullDump = false
@@ -538,8 +546,11 @@ public final class Router {
         return (key, hop)
     }
 
-    /// Number of origins with a selected route (not counting ourselves).
-    public var reachableCount: Int { entries.reduce(0) { $0 + ($1.live && $1.selected >= 0 ? 1 : 0) } }
+    private func setSelected(_ i: Int, _ value: Int16) {
+        let was = entries[i].selected >= 0, now = value >= 0
+        if was != now { reachableCount += now ? 1 : -1 }
+        entries[i].selected = value
+    }
 
     /// Origins known, reachable or not.
     public var originCount: Int { originIndex.count }
@@ -553,7 +564,7 @@ public final class Router {
     /// Rough heap use of the routing tables, for planetsim's memory estimate.
     public var estimatedMemoryBytes: Int {
         var b = MemoryLayout<OriginEntry>.stride * entries.count + originIndex.count * 64 + tagIndex.count * 48
-        for e in entries where e.live { b += 32 + e.routes.capacity * MemoryLayout<NeighbourRoute>.stride }
+        for e in entries where e.live { b += 32 + e.routes.count * MemoryLayout<NeighbourRoute>.stride }
         return b
     }
 

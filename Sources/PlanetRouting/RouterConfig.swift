@@ -8,9 +8,9 @@ public struct RouterConfig: Sendable {
     /// An origin with no routes left is forgotten (with its feasibility distance) after this long.
     public var sourceGarbageTime: Double = 300
     /// Seconds between sweeps for expired routes, starving origins and stale requests.
-    public var sweepInterval: Double = 5
+    public var sweepInterval: Double = 2
     /// A seqno request for the same (origin, seqno) is forwarded at most once per this period.
-    public var requestDedupTime: Double = 4
+    public var requestDedupTime: Double = 1.5
     /// Hop count a fresh seqno request starts with.
     public var requestHopCount: UInt8 = 64
     /// A better route must beat the selected one by this much to replace it.

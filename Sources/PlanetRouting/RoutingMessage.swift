@@ -32,19 +32,19 @@ public enum RoutingTLV: Equatable, Sendable {
         switch self {
         case let .update(origin, seqno, flags, metric, signature):
             w.u8(Kind.update.rawValue); w.u8(103)
-            w.publicKey(origin); w.u32(seqno); w.u8(flags); w.u16(metric); w.append(signature)
+            w.publicKeyWords(origin); w.u32(seqno); w.u8(flags); w.u16(metric); w.append(signature)
         case let .refresh(origin, seqno, metric):
             w.u8(Kind.refresh.rawValue); w.u8(38)
-            w.publicKey(origin); w.u32(seqno); w.u16(metric)
+            w.publicKeyWords(origin); w.u32(seqno); w.u16(metric)
         case let .retraction(origin):
             w.u8(Kind.retraction.rawValue); w.u8(32)
-            w.publicKey(origin)
+            w.publicKeyWords(origin)
         case let .routeRequest(origin):
             w.u8(Kind.routeRequest.rawValue)
-            if let origin { w.u8(32); w.publicKey(origin) } else { w.u8(0) }
+            if let origin { w.u8(32); w.publicKeyWords(origin) } else { w.u8(0) }
         case let .seqnoRequest(origin, seqno, hops):
             w.u8(Kind.seqnoRequest.rawValue); w.u8(37)
-            w.publicKey(origin); w.u32(seqno); w.u8(hops)
+            w.publicKeyWords(origin); w.u32(seqno); w.u8(hops)
         }
     }
 }
@@ -68,25 +68,27 @@ public enum RoutingMessage {
         out.reserveCapacity(bytes.count / 38 + 1)
         while !r.isAtEnd {
             guard let type = r.u8(), let length = r.u8() else { return .failure(.truncated) }
-            guard var body = r.take(Int(length)).map({ ByteReader(Array($0)) }) else { return .failure(.truncated) }
+            let start = r.offset
+            guard r.take(Int(length)) != nil else { return .failure(.truncated) }
+            var body = ByteReader(bytes, offset: start, end: start + Int(length))
             guard let kind = RoutingTLV.Kind(rawValue: type) else { unknown += 1; continue }
             switch kind {
             case .update:
-                guard length == 103, let o = body.publicKey(), let s = body.u32(), let f = body.u8(), let m = body.u16(),
+                guard length == 103, let o = body.publicKeyWords(), let s = body.u32(), let f = body.u8(), let m = body.u16(),
                       let sig = body.array(64) else { return .failure(.badLength) }
                 out.append(.update(origin: o, seqno: s, flags: f, metric: m, signature: sig))
             case .refresh:
-                guard length == 38, let o = body.publicKey(), let s = body.u32(), let m = body.u16() else { return .failure(.badLength) }
+                guard length == 38, let o = body.publicKeyWords(), let s = body.u32(), let m = body.u16() else { return .failure(.badLength) }
                 out.append(.refresh(origin: o, seqno: s, metric: m))
             case .retraction:
-                guard length == 32, let o = body.publicKey() else { return .failure(.badLength) }
+                guard length == 32, let o = body.publicKeyWords() else { return .failure(.badLength) }
                 out.append(.retraction(origin: o))
             case .routeRequest:
                 if length == 0 { out.append(.routeRequest(origin: nil)); continue }
-                guard length == 32, let o = body.publicKey() else { return .failure(.badLength) }
+                guard length == 32, let o = body.publicKeyWords() else { return .failure(.badLength) }
                 out.append(.routeRequest(origin: o))
             case .seqnoRequest:
-                guard length == 37, let o = body.publicKey(), let s = body.u32(), let h = body.u8() else { return .failure(.badLength) }
+                guard length == 37, let o = body.publicKeyWords(), let s = body.u32(), let h = body.u8() else { return .failure(.badLength) }
                 out.append(.seqnoRequest(origin: o, seqno: s, hopCount: h))
             }
         }

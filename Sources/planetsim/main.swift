@@ -1,1 +1,68 @@
-print("planetsim: not implemented yet")
+// planetsim: runs real PlanetRouting routers over simulated links in virtual time.
+// Options: Docs/cli.md and Docs/scale.md.
+import PlanetCore
+import PlanetRouting
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let usage = """
+usage: planetsim --nodes N --topology random|scale-free|line|ring|grid --degree D --seed S
+                 [--fail-links K] [--churn RATE] [--crash K] [--partition] [--loss P]
+                 [--steady SECONDS] [--sample SOURCES] [--json]
+"""
+
+func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+func fail(_ message: String) -> Never {
+    printError("planetsim: \(message)")
+    exit(2)
+}
+
+func wallClock() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+var config = SimulationConfig()
+let jsonOutput: Bool
+do {
+    let args = try Arguments(Array(CommandLine.arguments.dropFirst()),
+                             valued: ["nodes", "topology", "degree", "seed", "fail-links", "churn", "crash", "loss", "steady", "sample"],
+                             flags: ["partition", "json", "help", "quiet"])
+    if args.has("help") { print(usage); exit(0) }
+    guard args.positionals.isEmpty else { throw Arguments.UsageError("unexpected argument '\(args.positionals[0])'") }
+    config.nodes = try args.int("nodes", default: 100, range: 2...1_000_000)
+    if let t = args.value("topology") {
+        guard let kind = TopologyKind(rawValue: t) else { throw Arguments.UsageError("--topology: '\(t)' is not one of random, scale-free, line, ring, grid") }
+        config.topology = kind
+    }
+    config.degree = try args.int("degree", default: 4, range: 1...1000)
+    config.seed = UInt64(try args.int("seed", default: 1, range: 0...Int.max))
+    config.failLinks = try args.int("fail-links", default: 0, range: 0...10_000_000)
+    config.crash = try args.int("crash", default: 0, range: 0...1_000_000)
+    config.steadySeconds = Double(try args.int("steady", default: 120, range: 1...100_000))
+    config.sampleSources = try args.int("sample", default: 32, range: 1...1_000_000)
+    for (name, range) in [("churn", 0.0...10_000.0), ("loss", 0.0...0.9)] {
+        guard let text = args.value(name) else { continue }
+        guard let v = Double(text), range.contains(v) else { throw Arguments.UsageError("--\(name): '\(text)' is not a number in \(range.lowerBound)...\(range.upperBound)") }
+        if name == "churn" { config.churnRate = v } else { config.loss = v }
+    }
+    config.partition = args.has("partition")
+    jsonOutput = args.has("json")
+} catch let e as Arguments.UsageError {
+    fail(e.description)
+} catch {
+    fail("\(error)")
+}
+
+let started = wallClock()
+let simulation = Simulation(config: config)
+let report = simulation.runScenario { line in if !jsonOutput { printError("planetsim: \(line)") } }
+let wall = wallClock() - started
+print(jsonOutput ? report.json(wallSeconds: wall).serialized(pretty: true) : report.table(wallSeconds: wall))
+exit(report.loopsObserved == 0 ? 0 : 1)

@@ -1,0 +1,70 @@
+import PlanetCore
+@testable import PlanetRouting
+
+/// A tiny network of routers joined by perfect links, pumped by hand (no timing).
+final class RouterHarness {
+    var routers: [Router] = []
+    var now = Instant(seconds: 100)
+    var links: Set<[Int]> = []
+    let verifier = CachingSignatureVerifier()
+
+    init(count: Int, config: RouterConfig = .init()) {
+        for i in 0..<count {
+            routers.append(Router(identity: RouterHarness.identity(i), config: config, verifier: verifier, now: now,
+                                  random: SplitMix64(seed: UInt64(i))))
+        }
+    }
+
+    static func identity(_ i: Int) -> NodeIdentity {
+        let pair = Sodium.signKeypair(seed: [UInt8](repeating: UInt8(i + 1), count: 32))
+        return NodeIdentity(secretKey: pair.secret, publicKey: PublicKey(pair.publicKey)!)
+    }
+
+    func key(_ i: Int) -> PublicKey { routers[i].identity.publicKey }
+    func index(_ k: PublicKey) -> Int? { routers.firstIndex { $0.identity.publicKey == k } }
+
+    func connect(_ a: Int, _ b: Int, cost: UInt16 = 20) {
+        links.insert([min(a, b), max(a, b)])
+        routers[a].neighbourUp(key(b), cost: cost, now: now)
+        routers[b].neighbourUp(key(a), cost: cost, now: now)
+    }
+
+    func disconnect(_ a: Int, _ b: Int) {
+        links.remove([min(a, b), max(a, b)])
+        routers[a].neighbourDown(key(b), now: now)
+        routers[b].neighbourDown(key(a), now: now)
+    }
+
+    /// Delivers queued messages until quiet; returns how many were delivered.
+    @discardableResult
+    func pump(maxRounds: Int = 1000, intercept: ((Int, Int, [UInt8]) -> [UInt8]?)? = nil) -> Int {
+        var delivered = 0
+        for _ in 0..<maxRounds {
+            var batch: [(Int, Int, [UInt8])] = []
+            for (i, r) in routers.enumerated() {
+                for (to, m) in r.drainOutgoing() { if let j = index(to) { batch.append((i, j, m)) } }
+            }
+            if batch.isEmpty { return delivered }
+            for (i, j, m) in batch where links.contains([min(i, j), max(i, j)]) {
+                guard let msg = intercept.map({ $0(i, j, m) }) ?? m else { continue }
+                routers[j].receive(msg, from: key(i), now: now)
+                delivered += 1
+            }
+        }
+        return delivered
+    }
+
+    func advance(_ seconds: Double) {
+        let end = now.adding(seconds: seconds)
+        while true {
+            let d = routers.map(\.nextDeadline).min()!
+            if d > end { break }
+            now = max(now, d)
+            for r in routers { r.tick(now: now) }
+            pump()
+        }
+        now = end
+        for r in routers { r.tick(now: now) }
+        pump()
+    }
+}
