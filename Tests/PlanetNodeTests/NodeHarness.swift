@@ -1,4 +1,5 @@
 import PlanetCore
+import XCTest
 @testable import PlanetNode
 
 /// Several `Node`s joined by an in-memory underlay: each node has one UDP endpoint; datagrams
@@ -58,7 +59,16 @@ final class NodeHarness {
     /// Advances virtual time, delivering datagrams and firing node deadlines in order.
     func run(seconds: Double) {
         let end = now.adding(seconds: seconds)
+        var stalled = 0
+        var lastNow = now
         while true {
+            // A deadline that never moves past `now` would spin forever; fail instead, saying whose.
+            if now == lastNow { stalled += 1 } else { stalled = 0; lastNow = now }
+            if stalled > 100_000 {
+                let who = nodes.map { "\($0.key): links \($0.value.links.nextDeadline) router \($0.value.router.nextDeadline) node \($0.value.nextDeadline)" }
+                XCTFail("virtual time stuck at \(now): \(who.joined(separator: "; "))")
+                return
+            }
             let nextDatagram = inFlight.map(\.at).min() ?? .never
             let nextTimer = nodes.values.map(\.nextDeadline).min() ?? .never
             let next = min(nextDatagram, nextTimer)

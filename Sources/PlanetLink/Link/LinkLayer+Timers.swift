@@ -122,9 +122,10 @@ extension LinkLayer {
             guard peer.isUp else { continue }
             at(peer.lastReceived, LinkConstants.deadPeerTimeout)
             if let since = peer.upperSentUnansweredSince {
-                at(since, LinkConstants.unansweredProbeAfter)
+                // Next probe: once probing has started, and a probe interval after the last one.
+                d = min(d, max(since.adding(seconds: LinkConstants.unansweredProbeAfter),
+                               peer.lastProbeAt.adding(seconds: LinkConstants.probeInterval)))
                 at(since, LinkConstants.unansweredDeadAfter)
-                if peer.lastProbeAt >= since { at(peer.lastProbeAt, LinkConstants.probeInterval) }
             }
             d = min(d, peer.nextPingAt)
             at(peer.lastSent, LinkConstants.keepaliveInterval)
