@@ -37,6 +37,7 @@ public final class Node {
     public var output = NodeOutput()
     /// Swapped with the link layer's event queue on every pump, so draining allocates nothing.
     var eventBuffer: [LinkEvent] = []
+    var ownedAddresses = OwnedAddressCache()
 
     /// How long a packet may wait for a session before the sender gets "address unreachable".
     public static let pendingTimeout = 5.0
@@ -65,7 +66,7 @@ public final class Node {
 
     public func receiveDatagram(_ bytes: [UInt8], from endpoint: Endpoint, now: Instant) {
         links.receive(datagram: bytes, from: endpoint, now: now)
-        pump(now: now)
+        pumpData(now: now)
     }
 
     public func resolved(_ uri: PeerURI, endpoints: [Endpoint], now: Instant) {
@@ -129,14 +130,42 @@ public final class Node {
         if route.nextHop == route.destination, links.isUp(route.destination) {
             let frame = HeadroomFrame.make(type: OverlayPacket.directFrameType, copying: packet)
             if !links.send(headroomFrame: frame, to: route.destination, now: now) { stats.drop(.linkDown) }
-            pump(now: now)
+            pumpData(now: now)
             return
         }
         sendThroughSession(packet, hopLimit: h.hopLimit, destinationAddress: h.destination, to: route.destination, now: now)
-        pump(now: now)
+        pumpData(now: now)
     }
 
     // MARK: The event pump
+
+    /// The data path's pump: a packet in usually yields only datagrams out and data frames,
+    /// which never give the router anything to say, so the router isn't asked (asking allocates).
+    /// Any other event — a routing frame, a link going up or down — gets the full pump.
+    func pumpData(now: Instant) {
+        now0 = now
+        var rounds = 0
+        while rounds < 64 {
+            rounds += 1
+            links.drainEvents(into: &eventBuffer)
+            if eventBuffer.isEmpty { return }
+            var needsFullPump = false
+            for event in eventBuffer {
+                switch event {
+                case .transmit(let bytes, let endpoint):
+                    output.datagrams.append((bytes, endpoint))
+                case .frame(let frame, let peer) where frame.first == OverlayPacket.directFrameType || frame.first == OverlayPacket.frameType:
+                    handleFrame(frame, from: peer, now: now)
+                default:
+                    handle(event, now: now)
+                    needsFullPump = true
+                }
+            }
+            eventBuffer.removeAll(keepingCapacity: true)
+            if needsFullPump { break }
+        }
+        pump(now: now)
+    }
 
     /// Moves events between the link layer and the router until neither has anything left.
     func pump(now: Instant) {
@@ -214,7 +243,7 @@ public final class Node {
             stats.drop(.overlayMalformed)
             return
         }
-        guard OverlayAddress.key(peer, owns: h.source) || OverlayAddress.key(peer, ownsSubnetAddress: h.source) else {
+        guard ownedAddresses.key(peer, owns: h.source) else {
             stats.drop(.directSpoofed)
             return
         }

@@ -101,7 +101,7 @@ extension Node {
         guard let h = packet.withUnsafeBytes({ IPv6Header(raw: $0) }) else { stats.drop(.overlayMalformed); return }
         // The one check that stops spoofing through the overlay: the sealed packet's source must
         // be the address or inside the subnet of the key that holds the session.
-        guard OverlayAddress.key(key, owns: h.source) || OverlayAddress.key(key, ownsSubnetAddress: h.source) else {
+        guard ownedAddresses.key(key, owns: h.source) else {
             stats.drop(.spoofedSource)
             return
         }

@@ -6,8 +6,11 @@ import PlanetLink
 extension Keypair {
     /// [headroom][sealed message], with capacity for `tailroom` more bytes (the link's tag).
     func sealDataMessage(_ packet: UnsafeRawBufferPointer, headroom: Int, tailroom: Int = 0) -> [UInt8]? {
-        var frame = [UInt8](repeating: 0, count: headroom)
-        frame.reserveCapacity(headroom + Keypair.overhead + packet.count + tailroom)
+        // One allocation at full size: headroom zeroed, then the sealed message appended.
+        var frame = [UInt8](unsafeUninitializedCapacity: headroom + Keypair.overhead + packet.count + tailroom) { buf, n in
+            buf.baseAddress!.initialize(repeating: 0, count: headroom)
+            n = headroom
+        }
         guard seal(type: SessionMessageType.data.rawValue, plaintext: packet, appendingTo: &frame) else { return nil }
         return frame
     }
