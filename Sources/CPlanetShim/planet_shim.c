@@ -345,6 +345,13 @@ int planet_if_set_mtu(const char *name, int mtu) {
     return if_ioctl(AF_INET, SIOCSIFMTU, &ifr);
 }
 
+int planet_if_set_txqueuelen(const char *name, int len) {
+    struct ifreq ifr;
+    ifreq_named(&ifr, name);
+    ifr.ifr_qlen = len;
+    return if_ioctl(AF_INET, SIOCSIFTXQLEN, &ifr);
+}
+
 int planet_if_get_mtu(const char *name) {
     struct ifreq ifr;
     ifreq_named(&ifr, name);

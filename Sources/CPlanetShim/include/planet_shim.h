@@ -70,6 +70,8 @@ int planet_tun_open(const char *name, int vnet_hdr, char *name_out);
 int planet_tun_set_offload(int fd, unsigned flags);
 int planet_if_set_mtu(const char *name, int mtu);
 int planet_if_get_mtu(const char *name);
+/* SIOCSIFTXQLEN: for a TUN, how many packets the kernel queues for our reads. */
+int planet_if_set_txqueuelen(const char *name, int len);
 int planet_if_set_up(const char *name);
 int planet_if_index(const char *name);
 int planet_if_is_loopback(const char *name);

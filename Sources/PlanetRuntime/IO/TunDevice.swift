@@ -17,6 +17,8 @@ import PlanetCore
 public final class TunDevice {
     /// struct virtio_net_hdr is 10 bytes (TUNSETVNETHDRSZ could raise it to 12).
     public static let virtioHeaderLength = 10
+    /// Packets the kernel may queue for us to read (its txqueuelen on this device).
+    public static let readQueueLength: Int32 = 4096
 
     public let fd: Int32
     public let name: String
@@ -141,6 +143,10 @@ public final class TunDevice {
     /// so the address skips duplicate address detection and is usable at once.
     public func configure(address: IPv6Address, mtu: Int) throws(SystemError) {
         try setMTU(mtu)
+        // The kernel queues at most txqueuelen packets for our reads (500 by default) and drops
+        // the rest: a burst of small UDP packets while the loop is busy or descheduled
+        // overflows 500 quickly. Best effort: a smaller queue only costs throughput.
+        _ = planet_if_set_txqueuelen(name, TunDevice.readQueueLength)
         try up()
         try addAddress(address, prefixLength: 7)
         try addRoute(IPv6Prefix(address: IPv6Address(high: 0x0300_0000_0000_0000, low: 0), length: 8))
