@@ -15,6 +15,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#include <netinet/udp.h>
+#include <linux/virtio_net.h>
 
 int planet_shim_version(void) { return 2; }
 
@@ -86,6 +88,48 @@ int planet_recvmmsg(int fd, uint8_t *base, size_t stride, int count, int32_t *le
     return n;
 }
 
+int planet_set_udp_gro(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
+}
+
+int planet_recvmmsg_gro(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers,
+                        int32_t *segment_sizes) {
+    if (count > PLANET_MAX_BATCH) count = PLANET_MAX_BATCH;
+    if (count <= 0) return 0;
+    struct mmsghdr msgs[count];
+    struct iovec iovs[count];
+    struct sockaddr_storage addrs[count];
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } controls[count];
+    memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        iovs[i].iov_base = base + (size_t)i * stride;
+        iovs[i].iov_len = stride;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &addrs[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+        msgs[i].msg_hdr.msg_control = controls[i].buf;
+        msgs[i].msg_hdr.msg_controllen = sizeof controls[i].buf;
+    }
+    int n;
+    do { n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
+    if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+    for (int i = 0; i < n; i++) {
+        lengths[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)msgs[i].msg_len;
+        peer_from_sockaddr(&addrs[i], &peers[i]);
+        segment_sizes[i] = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+            if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                int gso;
+                memcpy(&gso, CMSG_DATA(c), sizeof gso);
+                segment_sizes[i] = gso;
+            }
+        }
+    }
+    return n;
+}
+
 int planet_sendmmsg(int fd, int family, const uint8_t *const *datas, const int32_t *lengths, const planet_peer *peers, int count) {
     if (count > PLANET_MAX_BATCH) count = PLANET_MAX_BATCH;
     if (count <= 0) return 0;
@@ -111,6 +155,82 @@ int planet_sendmmsg(int fd, int family, const uint8_t *const *datas, const int32
     int n;
     do { n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
     return n;
+}
+
+
+/* UDP GSO: runs of equal-length datagrams to the same peer (the last of a run may be
+ * shorter) leave as ONE message with a UDP_SEGMENT cmsg; the kernel cuts it back into
+ * datagrams below the socket layer, so the per-datagram cost of the send path is paid once per
+ * run. The kernel caps a run at 64 segments and its total at what one IP packet can hold. */
+#define PLANET_GSO_MAX_SEGMENTS 64
+#define PLANET_GSO_MAX_BYTES 65000
+
+static int same_peer(const planet_peer *a, const planet_peer *b) {
+    return a->high == b->high && a->low == b->low && a->port == b->port && a->scope_id == b->scope_id;
+}
+
+int planet_sendmmsg_gso(int fd, int family, const uint8_t *const *datas, const int32_t *lengths,
+                        const planet_peer *peers, int count, int *gso_enabled) {
+    if (count > PLANET_MAX_BATCH) count = PLANET_MAX_BATCH;
+    if (count <= 0) return 0;
+    if (!gso_enabled || !*gso_enabled) return planet_sendmmsg(fd, family, datas, lengths, peers, count);
+    struct mmsghdr msgs[count];
+    struct iovec iovs[count];
+    struct sockaddr_storage addrs[count];
+    int firsts[count + 1];
+    union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } controls[count];
+    memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)count);
+    int groups = 0, i = 0;
+    while (i < count) {
+        socklen_t len = sockaddr_from_peer(family, &peers[i], &addrs[groups]);
+        if (len == 0) {
+            if (groups == 0) { errno = EAFNOSUPPORT; return -1; }
+            break;
+        }
+        int seg = lengths[i], j = i + 1;
+        size_t total = (size_t)seg;
+        while (j < count && j - i < PLANET_GSO_MAX_SEGMENTS && same_peer(&peers[j], &peers[i])
+               && lengths[j] <= seg && total + (size_t)lengths[j] <= PLANET_GSO_MAX_BYTES) {
+            total += (size_t)lengths[j];
+            j++;
+            if (lengths[j - 1] < seg) break; /* a shorter datagram ends the run */
+        }
+        for (int k = i; k < j; k++) { iovs[k].iov_base = (void *)datas[k]; iovs[k].iov_len = (size_t)lengths[k]; }
+        struct msghdr *h = &msgs[groups].msg_hdr;
+        h->msg_iov = &iovs[i];
+        h->msg_iovlen = (size_t)(j - i);
+        h->msg_name = &addrs[groups];
+        h->msg_namelen = len;
+        if (j - i > 1) {
+            memset(&controls[groups], 0, sizeof controls[groups]);
+            h->msg_control = controls[groups].buf;
+            h->msg_controllen = sizeof controls[groups].buf;
+            struct cmsghdr *c = CMSG_FIRSTHDR(h);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t gso = (uint16_t)seg;
+            memcpy(CMSG_DATA(c), &gso, sizeof gso);
+        }
+        firsts[groups++] = i;
+        i = j;
+    }
+    firsts[groups] = i;
+    int n;
+    do { n = sendmmsg(fd, msgs, (unsigned)groups, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int err = errno;
+        int first_run = firsts[1] - firsts[0];
+        if (first_run > 1 && (err == EIO || err == EINVAL || err == EOPNOTSUPP || err == EMSGSIZE)) {
+            /* The device cannot segment (EIO: no checksum offload) or the run exceeds the
+             * path's MTU (EINVAL): send that run as plain datagrams; EIO turns GSO off. */
+            if (err == EIO || err == EOPNOTSUPP) *gso_enabled = 0;
+            return planet_sendmmsg(fd, family, datas, lengths, peers, first_run);
+        }
+        errno = err;
+        return -1;
+    }
+    return firsts[n];
 }
 
 int planet_sendto(int fd, int family, const void *data, size_t length, const planet_peer *peer) {
@@ -200,6 +320,8 @@ int planet_tun_open(const char *name, int vnet_hdr, char *name_out) {
     return fd;
 }
 
+int planet_tun_set_offload(int fd, unsigned flags) { return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags); }
+
 /* Interface ioctls go through a throwaway datagram socket of the family they concern. */
 static int if_ioctl(int family, unsigned long request, struct ifreq *ifr) {
     int s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -221,6 +343,13 @@ int planet_if_set_mtu(const char *name, int mtu) {
     ifreq_named(&ifr, name);
     ifr.ifr_mtu = mtu;
     return if_ioctl(AF_INET, SIOCSIFMTU, &ifr);
+}
+
+int planet_if_set_txqueuelen(const char *name, int len) {
+    struct ifreq ifr;
+    ifreq_named(&ifr, name);
+    ifr.ifr_qlen = len;
+    return if_ioctl(AF_INET, SIOCSIFTXQLEN, &ifr);
 }
 
 int planet_if_get_mtu(const char *name) {

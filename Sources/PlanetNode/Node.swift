@@ -35,6 +35,9 @@ public final class Node {
 
     public var stats = NodeStats()
     public var output = NodeOutput()
+    /// Swapped with the link layer's event queue on every pump, so draining allocates nothing.
+    var eventBuffer: [LinkEvent] = []
+    var ownedAddresses = OwnedAddressCache()
 
     /// How long a packet may wait for a session before the sender gets "address unreachable".
     public static let pendingTimeout = 5.0
@@ -63,7 +66,7 @@ public final class Node {
 
     public func receiveDatagram(_ bytes: [UInt8], from endpoint: Endpoint, now: Instant) {
         links.receive(datagram: bytes, from: endpoint, now: now)
-        pump(now: now)
+        pumpData(now: now)
     }
 
     public func resolved(_ uri: PeerURI, endpoints: [Endpoint], now: Instant) {
@@ -102,36 +105,67 @@ public final class Node {
 
     /// A packet the kernel routed into the TUN.
     public func receiveTunPacket(_ packet: [UInt8], now: Instant) {
+        packet.withUnsafeBytes { receiveTunPacket(raw: $0, now: now) }
+    }
+
+    /// A packet the kernel routed into the TUN, read where it lies (the runtime's receive slot):
+    /// the fast path copies it once, into the frame that is sealed in place and sent.
+    public func receiveTunPacket(raw packet: UnsafeRawBufferPointer, now: Instant) {
         now0 = now
         stats.tunRxPackets += 1
         stats.tunRxBytes += UInt64(packet.count)
-        guard let h = IPv6Header(packet) else { stats.drop(.tunMalformed); return }
+        guard let h = IPv6Header(raw: packet) else { stats.drop(.tunMalformed); return }
         guard h.source == address || subnet.contains(h.source) else { stats.drop(.tunBadSource); return }
         guard OverlayAddress.isOverlay(h.destination) else { stats.drop(.tunNotOverlay); return }
         if packet.count > config.tun.mtu {
             stats.drop(.tunTooBig)
-            sendICMP(.packetTooBig(mtu: config.tun.mtu), from: address, about: packet, now: now)
+            sendICMP(.packetTooBig(mtu: config.tun.mtu), from: address, about: Array(packet), now: now)
             return
         }
         guard let route = router.route(forAddress: h.destination) else {
             stats.drop(.noRoute)
-            sendICMP(.noRoute, from: address, about: packet, now: now)
+            sendICMP(.noRoute, from: address, about: Array(packet), now: now)
             return
         }
         if route.nextHop == route.destination, links.isUp(route.destination) {
-            var frame = [UInt8]()
-            frame.reserveCapacity(packet.count + 1)
-            frame.append(OverlayPacket.directFrameType)
-            frame.append(contentsOf: packet)
-            if !links.send(frame: frame, to: route.destination, now: now) { stats.drop(.linkDown) }
-            pump(now: now)
+            let frame = HeadroomFrame.make(type: OverlayPacket.directFrameType, copying: packet)
+            if !links.send(headroomFrame: frame, to: route.destination, now: now) { stats.drop(.linkDown) }
+            pumpData(now: now)
             return
         }
         sendThroughSession(packet, hopLimit: h.hopLimit, destinationAddress: h.destination, to: route.destination, now: now)
-        pump(now: now)
+        pumpData(now: now)
     }
 
     // MARK: The event pump
+
+    /// The data path's pump: a packet in usually yields only datagrams out and data frames,
+    /// which never give the router anything to say, so the router isn't asked (asking allocates).
+    /// Any other event — a routing frame, a link going up or down — gets the full pump.
+    func pumpData(now: Instant) {
+        now0 = now
+        var rounds = 0
+        while rounds < 64 {
+            rounds += 1
+            links.drainEvents(into: &eventBuffer)
+            if eventBuffer.isEmpty { return }
+            var needsFullPump = false
+            for event in eventBuffer {
+                switch event {
+                case .transmit(let bytes, let endpoint):
+                    output.datagrams.append((bytes, endpoint))
+                case .frame(let frame, let peer) where frame.first == OverlayPacket.directFrameType || frame.first == OverlayPacket.frameType:
+                    handleFrame(frame, from: peer, now: now)
+                default:
+                    handle(event, now: now)
+                    needsFullPump = true
+                }
+            }
+            eventBuffer.removeAll(keepingCapacity: true)
+            if needsFullPump { break }
+        }
+        pump(now: now)
+    }
 
     /// Moves events between the link layer and the router until neither has anything left.
     func pump(now: Instant) {
@@ -140,10 +174,12 @@ public final class Node {
         while rounds < 64 {
             rounds += 1
             var progressed = false
-            for event in links.drainEvents() {
+            links.drainEvents(into: &eventBuffer)
+            for event in eventBuffer {
                 progressed = true
                 handle(event, now: now)
             }
+            eventBuffer.removeAll(keepingCapacity: true)
             for (to, message) in router.drainOutgoing() {
                 progressed = true
                 var frame = [UInt8]()
@@ -181,12 +217,11 @@ public final class Node {
         LinkCost.from(rttMilliseconds: (rtt ?? 0.010) * 1000)
     }
 
-    func handleFrame(_ slice: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) {
-        let frame = Array(slice)
+    func handleFrame(_ frame: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) {
         guard let type = frame.first else { stats.drop(.unknownFrame); return }
         switch type {
         case 0x10:
-            router.receive(Array(frame[1...]), from: peer, now: now)
+            router.receive(Array(frame.dropFirst()), from: peer, now: now)
         case OverlayPacket.frameType:
             handleOverlay(frame, from: peer, now: now)
         case OverlayPacket.directFrameType:
@@ -202,49 +237,57 @@ public final class Node {
 
     /// A neighbour's own packet, sent inside the link's encryption: the link authenticated the
     /// neighbour, so the packet's source must be the neighbour's address or inside its subnet.
-    func handleDirect(_ frame: [UInt8], from peer: PublicKey, now: Instant) {
-        let packet = Array(frame[1...])
-        guard let h = IPv6Header(packet), isLocal(h.destination) else { stats.drop(.overlayMalformed); return }
-        guard OverlayAddress.key(peer, owns: h.source) || OverlayAddress.key(peer, ownsSubnetAddress: h.source) else {
+    func handleDirect(_ frame: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) {
+        let packet = frame.dropFirst()
+        guard let h = packet.withUnsafeBytes({ IPv6Header(raw: $0) }), isLocal(h.destination) else {
+            stats.drop(.overlayMalformed)
+            return
+        }
+        guard ownedAddresses.key(peer, owns: h.source) else {
             stats.drop(.directSpoofed)
             return
         }
         deliverToTun(packet)
     }
 
-    func deliverToTun(_ packet: [UInt8]) {
+    func deliverToTun(_ packet: ArraySlice<UInt8>) {
         guard config.tun.enabled else { stats.drop(.tunDisabled); return }
         stats.tunTxPackets += 1
         stats.tunTxBytes += UInt64(packet.count)
         output.tunPackets.append(packet)
     }
 
-    func handleOverlay(_ frame: [UInt8], from peer: PublicKey, now: Instant) {
-        guard let header = OverlayPacket.parseHeader(frame) else { stats.drop(.overlayMalformed); return }
-        if isLocal(header.destination) {
-            handleSessionMessage(frame[OverlayPacket.headerLength...], header: header, now: now)
+    func handleOverlay(_ frame: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) {
+        guard let header = frame.withUnsafeBytes({ OverlayPacket.parseHeader(raw: $0) }) else {
+            stats.drop(.overlayMalformed)
             return
         }
-        let messageType = frame[OverlayPacket.headerLength]
+        let start = frame.startIndex
+        if isLocal(header.destination) {
+            handleSessionMessage(frame[(start + OverlayPacket.headerLength)...], header: header, now: now)
+            return
+        }
+        let messageType = frame[start + OverlayPacket.headerLength]
         if header.hopLimit <= 1 {
             stats.drop(.hopLimit)
             if messageType == SessionMessageType.data.rawValue {
-                sendReport(.hopLimitExceeded, about: frame, header: header, now: now)
+                sendReport(.hopLimitExceeded, about: Array(frame), header: header, now: now)
             }
             return
         }
         guard let route = router.route(forAddress: header.destination) else {
             stats.drop(.noRoute)
             if messageType == SessionMessageType.data.rawValue {
-                sendReport(.noRoute, about: frame, header: header, now: now)
+                sendReport(.noRoute, about: Array(frame), header: header, now: now)
             }
             return
         }
-        var forwarded = frame
-        forwarded[1] = header.hopLimit - 1
+        // Relaying copies the frame once, behind the next link's header room, and seals it there.
+        var forwarded = frame.withUnsafeBytes { HeadroomFrame.make(copying: $0) }
+        forwarded[HeadroomFrame.linkHeadroom + 1] = header.hopLimit - 1
         stats.forwardedPackets += 1
         stats.forwardedBytes += UInt64(frame.count)
-        if !links.send(frame: forwarded, to: route.nextHop, now: now) { stats.drop(.linkDown) }
+        if !links.send(headroomFrame: forwarded, to: route.nextHop, now: now) { stats.drop(.linkDown) }
     }
 
     /// Sends a signed error report back to the source of an overlay packet.
@@ -268,7 +311,7 @@ public final class Node {
         guard icmpLimiter.allow(now: now) else { stats.drop(.icmpRateLimited); return }
         guard let icmp = ICMPv6.error(kind, from: source, about: packet) else { return }
         stats.icmpErrorsSent += 1
-        deliverToTun(icmp)
+        deliverToTun(icmp[...])
     }
 }
 

@@ -4,7 +4,8 @@ import PlanetCore
 /// the TUN, host names to resolve. The runtime drains it after every call into the node.
 public struct NodeOutput {
     public var datagrams: [(bytes: [UInt8], to: Endpoint)] = []
-    public var tunPackets: [[UInt8]] = []
+    /// Slices of the decrypted datagrams they arrived in (no copy); write each as one packet.
+    public var tunPackets: [ArraySlice<UInt8>] = []
     public var resolve: [PeerURI] = []
 
     public init() {}

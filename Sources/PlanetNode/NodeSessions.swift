@@ -13,7 +13,7 @@ extension Node {
 
     // MARK: Sending
 
-    func sendThroughSession(_ packet: [UInt8], hopLimit: UInt8, destinationAddress: IPv6Address, to key: PublicKey, now: Instant) {
+    func sendThroughSession(_ packet: UnsafeRawBufferPointer, hopLimit: UInt8, destinationAddress: IPv6Address, to key: PublicKey, now: Instant) {
         let session = sessions.session(for: key, now: now)
         if let keypair = session.current, !keypair.isExpired(at: now), !keypair.isExhausted {
             sendData(packet, hopLimit: hopLimit, destinationAddress: destinationAddress, session: session, keypair: keypair, now: now)
@@ -22,20 +22,23 @@ extension Node {
             }
             return
         }
-        let dropped = pending.enqueue(packet, for: key, now: now)
+        let dropped = pending.enqueue(Array(packet), for: key, now: now)
         if dropped > 0 { stats.drop(.pendingOverflow, count: dropped) }
         if session.initiator == nil { startHandshake(session, now: now) }
     }
 
-    func sendData(_ packet: [UInt8], hopLimit: UInt8, destinationAddress: IPv6Address, session: Session, keypair: Keypair, now: Instant) {
-        guard let message = keypair.sealDataMessage(packet, headroom: OverlayPacket.headerLength) else {
+    func sendData(_ packet: UnsafeRawBufferPointer, hopLimit: UInt8, destinationAddress: IPv6Address, session: Session, keypair: Keypair, now: Instant) {
+        // The message is sealed behind room for the link header and the overlay header, so the
+        // link seals the same buffer again in place: one allocation, one copy of the packet.
+        let room = HeadroomFrame.linkHeadroom + OverlayPacket.headerLength
+        guard var frame = keypair.sealDataMessage(packet, headroom: room, tailroom: HeadroomFrame.tail) else {
             stats.drop(.sessionHandshake)
             return
         }
-        var frame = message
-        OverlayPacket.writeHeader(into: &frame, hopLimit: max(1, hopLimit), destination: destinationAddress, source: address)
+        OverlayPacket.writeHeader(into: &frame, at: HeadroomFrame.linkHeadroom, hopLimit: max(1, hopLimit),
+                                  destination: destinationAddress, source: address)
         guard let route = router.route(forAddress: destinationAddress) else { stats.drop(.noRoute); return }
-        if links.send(frame: frame, to: route.nextHop, now: now) {
+        if links.send(headroomFrame: frame, to: route.nextHop, now: now) {
             session.txBytes += UInt64(packet.count)
             session.txPackets += 1
             session.lastSent = now
@@ -86,7 +89,7 @@ extension Node {
             stats.drop(.sessionUnknownIndex)
             return
         }
-        let packet: [UInt8]
+        let packet: ArraySlice<UInt8>
         switch keypair.openDataMessage(message, now: now) {
         case .success(let p): packet = p
         case .failure(.replay): stats.drop(.sessionReplay); return
@@ -95,10 +98,10 @@ extension Node {
         session.lastReceived = now
         session.unansweredSince = nil
         if packet.isEmpty { return } // keepalive
-        guard let h = IPv6Header(packet) else { stats.drop(.overlayMalformed); return }
+        guard let h = packet.withUnsafeBytes({ IPv6Header(raw: $0) }) else { stats.drop(.overlayMalformed); return }
         // The one check that stops spoofing through the overlay: the sealed packet's source must
         // be the address or inside the subnet of the key that holds the session.
-        guard OverlayAddress.key(key, owns: h.source) || OverlayAddress.key(key, ownsSubnetAddress: h.source) else {
+        guard ownedAddresses.key(key, owns: h.source) else {
             stats.drop(.spoofedSource)
             return
         }
@@ -179,7 +182,9 @@ extension Node {
         logger.debug("session established", [("peer", session.peer.short)])
         for packet in pending.take(for: session.peer) {
             guard let h = IPv6Header(packet) else { continue }
-            sendData(packet, hopLimit: h.hopLimit, destinationAddress: h.destination, session: session, keypair: keypair, now: now)
+            packet.withUnsafeBytes {
+                sendData($0, hopLimit: h.hopLimit, destinationAddress: h.destination, session: session, keypair: keypair, now: now)
+            }
         }
     }
 
@@ -235,7 +240,7 @@ extension Node {
                session.lastReceived > session.lastSent,
                now.seconds(since: session.lastSent) >= Node.sessionPassiveKeepalive,
                now.seconds(since: session.lastReceived) < 30 {
-                sendData([], hopLimit: OverlayPacket.defaultHopLimit, destinationAddress: session.peer.address, session: session, keypair: keypair, now: now)
+                sendData(UnsafeRawBufferPointer(start: nil, count: 0), hopLimit: OverlayPacket.defaultHopLimit, destinationAddress: session.peer.address, session: session, keypair: keypair, now: now)
             }
             sessions.dropKeypairs(of: session) { $0.isExpired(at: now) }
             if session.keypairs.isEmpty, session.initiator == nil, !pending.has(session.peer),

@@ -2,23 +2,44 @@ import PlanetCore
 import PlanetLink
 
 /// Session data messages are `Keypair` frames with type 0x04, placed behind room for the
-/// overlay header so the frame is built in one buffer.
+/// overlay header (and the link header) so the frame is built in one buffer.
 extension Keypair {
-    func sealDataMessage(_ packet: [UInt8], headroom: Int) -> [UInt8]? {
-        var frame = [UInt8](repeating: 0, count: headroom)
-        frame.reserveCapacity(headroom + Keypair.overhead + packet.count)
+    /// [headroom][sealed message], with capacity for `tailroom` more bytes (the link's tag).
+    func sealDataMessage(_ packet: UnsafeRawBufferPointer, headroom: Int, tailroom: Int = 0) -> [UInt8]? {
+        // One allocation at full size: headroom zeroed, then the sealed message appended.
+        var frame = [UInt8](unsafeUninitializedCapacity: headroom + Keypair.overhead + packet.count + tailroom) { buf, n in
+            buf.baseAddress!.initialize(repeating: 0, count: headroom)
+            n = headroom
+        }
         guard seal(type: SessionMessageType.data.rawValue, plaintext: packet, appendingTo: &frame) else { return nil }
         return frame
     }
 
+    func sealDataMessage(_ packet: [UInt8], headroom: Int) -> [UInt8]? {
+        packet.withUnsafeBytes { sealDataMessage($0, headroom: headroom) }
+    }
+
     enum DataOpenFailure: Error { case replay, invalid }
 
-    func openDataMessage(_ message: ArraySlice<UInt8>, now: Instant) -> Result<[UInt8], DataOpenFailure> {
+    /// Opens a data message; the packet comes back as a slice of the one copy made to decrypt.
+    func openDataMessage(_ message: ArraySlice<UInt8>, now: Instant) -> Result<ArraySlice<UInt8>, DataOpenFailure> {
         var frame = Array(message)
         switch open(frame: &frame, now: now) {
-        case .ok(let length): return .success(Array(frame[Keypair.headerLength..<(Keypair.headerLength + length)]))
+        case .ok(let length): return .success(frame[Keypair.headerLength..<(Keypair.headerLength + length)])
         case .replayed: return .failure(.replay)
         default: return .failure(.invalid)
+        }
+    }
+}
+
+extension OverlayPacket {
+    /// Writes the header at `offset` of `frame` (whose message part is already in place).
+    static func writeHeader(into frame: inout [UInt8], at offset: Int, hopLimit: UInt8, destination: IPv6Address, source: IPv6Address) {
+        frame[offset] = frameType
+        frame[offset + 1] = hopLimit
+        frame.withUnsafeMutableBytes { raw in
+            destination.write(to: raw, at: offset + 2)
+            source.write(to: raw, at: offset + 18)
         }
     }
 }

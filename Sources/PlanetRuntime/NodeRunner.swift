@@ -29,6 +29,8 @@ public final class NodeRunner: @unchecked Sendable {
     let tunBatch: DatagramBatch
     var sendBatches: [SendBatch] = []
     var lastBeaconTimestamp: UInt64 = 0
+    var spareOutput = NodeOutput()
+    let coalescer = TCPCoalescer()
 
     static let beaconInterval = 5.0
 
@@ -37,14 +39,15 @@ public final class NodeRunner: @unchecked Sendable {
         self.logger = logger
         do { loop = try EventLoop() } catch { throw StartupError("cannot create event loop: \(error)") }
         let slot = max(2048, config.tun.mtu + 512)
-        receiveBatch = DatagramBatch(capacity: 64, slotSize: slot)
+        // 64 KiB slots: with UDP_GRO one receive may hold a whole run of a peer's datagrams.
+        receiveBatch = DatagramBatch(capacity: 64, slotSize: 65536)
         tunBatch = DatagramBatch(capacity: 64, slotSize: config.tun.mtu + 64)
         node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now())
         restoreSeqno()
 
         for (i, uri) in config.listen.enumerated() {
             do {
-                let socket = try UDPSocket(listen: uri, socketIndex: i, scopes: scopes)
+                let socket = try UDPSocket(listen: uri, socketIndex: i, scopes: scopes, gro: true)
                 sockets.append(socket)
                 sendBatches.append(SendBatch(capacity: 64, slotSize: slot))
             } catch {
@@ -53,7 +56,7 @@ public final class NodeRunner: @unchecked Sendable {
         }
         if config.tun.enabled {
             do {
-                let device = try TunDevice(name: config.tun.name)
+                let device = try TunDevice(name: config.tun.name, offload: true)
                 try device.configure(address: identity.address, mtu: config.tun.mtu)
                 tun = device
             } catch {
@@ -129,8 +132,8 @@ public final class NodeRunner: @unchecked Sendable {
             if n == 0 { break }
             let now = MonotonicClock.now()
             for i in 0..<n where receiveBatch.length(i) >= 0 {
-                let bytes = Array(receiveBatch.datagram(i))
-                node.receiveDatagram(bytes, from: receiveBatch.endpoint(i), now: now)
+                let from = receiveBatch.endpoint(i)
+                receiveBatch.forEachDatagram(in: i) { node.receiveDatagram(Array($0), from: from, now: now) }
             }
             flush()
             rounds += 1
@@ -138,20 +141,28 @@ public final class NodeRunner: @unchecked Sendable {
         }
     }
 
+    /// Drains the TUN: with offload each read may be a 64 KiB TCP super-packet that becomes ~45
+    /// segments, so output is flushed every few dozen packets to keep the send batch full but
+    /// bounded, and reads per wakeup are capped (the fd is level-triggered; the rest waits).
     func readTun() {
         guard let tun else { return }
-        var rounds = 0
-        while rounds < 8 {
-            let n = tun.readBatch(into: tunBatch)
-            if n == 0 { break }
-            let now = MonotonicClock.now()
-            for i in 0..<n where tunBatch.length(i) > 0 {
-                node.receiveTunPacket(Array(tunBatch.datagram(i)), now: now)
+        var now = MonotonicClock.now()
+        var handled = 0
+        var reads = 0
+        while reads < 64 {
+            let got = tun.readPackets(maxReads: 1) { packet in
+                node.receiveTunPacket(raw: packet, now: now)
+                handled += 1
             }
-            flush()
-            rounds += 1
-            if n < tunBatch.capacity { break }
+            if got == 0 { break }
+            reads += got
+            if handled >= 48 {
+                flush()
+                handled = 0
+                now = MonotonicClock.now()
+            }
         }
+        if handled > 0 { flush() }
     }
 
     func readMulticast() {
@@ -185,8 +196,10 @@ public final class NodeRunner: @unchecked Sendable {
     // MARK: Outputs
 
     func flush() {
-        var out = node.output
-        node.output.removeAll()
+        // Swapping with a spare keeps both outputs' arrays allocated across flushes.
+        var out = spareOutput
+        swap(&out, &node.output)
+        defer { out.removeAll(); spareOutput = out }
         if !out.datagrams.isEmpty {
             for (bytes, endpoint) in out.datagrams {
                 let i = endpoint.socket < sockets.count ? endpoint.socket : socketIndex(for: endpoint)
@@ -196,7 +209,11 @@ public final class NodeRunner: @unchecked Sendable {
             for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { sockets[i].sendBatch(batch) }
         }
         if let tun {
-            for packet in out.tunPackets { tun.write(packet) }
+            if tun.offloading {
+                coalescer.coalesce(out.tunPackets) { packet, header in _ = tun.write(packet, header: header) }
+            } else {
+                for packet in out.tunPackets { packet.withUnsafeBytes { _ = tun.write($0) } }
+            }
         }
         for uri in out.resolve {
             resolver.resolve(uri) { [unowned self] result in
@@ -212,7 +229,6 @@ public final class NodeRunner: @unchecked Sendable {
                 self.flush()
             }
         }
-        out.removeAll()
         loop.setDeadline(node.nextDeadline)
     }
 

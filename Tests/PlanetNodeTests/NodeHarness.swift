@@ -47,7 +47,7 @@ final class NodeHarness {
         for (bytes, to) in node.output.datagrams {
             inFlight.append(Datagram(at: now.adding(seconds: latency), bytes: bytes, from: from, to: Endpoint(address: to.address, port: to.port)))
         }
-        tunOut[name, default: []].append(contentsOf: node.output.tunPackets)
+        tunOut[name, default: []].append(contentsOf: node.output.tunPackets.map { Array($0) })
         for uri in node.output.resolve {
             let ep = Endpoint(address: IPv6Address(uri.host)!, port: uri.port)
             node.resolved(uri, endpoints: [ep], now: now)

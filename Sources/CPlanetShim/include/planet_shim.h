@@ -24,9 +24,20 @@ typedef struct {
  * bytes). Fills lengths[i] and peers[i]. Returns the number received, 0 when nothing
  * is waiting (EAGAIN), -1 on other errors. A truncated datagram gets length -1. */
 int planet_recvmmsg(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers);
+/* UDP_GRO: the kernel may hand one receive a run of datagrams from one sender, glued
+ * together; planet_recvmmsg_gro reports each run's datagram size (0 = a single datagram) in
+ * segment_sizes[i], so the caller cuts the slot back into datagrams. */
+int planet_set_udp_gro(int fd);
+int planet_recvmmsg_gro(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers,
+                        int32_t *segment_sizes);
 /* Sends `count` datagrams datas[i]/lengths[i] to peers[i]; `family` is the socket's
  * (AF_INET sockets need sockaddr_in). Returns how many were sent (sendmmsg semantics). */
 int planet_sendmmsg(int fd, int family, const uint8_t *const *datas, const int32_t *lengths, const planet_peer *peers, int count);
+/* Like planet_sendmmsg, but runs of equal-length datagrams to one peer go out as single UDP GSO
+ * messages (UDP_SEGMENT). Returns how many DATAGRAMS were sent. *gso_enabled (in/out) is
+ * cleared when the kernel cannot segment; then it behaves exactly like planet_sendmmsg. */
+int planet_sendmmsg_gso(int fd, int family, const uint8_t *const *datas, const int32_t *lengths,
+                        const planet_peer *peers, int count, int *gso_enabled);
 int planet_sendto(int fd, int family, const void *data, size_t length, const planet_peer *peer);
 /* Binds to the address in `peer` (v4-mapped when family is AF_INET). */
 int planet_bind(int fd, int family, const planet_peer *peer);
@@ -54,8 +65,13 @@ int planet_mcast6_set_hops(int fd, int hops);
  * nonblocking. `name` may be a template like "tun%d"; the kernel's chosen name is
  * written to name_out (IFNAMSIZ bytes). Returns the fd. */
 int planet_tun_open(const char *name, int vnet_hdr, char *name_out);
+/* TUNSETOFFLOAD: which offloads we accept from the kernel (TUN_F_* bits: 1 CSUM, 4 TSO6).
+ * Needs a TUN opened with IFF_VNET_HDR. */
+int planet_tun_set_offload(int fd, unsigned flags);
 int planet_if_set_mtu(const char *name, int mtu);
 int planet_if_get_mtu(const char *name);
+/* SIOCSIFTXQLEN: for a TUN, how many packets the kernel queues for our reads. */
+int planet_if_set_txqueuelen(const char *name, int len);
 int planet_if_set_up(const char *name);
 int planet_if_index(const char *name);
 int planet_if_is_loopback(const char *name);

@@ -73,6 +73,9 @@ public final class LinkLayer {
         return out
     }
 
+    /// Whether events are waiting to be drained.
+    public var hasEvents: Bool { !events.isEmpty }
+
     /// Swaps the queued events into `buffer` (which should be empty), so two arrays are reused
     /// forever instead of allocating one per call.
     public func drainEvents(into buffer: inout [LinkEvent]) {

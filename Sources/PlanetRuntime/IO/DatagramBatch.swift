@@ -13,6 +13,8 @@ public final class DatagramBatch {
     let slab: UnsafeMutableRawPointer
     let lengths: UnsafeMutablePointer<Int32>
     let peers: UnsafeMutablePointer<planet_peer>
+    /// Per slot: the datagram size of a UDP GRO run glued into it, 0 for a single datagram.
+    let segmentSizes: UnsafeMutablePointer<Int32>
 
     public init(capacity: Int = 64, slotSize: Int = 65535) {
         precondition(capacity > 0 && capacity <= 256 && slotSize > 0)
@@ -23,12 +25,33 @@ public final class DatagramBatch {
         lengths.initialize(repeating: 0, count: capacity)
         peers = .allocate(capacity: capacity)
         peers.initialize(repeating: planet_peer(), count: capacity)
+        segmentSizes = .allocate(capacity: capacity)
+        segmentSizes.initialize(repeating: 0, count: capacity)
     }
 
     deinit {
         slab.deallocate()
         lengths.deallocate()
         peers.deallocate()
+        segmentSizes.deallocate()
+    }
+
+    /// Calls `body` with each datagram of slot i: one, or every datagram of a GRO run (each
+    /// `segmentSize` bytes, the last possibly shorter).
+    @inline(__always)
+    public func forEachDatagram(in i: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
+        let whole = datagram(i)
+        let size = Int(segmentSizes[i])
+        guard size > 0, size < whole.count else {
+            if !whole.isEmpty { body(whole) }
+            return
+        }
+        var offset = 0
+        while offset < whole.count {
+            let n = min(size, whole.count - offset)
+            body(UnsafeRawBufferPointer(rebasing: whole[offset..<(offset + n)]))
+            offset += n
+        }
     }
 
     /// Length of datagram i; -1 when it was truncated (larger than slotSize).

@@ -75,8 +75,20 @@ public final class EventLoop: @unchecked Sendable {
     /// disarms it. A deadline already past fires on the next loop turn.
     public func setDeadline(_ instant: Instant) {
         deadline = instant
+        // The owner sets the deadline after every batch of packets, and it mostly moves later
+        // (a session's "0.5 s from now"): re-arming only when it moves earlier saves a syscall
+        // per batch. A timer left armed too early just fires, finds nothing due, and re-arms.
+        guard instant != .never, armed == .never || instant < armed else { return }
+        arm(instant)
+    }
+
+    /// What the timerfd is set to (.never when disarmed or already fired).
+    private var armed: Instant = .never
+
+    private func arm(_ instant: Instant) {
+        armed = instant
         // An expiry of zero would disarm; the earliest real one is 1 ns.
-        _ = planet_timerfd_set_absolute(timerFD, instant == .never ? 0 : max(instant.nanoseconds, 1))
+        _ = planet_timerfd_set_absolute(timerFD, max(instant.nanoseconds, 1))
     }
 
     /// Closures refused because the queue was full.
@@ -154,7 +166,9 @@ public final class EventLoop: @unchecked Sendable {
     private func fireDeadlineIfDue() {
         // A handler may have moved the deadline later since this expiry was queued.
         let now = MonotonicClock.now()
-        guard deadline != .never, deadline <= now else { return }
+        armed = .never
+        guard deadline != .never else { return }
+        guard deadline <= now else { arm(deadline); return }
         deadline = .never
         deadlineHandler?(now)
     }

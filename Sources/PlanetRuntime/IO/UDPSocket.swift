@@ -18,6 +18,8 @@ public final class UDPSocket {
     public let localEndpoint: Endpoint
     /// Effective receive buffer the kernel granted (it reports double the request).
     public let receiveBufferSize: Int
+    /// UDP_GRO accepted: receive batches need 64 KiB slots (65536 bytes).
+    public let groEnabled: Bool
     public let scopes: LinkLocalScopes
 
     /// Failures counted rather than thrown: the data path keeps going.
@@ -25,11 +27,15 @@ public final class UDPSocket {
     public private(set) var truncatedDrops = 0
     public private(set) var sendErrors = 0
     public private(set) var lastSendErrno: Int32 = 0
+    /// UDP GSO for runs of equal-size datagrams to one peer; the shim clears it for good when
+    /// the kernel can't segment on this socket's route.
+    public var gsoEnabled: Int32 = 1
     private var closed = false
 
-    /// Binds `uri` (host must be an IPv4 or IPv6 literal; port 0 picks a free port).
+    /// Binds `uri` (host must be an IPv4 or IPv6 literal; port 0 picks a free port). `gro` turns
+    /// on UDP_GRO; the caller must then receive into 64 KiB slots.
     public init(listen uri: PeerURI, socketIndex: Int = 0, bufferSize: Int = UDPSocket.defaultBufferSize,
-                scopes: LinkLocalScopes = LinkLocalScopes()) throws(SystemError) {
+                scopes: LinkLocalScopes = LinkLocalScopes(), gro: Bool = false) throws(SystemError) {
         let bindEndpoint: Endpoint
         var scope: UInt32 = 0
         if uri.hostIsIPv6Literal {
@@ -58,6 +64,9 @@ public final class UDPSocket {
         _ = setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         _ = planet_set_pmtu_dont(s, family)
         let granted = planet_set_buffers(s, Int32(bufferSize))
+        // Runs of datagrams (our peers send them with GSO) arrive glued in one receive. Only
+        // useful with receive slots of 64 KiB: `groEnabled` tells the owner to size them so.
+        groEnabled = gro && planet_set_udp_gro(s) == 0
         var peer = planet_peer(bindEndpoint, scope: scope)
         guard planet_bind(s, family, &peer) == 0 else {
             let e = SystemError("bind \(uri)")
@@ -86,8 +95,8 @@ public final class UDPSocket {
     /// -1 and are counted.
     @discardableResult
     public func receiveBatch(into batch: DatagramBatch) -> Int {
-        let n = Int(planet_recvmmsg(fd, batch.slab.assumingMemoryBound(to: UInt8.self), batch.slotSize,
-                                    Int32(batch.capacity), batch.lengths, batch.peers))
+        let n = Int(planet_recvmmsg_gro(fd, batch.slab.assumingMemoryBound(to: UInt8.self), batch.slotSize,
+                                        Int32(batch.capacity), batch.lengths, batch.peers, batch.segmentSizes))
         batch.socketIndex = socketIndex
         guard n >= 0 else {
             receiveErrors += 1
@@ -121,7 +130,8 @@ public final class UDPSocket {
         bytes.withUnsafeBytes { send($0, to: endpoint) }
     }
 
-    /// Sends every datagram in the batch with as few sendmmsg calls as possible, then
+    /// Sends every datagram in the batch with as few sendmmsg calls as possible (runs of
+    /// equal-size datagrams to one peer as one UDP GSO message each), then
     /// empties it. A datagram the kernel refuses (unreachable, wrong family) is skipped and
     /// counted; EAGAIN drops the rest (the socket buffer is full). Returns how many left.
     @discardableResult
@@ -134,8 +144,8 @@ public final class UDPSocket {
         }
         var sent = 0, next = 0
         while next < total {
-            let r = Int(planet_sendmmsg(fd, family, batch.pointers + next, batch.lengths + next, batch.peers + next,
-                                        Int32(total - next)))
+            let r = Int(planet_sendmmsg_gso(fd, family, batch.pointers + next, batch.lengths + next, batch.peers + next,
+                                            Int32(total - next), &gsoEnabled))
             if r > 0 {
                 sent += r
                 next += r

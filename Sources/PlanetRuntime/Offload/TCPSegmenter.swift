@@ -1,0 +1,83 @@
+/// Turns what a TUN with offloads hands us into plain IPv6 packets the overlay can carry:
+/// finishes partial checksums, and cuts TCP super-packets (TSO, up to 64 KiB) into segments of
+/// the flow's MSS — the job a NIC does in hardware. Each segment gets its own payload length,
+/// sequence number, flags and full TCP checksum, so the far end needs nothing special.
+public enum TCPSegmenter {
+    static let tcpProto: UInt8 = 6
+    static let ipv6HeaderLength = 40
+    static let fin: UInt8 = 0x01
+    static let psh: UInt8 = 0x08
+    static let cwr: UInt8 = 0x80
+
+    public enum Outcome: Equatable {
+        /// This many packets were emitted.
+        case packets(Int)
+        /// Inconsistent header or packet: nothing emitted (the caller counts the drop).
+        case malformed
+    }
+
+    /// Processes one packet read from the TUN (the bytes after its virtio header). Plain packets
+    /// are emitted in place (checksum finished if asked); super-packets are cut into `scratch`,
+    /// which must hold `hdrLen + gsoSize`, and each segment is emitted before the next is built.
+    public static func process(_ header: VirtioNetHeader, packet: UnsafeMutableRawBufferPointer,
+                               scratch: UnsafeMutableRawBufferPointer,
+                               emit: (UnsafeRawBufferPointer) -> Void) -> Outcome {
+        let gso = header.gsoType & ~VirtioNetHeader.gsoECN
+        if gso == VirtioNetHeader.gsoNone {
+            if header.flags & VirtioNetHeader.needsChecksum != 0 {
+                guard finishChecksum(packet, start: Int(header.csumStart), offset: Int(header.csumOffset)) else { return .malformed }
+            }
+            emit(UnsafeRawBufferPointer(packet))
+            return .packets(1)
+        }
+        guard gso == VirtioNetHeader.gsoTCPv6 else { return .malformed }
+        return segmentTCPv6(packet: UnsafeRawBufferPointer(packet), mss: Int(header.gsoSize), scratch: scratch, emit: emit)
+    }
+
+    /// Stores the checksum of `packet[start...]` (whose checksum field holds the pseudo-header
+    /// sum, as the kernel leaves it) at `start + offset`.
+    static func finishChecksum(_ packet: UnsafeMutableRawBufferPointer, start: Int, offset: Int) -> Bool {
+        guard start < packet.count, start + offset + 2 <= packet.count, let base = packet.baseAddress else { return false }
+        let sum = InternetChecksum.sum(base + start, packet.count - start)
+        var c = ~InternetChecksum.fold(sum)
+        if c == 0 { c = 0xffff }
+        base.storeBytes(of: c.bigEndian, toByteOffset: start + offset, as: UInt16.self)
+        return true
+    }
+
+    static func segmentTCPv6(packet: UnsafeRawBufferPointer, mss: Int, scratch: UnsafeMutableRawBufferPointer,
+                             emit: (UnsafeRawBufferPointer) -> Void) -> Outcome {
+        let ip = ipv6HeaderLength
+        guard packet.count >= ip + 20, let src = packet.baseAddress, let out = scratch.baseAddress,
+              packet[0] >> 4 == 6, packet[6] == tcpProto else { return .malformed }
+        let tcpLength = Int(packet[ip + 12] >> 4) * 4
+        let headers = ip + tcpLength
+        guard tcpLength >= 20, headers <= packet.count, mss > 0, headers + mss <= scratch.count else { return .malformed }
+        let payload = packet.count - headers
+        let seq0 = UInt32(bigEndian: src.loadUnaligned(fromByteOffset: ip + 4, as: UInt32.self))
+        let flags = packet[ip + 13]
+        var offset = 0
+        var count = 0
+        repeat {
+            let length = min(mss, payload - offset)
+            let last = offset + length >= payload
+            out.copyMemory(from: src, byteCount: headers)
+            if length > 0 { (out + headers).copyMemory(from: src + headers + offset, byteCount: length) }
+            out.storeBytes(of: UInt16(tcpLength + length).bigEndian, toByteOffset: 4, as: UInt16.self)
+            out.storeBytes(of: (seq0 &+ UInt32(truncatingIfNeeded: offset)).bigEndian, toByteOffset: ip + 4, as: UInt32.self)
+            var f = flags
+            if !last { f &= ~(fin | psh) }
+            if count > 0 { f &= ~cwr }
+            out.storeBytes(of: f, toByteOffset: ip + 13, as: UInt8.self)
+            out.storeBytes(of: UInt16(0), toByteOffset: ip + 16, as: UInt16.self)
+            let segmentLength = tcpLength + length
+            let sum = InternetChecksum.sum(out + ip, segmentLength,
+                                           initial: InternetChecksum.pseudoHeaderSum(ipv6: out, proto: tcpProto, length: segmentLength))
+            out.storeBytes(of: (~InternetChecksum.fold(sum)).bigEndian, toByteOffset: ip + 16, as: UInt16.self)
+            emit(UnsafeRawBufferPointer(start: out, count: headers + length))
+            offset += length
+            count += 1
+        } while offset < payload
+        return .packets(count)
+    }
+}
