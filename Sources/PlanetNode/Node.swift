@@ -115,8 +115,10 @@ public final class Node {
         stats.tunRxPackets += 1
         stats.tunRxBytes += UInt64(packet.count)
         guard let h = IPv6Header(raw: packet) else { stats.drop(.tunMalformed); return }
-        guard h.source == address || subnet.contains(h.source) else { stats.drop(.tunBadSource); return }
+        // The kernel's own link-local chatter on the TUN (MLD reports, router solicitations to
+        // ff02::) is not traffic for the overlay; count it apart so bad-source drops stay meaningful.
         guard OverlayAddress.isOverlay(h.destination) else { stats.drop(.tunNotOverlay); return }
+        guard h.source == address || subnet.contains(h.source) else { stats.drop(.tunBadSource); return }
         if packet.count > config.tun.mtu {
             stats.drop(.tunTooBig)
             sendICMP(.packetTooBig(mtu: config.tun.mtu), from: address, about: Array(packet), now: now)

@@ -11,7 +11,10 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   sleep 0.2
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-  for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  for ns in "${NAMESPACES[@]}"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+  done
   rm -rf "$TMP"
 }
 trap cleanup EXIT

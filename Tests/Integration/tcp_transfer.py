@@ -2,13 +2,14 @@
 """TCP transfer checked by hash, for the integration tests.
 
   tcp_transfer.py serve PORT OUTFILE        accept one connection, write what arrives, print its SHA-256
-  tcp_transfer.py send HOST PORT FILE       connect and send FILE, print its SHA-256
+  tcp_transfer.py send HOST PORT FILE [RATE]  connect and send FILE (at most RATE bytes/s), print its SHA-256
 
 Only ever pointed at overlay addresses inside the test's own namespaces.
 """
 import hashlib
 import socket
 import sys
+import time
 
 
 def serve(port, out):
@@ -32,8 +33,10 @@ def serve(port, out):
     print(h.hexdigest(), total, flush=True)
 
 
-def send(host, port, path):
+def send(host, port, path, rate=0):
     h = hashlib.sha256()
+    start = time.monotonic()
+    sent = 0
     s = socket.create_connection((host, port), timeout=30)
     s.settimeout(120)
     with open(path, "rb") as f:
@@ -43,6 +46,11 @@ def send(host, port, path):
                 break
             h.update(chunk)
             s.sendall(chunk)
+            sent += len(chunk)
+            if rate:
+                ahead = sent / rate - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
     s.shutdown(socket.SHUT_WR)
     s.recv(1)
     s.close()
@@ -53,4 +61,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(int(sys.argv[2]), sys.argv[3])
     else:
-        send(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        send(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 0)
