@@ -28,9 +28,10 @@ public final class Node {
     public let router: Router
     var sessions = SessionTable()
     var pending = PendingPackets()
-    var icmpLimiter: ErrorRateLimiter
-    var reportLimiter: ErrorRateLimiter
-    var handshakeLimiter: ErrorRateLimiter
+    /// ICMPv6 errors, relays' error reports and answered session inits are rate limited.
+    var icmpLimiter: TokenBucket
+    var reportLimiter: TokenBucket
+    var handshakeLimiter: TokenBucket
     var random: SplitMix64
 
     public var stats = NodeStats()
@@ -53,9 +54,9 @@ public final class Node {
         address = identity.address
         subnet = identity.subnet
         started = now
-        icmpLimiter = ErrorRateLimiter(now: now)
-        reportLimiter = ErrorRateLimiter(now: now)
-        handshakeLimiter = ErrorRateLimiter(ratePerSecond: 200, burst: 100, now: now)
+        icmpLimiter = TokenBucket(rate: 100, burst: 50, now: now)
+        reportLimiter = TokenBucket(rate: 100, burst: 50, now: now)
+        handshakeLimiter = TokenBucket(rate: 200, burst: 100, now: now)
         links = LinkLayer(identity: identity, config: LinkConfig(config), rng: random, logger: logger, now: now)
         router = Router(identity: identity, logger: logger, now: now, random: random)
         for peer in config.peers { links.addPeer(uri: peer, now: now) }
@@ -294,7 +295,7 @@ public final class Node {
 
     /// Sends a signed error report back to the source of an overlay packet.
     func sendReport(_ kind: ErrorReport.Kind, mtu: UInt32 = 0, about frame: [UInt8], header: OverlayPacket.Header, now: Instant) {
-        guard reportLimiter.allow(now: now) else { stats.drop(.icmpRateLimited); return }
+        guard reportLimiter.take(now: now) else { stats.drop(.icmpRateLimited); return }
         let report = ErrorReport.make(kind: kind, mtu: mtu, reporter: identity, invoking: frame[OverlayPacket.headerLength...])
         sendOverlay(message: report, hopLimit: OverlayPacket.defaultHopLimit, to: header.source, now: now)
     }
@@ -310,7 +311,7 @@ public final class Node {
 
     func sendICMP(_ kind: ICMPv6.ErrorKind, from source: IPv6Address, about packet: [UInt8], now: Instant) {
         guard config.tun.enabled, ICMPv6.mayReportError(about: packet) else { return }
-        guard icmpLimiter.allow(now: now) else { stats.drop(.icmpRateLimited); return }
+        guard icmpLimiter.take(now: now) else { stats.drop(.icmpRateLimited); return }
         guard let icmp = ICMPv6.error(kind, from: source, about: packet) else { return }
         stats.icmpErrorsSent += 1
         deliverToTun(icmp[...])

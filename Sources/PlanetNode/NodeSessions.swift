@@ -112,7 +112,7 @@ extension Node {
     }
 
     func receiveInit(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
-        guard handshakeLimiter.allow(now: now) else { stats.drop(.icmpRateLimited); return }
+        guard handshakeLimiter.take(now: now) else { stats.drop(.icmpRateLimited); return }
         if sessions.responders.count >= SessionTable.maxPendingResponders,
            let oldest = sessions.responders.min(by: { $0.value.since < $1.value.since })?.key {
             sessions.responders[oldest] = nil

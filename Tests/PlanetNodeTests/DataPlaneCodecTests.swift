@@ -103,10 +103,12 @@ final class DataPlaneCodecTests: XCTestCase {
         XCTAssertTrue(p.take(for: keys[4]).allSatisfy { $0[0] % 5 == 4 })
     }
 
-    func testErrorRateLimiter() {
-        var l = ErrorRateLimiter(ratePerSecond: 10, burst: 5, now: .zero)
-        let allowed = (0..<100).filter { _ in l.allow(now: .zero) }.count
+    func testTokenBucket() {
+        var l = TokenBucket(rate: 10, burst: 5, now: .zero)
+        let allowed = (0..<100).filter { _ in l.take(now: .zero) }.count
         XCTAssertEqual(allowed, 5)
-        XCTAssertTrue(l.allow(now: Instant(seconds: 1)))
+        XCTAssertTrue(l.take(now: Instant(seconds: 1)))
+        XCTAssertEqual((0..<100).filter { _ in l.take(now: Instant(seconds: 1)) }.count, 4, "refilled to the burst, not past it")
+        XCTAssertFalse(l.take(now: Instant(seconds: 0.5)), "a clock stepping back adds nothing")
     }
 }

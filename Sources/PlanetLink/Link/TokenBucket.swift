@@ -1,31 +1,5 @@
 import PlanetCore
 
-/// Classic token bucket: `rate` tokens per second up to `burst`.
-struct TokenBucket {
-    var tokens: Double
-    var last: Instant
-    let rate: Double
-    let burst: Double
-
-    init(rate: Double, burst: Double, now: Instant) {
-        self.rate = rate
-        self.burst = burst
-        tokens = burst
-        last = now
-    }
-
-    mutating func take(now: Instant) -> Bool {
-        let elapsed = now.seconds(since: last)
-        if elapsed > 0 {
-            tokens = min(burst, tokens + elapsed * rate)
-            last = now
-        }
-        guard tokens >= 1 else { return false }
-        tokens -= 1
-        return true
-    }
-}
-
 /// One token bucket per source address, in a table of bounded size. When full an arbitrary
 /// entry is evicted: that only refills one source's bucket, and the global bucket still caps
 /// the total, so an attacker cycling addresses gains nothing.
