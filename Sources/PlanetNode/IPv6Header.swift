@@ -12,15 +12,8 @@ public struct IPv6Header: Equatable {
 
     /// nil when the bytes are not a whole IPv6 packet.
     public init?(_ packet: [UInt8]) {
-        guard packet.count >= IPv6Header.length, packet[0] >> 4 == 6 else { return nil }
-        let plen = Int(packet[4]) << 8 | Int(packet[5])
-        guard plen + IPv6Header.length <= packet.count else { return nil }
-        payloadLength = plen
-        nextHeader = packet[6]
-        hopLimit = packet[7]
-        let (s, d) = packet.withUnsafeBytes { (IPv6Address($0, at: 8), IPv6Address($0, at: 24)) }
-        source = s
-        destination = d
+        guard let h = packet.withUnsafeBytes({ IPv6Header(raw: $0) }) else { return nil }
+        self = h
     }
 
     public static func setHopLimit(_ packet: inout [UInt8], _ value: UInt8) { packet[7] = value }

@@ -42,9 +42,6 @@ public enum OverlayPacket {
     }
 
     public static func parseHeader(_ frame: [UInt8]) -> Header? {
-        guard frame.count > headerLength, frame[0] == frameType else { return nil }
-        return frame.withUnsafeBytes { raw in
-            Header(hopLimit: raw[1], destination: IPv6Address(raw, at: 2), source: IPv6Address(raw, at: 18))
-        }
+        frame.withUnsafeBytes { parseHeader(raw: $0) }
     }
 }

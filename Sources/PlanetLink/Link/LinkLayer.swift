@@ -137,9 +137,7 @@ public final class LinkLayer {
             startPeerHandshake(peer, now: now)
             return false
         }
-        transmit(out, peer: peer, now: now)
-        if peer.upperSentUnansweredSince == nil { peer.upperSentUnansweredSince = now; deadlineDirty = true }
-        if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
+        sentUpperFrame(out, peer: peer, keypair: kp, now: now)
         return true
     }
 
@@ -158,10 +156,16 @@ public final class LinkLayer {
             startPeerHandshake(peer, now: now)
             return false
         }
-        transmit(buffer, peer: peer, now: now)
+        sentUpperFrame(buffer, peer: peer, keypair: kp, now: now)
+        return true
+    }
+
+    /// After sealing an upper-layer frame: send it, start watching for an answer (probe on
+    /// silence), and rekey when the keypair has carried enough.
+    private func sentUpperFrame(_ datagram: [UInt8], peer: LinkPeer, keypair kp: Keypair, now: Instant) {
+        transmit(datagram, peer: peer, now: now)
         if peer.upperSentUnansweredSince == nil { peer.upperSentUnansweredSince = now; deadlineDirty = true }
         if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
-        return true
     }
 
     @discardableResult
