@@ -135,13 +135,9 @@ extension LinkLayer {
         }
         removeAttempt(index)
         stats.handshakesCompleted &+= 1
-        let peer: LinkPeer
-        if let existing = peers[keys.peer] {
-            peer = existing
-        } else {
-            guard peers.count < config.maxPeers else { stats.count(.peerLimit); attemptFailed(attempt, now: now); return }
-            peer = LinkPeer(key: keys.peer, endpoint: source, inbound: false, now: now)
-            peers[keys.peer] = peer
+        guard let peer = peerForHandshake(keys.peer, endpoint: source, inbound: false, now: now) else {
+            attemptFailed(attempt, now: now)
+            return
         }
         setEndpoint(peer, source)
         let kp = Keypair(keys: keys, createdAt: now)
@@ -186,14 +182,7 @@ extension LinkLayer {
         }
         dropPending(index)
         stats.handshakesCompleted &+= 1
-        let peer: LinkPeer
-        if let existing = peers[keys.peer] {
-            peer = existing
-        } else {
-            guard peers.count < config.maxPeers else { stats.count(.peerLimit); return }
-            peer = LinkPeer(key: keys.peer, endpoint: source, inbound: true, now: now)
-            peers[keys.peer] = peer
-        }
+        guard let peer = peerForHandshake(keys.peer, endpoint: source, inbound: true, now: now) else { return }
         setEndpoint(peer, source)
         let kp = Keypair(keys: keys, createdAt: now)
         removeIndex(of: peer.previous)
@@ -246,5 +235,15 @@ extension LinkLayer {
         if startAttempt(.beacon(key), to: endpoint, expectedPeer: key, attempt: 1, now: now) != nil {
             beaconDials.insert(key)
         }
+    }
+
+    /// The link for a key whose handshake just completed: the existing one (one link per key,
+    /// however many handshakes), or a new one while the peer table has room (nil, counted, if not).
+    func peerForHandshake(_ key: PublicKey, endpoint: Endpoint, inbound: Bool, now: Instant) -> LinkPeer? {
+        if let existing = peers[key] { return existing }
+        guard peers.count < config.maxPeers else { stats.count(.peerLimit); return nil }
+        let peer = LinkPeer(key: key, endpoint: endpoint, inbound: inbound, now: now)
+        peers[key] = peer
+        return peer
     }
 }
