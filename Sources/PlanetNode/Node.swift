@@ -46,7 +46,9 @@ public final class Node {
     public static let sessionRekeyAfter = 120.0
     public static let sessionRejectAfter = 180.0
 
-    public init(identity: NodeIdentity, config: NodeConfig, logger: Logger = .disabled, now: Instant, random: SplitMix64 = .system()) {
+    /// `ciphers` is what handshakes offer; the runtime narrows it when the operator disables AES.
+    public init(identity: NodeIdentity, config: NodeConfig, logger: Logger = .disabled, now: Instant, random: SplitMix64 = .system(),
+                ciphers: TransportCiphers = .hardwareSupported) {
         self.identity = identity
         self.config = config
         self.logger = logger
@@ -57,7 +59,9 @@ public final class Node {
         icmpLimiter = TokenBucket(rate: 100, burst: 50, now: now)
         reportLimiter = TokenBucket(rate: 100, burst: 50, now: now)
         handshakeLimiter = TokenBucket(rate: 200, burst: 100, now: now)
-        links = LinkLayer(identity: identity, config: LinkConfig(config), rng: random, logger: logger, now: now)
+        var linkConfig = LinkConfig(config)
+        linkConfig.ciphers = ciphers
+        links = LinkLayer(identity: identity, config: linkConfig, rng: random, logger: logger, now: now)
         router = Router(identity: identity, logger: logger, now: now, random: random)
         for peer in config.peers { links.addPeer(uri: peer, now: now) }
         pump(now: now)

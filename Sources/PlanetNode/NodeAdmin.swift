@@ -64,6 +64,7 @@ extension Node {
                 ("txBytes", .number(Double(p.txBytes))),
                 ("uptimeSeconds", .number(p.uptime.rounded(.down))),
                 ("inbound", .bool(p.inbound)),
+                ("cipher", p.cipher.map { .string($0.description) } ?? .null),
             ])
         }
     }
@@ -89,6 +90,7 @@ extension Node {
                 ("rxBytes", .number(Double(s.rxBytes))),
                 ("txBytes", .number(Double(s.txBytes))),
                 ("uptimeSeconds", .number(now.seconds(since: s.created).rounded(.down))),
+                ("cipher", s.current.map { .string($0.cipher.description) } ?? .null),
             ])
         }
     }

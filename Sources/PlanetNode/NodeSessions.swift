@@ -51,7 +51,8 @@ extension Node {
     func startHandshake(_ session: Session, now: Instant) {
         if session.initiator != nil { sessions.releaseIndex(session.initiatorIndex) }
         let index = sessions.freshIndex(for: session.peer, random: &random)
-        let initiator = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: session.peer, domain: Node.sessionDomain)
+        let initiator = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: session.peer, domain: Node.sessionDomain,
+                                            ciphers: links.config.ciphers)
         session.initiator = initiator
         session.initiatorIndex = index
         session.handshakeStarted = now
@@ -120,7 +121,8 @@ extension Node {
         var index: UInt32 = 0
         repeat { index = UInt32(truncatingIfNeeded: random.next()) } while index == 0 || sessions.peer(forIndex: index) != nil || sessions.responders[index] != nil
         do {
-            let (pending, response) = try HandshakeResponder.respond(toInit: Array(body), local: identity, localIndex: index, domain: Node.sessionDomain)
+            let (pending, response) = try HandshakeResponder.respond(toInit: Array(body), local: identity, localIndex: index, domain: Node.sessionDomain,
+                                                                     ciphers: links.config.ciphers)
             sessions.responders[index] = (pending, header.source, now)
             var message = [SessionMessageType.handshakeResponse.rawValue]
             message.append(contentsOf: response)

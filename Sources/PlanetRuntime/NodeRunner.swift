@@ -1,5 +1,6 @@
 import Foundation
 import PlanetCore
+import PlanetLink
 import PlanetNode
 #if canImport(Glibc)
 import Glibc
@@ -34,6 +35,14 @@ public final class NodeRunner: @unchecked Sendable {
 
     static let beaconInterval = 5.0
 
+    /// Ciphers this node offers: what the CPU runs, minus AES-256-GCM when the operator sets
+    /// PLANETARY_NO_AES=1 (to compare, or to rule out a broken AES unit).
+    static func offeredCiphers(environment: [String: String] = ProcessInfo.processInfo.environment) -> TransportCiphers {
+        var c = TransportCiphers.hardwareSupported
+        if let v = environment["PLANETARY_NO_AES"], !v.isEmpty, v != "0" { c.remove(.aes256Gcm) }
+        return c
+    }
+
     public init(config: NodeConfig, identity: NodeIdentity, logger: Logger) throws(StartupError) {
         self.config = config
         self.logger = logger
@@ -42,7 +51,7 @@ public final class NodeRunner: @unchecked Sendable {
         // 64 KiB slots: with UDP_GRO one receive may hold a whole run of a peer's datagrams.
         receiveBatch = DatagramBatch(capacity: 64, slotSize: 65536)
         tunBatch = DatagramBatch(capacity: 64, slotSize: config.tun.mtu + 64)
-        node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now())
+        node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
         restoreSeqno()
 
         for (i, uri) in config.listen.enumerated() {

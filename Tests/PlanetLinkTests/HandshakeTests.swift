@@ -34,7 +34,7 @@ final class HandshakeTests: XCTestCase {
         let msg1 = i.initMessage()
         let (_, msg2) = try! HandshakeResponder.respond(toInit: msg1, local: b, localIndex: 2, domain: domain)
         XCTAssertGreaterThanOrEqual(msg1.count, msg2.count)
-        XCTAssertEqual(msg1.count, 152); XCTAssertEqual(msg2.count, 152)
+        XCTAssertEqual(msg1.count, 153); XCTAssertEqual(msg2.count, 153)
         let (msg3, _) = try! i.handleResponse(msg2)
         XCTAssertEqual(msg3.count, 116)
         XCTAssertEqual(HandshakeMessages.receiverIndex(ofResponse: msg2), 1)
@@ -116,6 +116,7 @@ final class HandshakeTests: XCTestCase {
     func testLowOrderEphemeralRejected() {
         var msg1 = [UInt8](repeating: 0, count: HandshakeMessages.initLength)
         msg1[0] = HandshakeMessages.version
+        msg1[37] = TransportCipher.chacha20Poly1305.rawValue
         // eI = all zeros: a low-order point.
         XCTAssertThrowsError(try HandshakeResponder.respond(toInit: msg1, local: b, localIndex: 2, domain: domain)) {
             XCTAssertEqual($0 as? HandshakeError, .weakEphemeral)

@@ -315,15 +315,16 @@ final class LinkLayerTests: XCTestCase {
         config.maxPendingResponders = 64
         let (_, b) = linkedPair(net, configB: config)
         var rng = SplitMix64(seed: 42)
-        let lengths: [UInt8: Int] = [1: 153, 2: 153, 3: 117, 4: 29 + 8, 5: Beacon.length]
+        let lengths: [UInt8: Int] = [1: 154, 2: 154, 3: 117, 4: 29 + 8, 5: Beacon.length]
         for i in 0..<100_000 {
             let type = UInt8(truncatingIfNeeded: rng.next() % 7)
             let length = (lengths[type] != nil && rng.next() % 2 == 0) ? lengths[type]! : Int(rng.next() % 200)
             var d = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             if length > 0 { d[0] = type }
-            if type == 1, length == 153, rng.next() % 2 == 0 {   // plausible inits do real work
+            if type == 1, length == 154, rng.next() % 2 == 0 {   // plausible inits do real work
                 d[1] = HandshakeMessages.version
-                for j in 38..<153 { d[j] = 0 }
+                d[38] = TransportCipher.chacha20Poly1305.rawValue
+                for j in 39..<154 { d[j] = 0 }
             }
             let source = Endpoint(ipv4: 192, 168, UInt8(truncatingIfNeeded: rng.next()), UInt8(truncatingIfNeeded: rng.next()),
                                   port: UInt16(truncatingIfNeeded: rng.next()))

@@ -7,7 +7,8 @@ import PlanetCore
 ///     [type u8][receiverIndex u32 BE][counter u64 BE][ciphertext][tag 16]
 ///
 /// where the 13-byte header is the AEAD's associated data and the nonce is
-/// 4 zero bytes ‖ counter (u64 little-endian). ChaCha20-Poly1305-IETF.
+/// 4 zero bytes ‖ counter (u64 little-endian). The AEAD is ChaCha20-Poly1305-IETF or
+/// AES-256-GCM, whichever the handshake picked (`TransportCipher`).
 /// Used by the link layer and, with its own type byte, by end-to-end sessions.
 public final class Keypair {
     public static let headerLength = 13
@@ -22,10 +23,14 @@ public final class Keypair {
     public let remoteIndex: UInt32
     public let isInitiator: Bool
     public let createdAt: Instant
+    public let cipher: TransportCipher
     public private(set) var sendCounter: UInt64
     public private(set) var replay = ReplayWindow()
     var sendKey: [UInt8]
     private var receiveKey: [UInt8]
+    /// AES-GCM's expanded keys, computed once per keypair instead of once per packet.
+    private let sendState: AESGCMState?
+    private let receiveState: AESGCMState?
 
     public enum OpenResult: Equatable {
         /// Authentic and fresh; the plaintext is at `headerLength ..< headerLength + length`.
@@ -48,6 +53,14 @@ public final class Keypair {
         isInitiator = keys.isInitiator
         sendKey = keys.sendKey
         receiveKey = keys.receiveKey
+        cipher = keys.cipher
+        if keys.cipher == .aes256Gcm {
+            sendState = AESGCMState(key: keys.sendKey)
+            receiveState = AESGCMState(key: keys.receiveKey)
+        } else {
+            sendState = nil
+            receiveState = nil
+        }
         self.createdAt = createdAt
         self.sendCounter = sendCounter
     }
@@ -96,10 +109,16 @@ public final class Keypair {
             for i in 0..<8 { base[5 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
             let message = base + Keypair.headerLength
             withNonce(counter) { nonce in
-                sendKey.withUnsafeBufferPointer { key in
-                    _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                if let state = sendState {
+                    _ = crypto_aead_aes256gcm_encrypt_detached_afternm(
                         message, message + length, nil, message, UInt64(length),
-                        base, UInt64(Keypair.headerLength), nil, nonce, key.baseAddress!)
+                        base, UInt64(Keypair.headerLength), nil, nonce, state.pointer)
+                } else {
+                    sendKey.withUnsafeBufferPointer { key in
+                        _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                            message, message + length, nil, message, UInt64(length),
+                            base, UInt64(Keypair.headerLength), nil, nonce, key.baseAddress!)
+                    }
                 }
             }
         }
@@ -131,7 +150,12 @@ public final class Keypair {
         let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let message = base + Keypair.headerLength
         let status = withNonce(counter) { nonce in
-            receiveKey.withUnsafeBufferPointer { key in
+            if let state = receiveState {
+                return crypto_aead_aes256gcm_decrypt_detached_afternm(
+                    message, nil, message, UInt64(length), message + length,
+                    base, UInt64(Keypair.headerLength), nonce, state.pointer)
+            }
+            return receiveKey.withUnsafeBufferPointer { key in
                 crypto_aead_chacha20poly1305_ietf_decrypt_detached(
                     message, nil, message, UInt64(length), message + length,
                     base, UInt64(Keypair.headerLength), nonce, key.baseAddress!)

@@ -8,10 +8,10 @@ import PlanetCore
 // byte layout and the security argument.
 //
 // API
-//   let i = HandshakeInitiator(local: id, localIndex: n, expectedPeer: pin, domain: "…")
-//   let msg1 = i.initMessage()                                   // 152 bytes
+//   let i = HandshakeInitiator(local: id, localIndex: n, expectedPeer: pin, domain: "…", ciphers: offer)
+//   let msg1 = i.initMessage()                                   // 153 bytes
 //   let (pending, msg2) = try HandshakeResponder.respond(toInit: msg1, local: idR,
-//                                                        localIndex: m, domain: "…")  // 152 bytes
+//                                                        localIndex: m, domain: "…")  // 153 bytes
 //   let (msg3, keysI) = try i.handleResponse(msg2)               // 116 bytes
 //   let keysR = try pending.handleFinish(msg3, isAllowed: { key in … })
 //   HandshakeMessages.receiverIndex(ofResponse:) / (ofFinish:) route msg2/msg3 to their state.
@@ -36,6 +36,8 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
     case selfConnection
     /// The initiator already completed (a second msg2 is a replay).
     case alreadyDone
+    /// The two sides run no transport cipher in common.
+    case noCommonCipher
 
     public var description: String {
         switch self {
@@ -48,6 +50,7 @@ public enum HandshakeError: Error, Equatable, Sendable, CustomStringConvertible 
         case .notAllowed(let key): return "peer key \(key.short) is not in allowedPublicKeys"
         case .selfConnection: return "peer is this node"
         case .alreadyDone: return "handshake already completed"
+        case .noCommonCipher: return "no transport cipher in common with the peer"
         }
     }
 }
@@ -60,28 +63,34 @@ public struct SessionKeys: Sendable {
     public let sendKey: [UInt8]
     public let receiveKey: [UInt8]
     public let isInitiator: Bool
+    /// The transport AEAD the responder picked from the initiator's offer.
+    public let cipher: TransportCipher
 
     public init(peer: PublicKey, localIndex: UInt32, remoteIndex: UInt32, sendKey: [UInt8], receiveKey: [UInt8],
-                isInitiator: Bool) {
+                isInitiator: Bool, cipher: TransportCipher = .chacha20Poly1305) {
         self.peer = peer
         self.localIndex = localIndex
         self.remoteIndex = remoteIndex
         self.sendKey = sendKey
         self.receiveKey = receiveKey
         self.isInitiator = isInitiator
+        self.cipher = cipher
     }
 }
 
 public enum HandshakeMessages {
-    public static let version: UInt8 = 1
-    /// msg2 body: senderIndex 4, receiverIndex 4, ephemeral 32, sealed (key 32, signature 64) + tag 16.
-    public static let responseLength = 4 + 4 + 32 + sealedIdentityLength
+    /// 2: msg1 offers transport ciphers and msg2 names the one picked.
+    public static let version: UInt8 = 2
+    /// msg2 body: senderIndex 4, receiverIndex 4, cipher 1, ephemeral 32, sealed (key 32, signature 64) + tag 16.
+    public static let responseLength = 4 + 4 + 1 + 32 + sealedIdentityLength
     /// msg1 body is padded to msg2's length so a responder never sends more than it receives.
     public static let initLength = responseLength
     /// msg3 body: receiverIndex 4, sealed identity.
     public static let finishLength = 4 + sealedIdentityLength
     static let sealedIdentityLength = 32 + 64 + 16
-    static let unpaddedInitLength = 1 + 4 + 32
+    /// msg1 body: version 1, senderIndex 4, ephemeral 32, offered ciphers 1, then zeros.
+    static let unpaddedInitLength = 1 + 4 + 32 + 1
+    static let responseHeadLength = 4 + 4 + 1 + 32
 
     /// The initiator's index a response is addressed to (its bytes 4..<8).
     public static func receiverIndex(ofResponse body: some Collection<UInt8>) -> UInt32? {
@@ -143,22 +152,26 @@ func readU32(_ b: [UInt8], at o: Int) -> UInt32 {
 public final class HandshakeInitiator {
     public let localIndex: UInt32
     public let expectedPeer: PublicKey?
+    public let offeredCiphers: TransportCiphers
     private let local: NodeIdentity
     private var ephemeralSecret: [UInt8]
     private let message: [UInt8]
     private let h1: [UInt8]
     private var done = false
 
-    public init(local: NodeIdentity, localIndex: UInt32, expectedPeer: PublicKey?, domain: String) {
+    public init(local: NodeIdentity, localIndex: UInt32, expectedPeer: PublicKey?, domain: String,
+                ciphers: TransportCiphers = .hardwareSupported) {
         self.local = local
         self.localIndex = localIndex
         self.expectedPeer = expectedPeer
+        self.offeredCiphers = ciphers
         let eph = Sodium.x25519Keypair()
         ephemeralSecret = eph.secret
         var m = ByteWriter(capacity: HandshakeMessages.initLength)
         m.u8(HandshakeMessages.version)
         m.u32(localIndex)
         m.append(eph.publicKey)
+        m.u8(ciphers.rawValue)
         m.append([UInt8](repeating: 0, count: HandshakeMessages.initLength - HandshakeMessages.unpaddedInitLength))
         message = m.bytes
         h1 = HandshakeCrypto.mix(HandshakeCrypto.initialHash(domain: domain), message)
@@ -177,12 +190,15 @@ public final class HandshakeInitiator {
         guard msg.count == HandshakeMessages.responseLength else { throw .malformed }
         let remoteIndex = readU32(msg, at: 0)
         guard readU32(msg, at: 4) == localIndex else { throw .malformed }
-        let eR = Array(msg[8..<40])
-        let c2 = Array(msg[40...])
+        // The pick is covered by h2, which the responder signs: nobody in between can downgrade it.
+        guard let cipher = TransportCipher(rawValue: msg[8]), offeredCiphers.contains(cipher) else { throw .malformed }
+        let head = HandshakeMessages.responseHeadLength
+        let eR = Array(msg[9..<head])
+        let c2 = Array(msg[head...])
         guard var dh = Sodium.x25519(secret: ephemeralSecret, peer: eR),
               !dh.allSatisfy({ $0 == 0 }) else { throw .weakEphemeral }
         defer { Sodium.wipe(&dh) }
-        let h2 = HandshakeCrypto.mix(h1, Array(msg[0..<40]))
+        let h2 = HandshakeCrypto.mix(h1, Array(msg[0..<head]))
         var k1 = HandshakeCrypto.derive(dh, "k1", h2)
         defer { Sodium.wipe(&k1) }
         guard let (peer, sigR) = HandshakeCrypto.openIdentity(key: k1, ad: h2, sealed: c2) else { throw .authenticationFailed }
@@ -201,7 +217,7 @@ public final class HandshakeInitiator {
         done = true
         Sodium.wipe(&ephemeralSecret)
         let keys = SessionKeys(peer: peer, localIndex: localIndex, remoteIndex: remoteIndex,
-                               sendKey: t.i2r, receiveKey: t.r2i, isInitiator: true)
+                               sendKey: t.i2r, receiveKey: t.r2i, isInitiator: true, cipher: cipher)
         return (finish.bytes, keys)
     }
 }
@@ -210,13 +226,15 @@ public enum HandshakeResponder {
     /// Answers msg1. Costs one X25519 key generation, one X25519 and one signature, which is
     /// why callers rate-limit inits before calling this.
     public static func respond(toInit body: some Collection<UInt8>, local: NodeIdentity, localIndex: UInt32,
-                               domain: String) throws(HandshakeError) -> (pending: PendingResponder, response: [UInt8]) {
+                               domain: String, ciphers: TransportCiphers = .hardwareSupported)
+        throws(HandshakeError) -> (pending: PendingResponder, response: [UInt8]) {
         let msg = Array(body)
         guard msg.count == HandshakeMessages.initLength else { throw .malformed }
         guard msg[0] == HandshakeMessages.version else { throw .unsupportedVersion(msg[0]) }
         guard msg[HandshakeMessages.unpaddedInitLength...].allSatisfy({ $0 == 0 }) else { throw .malformed }
         let remoteIndex = readU32(msg, at: 1)
         let eI = Array(msg[5..<37])
+        guard let cipher = ciphers.choose(offered: TransportCiphers(rawValue: msg[37])) else { throw .noCommonCipher }
         var eph = Sodium.x25519Keypair()
         defer { Sodium.wipe(&eph.secret) }
         guard var dh = Sodium.x25519(secret: eph.secret, peer: eI), !dh.allSatisfy({ $0 == 0 }) else { throw .weakEphemeral }
@@ -224,6 +242,7 @@ public enum HandshakeResponder {
         var head = ByteWriter(capacity: HandshakeMessages.responseLength)
         head.u32(localIndex)
         head.u32(remoteIndex)
+        head.u8(cipher.rawValue)
         head.append(eph.publicKey)
         let h2 = HandshakeCrypto.mix(h1, head.bytes)
         let sigR = local.sign(HandshakeCrypto.responderSignatureLabel + h2)
@@ -231,7 +250,8 @@ public enum HandshakeResponder {
         defer { Sodium.wipe(&k1) }
         let c2 = HandshakeCrypto.sealIdentity(key: k1, ad: h2, publicKey: local.publicKey, signature: sigR)
         let h3 = HandshakeCrypto.mix(h2, c2)
-        let pending = PendingResponder(local: local.publicKey, localIndex: localIndex, remoteIndex: remoteIndex, dh: dh, h3: h3)
+        let pending = PendingResponder(local: local.publicKey, localIndex: localIndex, remoteIndex: remoteIndex, dh: dh, h3: h3,
+                                       cipher: cipher)
         Sodium.wipe(&dh)
         head.append(c2)
         return (pending, head.bytes)
@@ -246,9 +266,11 @@ public final class PendingResponder {
     private let local: PublicKey
     private var dh: [UInt8]
     private let h3: [UInt8]
+    public let cipher: TransportCipher
     public private(set) var completed = false
 
-    init(local: PublicKey, localIndex: UInt32, remoteIndex: UInt32, dh: [UInt8], h3: [UInt8]) {
+    init(local: PublicKey, localIndex: UInt32, remoteIndex: UInt32, dh: [UInt8], h3: [UInt8], cipher: TransportCipher) {
+        self.cipher = cipher
         self.local = local
         self.localIndex = localIndex
         self.remoteIndex = remoteIndex
@@ -276,6 +298,6 @@ public final class PendingResponder {
         completed = true
         Sodium.wipe(&dh)
         return SessionKeys(peer: peer, localIndex: localIndex, remoteIndex: remoteIndex,
-                           sendKey: t.r2i, receiveKey: t.i2r, isInitiator: false)
+                           sendKey: t.r2i, receiveKey: t.i2r, isInitiator: false, cipher: cipher)
     }
 }

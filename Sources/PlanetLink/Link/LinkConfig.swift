@@ -17,6 +17,8 @@ public struct LinkConfig: Sendable {
     public var initBurstGlobal = LinkConstants.initBurstGlobal
     public var maxPeers = LinkConstants.maxPeers
     public var maxPendingResponders = LinkConstants.maxPendingResponders
+    /// Transport ciphers offered in handshakes (links and, through the node, end-to-end sessions).
+    public var ciphers = TransportCiphers.hardwareSupported
 
     public init() {}
 }

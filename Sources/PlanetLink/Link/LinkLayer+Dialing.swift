@@ -95,7 +95,8 @@ extension LinkLayer {
                       attempt: Int, now: Instant) -> UInt32? {
         guard attemptIndices.count < LinkConstants.maxPendingInitiators else { return nil }
         let index = newIndex()
-        let handshake = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: expectedPeer, domain: config.domain)
+        let handshake = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: expectedPeer, domain: config.domain,
+                                          ciphers: config.ciphers)
         let state = InitiatorAttempt(handshake: handshake, endpoint: endpoint, purpose: purpose, sentAt: now, attempt: attempt)
         indices[index] = .initiating(state)
         attemptIndices.insert(index)

@@ -94,7 +94,8 @@ extension LinkLayer {
         let index = newIndex()
         do throws(HandshakeError) {
             let (pending, response) = try HandshakeResponder.respond(toInit: datagram[1...], local: identity,
-                                                                     localIndex: index, domain: config.domain)
+                                                                     localIndex: index, domain: config.domain,
+                                                                     ciphers: config.ciphers)
             while pendingCount >= config.maxPendingResponders { evictOldestPending(count: .pendingEvicted) }
             indices[index] = .responding(PendingEntry(state: pending, endpoint: source, createdAt: now))
             pendingOrder.append((index, now))
@@ -211,6 +212,7 @@ extension LinkLayer {
         case .peerKeyMismatch: stats.count(.peerKeyMismatch)
         case .notAllowed: stats.count(.notAllowed)
         case .selfConnection: stats.count(.selfConnection)
+        case .noCommonCipher: stats.count(.noCommonCipher)
         }
     }
 

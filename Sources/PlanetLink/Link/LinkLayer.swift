@@ -103,7 +103,7 @@ public final class LinkLayer {
                                      rtt: peer.smoothedRTT, rxBytes: peer.rxBytes, txBytes: peer.txBytes,
                                      rxPackets: peer.rxPackets, txPackets: peer.txPackets,
                                      uptime: peer.isUp ? now.seconds(since: peer.upSince) : 0,
-                                     inbound: peer.inbound, uri: peer.uri))
+                                     inbound: peer.inbound, uri: peer.uri, cipher: peer.current?.cipher))
         }
         for dialer in dialers.values.sorted(by: { $0.uri.description < $1.uri.description }) {
             let state: LinkPeerInfo.State

@@ -19,4 +19,6 @@ public struct LinkPeerInfo: Sendable, Equatable {
     public var uptime: Double
     public var inbound: Bool
     public var uri: PeerURI?
+    /// The transport AEAD of the current keypair (nil when not up).
+    public var cipher: TransportCipher? = nil
 }

@@ -2,7 +2,7 @@
 public enum LinkDropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
     case empty, unknownType, tooShort
     case unknownIndex, authenticationFailed, replayed, expiredKeypair
-    case handshakeMalformed, handshakeAuthFailed, peerKeyMismatch, notAllowed, selfConnection
+    case handshakeMalformed, handshakeAuthFailed, peerKeyMismatch, notAllowed, selfConnection, noCommonCipher
     case staleResponse, staleFinish, rateLimitedSource, rateLimitedGlobal, peerLimit, pendingEvicted
     case unknownInnerFrame, malformedInnerFrame
     case beaconMalformed, beaconForged, beaconReplayed, beaconRateLimited, ownBeacon
@@ -22,6 +22,7 @@ public enum LinkDropReason: Int, CaseIterable, Sendable, CustomStringConvertible
         case .peerKeyMismatch: return "peer_key_mismatch"
         case .notAllowed: return "not_allowed"
         case .selfConnection: return "self_connection"
+        case .noCommonCipher: return "no_common_cipher"
         case .staleResponse: return "stale_response"
         case .staleFinish: return "stale_finish"
         case .rateLimitedSource: return "rate_limited_source"
