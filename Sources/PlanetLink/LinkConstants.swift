@@ -20,6 +20,10 @@ public enum LinkConstants {
     /// Replay window, in packets: UDP reorders, and a window this wide tolerates the reordering
     /// of multi-gigabit bursts (WireGuard uses the same 8192-bit ring, 8128 usable).
     public static let replayWindowBits = 8192
+    /// Bytes of an inner frame a sealed-payload transport frame (0x06) encrypts: the overlay
+    /// header (34) and an end-to-end data message's header (13), rounded up. Everything after
+    /// is end-to-end ciphertext already, so the link only authenticates it.
+    public static let sealedPayloadEncryptedPrefix = 48
 
     // MARK: Handshake
 

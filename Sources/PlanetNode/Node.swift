@@ -294,7 +294,10 @@ public final class Node {
         forwarded[HeadroomFrame.linkHeadroom + 1] = header.hopLimit - 1
         stats.forwardedPackets += 1
         stats.forwardedBytes += UInt64(frame.count)
-        if !links.send(headroomFrame: forwarded, to: route.nextHop, now: now) { stats.drop(.linkDown) }
+        // A data message is end-to-end ciphertext past its header: the next link need only hide
+        // the headers and authenticate the rest (Docs/protocol.md, "sealed payload").
+        let sealedPayload = messageType == SessionMessageType.data.rawValue
+        if !links.send(headroomFrame: forwarded, to: route.nextHop, now: now, payloadSealed: sealedPayload) { stats.drop(.linkDown) }
     }
 
     /// Sends a signed error report back to the source of an overlay packet.

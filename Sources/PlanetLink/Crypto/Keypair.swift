@@ -93,8 +93,14 @@ public final class Keypair {
     /// Seals without copying: `frame[start ..< start + 13]` is room for the header (overwritten),
     /// the plaintext runs from `start + 13` to the end, and the 16-byte tag is appended.
     /// Lets a caller build its packet behind 13 bytes of headroom and send that same buffer.
+    ///
+    /// With `encryptedPrefix` n, only the plaintext's first n bytes are encrypted and the rest
+    /// is authenticated as associated data (Docs/protocol.md, "transport frame, sealed payload"):
+    /// for payloads already sealed end to end. The 13-byte header is then bound by what it
+    /// selects instead of by the associated data: the index selects the key, and the type byte
+    /// and counter make the nonce.
     @discardableResult
-    public func sealInPlace(type: UInt8, frame: inout [UInt8], at start: Int = 0) -> Bool {
+    public func sealInPlace(type: UInt8, frame: inout [UInt8], at start: Int = 0, encryptedPrefix: Int? = nil) -> Bool {
         guard sendCounter < LinkConstants.rejectAfterMessages,
               start >= 0, frame.count - start >= Keypair.headerLength else { return false }
         let counter = sendCounter
@@ -108,16 +114,17 @@ public final class Keypair {
             for i in 0..<4 { base[1 + i] = UInt8(truncatingIfNeeded: remote >> UInt32(24 - 8 * i)) }
             for i in 0..<8 { base[5 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
             let message = base + Keypair.headerLength
-            withNonce(counter) { nonce in
+            let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix)
+            withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : type) { nonce in
                 if let state = sendState {
                     _ = crypto_aead_aes256gcm_encrypt_detached_afternm(
-                        message, message + length, nil, message, UInt64(length),
-                        base, UInt64(Keypair.headerLength), nil, nonce, state.pointer)
+                        message, message + length, nil, message, UInt64(encrypted),
+                        ad, UInt64(adLength), nil, nonce, state.pointer)
                 } else {
                     sendKey.withUnsafeBufferPointer { key in
                         _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-                            message, message + length, nil, message, UInt64(length),
-                            base, UInt64(Keypair.headerLength), nil, nonce, key.baseAddress!)
+                            message, message + length, nil, message, UInt64(encrypted),
+                            ad, UInt64(adLength), nil, nonce, key.baseAddress!)
                     }
                 }
             }
@@ -140,25 +147,41 @@ public final class Keypair {
         return (index, counter)
     }
 
+    /// Which bytes the AEAD encrypts and which it only authenticates: normally the whole
+    /// plaintext is encrypted and the header is the associated data; with a prefix, the
+    /// prefix is encrypted and the rest of the plaintext is the associated data.
+    @inline(__always)
+    private static func split(_ base: UnsafeMutablePointer<UInt8>, length: Int, encryptedPrefix: Int?)
+        -> (encrypted: Int, ad: UnsafeMutablePointer<UInt8>, adLength: Int) {
+        guard let prefix = encryptedPrefix else { return (length, base, headerLength) }
+        let n = min(max(prefix, 0), length)
+        return (n, base + headerLength + n, length - n)
+    }
+
     /// Authenticates and decrypts a whole frame (header included) in place. On success the
     /// counter is recorded in the replay window; on any failure nothing changes.
-    public func open(frame: UnsafeMutableRawBufferPointer, now: Instant) -> OpenResult {
-        guard let (_, counter) = Keypair.header(of: UnsafeRawBufferPointer(frame)) else { return .tooShort }
+    /// `encryptedPrefix` must be what the sender sealed with (the frame type says which).
+    public func open(frame: UnsafeMutableRawBufferPointer, now: Instant, encryptedPrefix: Int? = nil) -> OpenResult {
+        guard let (index, counter) = Keypair.header(of: UnsafeRawBufferPointer(frame)) else { return .tooShort }
+        // Callers find the keypair by this index; checking it here too binds it in sealed-payload
+        // mode, where the header is not associated data.
+        guard index == localIndex else { return .authenticationFailed }
         if isExpired(at: now) { return .expired }
         guard replay.mayAccept(counter) else { return .replayed }
         let length = frame.count - Keypair.overhead
         let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let message = base + Keypair.headerLength
-        let status = withNonce(counter) { nonce in
+        let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix)
+        let status = withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : base[0]) { nonce in
             if let state = receiveState {
                 return crypto_aead_aes256gcm_decrypt_detached_afternm(
-                    message, nil, message, UInt64(length), message + length,
-                    base, UInt64(Keypair.headerLength), nonce, state.pointer)
+                    message, nil, message, UInt64(encrypted), message + length,
+                    ad, UInt64(adLength), nonce, state.pointer)
             }
             return receiveKey.withUnsafeBufferPointer { key in
                 crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-                    message, nil, message, UInt64(length), message + length,
-                    base, UInt64(Keypair.headerLength), nonce, key.baseAddress!)
+                    message, nil, message, UInt64(encrypted), message + length,
+                    ad, UInt64(adLength), nonce, key.baseAddress!)
             }
         }
         guard status == 0 else { return .authenticationFailed }
@@ -166,15 +189,19 @@ public final class Keypair {
         return .ok(length: length)
     }
 
-    public func open(frame: inout [UInt8], now: Instant) -> OpenResult {
-        frame.withUnsafeMutableBytes { open(frame: $0, now: now) }
+    public func open(frame: inout [UInt8], now: Instant, encryptedPrefix: Int? = nil) -> OpenResult {
+        frame.withUnsafeMutableBytes { open(frame: $0, now: now, encryptedPrefix: encryptedPrefix) }
     }
 
+    /// The nonce: `modeByte` and 3 zero bytes, then the counter little-endian, on the stack.
+    /// `modeByte` is 0 for ordinary frames and the frame type for sealed-payload frames, which
+    /// binds the type byte (not associated data in that mode). Counters never repeat within a
+    /// keypair in either mode, so nonces stay unique.
     @inline(__always)
-    private func withNonce<R>(_ counter: UInt64, _ body: (UnsafePointer<UInt8>) -> R) -> R {
-        // 4 zero bytes then the counter little-endian, on the stack.
+    private func withNonce<R>(_ counter: UInt64, modeByte: UInt8, _ body: (UnsafePointer<UInt8>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 12) { buf in
-            for i in 0..<4 { buf[i] = 0 }
+            buf[0] = modeByte
+            for i in 1..<4 { buf[i] = 0 }
             for i in 0..<8 { buf[4 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(8 * i)) }
             return body(UnsafePointer(buf.baseAddress!))
         }

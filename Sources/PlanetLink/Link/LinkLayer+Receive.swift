@@ -8,6 +8,8 @@ extension LinkLayer {
         guard let type = datagram.first else { stats.count(.empty); return }
         switch LinkFrameType(rawValue: type) {
         case .transport: receiveTransport(&datagram, from: source, now: now)
+        case .transportSealedPayload:
+            receiveTransport(&datagram, from: source, now: now, encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix)
         case .handshakeInit: receiveInit(datagram, from: source, now: now)
         case .handshakeResponse: receiveResponse(datagram, from: source, now: now)
         case .handshakeFinish: receiveFinish(datagram, from: source, now: now)
@@ -18,10 +20,10 @@ extension LinkLayer {
 
     // MARK: Transport
 
-    func receiveTransport(_ datagram: inout [UInt8], from source: Endpoint, now: Instant) {
+    func receiveTransport(_ datagram: inout [UInt8], from source: Endpoint, now: Instant, encryptedPrefix: Int? = nil) {
         guard let (index, _) = datagram.withUnsafeBytes({ Keypair.header(of: $0) }) else { stats.count(.tooShort); return }
         guard case .keypair(let kp, let peer)? = indices[index] else { stats.count(.unknownIndex); return }
-        let result = datagram.withUnsafeMutableBytes { kp.open(frame: $0, now: now) }
+        let result = datagram.withUnsafeMutableBytes { kp.open(frame: $0, now: now, encryptedPrefix: encryptedPrefix) }
         let length: Int
         switch result {
         case .ok(let n): length = n

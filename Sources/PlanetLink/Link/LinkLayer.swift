@@ -143,15 +143,22 @@ public final class LinkLayer {
 
     /// Zero-copy send: `buffer` holds `Keypair.headerLength` (13) bytes of headroom, then the
     /// inner frame. It is sealed in place and becomes the transmitted datagram.
+    /// `payloadSealed`: everything after the inner frame's first
+    /// `LinkConstants.sealedPayloadEncryptedPrefix` bytes is end-to-end ciphertext, so it is
+    /// authenticated but not encrypted again (frame type 0x06).
     @discardableResult
-    public func send(headroomFrame buffer: consuming [UInt8], to key: PublicKey, now: Instant) -> Bool {
+    public func send(headroomFrame buffer: consuming [UInt8], to key: PublicKey, now: Instant, payloadSealed: Bool = false) -> Bool {
         var buffer = buffer
         guard buffer.count > Keypair.headerLength, let peer = peers[key], peer.isUp,
               let kp = peer.current, !kp.isExpired(at: now) else {
             stats.count(.sendNoLink)
             return false
         }
-        guard kp.sealInPlace(type: LinkFrameType.transport.rawValue, frame: &buffer) else {
+        let sealed = payloadSealed
+            ? kp.sealInPlace(type: LinkFrameType.transportSealedPayload.rawValue, frame: &buffer,
+                             encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix)
+            : kp.sealInPlace(type: LinkFrameType.transport.rawValue, frame: &buffer)
+        guard sealed else {
             stats.count(.sendExhausted)
             startPeerHandshake(peer, now: now)
             return false
