@@ -39,6 +39,8 @@ public final class Node {
     /// Swapped with the link layer's event queue on every pump, so draining allocates nothing.
     var eventBuffer: [LinkEvent] = []
     var ownedAddresses = OwnedAddressCache()
+    /// Cleared after every router call that can change a route.
+    var routeCache = RouteCache()
 
     /// How long a packet may wait for a session before the sender gets "address unreachable".
     public static let pendingTimeout = 5.0
@@ -82,6 +84,7 @@ public final class Node {
     public func tick(now: Instant) {
         links.tick(now: now)
         router.tick(now: now)
+        routeCache.clear()
         sessionTimers(now: now)
         pump(now: now)
     }
@@ -129,7 +132,7 @@ public final class Node {
             sendICMP(.packetTooBig(mtu: config.tun.mtu), from: address, about: Array(packet), now: now)
             return
         }
-        guard let route = router.route(forAddress: h.destination) else {
+        guard let route = routeCache.route(for: h.destination, router: router) else {
             stats.drop(.noRoute)
             sendICMP(.noRoute, from: address, about: Array(packet), now: now)
             return
@@ -207,10 +210,13 @@ public final class Node {
             handleFrame(frame, from: peer, now: now)
         case .linkUp(let peer, let endpoint, let inbound):
             router.neighbourUp(peer, cost: Node.cost(rtt: nil), now: now)
+            routeCache.clear()
         case .linkDown(let peer, let reason):
             router.neighbourDown(peer, now: now)
+            routeCache.clear()
         case .rtt(let peer, let seconds):
             router.neighbourCost(peer, cost: Node.cost(rtt: seconds), now: now)
+            routeCache.clear()
         case .resolve(let uri):
             output.resolve.append(uri)
         case .discovered(let peer, let endpoint):
@@ -229,6 +235,7 @@ public final class Node {
         switch type {
         case 0x10:
             router.receive(Array(frame.dropFirst()), from: peer, now: now)
+            routeCache.clear()
         case OverlayPacket.frameType:
             handleOverlay(frame, from: peer, now: now)
         case OverlayPacket.directFrameType:
@@ -282,7 +289,7 @@ public final class Node {
             }
             return
         }
-        guard let route = router.route(forAddress: header.destination) else {
+        guard let route = routeCache.route(for: header.destination, router: router) else {
             stats.drop(.noRoute)
             if messageType == SessionMessageType.data.rawValue {
                 sendReport(.noRoute, about: Array(frame), header: header, now: now)
@@ -310,7 +317,7 @@ public final class Node {
     /// Routes an overlay packet of ours toward `destination` (an address); false if no route.
     @discardableResult
     func sendOverlay(message: [UInt8], hopLimit: UInt8, to destination: IPv6Address, now: Instant) -> Bool {
-        guard let route = router.route(forAddress: destination) else { stats.drop(.noRoute); return false }
+        guard let route = routeCache.route(for: destination, router: router) else { stats.drop(.noRoute); return false }
         let frame = OverlayPacket.make(hopLimit: hopLimit, destination: destination, source: address, message: message)
         if !links.send(frame: frame, to: route.nextHop, now: now) { stats.drop(.linkDown); return false }
         return true

@@ -37,7 +37,7 @@ extension Node {
         }
         OverlayPacket.writeHeader(into: &frame, at: HeadroomFrame.linkHeadroom, hopLimit: max(1, hopLimit),
                                   destination: destinationAddress, source: address)
-        guard let route = router.route(forAddress: destinationAddress) else { stats.drop(.noRoute); return }
+        guard let route = routeCache.route(for: destinationAddress, router: router) else { stats.drop(.noRoute); return }
         if links.send(headroomFrame: frame, to: route.nextHop, now: now, payloadSealed: true) {
             session.txBytes += UInt64(packet.count)
             session.txPackets += 1

@@ -77,3 +77,34 @@ extension NodeMeshTests {
         XCTAssertEqual(a.stats.sessionsEstablished, 1, "a handshook again during a one-way flow")
     }
 }
+
+extension NodeMeshTests {
+    /// a–r1–b and a–r2–b. The relay a's packets use goes silent; a's route (and so its route
+    /// cache) must move to the other relay by itself, with the session kept.
+    func testDiamondFailsOverToTheOtherRelay() throws {
+        let h = NodeHarness()
+        h.add("b")
+        h.add("r1", peers: ["b"])
+        h.add("r2", peers: ["b"])
+        h.add("a", peers: ["r1", "r2"])
+        h.run(seconds: 10)
+        let a = h.nodes["a"]!, b = h.nodes["b"]!
+        for i in 0..<20 { h.sendFromTun("a", echo(from: a.address, to: b.address, seq: UInt16(i))) }
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b").count, 20)
+        XCTAssertGreaterThan(a.routeCache.hits, 0, "a run of packets to one address should reuse the route")
+        let before = try XCTUnwrap(a.router.route(forAddress: b.address)).nextHop
+        let used = try XCTUnwrap(h.nodes.first { $0.value.identity.publicKey == before }?.key)
+        h.cut.insert(["a", used])
+        var delivered = 0
+        for i in 0..<60 where delivered == 0 {
+            h.sendFromTun("a", echo(from: a.address, to: b.address, seq: UInt16(100 + i)))
+            h.run(seconds: 1)
+            delivered += h.takeTun("b").count
+        }
+        XCTAssertGreaterThan(delivered, 0, "a's packets never took the other relay")
+        let after = try XCTUnwrap(a.router.route(forAddress: b.address)).nextHop
+        XCTAssertNotEqual(after, before)
+        XCTAssertEqual(a.sessions.session(b.identity.publicKey)?.isEstablished, true)
+    }
+}
