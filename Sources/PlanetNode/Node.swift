@@ -112,13 +112,15 @@ public final class Node {
     }
 
     /// A packet the kernel routed into the TUN.
-    public func receiveTunPacket(_ packet: [UInt8], now: Instant) {
-        packet.withUnsafeBytes { receiveTunPacket(raw: $0, now: now) }
+    public func receiveTunPacket(_ packet: [UInt8], checksumPartial: Bool = false, now: Instant) {
+        packet.withUnsafeBytes { receiveTunPacket(raw: $0, checksumPartial: checksumPartial, now: now) }
     }
 
     /// A packet the kernel routed into the TUN, read where it lies (the runtime's receive slot):
     /// the fast path copies it once, into the frame that is sealed in place and sent.
-    public func receiveTunPacket(raw packet: UnsafeRawBufferPointer, now: Instant) {
+    /// `checksumPartial`: its TCP/UDP checksum is the kernel's partial one; it travels marked
+    /// as such (direct frame 0x22, session message 0x06) so nobody on the way sums the payload.
+    public func receiveTunPacket(raw packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, now: Instant) {
         now0 = now
         stats.tunRxPackets += 1
         stats.tunRxBytes += UInt64(packet.count)
@@ -138,12 +140,14 @@ public final class Node {
             return
         }
         if route.nextHop == route.destination, links.isUp(route.destination) {
-            let frame = HeadroomFrame.make(type: OverlayPacket.directFrameType, copying: packet)
+            let type = checksumPartial ? OverlayPacket.directPartialFrameType : OverlayPacket.directFrameType
+            let frame = HeadroomFrame.make(type: type, copying: packet)
             if !links.send(headroomFrame: frame, to: route.destination, now: now) { stats.drop(.linkDown) }
             pumpData(now: now)
             return
         }
-        sendThroughSession(packet, hopLimit: h.hopLimit, destinationAddress: h.destination, to: route.destination, now: now)
+        sendThroughSession(packet, checksumPartial: checksumPartial, hopLimit: h.hopLimit, destinationAddress: h.destination,
+                           to: route.destination, now: now)
         pumpData(now: now)
     }
 
@@ -164,7 +168,8 @@ public final class Node {
                 switch event {
                 case .transmit(let bytes, let endpoint):
                     output.datagrams.append((bytes, endpoint))
-                case .frame(let frame, let peer) where frame.first == OverlayPacket.directFrameType || frame.first == OverlayPacket.frameType:
+                case .frame(let frame, let peer) where frame.first == OverlayPacket.directFrameType || frame.first == OverlayPacket.frameType
+                    || frame.first == OverlayPacket.directPartialFrameType:
                     handleFrame(frame, from: peer, now: now)
                 default:
                     handle(event, now: now)
@@ -240,6 +245,8 @@ public final class Node {
             handleOverlay(frame, from: peer, now: now)
         case OverlayPacket.directFrameType:
             handleDirect(frame, from: peer, now: now)
+        case OverlayPacket.directPartialFrameType:
+            handleDirect(frame, from: peer, checksumPartial: true, now: now)
         default:
             stats.drop(.unknownFrame)
         }
@@ -251,7 +258,7 @@ public final class Node {
 
     /// A neighbour's own packet, sent inside the link's encryption: the link authenticated the
     /// neighbour, so the packet's source must be the neighbour's address or inside its subnet.
-    func handleDirect(_ frame: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) {
+    func handleDirect(_ frame: ArraySlice<UInt8>, from peer: PublicKey, checksumPartial: Bool = false, now: Instant) {
         let packet = frame.dropFirst()
         guard let h = packet.withUnsafeBytes({ IPv6Header(raw: $0) }), isLocal(h.destination) else {
             stats.drop(.overlayMalformed)
@@ -261,14 +268,20 @@ public final class Node {
             stats.drop(.directSpoofed)
             return
         }
-        deliverToTun(packet)
+        deliverToTun(packet, checksumPartial: checksumPartial)
     }
 
-    func deliverToTun(_ packet: ArraySlice<UInt8>) {
+    func deliverToTun(_ packet: ArraySlice<UInt8>, checksumPartial: Bool = false) {
         guard config.tun.enabled else { stats.drop(.tunDisabled); return }
+        // Partial only in the layout the runtime can hand to the kernel; anything else is
+        // malformed (the sender's node produced it, so count it rather than trust it).
+        if checksumPartial, packet.count <= 40 || InternetChecksum.partialChecksumOffset(nextHeader: packet[packet.startIndex + 6]) == nil {
+            stats.drop(.overlayMalformed)
+            return
+        }
         stats.tunTxPackets += 1
         stats.tunTxBytes += UInt64(packet.count)
-        output.tunPackets.append(packet)
+        output.tunPackets.append(NodeOutput.TunPacket(packet, checksumPartial: checksumPartial))
     }
 
     func handleOverlay(_ frame: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) {
@@ -284,14 +297,14 @@ public final class Node {
         let messageType = frame[start + OverlayPacket.headerLength]
         if header.hopLimit <= 1 {
             stats.drop(.hopLimit)
-            if messageType == SessionMessageType.data.rawValue {
+            if SessionMessageType.isData(messageType) {
                 sendReport(.hopLimitExceeded, about: Array(frame), header: header, now: now)
             }
             return
         }
         guard let route = routeCache.route(for: header.destination, router: router) else {
             stats.drop(.noRoute)
-            if messageType == SessionMessageType.data.rawValue {
+            if SessionMessageType.isData(messageType) {
                 sendReport(.noRoute, about: Array(frame), header: header, now: now)
             }
             return
@@ -303,7 +316,7 @@ public final class Node {
         stats.forwardedBytes += UInt64(frame.count)
         // A data message is end-to-end ciphertext past its header: the next link need only hide
         // the headers and authenticate the rest (Docs/protocol.md, "sealed payload").
-        let sealedPayload = messageType == SessionMessageType.data.rawValue
+        let sealedPayload = SessionMessageType.isData(messageType)
         if !links.send(headroomFrame: forwarded, to: route.nextHop, now: now, payloadSealed: sealedPayload) { stats.drop(.linkDown) }
     }
 

@@ -13,25 +13,33 @@ extension Node {
 
     // MARK: Sending
 
-    func sendThroughSession(_ packet: UnsafeRawBufferPointer, hopLimit: UInt8, destinationAddress: IPv6Address, to key: PublicKey, now: Instant) {
+    func sendThroughSession(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, hopLimit: UInt8,
+                            destinationAddress: IPv6Address, to key: PublicKey, now: Instant) {
         let session = sessions.session(for: key, now: now)
         if let keypair = session.current, !keypair.isExpired(at: now), !keypair.isExhausted {
-            sendData(packet, hopLimit: hopLimit, destinationAddress: destinationAddress, session: session, keypair: keypair, now: now)
+            sendData(packet, checksumPartial: checksumPartial, hopLimit: hopLimit, destinationAddress: destinationAddress,
+                     session: session, keypair: keypair, now: now)
             if session.initiator == nil, keypair.age(at: now) > Node.sessionRekeyAfter || keypair.wantsRekeyByCount {
                 startHandshake(session, now: now)
             }
             return
         }
-        let dropped = pending.enqueue(Array(packet), for: key, now: now)
+        // The queue is the rare path (a handshake is under way): complete the checksum so a
+        // queued packet is an ordinary one.
+        var queued = Array(packet)
+        if checksumPartial { queued.withUnsafeMutableBytes { _ = InternetChecksum.completePartial($0) } }
+        let dropped = pending.enqueue(queued, for: key, now: now)
         if dropped > 0 { stats.drop(.pendingOverflow, count: dropped) }
         if session.initiator == nil { startHandshake(session, now: now) }
     }
 
-    func sendData(_ packet: UnsafeRawBufferPointer, hopLimit: UInt8, destinationAddress: IPv6Address, session: Session, keypair: Keypair, now: Instant) {
+    func sendData(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, hopLimit: UInt8, destinationAddress: IPv6Address,
+                  session: Session, keypair: Keypair, now: Instant) {
         // The message is sealed behind room for the link header and the overlay header, so the
         // link seals the same buffer again in place: one allocation, one copy of the packet.
         let room = HeadroomFrame.linkHeadroom + OverlayPacket.headerLength
-        guard var frame = keypair.sealDataMessage(packet, headroom: room, tailroom: HeadroomFrame.tail) else {
+        let type: SessionMessageType = checksumPartial ? .dataChecksumPartial : .data
+        guard var frame = keypair.sealDataMessage(packet, type: type, headroom: room, tailroom: HeadroomFrame.tail) else {
             stats.drop(.sessionHandshake)
             return
         }
@@ -74,6 +82,7 @@ extension Node {
         let body = message.dropFirst()
         switch type {
         case .data: receiveData(message, header: header, now: now)
+        case .dataChecksumPartial: receiveData(message, checksumPartial: true, header: header, now: now)
         case .handshakeInit: receiveInit(body, header: header, now: now)
         case .handshakeResponse: receiveResponse(body, header: header, now: now)
         case .handshakeFinish: receiveFinish(body, header: header, now: now)
@@ -81,7 +90,7 @@ extension Node {
         }
     }
 
-    func receiveData(_ message: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
+    func receiveData(_ message: ArraySlice<UInt8>, checksumPartial: Bool = false, header: OverlayPacket.Header, now: Instant) {
         guard message.count >= 1 + 4 + 8 + 16 else { stats.drop(.overlayMalformed); return }
         let i = message.startIndex
         let index = UInt32(message[i + 1]) << 24 | UInt32(message[i + 2]) << 16 | UInt32(message[i + 3]) << 8 | UInt32(message[i + 4])
@@ -109,7 +118,7 @@ extension Node {
         guard isLocal(h.destination) else { stats.drop(.spoofedSource); return }
         session.rxBytes += UInt64(packet.count)
         session.rxPackets += 1
-        deliverToTun(packet)
+        deliverToTun(packet, checksumPartial: checksumPartial)
     }
 
     func receiveInit(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
@@ -196,7 +205,7 @@ extension Node {
     func receiveReport(_ message: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
         guard let report = ErrorReport(message) else { stats.drop(.errorReportInvalid); return }
         let q = report.quoted
-        guard q.count >= 13, q[0] == SessionMessageType.data.rawValue else { stats.drop(.errorReportInvalid); return }
+        guard q.count >= 13, SessionMessageType.isData(q[0]) else { stats.drop(.errorReportInvalid); return }
         let remoteIndex = UInt32(q[1]) << 24 | UInt32(q[2]) << 16 | UInt32(q[3]) << 8 | UInt32(q[4])
         guard let packetStart = sessions.all.lazy.compactMap({ s in
             s.keypairs.first { $0.remoteIndex == remoteIndex }.flatMap { $0.plaintextPrefix(ofSentFrame: q[...]) }

@@ -11,6 +11,8 @@ import PlanetCore
 public enum OverlayPacket {
     public static let frameType: UInt8 = 0x20
     public static let directFrameType: UInt8 = 0x21
+    /// A direct frame whose packet's TCP/UDP checksum is partial (Docs/protocol.md).
+    public static let directPartialFrameType: UInt8 = 0x22
     public static let headerLength = 34
     public static let defaultHopLimit: UInt8 = 64
 

@@ -8,12 +8,17 @@ import PlanetCore
 ///     0x04 data                 u32 receiver index, u64 counter, ChaCha20-Poly1305 of an IPv6 packet, 16-byte tag
 ///                               (the 13 bytes from the type byte on are the associated data)
 ///     0x05 error report         from a relay or the destination back to the source; see `ErrorReport`
+///     0x06 data, checksum partial   as 0x04; the packet's TCP/UDP checksum holds only the pseudo-header sum
 public enum SessionMessageType: UInt8 {
     case handshakeInit = 0x01
     case handshakeResponse = 0x02
     case handshakeFinish = 0x03
     case data = 0x04
     case errorReport = 0x05
+    case dataChecksumPartial = 0x06
+
+    /// Both data types: end-to-end ciphertext after a 13-byte header.
+    public static func isData(_ type: UInt8) -> Bool { type == data.rawValue || type == dataChecksumPartial.rawValue }
 }
 
 /// A signed report from a node on the path that it could not deliver a packet: no route, hop

@@ -159,8 +159,8 @@ public final class NodeRunner: @unchecked Sendable {
         var handled = 0
         var reads = 0
         while reads < 64 {
-            let got = tun.readPackets(maxReads: 1) { packet in
-                node.receiveTunPacket(raw: packet, now: now)
+            let got = tun.readPackets(maxReads: 1) { packet, checksumPartial in
+                node.receiveTunPacket(raw: packet, checksumPartial: checksumPartial, now: now)
                 handled += 1
             }
             if got == 0 { break }
@@ -221,7 +221,7 @@ public final class NodeRunner: @unchecked Sendable {
             if tun.offloading {
                 coalescer.coalesce(out.tunPackets) { packet, header in _ = tun.write(packet, header: header) }
             } else {
-                for packet in out.tunPackets { packet.withUnsafeBytes { _ = tun.write($0) } }
+                for packet in out.tunPackets { tun.writeCompletingChecksum(packet.bytes, partial: packet.checksumPartial) }
             }
         }
         for uri in out.resolve {

@@ -91,4 +91,19 @@ final class CipherNegotiationTests: XCTestCase {
         XCTAssertTrue(aesSender.seal(type: 4, plaintext: [1, 2, 3], appendingTo: &f))
         XCTAssertEqual(chachaReceiver.open(frame: &f, now: .zero), .authenticationFailed)
     }
+
+    /// Error reports quote the start of a sealed data message; the sender recovers its own
+    /// plaintext from it with either cipher.
+    func testSenderRecoversThePlaintextPrefixOfItsOwnFrameWithEitherCipher() throws {
+        for cipher in [TransportCipher.chacha20Poly1305, .aes256Gcm] where TransportCiphers.hardwareSupported.contains(cipher) {
+            let (ki, _) = try handshake(offer: TransportCiphers(rawValue: cipher.rawValue), accept: both)
+            let s = Keypair(keys: ki, createdAt: .zero)
+            let text = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 9 &+ 2) }
+            var f: [UInt8] = []
+            XCTAssertTrue(s.seal(type: 4, plaintext: text, appendingTo: &f))
+            XCTAssertTrue(s.seal(type: 4, plaintext: text, appendingTo: &f))   // a second frame moves the counter on
+            let quote = f[0..<(13 + 120)]
+            XCTAssertEqual(s.plaintextPrefix(ofSentFrame: quote), Array(text[0..<120]), "\(cipher)")
+        }
+    }
 }

@@ -13,6 +13,8 @@ final class NodeHarness {
     var names: [Endpoint: String] = [:]
     var inFlight: [Datagram] = []
     var tunOut: [String: [[UInt8]]] = [:]
+    /// The checksum-partial mark of each packet in `tunOut`, in the same order.
+    var tunPartial: [String: [Bool]] = [:]
     var now = Instant(seconds: 1000)
     let latency = 0.001
     var cut: Set<Set<String>> = []
@@ -47,7 +49,8 @@ final class NodeHarness {
         for (bytes, to) in node.output.datagrams {
             inFlight.append(Datagram(at: now.adding(seconds: latency), bytes: bytes, from: from, to: Endpoint(address: to.address, port: to.port)))
         }
-        tunOut[name, default: []].append(contentsOf: node.output.tunPackets.map { Array($0) })
+        tunOut[name, default: []].append(contentsOf: node.output.tunPackets.map { Array($0.bytes) })
+        tunPartial[name, default: []].append(contentsOf: node.output.tunPackets.map(\.checksumPartial))
         for uri in node.output.resolve {
             let ep = Endpoint(address: IPv6Address(uri.host)!, port: uri.port)
             node.resolved(uri, endpoints: [ep], now: now)
@@ -99,7 +102,7 @@ final class NodeHarness {
     }
 
     func takeTun(_ name: String) -> [[UInt8]] {
-        defer { tunOut[name] = [] }
+        defer { tunOut[name] = []; tunPartial[name] = [] }
         return tunOut[name] ?? []
     }
 }

@@ -108,3 +108,53 @@ extension NodeMeshTests {
         XCTAssertEqual(a.sessions.session(b.identity.publicKey)?.isEstablished, true)
     }
 }
+
+extension NodeMeshTests {
+    /// A TCP segment whose checksum field holds only the pseudo-header sum.
+    func partialTCP(from s: IPv6Address, to d: IPv6Address) -> [UInt8] {
+        let payload = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 3) }
+        var p: [UInt8] = [0x60, 0, 0, 0, UInt8((20 + payload.count) >> 8), UInt8((20 + payload.count) & 0xff), 6, 64]
+        s.append(to: &p); d.append(to: &p)
+        p += [0x10, 0x00, 0x20, 0x00, 0, 0, 0, 1, 0, 0, 0, 2, 0x50, 0x10, 0x02, 0x00, 0, 0, 0, 0] + payload
+        // The kernel's CHECKSUM_PARTIAL layout: the field holds the folded pseudo-header sum.
+        let pseudo = p.withUnsafeBytes { InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(ipv6: $0.baseAddress!, proto: 6, length: 20 + payload.count)) }
+        p[56] = UInt8(pseudo >> 8); p[57] = UInt8(pseudo & 0xff)
+        return p
+    }
+
+    /// The checksum-partial mark crosses the overlay with the packet, over a direct frame and
+    /// through relays, and a packet that claims it without the layout is dropped.
+    func testChecksumPartialMarkTravelsWithThePacket() throws {
+        let h = line4()
+        h.run(seconds: 10)
+        let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!
+        let relayed = partialTCP(from: a.address, to: b.address)
+        a.receiveTunPacket(relayed, checksumPartial: true, now: h.now)
+        h.collect("a")
+        h.run(seconds: 1)
+        a.receiveTunPacket(relayed, checksumPartial: true, now: h.now)   // the first may have waited for the session
+        h.collect("a")
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b").last, relayed)
+        let direct = partialTCP(from: a.address, to: r1.address)
+        a.receiveTunPacket(direct, checksumPartial: true, now: h.now)
+        a.receiveTunPacket(direct, checksumPartial: false, now: h.now)
+        h.collect("a")
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("r1"), [direct, direct])
+        // Marks in order: the partial one, then the same bytes sent as complete.
+        h.sendFromTun("a", direct)
+        a.receiveTunPacket(direct, checksumPartial: true, now: h.now)
+        h.collect("a")
+        h.run(seconds: 1)
+        XCTAssertEqual(h.tunPartial["r1"], [false, true])
+        XCTAssertEqual(h.takeTun("r1").count, 2)
+        // ICMPv6 has no partial layout: marked so, it is refused at the receiving node.
+        let before = r1.stats.dropped(.overlayMalformed)
+        a.receiveTunPacket(echo(from: a.address, to: r1.address), checksumPartial: true, now: h.now)
+        h.collect("a")
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("r1"), [])
+        XCTAssertEqual(r1.stats.dropped(.overlayMalformed), before + 1)
+    }
+}

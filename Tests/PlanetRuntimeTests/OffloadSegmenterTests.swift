@@ -58,7 +58,7 @@ final class OffloadSegmenterTests: XCTestCase {
         var buffer = [UInt8](repeating: 0, count: scratch)
         let outcome = p.withUnsafeMutableBytes { raw in
             buffer.withUnsafeMutableBytes { s in
-                TCPSegmenter.process(header, packet: raw, scratch: s) { out.append(Array($0)) }
+                TCPSegmenter.process(header, packet: raw, scratch: s) { p, _ in out.append(Array(p)) }
             }
         }
         return (outcome, out)

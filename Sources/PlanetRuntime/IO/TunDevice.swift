@@ -69,9 +69,10 @@ public final class TunDevice {
     private let segmentBuffer: UnsafeMutableRawPointer
 
     /// Reads up to `maxReads` times and calls `body` with every IPv6 packet that came out —
-    /// one per read, or a super-packet's segments. Returns the number of reads that got data;
-    /// `body`'s buffer is valid only during the call.
-    public func readPackets(maxReads: Int, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+    /// one per read, or a super-packet's segments — and whether its TCP/UDP checksum is
+    /// partial (`TCPSegmenter`). Returns the number of reads that got data; `body`'s buffer is
+    /// valid only during the call.
+    public func readPackets(maxReads: Int, _ body: (UnsafeRawBufferPointer, Bool) -> Void) -> Int {
         var reads = 0
         while reads < maxReads {
             let n = Glibc.read(fd, readBuffer, TunDevice.scratchSize)
@@ -79,7 +80,7 @@ public final class TunDevice {
             if n == 0 { break }
             reads += 1
             guard headerLength > 0 else {
-                body(UnsafeRawBufferPointer(start: readBuffer, count: n))
+                body(UnsafeRawBufferPointer(start: readBuffer, count: n), false)
                 continue
             }
             guard n > headerLength else { offloadDrops += 1; continue }
@@ -87,10 +88,19 @@ public final class TunDevice {
             let packet = UnsafeMutableRawBufferPointer(start: readBuffer + headerLength, count: n - headerLength)
             let outcome = TCPSegmenter.process(header, packet: packet,
                                                scratch: UnsafeMutableRawBufferPointer(start: segmentBuffer, count: TunDevice.scratchSize),
-                                               emit: body)
+                                               partialChecksums: true, emit: body)
             if outcome == .malformed { offloadDrops += 1 }
         }
         return reads
+    }
+
+    /// Writes one packet to a TUN without offloads (or any TUN), completing its TCP/UDP checksum
+    /// first when it arrived checksum-partial: such a device takes no "finish it" hint.
+    public func writeCompletingChecksum(_ packet: ArraySlice<UInt8>, partial: Bool) {
+        guard partial else { packet.withUnsafeBytes { _ = write($0) }; return }
+        var copy = Array(packet)
+        copy.withUnsafeMutableBytes { _ = InternetChecksum.completePartial($0) }
+        copy.withUnsafeBytes { _ = write($0) }
     }
 
     /// Writes one packet behind the given virtio header (offloading devices: a coalesced

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PlanetCore
+import PlanetNode
 
 /// The receive half of TUN offload (what GRO does in a NIC driver): consecutive TCP segments of
 /// one flow, as they come out of the overlay, are merged into one super-packet that is written
@@ -11,8 +13,10 @@ import Glibc
 /// label and hop limit; same ports, ack, window, options (timestamps included) and header size;
 /// flags ACK only (PSH allowed on the last); contiguous sequence numbers; every segment the size
 /// of the first except a shorter last one; each segment's checksum valid (the merged packet goes
-/// up as "checksum partial", i.e. trusted, so a bad segment must not hide inside it). Anything
-/// else is written as it came.
+/// up as "checksum partial", i.e. trusted, so a bad segment must not hide inside it) — unless
+/// the segment arrived checksum-partial, with nothing to check: then the overlay's AEAD is what
+/// vouches for its bytes, end to end from the sending node. Anything else is written as it
+/// came, a checksum-partial packet with the virtio header that tells the kernel so.
 public final class TCPCoalescer {
     /// Largest merged packet: the IPv6 payload length field's limit.
     public static let maxPacket = 65535
@@ -35,6 +39,7 @@ public final class TCPCoalescer {
     private var nextSeq: UInt32 = 0
     private var closed = false
     private var lastFlags: UInt8 = 0
+    private var firstPartial = false
 
     public init() {
         buffer = .allocate(byteCount: TCPCoalescer.maxPacket + 64, alignment: 16)
@@ -50,19 +55,29 @@ public final class TCPCoalescer {
         finish(write: write)
     }
 
+    /// The node's output: packets with their checksum-partial marks.
+    public func coalesce(_ packets: [NodeOutput.TunPacket], write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
+        for packet in packets {
+            packet.bytes.withUnsafeBytes { offer($0, checksumPartial: packet.checksumPartial, write: write) }
+        }
+        finish(write: write)
+    }
+
     /// Feeds one packet. The bytes must stay valid until `finish` (the first of a run is read
-    /// lazily); `coalesce` guarantees that for its array.
-    public func offer(_ p: UnsafeRawBufferPointer, write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
-        if first != nil, !closed, canAppend(p) {
+    /// lazily); `coalesce` guarantees that for its array. A `checksumPartial` packet must be
+    /// IPv6 with TCP or UDP right after the fixed header (the node checks that).
+    public func offer(_ p: UnsafeRawBufferPointer, checksumPartial: Bool = false, write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
+        if first != nil, !closed, canAppend(p, checksumPartial: checksumPartial) {
             append(p)
             return
         }
         finish(write: write)
-        guard let h = TCPCoalescer.mergeableHeaders(p), TCPCoalescer.checksumValid(p, headers: h) else {
-            write(p, VirtioNetHeader())
+        guard let h = TCPCoalescer.mergeableHeaders(p), checksumPartial || TCPCoalescer.checksumValid(p, headers: h) else {
+            write(p, checksumPartial ? TCPCoalescer.partialHeader(p) : VirtioNetHeader())
             return
         }
         first = p
+        firstPartial = checksumPartial
         inBuffer = false
         headers = h
         length = p.count
@@ -78,7 +93,7 @@ public final class TCPCoalescer {
         guard let f = first else { return }
         first = nil
         guard inBuffer else {
-            write(f, VirtioNetHeader())
+            write(f, firstPartial ? TCPCoalescer.partialHeader(f) : VirtioNetHeader())
             return
         }
         let ip = TCPCoalescer.ip
@@ -97,7 +112,7 @@ public final class TCPCoalescer {
         write(UnsafeRawBufferPointer(start: buffer, count: length), header)
     }
 
-    private func canAppend(_ p: UnsafeRawBufferPointer) -> Bool {
+    private func canAppend(_ p: UnsafeRawBufferPointer, checksumPartial: Bool) -> Bool {
         guard let f = first, p.count > headers, p.count - headers <= segmentSize,
               length + p.count - headers <= TCPCoalescer.maxPacket,
               TCPCoalescer.mergeableHeaders(p) == headers,
@@ -110,7 +125,15 @@ public final class TCPCoalescer {
         // by mergeableHeaders, sequence above.
         guard memEqual(a + ip, b + ip, 4), memEqual(a + ip + 8, b + ip + 8, 5), memEqual(a + ip + 14, b + ip + 14, 2),
               memEqual(a + ip + 20, b + ip + 20, headers - ip - 20) else { return false }
-        return TCPCoalescer.checksumValid(p, headers: headers)
+        return checksumPartial || TCPCoalescer.checksumValid(p, headers: headers)
+    }
+
+    /// "Checksum partial" for one packet written alone: the kernel completes the TCP or UDP
+    /// checksum from byte 40 if the packet leaves through a device that needs it.
+    static func partialHeader(_ p: UnsafeRawBufferPointer) -> VirtioNetHeader {
+        let offset = p.count > ip ? InternetChecksum.partialChecksumOffset(nextHeader: p[6]) ?? 16 : 16
+        return VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoNone, hdrLen: 0, gsoSize: 0,
+                               csumStart: UInt16(ip), csumOffset: UInt16(offset))
     }
 
     private func append(_ p: UnsafeRawBufferPointer) {

@@ -1,7 +1,15 @@
-/// Turns what a TUN with offloads hands us into plain IPv6 packets the overlay can carry:
-/// finishes partial checksums, and cuts TCP super-packets (TSO, up to 64 KiB) into segments of
-/// the flow's MSS — the job a NIC does in hardware. Each segment gets its own payload length,
-/// sequence number, flags and full TCP checksum, so the far end needs nothing special.
+import PlanetCore
+
+/// Turns what a TUN with offloads hands us into IPv6 packets the overlay can carry: cuts TCP
+/// super-packets (TSO, up to 64 KiB) into segments of the flow's MSS — the job a NIC does in
+/// hardware — each with its own payload length, sequence number and flags.
+///
+/// Checksums: with `partialChecksums` (what planetd runs), TCP and UDP packets whose checksum
+/// the kernel left partial stay partial — the field holds the pseudo-header sum — and are
+/// emitted marked so; the overlay carries the mark to the receiving node, whose kernel finishes
+/// or skips the checksum. The overlay's AEAD already protects every byte end to end, so
+/// summing each segment here (and checking it again at the far end) was ~6% of a sender's CPU
+/// spent on nothing. Without it, every checksum is completed here.
 public enum TCPSegmenter {
     static let tcpProto: UInt8 = 6
     static let ipv6HeaderLength = 40
@@ -19,34 +27,40 @@ public enum TCPSegmenter {
     /// Processes one packet read from the TUN (the bytes after its virtio header). Plain packets
     /// are emitted in place (checksum finished if asked); super-packets are cut into `scratch`,
     /// which must hold `hdrLen + gsoSize`, and each segment is emitted before the next is built.
+    /// `emit` gets each packet and whether its checksum is partial.
     public static func process(_ header: VirtioNetHeader, packet: UnsafeMutableRawBufferPointer,
-                               scratch: UnsafeMutableRawBufferPointer,
-                               emit: (UnsafeRawBufferPointer) -> Void) -> Outcome {
+                               scratch: UnsafeMutableRawBufferPointer, partialChecksums: Bool = false,
+                               emit: (UnsafeRawBufferPointer, Bool) -> Void) -> Outcome {
         let gso = header.gsoType & ~VirtioNetHeader.gsoECN
         if gso == VirtioNetHeader.gsoNone {
-            if header.flags & VirtioNetHeader.needsChecksum != 0 {
-                guard finishChecksum(packet, start: Int(header.csumStart), offset: Int(header.csumOffset)) else { return .malformed }
+            guard header.flags & VirtioNetHeader.needsChecksum != 0 else {
+                emit(UnsafeRawBufferPointer(packet), false)
+                return .packets(1)
             }
-            emit(UnsafeRawBufferPointer(packet))
+            // Left partial only in the one layout the receiver reconstructs from the headers.
+            if partialChecksums, header.csumStart == UInt16(ipv6HeaderLength), packet.count > ipv6HeaderLength,
+               InternetChecksum.partialChecksumOffset(nextHeader: packet[6]) == Int(header.csumOffset),
+               Int(header.csumStart) + Int(header.csumOffset) + 2 <= packet.count {
+                emit(UnsafeRawBufferPointer(packet), true)
+                return .packets(1)
+            }
+            guard finishChecksum(packet, start: Int(header.csumStart), offset: Int(header.csumOffset)) else { return .malformed }
+            emit(UnsafeRawBufferPointer(packet), false)
             return .packets(1)
         }
         guard gso == VirtioNetHeader.gsoTCPv6 else { return .malformed }
-        return segmentTCPv6(packet: UnsafeRawBufferPointer(packet), mss: Int(header.gsoSize), scratch: scratch, emit: emit)
+        return segmentTCPv6(packet: UnsafeRawBufferPointer(packet), mss: Int(header.gsoSize), scratch: scratch,
+                            partialChecksums: partialChecksums, emit: emit)
     }
 
     /// Stores the checksum of `packet[start...]` (whose checksum field holds the pseudo-header
     /// sum, as the kernel leaves it) at `start + offset`.
     static func finishChecksum(_ packet: UnsafeMutableRawBufferPointer, start: Int, offset: Int) -> Bool {
-        guard start < packet.count, start + offset + 2 <= packet.count, let base = packet.baseAddress else { return false }
-        let sum = InternetChecksum.sum(base + start, packet.count - start)
-        var c = ~InternetChecksum.fold(sum)
-        if c == 0 { c = 0xffff }
-        base.storeBytes(of: c.bigEndian, toByteOffset: start + offset, as: UInt16.self)
-        return true
+        InternetChecksum.complete(packet, start: start, offset: offset)
     }
 
     static func segmentTCPv6(packet: UnsafeRawBufferPointer, mss: Int, scratch: UnsafeMutableRawBufferPointer,
-                             emit: (UnsafeRawBufferPointer) -> Void) -> Outcome {
+                             partialChecksums: Bool = false, emit: (UnsafeRawBufferPointer, Bool) -> Void) -> Outcome {
         let ip = ipv6HeaderLength
         guard packet.count >= ip + 20, let src = packet.baseAddress, let out = scratch.baseAddress,
               packet[0] >> 4 == 6, packet[6] == tcpProto else { return .malformed }
@@ -69,12 +83,16 @@ public enum TCPSegmenter {
             if !last { f &= ~(fin | psh) }
             if count > 0 { f &= ~cwr }
             out.storeBytes(of: f, toByteOffset: ip + 13, as: UInt8.self)
-            out.storeBytes(of: UInt16(0), toByteOffset: ip + 16, as: UInt16.self)
             let segmentLength = tcpLength + length
-            let sum = InternetChecksum.sum(out + ip, segmentLength,
-                                           initial: InternetChecksum.pseudoHeaderSum(ipv6: out, proto: tcpProto, length: segmentLength))
-            out.storeBytes(of: (~InternetChecksum.fold(sum)).bigEndian, toByteOffset: ip + 16, as: UInt16.self)
-            emit(UnsafeRawBufferPointer(start: out, count: headers + length))
+            let pseudo = InternetChecksum.pseudoHeaderSum(ipv6: out, proto: tcpProto, length: segmentLength)
+            if partialChecksums {
+                out.storeBytes(of: InternetChecksum.fold(pseudo).bigEndian, toByteOffset: ip + 16, as: UInt16.self)
+            } else {
+                out.storeBytes(of: UInt16(0), toByteOffset: ip + 16, as: UInt16.self)
+                let sum = InternetChecksum.sum(out + ip, segmentLength, initial: pseudo)
+                out.storeBytes(of: (~InternetChecksum.fold(sum)).bigEndian, toByteOffset: ip + 16, as: UInt16.self)
+            }
+            emit(UnsafeRawBufferPointer(start: out, count: headers + length), partialChecksums)
             offset += length
             count += 1
         } while offset < payload

@@ -38,4 +38,36 @@ public enum InternetChecksum {
     public static func pseudoHeaderSum(ipv6: UnsafeRawPointer, proto: UInt8, length: Int) -> UInt64 {
         sum(ipv6 + 8, 32, initial: UInt64(proto) &+ UInt64(length))
     }
+
+    /// Where the checksum field of a checksum-partial packet is, from the transport directly
+    /// after the 40-byte IPv6 header: 16 for TCP, 6 for UDP, nil for anything else.
+    /// "Checksum partial" is the kernel's CHECKSUM_PARTIAL layout, which planetd carries over
+    /// the overlay (Docs/protocol.md, "checksum-partial packets"): the field holds the folded
+    /// pseudo-header sum and the rest is added by whoever needs the checksum complete.
+    public static func partialChecksumOffset(nextHeader: UInt8) -> Int? {
+        switch nextHeader {
+        case 6: return 16
+        case 17: return 6
+        default: return nil
+        }
+    }
+
+    /// Completes the checksum of `packet[start...]`, whose field at `start + offset` holds the
+    /// pseudo-header sum. False when the offsets don't fit the packet.
+    @discardableResult
+    public static func complete(_ packet: UnsafeMutableRawBufferPointer, start: Int, offset: Int) -> Bool {
+        guard start >= 0, offset >= 0, start < packet.count, start + offset + 2 <= packet.count, let base = packet.baseAddress else { return false }
+        var c = ~fold(sum(base + start, packet.count - start))
+        // UDP sends a computed zero as 0xffff (zero means "no checksum"); TCP accepts either.
+        if c == 0 { c = 0xffff }
+        base.storeBytes(of: c.bigEndian, toByteOffset: start + offset, as: UInt16.self)
+        return true
+    }
+
+    /// Completes a checksum-partial IPv6 packet (transport right after the fixed header).
+    @discardableResult
+    public static func completePartial(_ packet: UnsafeMutableRawBufferPointer) -> Bool {
+        guard packet.count > 40, let offset = partialChecksumOffset(nextHeader: packet[6]) else { return false }
+        return complete(packet, start: 40, offset: offset)
+    }
 }
