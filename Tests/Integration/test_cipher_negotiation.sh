@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Links and sessions pick AES-256-GCM when both ends run it, ChaCha20-Poly1305 when one end
+# opts out (PLANETARY_NO_AES=1), and traffic is intact either way: a line a - r - b where r
+# offers ChaCha only, so a-r and r-b links are ChaCha while the a-b session is AES.
+source "$(dirname "$0")/lib.sh"
+grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo || skip "no AES-NI/PCLMUL on this CPU: only ChaCha20-Poly1305 can be offered"
+tb_up cipher line3
+ka=$(tb_key a); kr=$(tb_key r); kb=$(tb_key b)
+wait_for 30 peer_is_up a "$kr" || { dump_logs a r; fail "a-r link not up"; }
+wait_for 30 peer_is_up b "$kr" || { dump_logs b r; fail "r-b link not up"; }
+cipher_of() {  # cipher_of NODE KIND KEY: KIND is peers or sessions
+  tb_ctl "$1" --json "$2" | json_get "next((p['cipher'] for p in d['$2'] if p['publicKey']=='$3'), '')"
+}
+[ "$(cipher_of a peers "$kr")" = aes-256-gcm ] || fail "a-r: expected aes-256-gcm, got '$(cipher_of a peers "$kr")'"
+ok "both ends with hardware AES: the link runs aes-256-gcm"
+
+tb stop r; sleep 0.5
+PLANETARY_NO_AES=1 tb start r
+cipher_is() { [ "$(cipher_of "$1" peers "$2")" = "$3" ]; }
+# The links re-handshake with the restarted r (a notices r's silence, or r dials b again).
+wait_for 60 cipher_is a "$kr" chacha20-poly1305 || { dump_logs a r; fail "a-r: expected chacha20-poly1305, got '$(cipher_of a peers "$kr")'"; }
+wait_for 60 cipher_is b "$kr" chacha20-poly1305 || { dump_logs b r; fail "r-b: expected chacha20-poly1305, got '$(cipher_of b peers "$kr")'"; }
+[ "$(cipher_of r peers "$ka")" = chacha20-poly1305 ] || fail "r's view of a-r: '$(cipher_of r peers "$ka")'"
+[ "$(cipher_of b peers "$kr")" = chacha20-poly1305 ] || fail "r-b: '$(cipher_of b peers "$kr")'"
+ok "one end without AES: its links fall back to chacha20-poly1305, both sides agree"
+
+b=$(tb_addr b)
+tb_wait_ping a b 30 || { dump_logs a r b; fail "a cannot reach b through r"; }
+[ "$(cipher_of a sessions "$kb")" = aes-256-gcm ] || fail "a-b session: expected aes-256-gcm, got '$(cipher_of a sessions "$kb")'"
+head -c 20000000 /dev/urandom > "$TMP/payload"
+want=$(sha256sum "$TMP/payload" | cut -d' ' -f1)
+tb_exec b python3 "$(dirname "$0")/tcp_transfer.py" serve 5001 "$TMP/received" > "$TMP/serve.out" &
+PIDS+=($!)
+sleep 0.5
+tb_exec a python3 "$(dirname "$0")/tcp_transfer.py" send "$b" 5001 "$TMP/payload" > "$TMP/send.out" || fail "transfer failed"
+wait_for 30 test -s "$TMP/serve.out" || fail "receiver did not finish"
+got=$(cut -d' ' -f1 "$TMP/serve.out")
+[ "$got" = "$want" ] || fail "SHA-256 differs: sent $want received $got"
+ok "20 MB a->b over ChaCha links inside an AES session, SHA-256 matches"
