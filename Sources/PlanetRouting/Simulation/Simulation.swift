@@ -33,7 +33,7 @@ public struct SimulationConfig: Sendable {
 /// Runs real `Router`s over simulated links in virtual time.
 public final class Simulation {
     public let config: SimulationConfig
-    let verifier = CachingSignatureVerifier(capacity: 1 << 22)
+    let origins = OriginDirectory()
 
     struct Link {
         let a: Int32, b: Int32
@@ -99,7 +99,7 @@ public final class Simulation {
     public var nodeCount: Int { identities.count }
     public var linkCount: Int { links.count }
     public var seconds: Double { Double(now) / 1e9 }
-    public var signatureVerifications: Int { verifier.verifications }
+    public var signatureVerifications: Int { origins.verifications }
 
     func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(min(a, b))) << 32 | UInt64(UInt32(max(a, b))) }
     func instant(_ t: UInt64) -> Instant { Instant(nanoseconds: t) }
@@ -162,7 +162,7 @@ public final class Simulation {
 
     private func bootNode(_ node: Int32) {
         let i = Int(node)
-        routers[i] = Router(identity: identities[i], config: config.router, verifier: verifier, now: instant(now),
+        routers[i] = Router(identity: identities[i], config: config.router, origins: origins, now: instant(now),
                             random: SplitMix64(seed: config.seed &+ UInt64(i) &* 0x9E37_79B9 &+ now))
         alive[i] = true
         for (peer, l) in adjacency[i] where alive[Int(peer)] && links[Int(l)].up {

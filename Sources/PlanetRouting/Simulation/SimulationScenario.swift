@@ -167,7 +167,7 @@ extension Simulation {
             }
         }
         let t0 = now
-        for l in failing { setLink(l, up: false) }
+        for l in failing.sorted() { setLink(l, up: false) }
         let comp = components()
         affected = affected.filter { comp[Int($0.0)] == comp[Int($0.1)] }
         var pending = affected
