@@ -88,6 +88,11 @@ public final class Router {
         stats.selfSeqnoBumps += 1
     }
 
+    /// Our own route, signed.
+    private var selfUpdate: RoutingTLV {
+        .update(origin: identity.publicKey, seqno: selfSeqno, flags: selfFlags, metric: 0, signature: selfSignature)
+    }
+
     // MARK: - Neighbours
 
     public func neighbourUp(_ key: PublicKey, cost: UInt16, now: Instant) {
@@ -298,7 +303,7 @@ public final class Router {
             return
         }
         if origin == identity.publicKey {
-            queue(.update(origin: origin, seqno: selfSeqno, flags: selfFlags, metric: 0, signature: selfSignature), to: n.key)
+            queue(config.advertisesSelf ? selfUpdate : .retraction(origin: origin), to: n.key)
         } else if let idx = entryIndex(origin), let r = selectedRoute(Int(idx)), r.slot != n.slot {
             queue(signedUpdate(origin, r), to: n.key)
         } else {
@@ -308,8 +313,9 @@ public final class Router {
 
     private func handleSeqnoRequest(_ n: Neighbour, origin: PublicKey, seqno: UInt32, hopCount: UInt8, now: Instant) {
         if origin == identity.publicKey {
+            guard config.advertisesSelf else { return }
             if SequenceNumber.isNewer(seqno, than: selfSeqno) { setSelfSeqno(seqno) }
-            queue(.update(origin: origin, seqno: selfSeqno, flags: selfFlags, metric: 0, signature: selfSignature), to: n.key)
+            queue(selfUpdate, to: n.key)
             return
         }
         guard let idx = entryIndex(origin) else { return }
@@ -365,11 +371,19 @@ public final class Router {
         if let f = freeEntries.popLast() {
             idx = f; entries[Int(f)] = entry
         } else {
+            // Grown by a quarter rather than doubled: at 10^4-10^5 origins the tables are most
+            // of a node's memory, and doubling would leave up to half of them unused.
+            if entries.count == entries.capacity { entries.reserveCapacity(entries.count + entries.count / 4 + 16) }
+            if routePool.count + routeSlots > routePool.capacity {
+                routePool.reserveCapacity(routePool.count + routePool.count / 4 + 16 * routeSlots)
+            }
             idx = Int32(entries.count); entries.append(entry)
             routePool.append(contentsOf: repeatElement(NeighbourRoute.empty, count: routeSlots))
         }
         if Int(id) >= entryOfOrigin.count {
-            entryOfOrigin.append(contentsOf: repeatElement(-1, count: Int(id) + 1 - entryOfOrigin.count))
+            let need = Int(id) + 1
+            if need > entryOfOrigin.capacity { entryOfOrigin.reserveCapacity(max(need, entryOfOrigin.count + entryOfOrigin.count / 4 + 16)) }
+            entryOfOrigin.append(contentsOf: repeatElement(-1, count: need - entryOfOrigin.count))
         }
         entryOfOrigin[Int(id)] = idx
         liveEntries += 1
@@ -551,12 +565,22 @@ public final class Router {
 
     // MARK: - Output
 
+    /// Whether a drain left triggered updates for the next one (only with `maxAdvertsPerDrain`).
+    public var hasPendingOutput: Bool { !triggeredList.isEmpty }
+
     /// Messages to send, each for one neighbour, without the 0x10 frame byte.
     public func drainOutgoing() -> [(to: PublicKey, message: [UInt8])] {
         /// A triggered advertisement: what to tell every neighbour but the route's next hop.
         struct Advert { let key: PublicKey; let kind: RoutingTLV.Kind; let route: NeighbourRoute; let nextHop: UInt16 }
-        let triggered = triggeredList
-        triggeredList.removeAll(keepingCapacity: true)
+        let triggered: [Int32]
+        if triggeredList.count <= config.maxAdvertsPerDrain {
+            triggered = triggeredList
+            triggeredList.removeAll(keepingCapacity: true)
+        } else {
+            // Oldest first; the rest stay triggered (and keep coalescing) for the next drain.
+            triggered = Array(triggeredList.prefix(config.maxAdvertsPerDrain))
+            triggeredList.removeFirst(config.maxAdvertsPerDrain)
+        }
         var adverts: [Advert] = []
         adverts.reserveCapacity(triggered.count)
         var retractions = 0
@@ -579,8 +603,8 @@ public final class Router {
                 retractions += 1
             }
         }
-        let selfUpdate = RoutingTLV.update(origin: identity.publicKey, seqno: selfSeqno, flags: selfFlags, metric: 0, signature: selfSignature)
-        let sendSelf = selfTriggered
+        let selfUpdate = self.selfUpdate
+        let sendSelf = selfTriggered && config.advertisesSelf
         selfTriggered = false
 
         for key in neighbours.keys.sorted() {
@@ -590,7 +614,7 @@ public final class Router {
             n.pending.removeAll()
             if n.wantsFullDump || n.wantsPeriodicDump {
                 let signed = n.wantsFullDump
-                packer.add(selfUpdate)
+                if config.advertisesSelf { packer.add(selfUpdate) }
                 for i in entries.indices where entries[i].live && entries[i].selected >= 0 {
                     let r = routePool[i * routeSlots + Int(entries[i].selected)]
                     guard r.slot != n.slot else { continue }
