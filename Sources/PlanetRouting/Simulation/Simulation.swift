@@ -462,6 +462,17 @@ public final class Simulation {
         return live.reduce(0) { $0 + $1.estimatedMemoryBytes } / live.count
     }
 
+    func routerTotals() -> RouterStats {
+        var t = RouterStats()
+        for r in routers.compactMap({ $0 }) {
+            let s = r.stats
+            t.messagesSent += s.messagesSent; t.bytesSent += s.bytesSent; t.updatesAccepted += s.updatesAccepted
+            t.droppedUnverifiedRefresh += s.droppedUnverifiedRefresh; t.droppedQueueFull += s.droppedQueueFull
+            t.seqnoRequestsSent += s.seqnoRequestsSent
+        }
+        return t
+    }
+
     public func meanRoutesPerNode() -> Double {
         let live = routers.compactMap { $0 }
         return live.isEmpty ? 0 : Double(live.reduce(0) { $0 + $1.reachableCount }) / Double(live.count)

@@ -16,6 +16,8 @@ public struct SimulationReport: Sendable {
     public var origins = 0
     /// Routing bytes queued on links or in flight at the busiest moment.
     public var peakInFlightBytes = 0
+    /// Router counters summed over the nodes alive at the end.
+    public var routerTotals = RouterStats()
     public var phases: [Phase] = []
     public var convergedSeconds: Double?
     public var failoverWorst: Double?
@@ -46,6 +48,12 @@ public struct SimulationReport: Sendable {
             ("unreachablePairs", .number(Double(unreachablePairs))),
             ("signatureVerifications", .number(Double(signatureVerifications))),
             ("peakInFlightBytes", .number(Double(peakInFlightBytes))),
+            ("routerTotals", .object([("messagesSent", .number(Double(routerTotals.messagesSent))),
+                                      ("bytesSent", .number(Double(routerTotals.bytesSent))),
+                                      ("updatesAccepted", .number(Double(routerTotals.updatesAccepted))),
+                                      ("droppedUnverifiedRefresh", .number(Double(routerTotals.droppedUnverifiedRefresh))),
+                                      ("droppedQueueFull", .number(Double(routerTotals.droppedQueueFull))),
+                                      ("seqnoRequestsSent", .number(Double(routerTotals.seqnoRequestsSent)))])),
             ("virtualSeconds", num(virtualSeconds)),
             ("phases", .array(phases.map { p in
                 .object([("name", .string(p.name)), ("seconds", num(p.seconds)), ("pairsWalked", .number(Double(p.survey.pairs))),
@@ -157,6 +165,7 @@ extension Simulation {
         report.memoryBytesPerNode = memoryPerNode()
         report.signatureVerifications = signatureVerifications
         report.peakInFlightBytes = peakInFlightBytes
+        report.routerTotals = routerTotals()
         report.virtualSeconds = seconds
         return report
     }
