@@ -14,7 +14,8 @@ public final class Router {
     public private(set) var selfSeqno: UInt32
     public let selfFlags: UInt8 = 0
 
-    private let verifier: SignatureVerifier
+    /// Origin keys and verified signatures, interned (shared by all routers in planetsim).
+    public let origins: OriginDirectory
     private let logger: Logger
     private var random: SplitMix64
     private let epoch: Instant
@@ -32,12 +33,19 @@ public final class Router {
     }
     private var neighbours: [PublicKey: Neighbour] = [:]
     private var slotKeys: [PublicKey?] = []
+    /// Link cost per neighbour slot; a route's metric is its advertised metric plus this.
+    private var slotCosts: [UInt16] = []
     private var freeSlots: [UInt16] = []
 
-    private var originIndex: [PublicKey: Int32] = [:]
+    /// Entry index per `OriginDirectory` id, -1 for origins this router does not hold.
+    private var entryOfOrigin: [Int32] = []
     private var entries: [OriginEntry] = []
+    /// The routes of entry i are `routePool[i * routeSlots ..< i * routeSlots + routeCount]`,
+    /// in arrival order: one flat array instead of a heap array per origin.
+    private var routePool: [NeighbourRoute] = []
+    private let routeSlots: Int
     private var freeEntries: [Int32] = []
-    private var tagIndex: [UInt64: PublicKey] = [:]
+    private var liveEntries = 0
     private var triggeredList: [Int32] = []
     /// Origins with a selected route, kept current so simulators can poll it cheaply.
     public private(set) var reachableCount = 0
@@ -48,11 +56,14 @@ public final class Router {
     private var nextSweep: Instant
     private var outgoing: [(to: PublicKey, message: [UInt8])] = []
 
-    public init(identity: NodeIdentity, config: RouterConfig = .init(), verifier: SignatureVerifier = CachingSignatureVerifier(),
+    /// `origins` is where keys and verified signatures are interned; a router normally owns
+    /// its own, planetsim shares one between all its routers.
+    public init(identity: NodeIdentity, config: RouterConfig = .init(), origins: OriginDirectory = OriginDirectory(),
                 logger: Logger = .disabled, now: Instant, random: SplitMix64, seqno: UInt32 = 0) {
         self.identity = identity
         self.config = config
-        self.verifier = verifier
+        self.origins = origins
+        self.routeSlots = min(max(1, config.maxRoutesPerOrigin), Int(Int8.max))
         self.logger = logger
         self.random = random
         self.epoch = now
@@ -77,6 +88,11 @@ public final class Router {
         stats.selfSeqnoBumps += 1
     }
 
+    /// Our own route, signed.
+    private var selfUpdate: RoutingTLV {
+        .update(origin: identity.publicKey, seqno: selfSeqno, flags: selfFlags, metric: 0, signature: selfSignature)
+    }
+
     // MARK: - Neighbours
 
     public func neighbourUp(_ key: PublicKey, cost: UInt16, now: Instant) {
@@ -84,8 +100,13 @@ public final class Router {
         guard key != identity.publicKey else { return }
         guard neighbours.count < config.maxNeighbours else { stats.droppedNeighbourTableFull += 1; return }
         let slot: UInt16
-        if let s = freeSlots.popLast() { slot = s; slotKeys[Int(s)] = key } else { slot = UInt16(slotKeys.count); slotKeys.append(key) }
-        var n = Neighbour(key: key, slot: slot, cost: max(1, min(cost, RouteMetric.infinity - 1)), nextDump: jitteredDump(now))
+        let c = max(1, min(cost, RouteMetric.infinity - 1))
+        if let s = freeSlots.popLast() {
+            slot = s; slotKeys[Int(s)] = key; slotCosts[Int(s)] = c
+        } else {
+            slot = UInt16(slotKeys.count); slotKeys.append(key); slotCosts.append(c)
+        }
+        var n = Neighbour(key: key, slot: slot, cost: c, nextDump: jitteredDump(now))
         // Ask for everything with signatures, and send ours: a fresh neighbour holds nothing verified.
         n.pending.append(.routeRequest(origin: nil))
         neighbours[key] = n
@@ -101,24 +122,17 @@ public final class Router {
         guard diff >= max(config.costHysteresis, n.cost / 8) else { return }
         n.cost = c
         neighbours[key] = n
-        for i in entries.indices where entries[i].live {
-            var touched = false
-            for j in entries[i].routes.indices where entries[i].routes[j].slot == n.slot {
-                let r = entries[i].routes[j]
-                entries[i].routes[j].metric = RouteMetric.adding(r.advertisedMetric, c)
-                touched = true
-            }
-            if touched { reselect(Int32(i), now: now) }
+        slotCosts[Int(n.slot)] = c
+        for i in entries.indices where entries[i].live && routeIndex(i, slot: n.slot) != nil {
+            reselect(Int32(i), now: now)
         }
     }
 
     public func neighbourDown(_ key: PublicKey, now: Instant) {
         guard let n = neighbours.removeValue(forKey: key) else { return }
-        for i in entries.indices where entries[i].live {
-            if entries[i].routes.contains(where: { $0.slot == n.slot }) {
-                removeRoute(Int32(i), slot: n.slot)
-                reselect(Int32(i), now: now)
-            }
+        for i in entries.indices where entries[i].live && routeIndex(i, slot: n.slot) != nil {
+            removeRoute(Int32(i), slot: n.slot)
+            reselect(Int32(i), now: now)
         }
         slotKeys[Int(n.slot)] = nil
         freeSlots.append(n.slot)
@@ -135,66 +149,66 @@ public final class Router {
         stats.bytesReceived += message.count
         guard let n = neighbours[neighbour] else { stats.droppedFromNonNeighbour += 1; return }
         var unknown = 0
-        let tlvs: [RoutingTLV]
-        switch RoutingMessage.decode(message, unknown: &unknown) {
-        case .success(let t): tlvs = t
-        case .failure: stats.droppedMalformed += 1; return
-        }
+        if RoutingMessage.validate(message, unknown: &unknown) != nil { stats.droppedMalformed += 1; return }
         stats.droppedUnknownTLV += unknown
-        for tlv in tlvs {
-            switch tlv {
-            case let .update(origin, seqno, flags, metric, signature):
-                handleUpdate(n, origin: origin, seqno: seqno, flags: flags, metric: metric, signature: signature, now: now)
-            case let .refresh(origin, seqno, metric):
-                handleUpdate(n, origin: origin, seqno: seqno, flags: 0, metric: metric, signature: nil, now: now)
-            case let .retraction(origin):
-                if let idx = originIndex[origin] { removeRoute(idx, slot: n.slot); reselect(idx, now: now) }
-            case let .routeRequest(origin):
-                handleRouteRequest(n, origin: origin)
-            case let .seqnoRequest(origin, seqno, hops):
-                handleSeqnoRequest(n, origin: origin, seqno: seqno, hopCount: hops, now: now)
+        RoutingMessage.forEach(message) { t in
+            switch t.kind {
+            case .update:
+                handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: t.flags, metric: t.metric, signature: t.signature(in: message), now: now)
+            case .refresh:
+                handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: 0, metric: t.metric, signature: nil, now: now)
+            case .retraction:
+                if let idx = entryIndex(t.origin!) { removeRoute(idx, slot: n.slot); reselect(idx, now: now) }
+            case .routeRequest:
+                handleRouteRequest(n, origin: t.origin)
+            case .seqnoRequest:
+                handleSeqnoRequest(n, origin: t.origin!, seqno: t.seqno, hopCount: t.hopCount, now: now)
             }
         }
     }
 
     private func handleUpdate(_ n: Neighbour, origin: PublicKey, seqno: UInt32, flags: UInt8, metric: UInt16,
-                              signature: [UInt8]?, now: Instant) {
+                              signature: ArraySlice<UInt8>?, now: Instant) {
         if origin == identity.publicKey {
             // Our own route coming back around a cycle is normal. A verified seqno newer than
             // ours means an earlier run of this node got further than we remember: jump past
             // it. (Equal seqnos sign identical bytes: ed25519 is deterministic.)
             guard let signature else { return }
             guard SequenceNumber.isNewer(seqno, than: selfSeqno) else { return }
-            guard verifier.verified(origin: origin, seqno: seqno, flags: flags, signature: signature[...]) != nil else {
+            guard let h = origins.verifiedSignature(origin: origin, seqno: seqno, flags: flags, signature: signature) else {
                 stats.droppedBadSignature += 1; return
             }
+            origins.releaseSignature(h)
             setSelfSeqno(seqno &+ 1)
             return
         }
-        let existing = originIndex[origin]
-        var sig: [UInt8]
-        var sigFlags = flags
+        let existing = entryIndex(origin)
+        // `sig` is a reference we own from here on: stored in a route, or released.
+        let sig: UInt32
         if let signature {
-            if let idx = existing, let known = entries[Int(idx)].knownSignature(seqno: seqno), known.flags == flags, known.signature == signature {
-                sig = known.signature
+            if let idx = existing, let known = knownSignature(Int(idx), seqno: seqno), origins.flags(ofSignature: known) == flags,
+               origins.signatureMatches(known, signature) {
+                sig = known
+                origins.retainSignature(sig)
             } else {
                 stats.signaturesVerified += 1
-                guard let v = verifier.verified(origin: origin, seqno: seqno, flags: flags, signature: signature[...]) else {
+                guard let v = origins.verifiedSignature(origin: origin, seqno: seqno, flags: flags, signature: signature) else {
                     stats.droppedBadSignature += 1; return
                 }
                 sig = v
             }
         } else {
-            guard let idx = existing, let known = entries[Int(idx)].knownSignature(seqno: seqno) else {
+            guard let idx = existing, let known = knownSignature(Int(idx), seqno: seqno) else {
                 // We never saw this seqno signed: ask this neighbour for the signed version.
                 stats.droppedUnverifiedRefresh += 1
                 if metric != RouteMetric.infinity { queue(.routeRequest(origin: origin), to: n.key) }
                 return
             }
-            sig = known.signature
-            sigFlags = known.flags
+            sig = known
+            origins.retainSignature(sig)
         }
         if metric == RouteMetric.infinity {
+            origins.releaseSignature(sig)
             if let idx = existing { removeRoute(idx, slot: n.slot); reselect(idx, now: now) }
             return
         }
@@ -202,33 +216,85 @@ public final class Router {
         if let e = existing {
             idx = e
         } else {
-            guard let created = createEntry(origin, seqno: seqno, flags: sigFlags, signature: sig) else { return }
+            guard let created = createEntry(origin, seqno: seqno, signature: sig) else { origins.releaseSignature(sig); return }
             idx = created
         }
         stats.updatesAccepted += 1
         let i = Int(idx)
         if SequenceNumber.isNewer(seqno, than: entries[i].seqno) {
+            origins.retainSignature(sig)
+            origins.releaseSignature(entries[i].signature)
             entries[i].seqno = seqno
-            entries[i].flags = sigFlags
             entries[i].signature = sig
         }
-        let route = NeighbourRoute(slot: n.slot, advertisedMetric: metric, metric: RouteMetric.adding(metric, n.cost),
-                                   flags: sigFlags, seqno: seqno, expires: stamp(now) &+ deciseconds(config.routeHoldTime),
-                                   signature: sig)
-        if let j = entries[i].routes.firstIndex(where: { $0.slot == n.slot }) {
-            entries[i].routes[j] = route
-        } else if entries[i].routes.count < config.maxRoutesPerOrigin {
-            entries[i].routes.append(route)
+        let route = NeighbourRoute(slot: n.slot, advertisedMetric: metric, seqno: seqno,
+                                   expires: stamp(now) &+ deciseconds(config.routeHoldTime), signature: sig)
+        let base = i * routeSlots
+        let count = Int(entries[i].routeCount)
+        if let j = routeIndex(i, slot: n.slot) {
+            origins.releaseSignature(routePool[base + j].signature)
+            routePool[base + j] = route
+        } else if count < routeSlots {
+            routePool[base + count] = route
+            entries[i].routeCount += 1
         } else {
             // Full: replace the worst unselected candidate if this one is better.
             var worst = -1
-            for (j, r) in entries[i].routes.enumerated() where Int16(j) != entries[i].selected {
-                if worst < 0 || r.metric > entries[i].routes[worst].metric { worst = j }
+            var worstMetric: UInt16 = 0
+            for j in 0..<count where j != Int(entries[i].selected) {
+                let m = routeMetric(routePool[base + j])
+                if worst < 0 || m > worstMetric { worst = j; worstMetric = m }
             }
-            guard worst >= 0, entries[i].routes[worst].metric > route.metric else { stats.droppedRouteSlotsFull += 1; return }
-            entries[i].routes[worst] = route
+            guard worst >= 0, worstMetric > RouteMetric.adding(metric, n.cost) else {
+                stats.droppedRouteSlotsFull += 1
+                origins.releaseSignature(sig)
+                return
+            }
+            origins.releaseSignature(routePool[base + worst].signature)
+            routePool[base + worst] = route
         }
         reselect(idx, now: now)
+    }
+
+    // MARK: - Entry and route access
+
+    @inline(__always)
+    private func entryIndex(_ origin: PublicKey) -> Int32? {
+        guard let id = origins.originId(origin), Int(id) < entryOfOrigin.count else { return nil }
+        let e = entryOfOrigin[Int(id)]
+        return e >= 0 ? e : nil
+    }
+
+    /// A route's metric through its neighbour now: what it advertised plus our link cost.
+    @inline(__always)
+    private func routeMetric(_ r: NeighbourRoute) -> UInt16 { RouteMetric.adding(r.advertisedMetric, slotCosts[Int(r.slot)]) }
+
+    @inline(__always)
+    private func routeIndex(_ i: Int, slot: UInt16) -> Int? {
+        let base = i * routeSlots
+        for j in 0..<Int(entries[i].routeCount) where routePool[base + j].slot == slot { return j }
+        return nil
+    }
+
+    @inline(__always)
+    private func selectedRoute(_ i: Int) -> NeighbourRoute? {
+        let s = entries[i].selected
+        return s >= 0 ? routePool[i * routeSlots + Int(s)] : nil
+    }
+
+    /// The signature we already hold for `seqno` (the entry's or a route's), so a repeat is
+    /// not verified again.
+    private func knownSignature(_ i: Int, seqno s: UInt32) -> UInt32? {
+        if s == entries[i].seqno { return entries[i].signature }
+        let base = i * routeSlots
+        for j in 0..<Int(entries[i].routeCount) where routePool[base + j].seqno == s { return routePool[base + j].signature }
+        return nil
+    }
+
+    /// The TLV that announces route `r` of origin `key`, with its signature.
+    private func signedUpdate(_ key: PublicKey, _ r: NeighbourRoute) -> RoutingTLV {
+        .update(origin: key, seqno: r.seqno, flags: origins.flags(ofSignature: r.signature), metric: routeMetric(r),
+                signature: origins.signature(r.signature))
     }
 
     private func handleRouteRequest(_ n: Neighbour, origin: PublicKey?) {
@@ -237,9 +303,9 @@ public final class Router {
             return
         }
         if origin == identity.publicKey {
-            queue(.update(origin: origin, seqno: selfSeqno, flags: selfFlags, metric: 0, signature: selfSignature), to: n.key)
-        } else if let idx = originIndex[origin], let r = entries[Int(idx)].selectedRoute, r.slot != n.slot {
-            queue(.update(origin: origin, seqno: r.seqno, flags: r.flags, metric: r.metric, signature: r.signature), to: n.key)
+            queue(config.advertisesSelf ? selfUpdate : .retraction(origin: origin), to: n.key)
+        } else if let idx = entryIndex(origin), let r = selectedRoute(Int(idx)), r.slot != n.slot {
+            queue(signedUpdate(origin, r), to: n.key)
         } else {
             queue(.retraction(origin: origin), to: n.key)
         }
@@ -247,22 +313,29 @@ public final class Router {
 
     private func handleSeqnoRequest(_ n: Neighbour, origin: PublicKey, seqno: UInt32, hopCount: UInt8, now: Instant) {
         if origin == identity.publicKey {
+            guard config.advertisesSelf else { return }
             if SequenceNumber.isNewer(seqno, than: selfSeqno) { setSelfSeqno(seqno) }
-            queue(.update(origin: origin, seqno: selfSeqno, flags: selfFlags, metric: 0, signature: selfSignature), to: n.key)
+            queue(selfUpdate, to: n.key)
             return
         }
-        guard let idx = originIndex[origin] else { return }
-        let e = entries[Int(idx)]
-        if let r = e.selectedRoute, SequenceNumber.isAtLeast(r.seqno, seqno) {
-            queue(.update(origin: origin, seqno: r.seqno, flags: r.flags, metric: r.metric, signature: r.signature), to: n.key)
+        guard let idx = entryIndex(origin) else { return }
+        let i = Int(idx)
+        if let r = selectedRoute(i), SequenceNumber.isAtLeast(r.seqno, seqno) {
+            queue(signedUpdate(origin, r), to: n.key)
             return
         }
         guard hopCount > 1 else { return }
         // Forward toward the origin: our selected next hop, else the best unfeasible offer.
         var target: UInt16?
-        if let r = e.selectedRoute, r.slot != n.slot { target = r.slot }
+        if let r = selectedRoute(i), r.slot != n.slot { target = r.slot }
         if target == nil {
-            target = e.routes.filter { $0.slot != n.slot && $0.metric != RouteMetric.infinity }.min { $0.metric < $1.metric }?.slot
+            var best = RouteMetric.infinity
+            let base = i * routeSlots
+            for j in 0..<Int(entries[i].routeCount) {
+                let r = routePool[base + j]
+                let m = routeMetric(r)
+                if r.slot != n.slot && m != RouteMetric.infinity && (target == nil || m < best) { target = r.slot; best = m }
+            }
         }
         guard let t = target, let key = slotKeys[Int(t)] else { return }
         guard noteRequest(origin, seqno: seqno, now: now) else { return }
@@ -288,38 +361,64 @@ public final class Router {
 
     // MARK: - Table maintenance
 
-    private func createEntry(_ origin: PublicKey, seqno: UInt32, flags: UInt8, signature: [UInt8]) -> Int32? {
-        guard originIndex.count < config.maxOrigins else { stats.droppedOriginTableFull += 1; return nil }
-        let entry = OriginEntry(key: origin, seqno: seqno, flags: flags, signature: signature)
+    /// A new entry holding a reference to the origin and one to `signature` (the caller keeps its own).
+    private func createEntry(_ origin: PublicKey, seqno: UInt32, signature: UInt32) -> Int32? {
+        guard liveEntries < config.maxOrigins else { stats.droppedOriginTableFull += 1; return nil }
+        let id = origins.retainOrigin(origin)
+        origins.retainSignature(signature)
+        let entry = OriginEntry(origin: id, seqno: seqno, signature: signature)
         let idx: Int32
-        if let f = freeEntries.popLast() { idx = f; entries[Int(f)] = entry } else { idx = Int32(entries.count); entries.append(entry) }
-        originIndex[origin] = idx
-        let tag = OverlayAddress.lookupTag(for: entry.address)
-        // First key to claim a tag keeps it; a colliding key needs ~2^48 work to make and is
-        // then still checked against the full address in `route(forAddress:)`.
-        if tagIndex[tag] == nil { tagIndex[tag] = origin }
+        if let f = freeEntries.popLast() {
+            idx = f; entries[Int(f)] = entry
+        } else {
+            // Grown by a quarter rather than doubled: at 10^4-10^5 origins the tables are most
+            // of a node's memory, and doubling would leave up to half of them unused.
+            if entries.count == entries.capacity { entries.reserveCapacity(entries.count + entries.count / 4 + 16) }
+            if routePool.count + routeSlots > routePool.capacity {
+                routePool.reserveCapacity(routePool.count + routePool.count / 4 + 16 * routeSlots)
+            }
+            idx = Int32(entries.count); entries.append(entry)
+            routePool.append(contentsOf: repeatElement(NeighbourRoute.empty, count: routeSlots))
+        }
+        if Int(id) >= entryOfOrigin.count {
+            let need = Int(id) + 1
+            if need > entryOfOrigin.capacity { entryOfOrigin.reserveCapacity(max(need, entryOfOrigin.count + entryOfOrigin.count / 4 + 16)) }
+            entryOfOrigin.append(contentsOf: repeatElement(-1, count: need - entryOfOrigin.count))
+        }
+        entryOfOrigin[Int(id)] = idx
+        liveEntries += 1
         return idx
     }
 
     private func freeEntry(_ idx: Int32) {
-        let e = entries[Int(idx)]
-        originIndex[e.key] = nil
-        let tag = OverlayAddress.lookupTag(for: e.address)
-        if tagIndex[tag] == e.key { tagIndex[tag] = nil }
-        setSelected(Int(idx), -1)
-        entries[Int(idx)].live = false
-        entries[Int(idx)].routes = []
-        entries[Int(idx)].signature = []
+        let i = Int(idx)
+        let base = i * routeSlots
+        for j in 0..<Int(entries[i].routeCount) { origins.releaseSignature(routePool[base + j].signature) }
+        entries[i].routeCount = 0
+        setSelected(i, -1)
+        origins.releaseSignature(entries[i].signature)
+        entryOfOrigin[Int(entries[i].origin)] = -1
+        origins.releaseOrigin(entries[i].origin)
+        entries[i].live = false
+        liveEntries -= 1
         freeEntries.append(idx)
     }
 
-    private func removeRoute(_ idx: Int32, slot: UInt16) {
-        let i = Int(idx)
-        guard let j = entries[i].routes.firstIndex(where: { $0.slot == slot }) else { return }
-        let selectedSlot = entries[i].selectedRoute?.slot
-        entries[i].routes.remove(at: j)
+    /// Removes route `j` of entry `i`, keeping the others in order and the selection on the same route.
+    private func removeRoute(at j: Int, of i: Int) {
+        let base = i * routeSlots
+        let count = Int(entries[i].routeCount)
+        let selectedSlot = selectedRoute(i)?.slot
+        origins.releaseSignature(routePool[base + j].signature)
+        for k in j..<(count - 1) { routePool[base + k] = routePool[base + k + 1] }
+        entries[i].routeCount -= 1
         setSelected(i, -1)
-        if let s = selectedSlot, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { setSelected(i, Int16(k)) }
+        if let s = selectedSlot, let k = routeIndex(i, slot: s) { setSelected(i, Int16(k)) }
+    }
+
+    private func removeRoute(_ idx: Int32, slot: UInt16) {
+        guard let j = routeIndex(Int(idx), slot: slot) else { return }
+        removeRoute(at: j, of: Int(idx))
     }
 
     /// Picks the best feasible route, keeping the current one unless the new one is better
@@ -327,43 +426,48 @@ public final class Router {
     /// is worth a triggered update.
     private func reselect(_ idx: Int32, now: Instant) {
         let i = Int(idx)
+        let base = i * routeSlots
+        let count = Int(entries[i].routeCount)
         let current = Int(entries[i].selected)
         var best = -1
-        for (j, r) in entries[i].routes.enumerated() where r.metric != RouteMetric.infinity {
-            guard entries[i].isFeasible(seqno: r.seqno, metric: r.advertisedMetric) else { continue }
-            if best < 0 || r.metric < entries[i].routes[best].metric || (r.metric == entries[i].routes[best].metric && j == current) {
-                best = j
-            }
+        var bestMetric = RouteMetric.infinity
+        for j in 0..<count {
+            let r = routePool[base + j]
+            let m = routeMetric(r)
+            guard m != RouteMetric.infinity, entries[i].isFeasible(seqno: r.seqno, metric: r.advertisedMetric) else { continue }
+            if best < 0 || m < bestMetric || (m == bestMetric && j == current) { best = j; bestMetric = m }
         }
         if current >= 0, best >= 0, best != current {
-            let c = entries[i].routes[current]
-            if c.metric != RouteMetric.infinity, entries[i].isFeasible(seqno: c.seqno, metric: c.advertisedMetric),
-               c.seqno == entries[i].routes[best].seqno,
-               UInt32(entries[i].routes[best].metric) + UInt32(config.switchHysteresis) > UInt32(c.metric) {
+            let c = routePool[base + current]
+            let cm = routeMetric(c)
+            if cm != RouteMetric.infinity, entries[i].isFeasible(seqno: c.seqno, metric: c.advertisedMetric),
+               c.seqno == routePool[base + best].seqno,
+               UInt32(bestMetric) + UInt32(config.switchHysteresis) > UInt32(cm) {
                 best = current
             }
         }
         setSelected(i, Int16(best))
         let t = stamp(now)
         if best >= 0 {
-            let r = entries[i].routes[best]
+            let r = routePool[base + best]
+            let rm = routeMetric(r)
             if !entries[i].hasFeasibilityDistance || SequenceNumber.isNewer(r.seqno, than: entries[i].fdSeqno) {
                 entries[i].hasFeasibilityDistance = true
                 entries[i].fdSeqno = r.seqno
-                entries[i].fdMetric = r.metric
-            } else if r.seqno == entries[i].fdSeqno && r.metric < entries[i].fdMetric {
-                entries[i].fdMetric = r.metric
+                entries[i].fdMetric = rm
+            } else if r.seqno == entries[i].fdSeqno && rm < entries[i].fdMetric {
+                entries[i].fdMetric = rm
             }
             let e = entries[i]
             let adv = e.advertisedMetric
-            let delta = adv > r.metric ? adv - r.metric : r.metric - adv
+            let delta = adv > rm ? adv - rm : rm - adv
             if !e.everAdvertised || adv == RouteMetric.infinity || e.advertisedSeqno != r.seqno || e.advertisedSlot != r.slot
                 || delta > max(config.triggerMetricDelta, adv / 8) {
                 trigger(idx)
             }
         } else {
             if entries[i].everAdvertised && entries[i].advertisedMetric != RouteMetric.infinity { trigger(idx) }
-            if entries[i].routes.isEmpty {
+            if count == 0 {
                 if entries[i].lostAt == 0 { entries[i].lostAt = max(t, 1) }
             } else {
                 requestNewerSeqno(idx, now: now)
@@ -380,8 +484,10 @@ public final class Router {
         if entries[i].lastRequest != 0 && t &- entries[i].lastRequest < deciseconds(config.requestDedupTime) { return }
         entries[i].lastRequest = max(t, 1)
         let want = entries[i].fdSeqno &+ 1
-        let key = entries[i].key
-        let offers = entries[i].routes.filter { $0.metric != RouteMetric.infinity }.sorted { $0.metric < $1.metric }.prefix(2)
+        let key = origins.key(entries[i].origin)
+        let base = i * routeSlots
+        let offers = routePool[base..<(base + Int(entries[i].routeCount))].filter { routeMetric($0) != RouteMetric.infinity }
+            .sorted { routeMetric($0) < routeMetric($1) }.prefix(2)
         guard !offers.isEmpty, noteRequest(key, seqno: want, now: now) else { return }
         for r in offers {
             if let k = slotKeys[Int(r.slot)] {
@@ -427,17 +533,17 @@ public final class Router {
     private func sweep(now: Instant) {
         let t = stamp(now)
         for i in entries.indices where entries[i].live {
-            let before = entries[i].routes.count
-            if entries[i].routes.contains(where: { Int32(bitPattern: $0.expires &- t) <= 0 }) {
-                let sel = entries[i].selectedRoute?.slot
-                entries[i].routes.removeAll { Int32(bitPattern: $0.expires &- t) <= 0 }
-                setSelected(i, -1)
-                if let s = sel, let k = entries[i].routes.firstIndex(where: { $0.slot == s }) { setSelected(i, Int16(k)) }
+            let before = Int(entries[i].routeCount)
+            let base = i * routeSlots
+            var j = 0
+            while j < Int(entries[i].routeCount) {
+                if Int32(bitPattern: routePool[base + j].expires &- t) <= 0 { removeRoute(at: j, of: i) } else { j += 1 }
             }
-            if entries[i].routes.count != before || (entries[i].selected < 0 && !entries[i].routes.isEmpty) {
+            let count = Int(entries[i].routeCount)
+            if count != before || (entries[i].selected < 0 && count > 0) {
                 reselect(Int32(i), now: now)
             }
-            if entries[i].routes.isEmpty, entries[i].lostAt != 0,
+            if entries[i].routeCount == 0, entries[i].lostAt != 0,
                t &- entries[i].lostAt >= deciseconds(config.sourceGarbageTime), !entries[i].triggered {
                 freeEntry(Int32(i))
             }
@@ -459,34 +565,46 @@ public final class Router {
 
     // MARK: - Output
 
+    /// Whether a drain left triggered updates for the next one (only with `maxAdvertsPerDrain`).
+    public var hasPendingOutput: Bool { !triggeredList.isEmpty }
+
     /// Messages to send, each for one neighbour, without the 0x10 frame byte.
     public func drainOutgoing() -> [(to: PublicKey, message: [UInt8])] {
-        let triggered = triggeredList
-        triggeredList.removeAll(keepingCapacity: true)
-        var adverts: [(idx: Int32, tlv: RoutingTLV, nextHop: UInt16)] = []
+        /// A triggered advertisement: what to tell every neighbour but the route's next hop.
+        struct Advert { let key: PublicKey; let kind: RoutingTLV.Kind; let route: NeighbourRoute; let nextHop: UInt16 }
+        let triggered: [Int32]
+        if triggeredList.count <= config.maxAdvertsPerDrain {
+            triggered = triggeredList
+            triggeredList.removeAll(keepingCapacity: true)
+        } else {
+            // Oldest first; the rest stay triggered (and keep coalescing) for the next drain.
+            triggered = Array(triggeredList.prefix(config.maxAdvertsPerDrain))
+            triggeredList.removeFirst(config.maxAdvertsPerDrain)
+        }
+        var adverts: [Advert] = []
         adverts.reserveCapacity(triggered.count)
+        var retractions = 0
         for idx in triggered {
             let i = Int(idx)
             entries[i].triggered = false
             guard entries[i].live else { continue }
-            if let r = entries[i].selectedRoute {
+            let key = origins.key(entries[i].origin)
+            if let r = selectedRoute(i) {
                 let signed = !entries[i].everAdvertised || entries[i].advertisedSeqno != r.seqno
-                let tlv: RoutingTLV = signed
-                    ? .update(origin: entries[i].key, seqno: r.seqno, flags: r.flags, metric: r.metric, signature: r.signature)
-                    : .refresh(origin: entries[i].key, seqno: r.seqno, metric: r.metric)
                 entries[i].everAdvertised = true
                 entries[i].advertisedSeqno = r.seqno
-                entries[i].advertisedMetric = r.metric
+                entries[i].advertisedMetric = routeMetric(r)
                 entries[i].advertisedSlot = r.slot
-                adverts.append((idx, tlv, r.slot))
+                adverts.append(Advert(key: key, kind: signed ? .update : .refresh, route: r, nextHop: r.slot))
             } else {
                 entries[i].advertisedMetric = RouteMetric.infinity
                 entries[i].advertisedSlot = .max
-                adverts.append((idx, .retraction(origin: entries[i].key), .max))
+                adverts.append(Advert(key: key, kind: .retraction, route: .empty, nextHop: .max))
+                retractions += 1
             }
         }
-        let selfUpdate = RoutingTLV.update(origin: identity.publicKey, seqno: selfSeqno, flags: selfFlags, metric: 0, signature: selfSignature)
-        let sendSelf = selfTriggered
+        let selfUpdate = self.selfUpdate
+        let sendSelf = selfTriggered && config.advertisesSelf
         selfTriggered = false
 
         for key in neighbours.keys.sorted() {
@@ -496,23 +614,26 @@ public final class Router {
             n.pending.removeAll()
             if n.wantsFullDump || n.wantsPeriodicDump {
                 let signed = n.wantsFullDump
-                packer.add(selfUpdate)
+                if config.advertisesSelf { packer.add(selfUpdate) }
                 for i in entries.indices where entries[i].live && entries[i].selected >= 0 {
-                    let sel = Int(entries[i].selected)
-                    guard entries[i].routes[sel].slot != n.slot else { continue }
-                    let key = entries[i].key, seqno = entries[i].routes[sel].seqno, metric = entries[i].routes[sel].metric
-                    packer.add(signed ? .update(origin: key, seqno: seqno, flags: entries[i].routes[sel].flags, metric: metric,
-                                                signature: entries[i].routes[sel].signature)
-                                      : .refresh(origin: key, seqno: seqno, metric: metric))
+                    let r = routePool[i * routeSlots + Int(entries[i].selected)]
+                    guard r.slot != n.slot else { continue }
+                    add(signed ? .update : .refresh, origins.key(entries[i].origin), r, to: &packer)
                 }
-                for a in adverts { if case .retraction = a.tlv { packer.add(a.tlv) } }
+                if retractions > 0 {
+                    for a in adverts where a.kind == .retraction { packer.add(.retraction(origin: a.key)) }
+                }
                 n.wantsFullDump = false
                 n.wantsPeriodicDump = false
             } else {
                 if sendSelf { packer.add(selfUpdate) }
                 for a in adverts {
                     // Split horizon with poisoned reverse: the next hop hears a retraction.
-                    packer.add(a.nextHop == n.slot ? .retraction(origin: entries[Int(a.idx)].key) : a.tlv)
+                    if a.kind == .retraction || a.nextHop == n.slot {
+                        packer.add(.retraction(origin: a.key))
+                    } else {
+                        add(a.kind, a.key, a.route, to: &packer)
+                    }
                 }
             }
             neighbours[key] = n
@@ -527,10 +648,23 @@ public final class Router {
         return outgoing
     }
 
+    /// Writes an update (with the signature, straight from the directory) or a refresh for
+    /// route `r` of origin `key`.
+    private func add(_ kind: RoutingTLV.Kind, _ key: PublicKey, _ r: NeighbourRoute, to packer: inout MessagePacker) {
+        if kind == .update {
+            packer.make(room: RoutingTLV.updateSize)
+            RoutingTLV.encodeUpdateHeader(into: &packer.current, origin: key, seqno: r.seqno,
+                                          flags: origins.flags(ofSignature: r.signature), metric: routeMetric(r))
+            origins.appendSignature(r.signature, to: &packer.current)
+        } else {
+            packer.add(.refresh(origin: key, seqno: r.seqno, metric: routeMetric(r)))
+        }
+    }
+
     // MARK: - Lookups
 
     public func nextHop(to destination: PublicKey) -> PublicKey? {
-        guard let idx = originIndex[destination], let r = entries[Int(idx)].selectedRoute else { return nil }
+        guard let idx = entryIndex(destination), let r = selectedRoute(Int(idx)) else { return nil }
         return slotKeys[Int(r.slot)]
     }
 
@@ -540,45 +674,49 @@ public final class Router {
     public func route(forAddress address: IPv6Address) -> (destination: PublicKey, nextHop: PublicKey)? {
         guard OverlayAddress.isOverlay(address) else { return nil }
         let tag = OverlayAddress.lookupTag(for: address)
-        guard let key = tagIndex[tag], let idx = originIndex[key] else { return nil }
-        let e = entries[Int(idx)]
-        guard e.owns(address), let r = e.selectedRoute, let hop = slotKeys[Int(r.slot)] else { return nil }
-        return (key, hop)
+        guard let id = origins.origin(forTag: tag), Int(id) < entryOfOrigin.count else { return nil }
+        let idx = Int(entryOfOrigin[Int(id)])
+        guard idx >= 0, OriginEntry.owns(address, address: origins.address(id)), let r = selectedRoute(idx),
+              let hop = slotKeys[Int(r.slot)] else { return nil }
+        return (origins.key(id), hop)
     }
 
     private func setSelected(_ i: Int, _ value: Int16) {
         let was = entries[i].selected >= 0, now = value >= 0
         if was != now { reachableCount += now ? 1 : -1 }
-        entries[i].selected = value
+        entries[i].selected = Int8(value)
     }
 
     /// Origins known, reachable or not.
-    public var originCount: Int { originIndex.count }
+    public var originCount: Int { liveEntries }
 
     /// Selected route metric toward `destination`, nil if unreachable.
     public func metric(to destination: PublicKey) -> UInt16? {
-        guard let idx = originIndex[destination] else { return nil }
-        return entries[Int(idx)].selectedRoute?.metric
+        guard let idx = entryIndex(destination), let r = selectedRoute(Int(idx)) else { return nil }
+        return routeMetric(r)
     }
 
-    /// Rough heap use of the routing tables, for planetsim's memory estimate.
+    /// Heap use of this router's own tables (entries, route pool, index); keys and signatures
+    /// are in the `OriginDirectory` (`origins.estimatedMemoryBytes`).
     public var estimatedMemoryBytes: Int {
-        var b = MemoryLayout<OriginEntry>.stride * entries.count + originIndex.count * 64 + tagIndex.count * 48
-        for e in entries where e.live { b += 32 + e.routes.count * MemoryLayout<NeighbourRoute>.stride }
-        return b
+        entries.count * MemoryLayout<OriginEntry>.stride + routePool.count * MemoryLayout<NeighbourRoute>.stride
+            + entryOfOrigin.count * MemoryLayout<Int32>.stride
     }
 
     public func routes() -> [RouteInfo] {
         var out: [RouteInfo] = []
-        for e in entries where e.live {
-            let sel = e.selectedRoute
-            let cands = e.routes.enumerated().compactMap { (j, r) -> RouteInfo.Candidate? in
+        for (i, e) in entries.enumerated() where e.live {
+            let sel = selectedRoute(i)
+            let base = i * routeSlots
+            let cands = (0..<Int(e.routeCount)).compactMap { j -> RouteInfo.Candidate? in
+                let r = routePool[base + j]
                 guard let k = slotKeys[Int(r.slot)] else { return nil }
-                return .init(neighbour: k, metric: r.metric, seqno: r.seqno, feasible: e.isFeasible(seqno: r.seqno, metric: r.advertisedMetric),
-                             selected: Int16(j) == e.selected)
+                return .init(neighbour: k, metric: routeMetric(r), seqno: r.seqno, feasible: e.isFeasible(seqno: r.seqno, metric: r.advertisedMetric),
+                             selected: j == Int(e.selected))
             }
-            out.append(RouteInfo(origin: e.key, address: e.address, subnet: e.key.subnet,
-                                 nextHop: sel.flatMap { slotKeys[Int($0.slot)] }, metric: sel?.metric ?? RouteMetric.infinity,
+            let key = origins.key(e.origin)
+            out.append(RouteInfo(origin: key, address: origins.address(e.origin), subnet: key.subnet,
+                                 nextHop: sel.flatMap { slotKeys[Int($0.slot)] }, metric: sel.map(routeMetric) ?? RouteMetric.infinity,
                                  seqno: sel?.seqno ?? e.seqno,
                                  feasibilityDistance: e.hasFeasibilityDistance ? (e.fdSeqno, e.fdMetric) : nil, candidates: cands))
         }

@@ -20,6 +20,15 @@ public struct RouterConfig: Sendable {
     /// Metric changes smaller than max(this, old/8) wait for the next dump instead of a triggered update.
     public var triggerMetricDelta: UInt16 = 16
 
+    /// Whether this node originates a route to itself. A node that does not still relays
+    /// everyone else's routes (planetsim's `--origins` sampling uses this; planetd always does).
+    public var advertisesSelf = true
+
+    /// Triggered route changes sent per `drainOutgoing`, oldest first; the rest wait for the
+    /// next drain (`hasPendingOutput`) and coalesce meanwhile. Lets a runtime pace routing
+    /// output to what its links carry; unlimited by default (planetd drains everything).
+    public var maxAdvertsPerDrain: Int = .max
+
     public var maxOrigins: Int = 200_000
     public var maxRoutesPerOrigin: Int = 4
     public var maxNeighbours: Int = 4096

@@ -20,7 +20,7 @@ public enum RoutingTLV: Equatable, Sendable {
     /// Encoded size including the type and length bytes.
     public var encodedSize: Int {
         switch self {
-        case .update: return 2 + 32 + 4 + 1 + 2 + 64
+        case .update: return RoutingTLV.updateSize
         case .refresh: return 2 + 32 + 4 + 2
         case .retraction: return 2 + 32
         case .routeRequest(let o): return 2 + (o == nil ? 0 : 32)
@@ -28,11 +28,19 @@ public enum RoutingTLV: Equatable, Sendable {
         }
     }
 
+    static let updateSize = 2 + 32 + 4 + 1 + 2 + 64
+
+    /// An update up to its signature; the caller appends the 64 signature bytes.
+    static func encodeUpdateHeader(into w: inout ByteWriter, origin: PublicKey, seqno: UInt32, flags: UInt8, metric: UInt16) {
+        w.u8(Kind.update.rawValue); w.u8(103)
+        w.publicKeyWords(origin); w.u32(seqno); w.u8(flags); w.u16(metric)
+    }
+
     public func encode(into w: inout ByteWriter) {
         switch self {
         case let .update(origin, seqno, flags, metric, signature):
-            w.u8(Kind.update.rawValue); w.u8(103)
-            w.publicKeyWords(origin); w.u32(seqno); w.u8(flags); w.u16(metric); w.append(signature)
+            RoutingTLV.encodeUpdateHeader(into: &w, origin: origin, seqno: seqno, flags: flags, metric: metric)
+            w.append(signature)
         case let .refresh(origin, seqno, metric):
             w.u8(Kind.refresh.rawValue); w.u8(38)
             w.publicKeyWords(origin); w.u32(seqno); w.u16(metric)
@@ -61,63 +69,134 @@ public enum RoutingMessage {
     /// message never changes state. TLVs of unknown type are skipped (newer peers may add some)
     /// and counted in `unknown`.
     public static func decode(_ bytes: [UInt8], unknown: inout Int) -> Result<[RoutingTLV], DecodeError> {
-        var r = ByteReader(bytes)
-        guard let v = r.u8() else { return .failure(.empty) }
-        guard v == version else { return .failure(.badVersion) }
+        if let e = validate(bytes, unknown: &unknown) { return .failure(e) }
         var out: [RoutingTLV] = []
         out.reserveCapacity(bytes.count / 38 + 1)
+        forEach(bytes) { out.append($0.tlv(in: bytes)) }
+        return .success(out)
+    }
+
+    /// Checks a whole message without building anything; nil when it is well formed.
+    static func validate(_ bytes: [UInt8], unknown: inout Int) -> DecodeError? {
+        var r = ByteReader(bytes)
+        guard let v = r.u8() else { return .empty }
+        guard v == version else { return .badVersion }
         while !r.isAtEnd {
-            guard let type = r.u8(), let length = r.u8() else { return .failure(.truncated) }
-            let start = r.offset
-            guard r.take(Int(length)) != nil else { return .failure(.truncated) }
-            var body = ByteReader(bytes, offset: start, end: start + Int(length))
-            guard let kind = RoutingTLV.Kind(rawValue: type) else { unknown += 1; continue }
-            switch kind {
-            case .update:
-                guard length == 103, let o = body.publicKeyWords(), let s = body.u32(), let f = body.u8(), let m = body.u16(),
-                      let sig = body.array(64) else { return .failure(.badLength) }
-                out.append(.update(origin: o, seqno: s, flags: f, metric: m, signature: sig))
-            case .refresh:
-                guard length == 38, let o = body.publicKeyWords(), let s = body.u32(), let m = body.u16() else { return .failure(.badLength) }
-                out.append(.refresh(origin: o, seqno: s, metric: m))
-            case .retraction:
-                guard length == 32, let o = body.publicKeyWords() else { return .failure(.badLength) }
-                out.append(.retraction(origin: o))
-            case .routeRequest:
-                if length == 0 { out.append(.routeRequest(origin: nil)); continue }
-                guard length == 32, let o = body.publicKeyWords() else { return .failure(.badLength) }
-                out.append(.routeRequest(origin: o))
-            case .seqnoRequest:
-                guard length == 37, let o = body.publicKeyWords(), let s = body.u32(), let h = body.u8() else { return .failure(.badLength) }
-                out.append(.seqnoRequest(origin: o, seqno: s, hopCount: h))
+            switch next(&r) {
+            case .failure(let e): return e
+            case .success(nil): unknown += 1
+            case .success: break
             }
         }
-        return .success(out)
+        return nil
+    }
+
+    /// Visits the known TLVs of a message `validate` accepted, in order, reading them in place.
+    static func forEach(_ bytes: [UInt8], _ body: (RoutingTLVView) -> Void) {
+        var r = ByteReader(bytes, offset: 1)
+        while !r.isAtEnd {
+            guard case .success(let view) = next(&r) else { return }
+            if let view { body(view) }
+        }
+    }
+
+    /// Reads one TLV; nil for an unknown type (skipped).
+    private static func next(_ r: inout ByteReader) -> Result<RoutingTLVView?, DecodeError> {
+        guard let type = r.u8(), let length = r.u8() else { return .failure(.truncated) }
+        let start = r.offset
+        guard r.take(Int(length)) != nil else { return .failure(.truncated) }
+        var body = ByteReader(r.bytes, offset: start, end: start + Int(length))
+        guard let kind = RoutingTLV.Kind(rawValue: type) else { return .success(nil) }
+        var v = RoutingTLVView(kind: kind)
+        switch kind {
+        case .update:
+            guard length == 103, let o = body.publicKeyWords(), let s = body.u32(), let f = body.u8(), let m = body.u16()
+            else { return .failure(.badLength) }
+            (v.origin, v.seqno, v.flags, v.metric, v.signatureOffset) = (o, s, f, m, body.offset)
+        case .refresh:
+            guard length == 38, let o = body.publicKeyWords(), let s = body.u32(), let m = body.u16() else { return .failure(.badLength) }
+            (v.origin, v.seqno, v.metric) = (o, s, m)
+        case .retraction:
+            guard length == 32, let o = body.publicKeyWords() else { return .failure(.badLength) }
+            v.origin = o
+        case .routeRequest:
+            if length == 0 { return .success(v) }
+            guard length == 32, let o = body.publicKeyWords() else { return .failure(.badLength) }
+            v.origin = o
+        case .seqnoRequest:
+            guard length == 37, let o = body.publicKeyWords(), let s = body.u32(), let h = body.u8() else { return .failure(.badLength) }
+            (v.origin, v.seqno, v.hopCount) = (o, s, h)
+        }
+        return .success(v)
     }
 }
 
-/// Packs TLVs into messages no larger than a limit.
+/// One TLV of a received message read in place: the key is built from words and the
+/// signature stays in the message (an offset), so reading allocates nothing per TLV.
+struct RoutingTLVView {
+    let kind: RoutingTLV.Kind
+    var origin: PublicKey?
+    var seqno: UInt32 = 0
+    var flags: UInt8 = 0
+    var metric: UInt16 = 0
+    var hopCount: UInt8 = 0
+    /// Where an update's 64 signature bytes start in the message.
+    var signatureOffset = 0
+
+    init(kind: RoutingTLV.Kind) { self.kind = kind }
+
+    func signature(in bytes: [UInt8]) -> ArraySlice<UInt8> { bytes[signatureOffset..<(signatureOffset + OriginSignature.byteCount)] }
+
+    func tlv(in bytes: [UInt8]) -> RoutingTLV {
+        switch kind {
+        case .update: return .update(origin: origin!, seqno: seqno, flags: flags, metric: metric, signature: Array(signature(in: bytes)))
+        case .refresh: return .refresh(origin: origin!, seqno: seqno, metric: metric)
+        case .retraction: return .retraction(origin: origin!)
+        case .routeRequest: return .routeRequest(origin: origin)
+        case .seqnoRequest: return .seqnoRequest(origin: origin!, seqno: seqno, hopCount: hopCount)
+        }
+    }
+}
+
+/// Packs TLVs into messages no larger than a limit. A message that ends up much smaller
+/// than the limit is copied to its exact size, so queued messages do not each hold a
+/// limit-sized buffer.
 struct MessagePacker {
     let limit: Int
     private(set) var messages: [[UInt8]] = []
-    private var current = ByteWriter(capacity: 0)
+    /// The message being filled; write a TLV into it after `make(room:)`.
+    var current = ByteWriter(capacity: 0)
 
     init(limit: Int) { self.limit = max(limit, 128) }
 
-    mutating func add(_ tlv: RoutingTLV) {
+    /// Makes sure `size` more bytes fit in `current`, starting a new message if not.
+    mutating func make(room size: Int) {
         if current.bytes.isEmpty {
             current = ByteWriter(capacity: limit)
             current.u8(RoutingMessage.version)
-        } else if current.bytes.count + tlv.encodedSize > limit {
-            messages.append(current.bytes)
+        } else if current.bytes.count + size > limit {
+            close()
             current = ByteWriter(capacity: limit)
             current.u8(RoutingMessage.version)
         }
+    }
+
+    mutating func add(_ tlv: RoutingTLV) {
+        make(room: tlv.encodedSize)
         tlv.encode(into: &current)
     }
 
+    private mutating func close() {
+        let b = current.bytes
+        guard b.count * 4 < limit * 3 else { messages.append(b); return }
+        messages.append([UInt8](unsafeUninitializedCapacity: b.count) { out, n in
+            _ = out.initialize(from: b)
+            n = b.count
+        })
+    }
+
     mutating func finish() -> [[UInt8]] {
-        if current.bytes.count > 1 { messages.append(current.bytes) }
+        if current.bytes.count > 1 { close() }
         current = ByteWriter(capacity: 0)
         defer { messages = [] }
         return messages

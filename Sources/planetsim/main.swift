@@ -9,7 +9,7 @@ import Glibc
 let usage = """
 usage: planetsim --nodes N --topology random|scale-free|line|ring|grid --degree D --seed S
                  [--fail-links K] [--churn RATE] [--crash K] [--partition] [--loss P]
-                 [--steady SECONDS] [--sample SOURCES] [--json]
+                 [--steady SECONDS] [--sample SOURCES] [--origins K] [--json]
 """
 
 func printError(_ line: String) {
@@ -32,7 +32,7 @@ var config = SimulationConfig()
 let jsonOutput: Bool
 do {
     let args = try Arguments(Array(CommandLine.arguments.dropFirst()),
-                             valued: ["nodes", "topology", "degree", "seed", "fail-links", "churn", "crash", "loss", "steady", "sample"],
+                             valued: ["nodes", "topology", "degree", "seed", "fail-links", "churn", "crash", "loss", "steady", "sample", "origins"],
                              flags: ["partition", "json", "help", "quiet"])
     if args.has("help") { print(usage); exit(0) }
     guard args.positionals.isEmpty else { throw Arguments.UsageError("unexpected argument '\(args.positionals[0])'") }
@@ -47,6 +47,12 @@ do {
     config.crash = try args.int("crash", default: 0, range: 0...1_000_000)
     config.steadySeconds = Double(try args.int("steady", default: 120, range: 1...100_000))
     config.sampleSources = try args.int("sample", default: 32, range: 1...1_000_000)
+    if args.value("origins") != nil {
+        config.origins = try args.int("origins", default: 0, range: 1...1_000_000)
+        guard config.origins <= config.nodes else {
+            throw Arguments.UsageError("--origins: \(config.origins) is more than --nodes \(config.nodes)")
+        }
+    }
     for (name, range) in [("churn", 0.0...10_000.0), ("loss", 0.0...0.9)] {
         guard let text = args.value(name) else { continue }
         guard let v = Double(text), range.contains(v) else { throw Arguments.UsageError("--\(name): '\(text)' is not a number in \(range.lowerBound)...\(range.upperBound)") }

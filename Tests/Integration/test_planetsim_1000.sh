@@ -20,4 +20,6 @@ done
 # Bad arguments: one line, exit 2.
 expect_exit 2 "$sim" --nodes abc
 expect_exit 2 "$sim" --topology moebius
+expect_exit 2 "$sim" --nodes 10 --origins 11
+expect_exit 2 "$sim" --nodes 10 --origins 0
 ok "bad arguments exit 2"

@@ -4,7 +4,7 @@ import PlanetCore
 
 final class FeasibilityTests: XCTestCase {
     func entry(fd: (UInt32, UInt16)?) -> OriginEntry {
-        var e = OriginEntry(key: RouterHarness.identity(9).publicKey, seqno: 10, flags: 0, signature: [])
+        var e = OriginEntry(origin: 0, seqno: 10, signature: 0)
         if let fd { e.hasFeasibilityDistance = true; e.fdSeqno = fd.0; e.fdMetric = fd.1 }
         return e
     }

@@ -6,11 +6,11 @@ final class RouterHarness {
     var routers: [Router] = []
     var now = Instant(seconds: 100)
     var links: Set<[Int]> = []
-    let verifier = CachingSignatureVerifier()
+    let origins = OriginDirectory()
 
     init(count: Int, config: RouterConfig = .init()) {
         for i in 0..<count {
-            routers.append(Router(identity: RouterHarness.identity(i), config: config, verifier: verifier, now: now,
+            routers.append(Router(identity: RouterHarness.identity(i), config: config, origins: origins, now: now,
                                   random: SplitMix64(seed: UInt64(i))))
         }
     }

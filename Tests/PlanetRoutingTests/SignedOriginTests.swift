@@ -103,7 +103,7 @@ final class RestartTests: XCTestCase {
         // Node 2 restarts with no memory of seqno 50.
         h.disconnect(1, 2)
         h.pump()
-        h.routers[2] = Router(identity: RouterHarness.identity(2), verifier: h.verifier, now: h.now, random: SplitMix64(seed: 9))
+        h.routers[2] = Router(identity: RouterHarness.identity(2), origins: h.origins, now: h.now, random: SplitMix64(seed: 9))
         XCTAssertEqual(h.routers[2].selfSeqno, 0)
         h.connect(1, 2)
         h.pump()

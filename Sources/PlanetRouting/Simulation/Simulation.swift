@@ -25,6 +25,18 @@ public struct SimulationConfig: Sendable {
     public var checkSeconds = 0.25
     /// Sources whose paths to every destination are walked for loops and stretch (all when nodes <= this).
     public var sampleSources = 32
+    /// Only this many nodes (chosen from the seed) originate a route; all nodes run routers
+    /// and relay. 0: every node originates. Routing is computed per destination, so what is
+    /// measured for the sampled origins is exact; per-node state and traffic scale with the
+    /// number of origins (Docs/scale.md).
+    public var origins = 0
+    /// A node's routing output waits while one of its links holds more than this much unsent
+    /// data (in seconds of link time, 25 ms = 31 kB at 10 Mbit/s, less than a socket buffer);
+    /// what the router has to say meanwhile coalesces in its tables. 0: never wait.
+    public var paceSeconds = 0.025
+    /// Triggered changes per drain (`RouterConfig.maxAdvertsPerDrain`) while pacing: 200
+    /// signed updates are 21 kB. Bytes queued per link direction stay under about 52 kB.
+    public var advertsPerDrain = 200
     public var router = RouterConfig()
 
     public init() {}
@@ -33,7 +45,7 @@ public struct SimulationConfig: Sendable {
 /// Runs real `Router`s over simulated links in virtual time.
 public final class Simulation {
     public let config: SimulationConfig
-    let verifier = CachingSignatureVerifier(capacity: 1 << 22)
+    let origins = OriginDirectory()
 
     struct Link {
         let a: Int32, b: Int32
@@ -51,6 +63,7 @@ public final class Simulation {
         case linkDetectedUp(link: Int32, generation: UInt32)
         case nodeStart(node: Int32)
         case restoreLink(link: Int32)
+        case flush(node: Int32)
     }
 
     var random: SplitMix64
@@ -58,6 +71,10 @@ public final class Simulation {
     var routers: [Router?] = []
     var alive: [Bool] = []
     var scheduled: [UInt64] = []
+    /// When a paced node's deferred drain is due (.max: none pending).
+    var flushAt: [UInt64] = []
+    /// Whether each node originates its own route (all, unless `origins` samples them).
+    public private(set) var isOrigin: [Bool] = []
     var keyToNode: [PublicKey: Int32] = [:]
     var links: [Link] = []
     var adjacency: [[(node: Int32, link: Int32)]] = []
@@ -66,6 +83,9 @@ public final class Simulation {
     public private(set) var now: UInt64 = 0
 
     public private(set) var controlBytes = 0
+    /// Bytes queued on links or in flight now, and the most at any moment.
+    public private(set) var inFlightBytes = 0
+    public private(set) var peakInFlightBytes = 0
     var bucketBytes: [Int: Int] = [:]
 
     public init(config: SimulationConfig) {
@@ -83,6 +103,17 @@ public final class Simulation {
         routers = Array(repeating: nil, count: n)
         alive = Array(repeating: false, count: n)
         scheduled = Array(repeating: .max, count: n)
+        flushAt = Array(repeating: .max, count: n)
+        isOrigin = Array(repeating: config.origins == 0, count: n)
+        if config.origins > 0 {
+            var pick = SplitMix64(seed: config.seed ^ 0x0419_1715)
+            var pool = Array(0..<n)
+            for _ in 0..<min(config.origins, n) {
+                let i = Int(pick.next() % UInt64(pool.count))
+                pool.swapAt(i, pool.count - 1)
+                isOrigin[pool.removeLast()] = true
+            }
+        }
         adjacency = Array(repeating: [], count: n)
         var topoRandom = SplitMix64(seed: config.seed ^ 0x5eed_1234)
         for spec in SimulatedTopology.build(config.topology, nodes: n, degree: config.degree, random: &topoRandom) {
@@ -99,7 +130,7 @@ public final class Simulation {
     public var nodeCount: Int { identities.count }
     public var linkCount: Int { links.count }
     public var seconds: Double { Double(now) / 1e9 }
-    public var signatureVerifications: Int { verifier.verifications }
+    public var signatureVerifications: Int { origins.verifications }
 
     func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(min(a, b))) << 32 | UInt64(UInt32(max(a, b))) }
     func instant(_ t: UInt64) -> Instant { Instant(nanoseconds: t) }
@@ -127,6 +158,7 @@ public final class Simulation {
     private func handle(_ e: Event) {
         switch e {
         case let .deliver(l, from, gen, message):
+            inFlightBytes -= message.count + 61
             let link = links[Int(l)]
             guard link.up, link.generation == gen else { return }
             let to = link.a == from ? link.b : link.a
@@ -157,12 +189,20 @@ public final class Simulation {
             bootNode(node)
         case let .restoreLink(l):
             setLink(l, up: true)
+        case let .flush(node):
+            guard flushAt[Int(node)] == now else { return }
+            flushAt[Int(node)] = .max
+            flush(node)
         }
     }
 
     private func bootNode(_ node: Int32) {
         let i = Int(node)
-        routers[i] = Router(identity: identities[i], config: config.router, verifier: verifier, now: instant(now),
+        var rc = config.router
+        rc.advertisesSelf = isOrigin[i]
+        if config.paceSeconds > 0 { rc.maxAdvertsPerDrain = config.advertsPerDrain }
+        flushAt[i] = .max
+        routers[i] = Router(identity: identities[i], config: rc, origins: origins, now: instant(now),
                             random: SplitMix64(seed: config.seed &+ UInt64(i) &* 0x9E37_79B9 &+ now))
         alive[i] = true
         for (peer, l) in adjacency[i] where alive[Int(peer)] && links[Int(l)].up {
@@ -172,10 +212,41 @@ public final class Simulation {
         flush(node)
     }
 
-    /// Sends what the router queued and re-arms its timer.
+    /// Sends what the router queued and re-arms its timer. While one of the node's links has
+    /// more than `paceSeconds` of data queued, the drain waits until it has not.
     private func flush(_ node: Int32) {
         guard let r = routers[Int(node)] else { return }
-        for (to, message) in r.drainOutgoing() {
+        var wait = paceWait(node)
+        while wait == 0 {
+            send(node, r.drainOutgoing())
+            guard r.hasPendingOutput else { break }
+            wait = paceWait(node)
+        }
+        if wait > 0 && flushAt[Int(node)] == .max {
+            flushAt[Int(node)] = now + wait
+            queue.push(now + wait, .flush(node: node))
+        }
+        let d = r.nextDeadline.nanoseconds
+        if d < scheduled[Int(node)] {
+            scheduled[Int(node)] = max(d, now)
+            queue.push(max(d, now), .timer(node: node))
+        }
+    }
+
+    /// How long until every up link of `node` has at most `paceSeconds` of data queued.
+    private func paceWait(_ node: Int32) -> UInt64 {
+        guard config.paceSeconds > 0 else { return 0 }
+        var busiest: UInt64 = 0
+        for (_, l) in adjacency[Int(node)] where links[Int(l)].up {
+            let link = links[Int(l)]
+            busiest = max(busiest, link.a == node ? link.busyUntil.0 : link.busyUntil.1)
+        }
+        let allowed = now + ns(config.paceSeconds)
+        return busiest > allowed ? busiest - allowed : 0
+    }
+
+    private func send(_ node: Int32, _ messages: [(to: PublicKey, message: [UInt8])]) {
+        for (to, message) in messages {
             guard let peer = keyToNode[to], let l = linkBetween[pairKey(node, peer)] else { continue }
             var link = links[Int(l)]
             guard link.up else { continue }
@@ -189,12 +260,9 @@ public final class Simulation {
             let done = max(now, busy) + serialize
             if forward { link.busyUntil.0 = done } else { link.busyUntil.1 = done }
             links[Int(l)] = link
+            inFlightBytes += bytes
+            peakInFlightBytes = max(peakInFlightBytes, inFlightBytes)
             queue.push(done + link.latency, .deliver(link: l, from: node, generation: link.generation, message: message))
-        }
-        let d = r.nextDeadline.nanoseconds
-        if d < scheduled[Int(node)] {
-            scheduled[Int(node)] = max(d, now)
-            queue.push(max(d, now), .timer(node: node))
         }
     }
 
@@ -272,13 +340,13 @@ public final class Simulation {
         return comp
     }
 
-    /// Every alive node has a route to exactly the nodes it can reach, no more (stale) and no less.
+    /// Every alive node has a route to exactly the origins it can reach, no more (stale) and no less.
     public func routeCountsMatch() -> Bool {
         let comp = components()
-        var size: [Int32: Int] = [:]
-        for c in comp where c >= 0 { size[c, default: 0] += 1 }
+        var originsIn = [Int](repeating: 0, count: nodeCount)
+        for i in 0..<nodeCount where comp[i] >= 0 && isOrigin[i] { originsIn[Int(comp[i])] += 1 }
         for i in 0..<nodeCount where alive[i] {
-            guard routers[i]!.reachableCount == size[comp[i]]! - 1 else { return false }
+            guard routers[i]!.reachableCount == originsIn[Int(comp[i])] - (isOrigin[i] ? 1 : 0) else { return false }
         }
         return true
     }
@@ -350,7 +418,7 @@ public final class Simulation {
         var s = PathSurvey()
         for src in sampleSources() {
             let dist = shortest(from: src)
-            for dst in 0..<nodeCount where Int32(dst) != src && alive[dst] && comp[dst] == comp[Int(src)] {
+            for dst in 0..<nodeCount where Int32(dst) != src && alive[dst] && isOrigin[dst] && comp[dst] == comp[Int(src)] {
                 s.pairs += 1
                 switch walk(from: src, to: Int32(dst)) {
                 case .loop: s.loops += 1
@@ -392,6 +460,17 @@ public final class Simulation {
         let live = routers.compactMap { $0 }
         guard !live.isEmpty else { return 0 }
         return live.reduce(0) { $0 + $1.estimatedMemoryBytes } / live.count
+    }
+
+    func routerTotals() -> RouterStats {
+        var t = RouterStats()
+        for r in routers.compactMap({ $0 }) {
+            let s = r.stats
+            t.messagesSent += s.messagesSent; t.bytesSent += s.bytesSent; t.updatesAccepted += s.updatesAccepted
+            t.droppedUnverifiedRefresh += s.droppedUnverifiedRefresh; t.droppedQueueFull += s.droppedQueueFull
+            t.seqnoRequestsSent += s.seqnoRequestsSent
+        }
+        return t
     }
 
     public func meanRoutesPerNode() -> Double {

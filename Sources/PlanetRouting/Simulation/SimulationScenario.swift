@@ -12,6 +12,12 @@ public struct SimulationReport: Sendable {
     }
     public var nodes = 0
     public var links = 0
+    /// Nodes originating a route (all nodes unless sampled with `--origins`).
+    public var origins = 0
+    /// Routing bytes queued on links or in flight at the busiest moment.
+    public var peakInFlightBytes = 0
+    /// Router counters summed over the nodes alive at the end.
+    public var routerTotals = RouterStats()
     public var phases: [Phase] = []
     public var convergedSeconds: Double?
     public var failoverWorst: Double?
@@ -32,7 +38,7 @@ public struct SimulationReport: Sendable {
     public func json(wallSeconds: Double?) -> JSONValue {
         func num(_ v: Double?) -> JSONValue { v.map { .number(($0 * 1000).rounded() / 1000) } ?? .null }
         var o: [(String, JSONValue)] = [
-            ("nodes", .number(Double(nodes))), ("links", .number(Double(links))),
+            ("nodes", .number(Double(nodes))), ("links", .number(Double(links))), ("origins", .number(Double(origins))),
             ("convergedSeconds", num(convergedSeconds)),
             ("failoverSeconds", .object([("worst", num(failoverWorst)), ("median", num(failoverMedian)),
                                          ("pairs", .number(Double(failoverPairs))), ("unrecovered", .number(Double(failoverUnrecovered)))])),
@@ -41,6 +47,13 @@ public struct SimulationReport: Sendable {
             ("stretch", num(stretch)), ("loopsObserved", .number(Double(loopsObserved))),
             ("unreachablePairs", .number(Double(unreachablePairs))),
             ("signatureVerifications", .number(Double(signatureVerifications))),
+            ("peakInFlightBytes", .number(Double(peakInFlightBytes))),
+            ("routerTotals", .object([("messagesSent", .number(Double(routerTotals.messagesSent))),
+                                      ("bytesSent", .number(Double(routerTotals.bytesSent))),
+                                      ("updatesAccepted", .number(Double(routerTotals.updatesAccepted))),
+                                      ("droppedUnverifiedRefresh", .number(Double(routerTotals.droppedUnverifiedRefresh))),
+                                      ("droppedQueueFull", .number(Double(routerTotals.droppedQueueFull))),
+                                      ("seqnoRequestsSent", .number(Double(routerTotals.seqnoRequestsSent)))])),
             ("virtualSeconds", num(virtualSeconds)),
             ("phases", .array(phases.map { p in
                 .object([("name", .string(p.name)), ("seconds", num(p.seconds)), ("pairsWalked", .number(Double(p.survey.pairs))),
@@ -55,7 +68,7 @@ public struct SimulationReport: Sendable {
     public func table(wallSeconds: Double?) -> String {
         func f(_ v: Double?) -> String { v.map { String(Int(($0 * 1000).rounded())) + " ms" } ?? "timeout" }
         var lines = [
-            "nodes \(nodes)  links \(links)  routes/node \(Int(routesPerNode))  memory/node \(memoryBytesPerNode / 1024) KiB",
+            "nodes \(nodes)  links \(links)  origins \(origins)  routes/node \(Int(routesPerNode))  memory/node \(memoryBytesPerNode / 1024) KiB",
             "converged            \(f(convergedSeconds))",
             "failover worst       \(f(failoverWorst))   median \(f(failoverMedian))   (\(failoverPairs) pairs, \(failoverUnrecovered) unrecovered)",
             "control bytes/link/s steady \(Int(steadyRate))   peak \(Int(peakRate))",
@@ -84,6 +97,7 @@ extension Simulation {
         var report = SimulationReport()
         report.nodes = nodeCount
         report.links = linkCount
+        report.origins = isOrigin.filter { $0 }.count
         func phase(_ name: String, _ seconds: Double?) {
             let s = survey()
             report.phases.append(.init(name: name, seconds: seconds, survey: s))
@@ -150,6 +164,8 @@ extension Simulation {
         report.routesPerNode = meanRoutesPerNode()
         report.memoryBytesPerNode = memoryPerNode()
         report.signatureVerifications = signatureVerifications
+        report.peakInFlightBytes = peakInFlightBytes
+        report.routerTotals = routerTotals()
         report.virtualSeconds = seconds
         return report
     }
@@ -160,14 +176,14 @@ extension Simulation {
         let failing = Set(randomUpLinks(k))
         var affected: [(Int32, Int32)] = []
         for src in sampleSources() {
-            for dst in 0..<nodeCount where Int32(dst) != src && isAlive(Int32(dst)) {
+            for dst in 0..<nodeCount where Int32(dst) != src && isAlive(Int32(dst)) && isOrigin[dst] {
                 var hit = false
                 _ = walk(from: src, to: Int32(dst)) { l in if failing.contains(l) { hit = true } }
                 if hit { affected.append((src, Int32(dst))) }
             }
         }
         let t0 = now
-        for l in failing { setLink(l, up: false) }
+        for l in failing.sorted() { setLink(l, up: false) }
         let comp = components()
         affected = affected.filter { comp[Int($0.0)] == comp[Int($0.1)] }
         var pending = affected
