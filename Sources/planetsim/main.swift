@@ -45,7 +45,7 @@ do {
     config.seed = UInt64(try args.int("seed", default: 1, range: 0...Int.max))
     config.failLinks = try args.int("fail-links", default: 0, range: 0...10_000_000)
     config.crash = try args.int("crash", default: 0, range: 0...1_000_000)
-    config.steadySeconds = Double(try args.int("steady", default: 120, range: 1...100_000))
+    config.steadySeconds = Double(try args.int("steady", default: 120, range: 0...100_000))
     config.sampleSources = try args.int("sample", default: 32, range: 1...1_000_000)
     if args.value("origins") != nil {
         config.origins = try args.int("origins", default: 0, range: 1...1_000_000)

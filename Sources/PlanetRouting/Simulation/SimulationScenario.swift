@@ -24,7 +24,8 @@ public struct SimulationReport: Sendable {
     public var failoverMedian: Double?
     public var failoverPairs = 0
     public var failoverUnrecovered = 0
-    public var steadyRate = 0.0
+    /// nil when the run stopped at convergence (`--steady 0`).
+    public var steadyRate: Double? = nil
     public var peakRate = 0.0
     public var routesPerNode = 0.0
     public var memoryBytesPerNode = 0
@@ -42,7 +43,7 @@ public struct SimulationReport: Sendable {
             ("convergedSeconds", num(convergedSeconds)),
             ("failoverSeconds", .object([("worst", num(failoverWorst)), ("median", num(failoverMedian)),
                                          ("pairs", .number(Double(failoverPairs))), ("unrecovered", .number(Double(failoverUnrecovered)))])),
-            ("controlBytesPerLinkPerSecond", .object([("steady", num(steadyRate)), ("peak", num(peakRate))])),
+            ("controlBytesPerLinkPerSecond", .object([("steady", steadyRate.map(num) ?? .null), ("peak", num(peakRate))])),
             ("routesPerNode", num(routesPerNode)), ("memoryBytesPerNode", .number(Double(memoryBytesPerNode))),
             ("stretch", num(stretch)), ("loopsObserved", .number(Double(loopsObserved))),
             ("unreachablePairs", .number(Double(unreachablePairs))),
@@ -71,7 +72,7 @@ public struct SimulationReport: Sendable {
             "nodes \(nodes)  links \(links)  origins \(origins)  routes/node \(Int(routesPerNode))  memory/node \(memoryBytesPerNode / 1024) KiB",
             "converged            \(f(convergedSeconds))",
             "failover worst       \(f(failoverWorst))   median \(f(failoverMedian))   (\(failoverPairs) pairs, \(failoverUnrecovered) unrecovered)",
-            "control bytes/link/s steady \(Int(steadyRate))   peak \(Int(peakRate))",
+            "control bytes/link/s steady \(steadyRate.map { String(Int($0)) } ?? "not measured")   peak \(Int(peakRate))",
             "stretch              \(((stretch * 1000).rounded()) / 1000)",
             "loops observed       \(loopsObserved)",
             "unreachable pairs    \(unreachablePairs)",
@@ -111,13 +112,16 @@ extension Simulation {
         phase("converge", converged)
         report.stretch = report.phases[0].survey.stretch
 
-        // Let the tail of convergence (metric improvements) pass before measuring.
-        run(seconds: config.settleSeconds)
-        let steadyStart = now
-        run(seconds: config.steadySeconds)
-        let rate = controlRate(from: steadyStart, to: now)
-        report.steadyRate = rate.mean
-        phase("steady", config.steadySeconds)
+        // `--steady 0` stops at convergence: the largest runs can afford only the cold start.
+        if config.steadySeconds > 0 {
+            // Let the tail of convergence (metric improvements) pass before measuring.
+            run(seconds: config.settleSeconds)
+            let steadyStart = now
+            run(seconds: config.steadySeconds)
+            let rate = controlRate(from: steadyStart, to: now)
+            report.steadyRate = rate.mean
+            phase("steady", config.steadySeconds)
+        }
 
         if config.failLinks > 0 {
             let f = failover(config.failLinks)
