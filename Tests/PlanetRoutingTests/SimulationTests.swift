@@ -16,6 +16,20 @@ final class SimulationTests: XCTestCase {
         return c
     }
 
+    /// `--steady 0`: the run ends after the convergence survey and says the steady rate was not measured.
+    func testSteadyZeroStopsAfterConvergence() {
+        var c = quick(40, seed: 3)
+        c.steadySeconds = 0
+        let report = Simulation(config: c).runScenario()
+        XCTAssertEqual(report.phases.map(\.name), ["converge"])
+        XCTAssertNotNil(report.convergedSeconds)
+        XCTAssertNil(report.steadyRate)
+        XCTAssertEqual(report.loopsObserved, 0)
+        XCTAssertEqual(report.unreachablePairs, 0)
+        let json = report.json(wallSeconds: nil)
+        XCTAssertEqual(json["controlBytesPerLinkPerSecond"]?["steady"], .null, "JSON must say steady is null: \(json.serialized())")
+    }
+
     /// 50 seeds: converge, fail random links, converge again; never a loop, never a black hole.
     func testNoLoopsAndFullReachabilityOverManySeeds() {
         for seed in UInt64(1)...50 {
