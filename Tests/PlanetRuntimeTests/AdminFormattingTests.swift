@@ -53,9 +53,9 @@ final class AdminFormattingTests: XCTestCase {
     func testPeersTable() {
         let out = AdminReport.table(for: .peers, response: FakeAdminHandler.replies["getPeers"]!)
         XCTAssertEqual(out, """
-        KEY                ADDRESS      STATE    DIR      RTT        RX        TX  UPTIME  ENDPOINT            URI
-        abababababababab…  200:1234::1  up       out  1.23 ms  1.50 KiB  10.0 MiB   2h05m  192.0.2.1:8470      udp://192.0.2.1:8470
-        -                  -            backoff  out        -       0 B       0 B      0s  [2001:db8::1]:8470  udp://[2001:db8::1]:8470
+        KEY                ADDRESS      STATE    DIR      RTT        RX        TX  UPTIME  CIPHER       ENDPOINT            URI
+        abababababababab…  200:1234::1  up       out  1.23 ms  1.50 KiB  10.0 MiB   2h05m  aes-256-gcm  192.0.2.1:8470      udp://192.0.2.1:8470
+        -                  -            backoff  out        -       0 B       0 B      0s  -            [2001:db8::1]:8470  udp://[2001:db8::1]:8470
 
         """)
         XCTAssertEqual(AdminReport.table(for: .peers, response: .object([("peers", .array([]))])).components(separatedBy: "\n").dropFirst().first, "(no peers)")

@@ -20,7 +20,8 @@ final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
         "getPeers": .object([("peers", .array([
             .object([("publicKey", .string(key)), ("address", .string("200:1234::1")), ("endpoint", .string("192.0.2.1:8470")),
                      ("uri", .string("udp://192.0.2.1:8470")), ("state", .string("up")), ("rttMs", .number(1.234)),
-                     ("rxBytes", .number(1536)), ("txBytes", .number(10_485_760)), ("uptimeSeconds", .number(7500)), ("inbound", .bool(false))]),
+                     ("rxBytes", .number(1536)), ("txBytes", .number(10_485_760)), ("uptimeSeconds", .number(7500)), ("inbound", .bool(false)),
+                     ("cipher", .string("aes-256-gcm"))]),
             .object([("publicKey", .null), ("address", .null), ("endpoint", .string("[2001:db8::1]:8470")),
                      ("uri", .string("udp://[2001:db8::1]:8470")), ("state", .string("backoff")), ("rttMs", .null),
                      ("rxBytes", .number(0)), ("txBytes", .number(0)), ("uptimeSeconds", .number(0)), ("inbound", .bool(false))]),

@@ -33,12 +33,13 @@ public enum AdminReport {
     static func peersTable(_ r: JSONValue) -> String {
         let peers = r["peers"]?.arrayValue ?? []
         var t = TableFormatter([.init("KEY"), .init("ADDRESS"), .init("STATE"), .init("DIR"), .init("RTT", .right),
-                                .init("RX", .right), .init("TX", .right), .init("UPTIME", .right), .init("ENDPOINT"), .init("URI")])
+                                .init("RX", .right), .init("TX", .right), .init("UPTIME", .right), .init("CIPHER"), .init("ENDPOINT"),
+                                .init("URI")])
         for p in peers {
             let inbound = p["inbound"]?.boolValue
             t.append([key(p["publicKey"]), text(p["address"]), text(p["state"]), inbound == nil ? "-" : inbound! ? "in" : "out",
                       ms(p["rttMs"]), bytes(p["rxBytes"]), bytes(p["txBytes"]), duration(p["uptimeSeconds"]),
-                      text(p["endpoint"]), text(p["uri"])])
+                      text(p["cipher"]), text(p["endpoint"]), text(p["uri"])])
         }
         return t.render() + summary(peers.count, "peer", "peers")
     }
