@@ -67,3 +67,18 @@ peer_state() {
 }
 tb_key() { grep -o '"privateKey": "[0-9a-f]*"' "/tmp/planet-testbed-$TB_NAME/$1.json" | cut -d'"' -f4 | tail -c 65; }
 peer_is_up() { [ "$(peer_state "$1" "$2")" = up ]; }
+
+# tb_transfer_checked FROM TO BYTES PORT: sends BYTES of random data over TCP from node FROM to
+# node TO's overlay address and fails unless the receiver's SHA-256 matches the sender's.
+tb_transfer_checked() {
+  local from=$1 to=$2 bytes=$3 port=$4 dir; dir=$(dirname "${BASH_SOURCE[0]}")
+  head -c "$bytes" /dev/urandom > "$TMP/payload"
+  local want; want=$(sha256sum "$TMP/payload" | cut -d' ' -f1)
+  tb_exec "$to" python3 "$dir/tcp_transfer.py" serve "$port" "$TMP/received" > "$TMP/serve.out" &
+  PIDS+=($!)
+  sleep 0.5
+  tb_exec "$from" python3 "$dir/tcp_transfer.py" send "$(tb_addr "$to")" "$port" "$TMP/payload" > "$TMP/send.out" || fail "transfer $from->$to failed"
+  wait_for 30 test -s "$TMP/serve.out" || fail "receiver $to did not finish"
+  local got; got=$(cut -d' ' -f1 "$TMP/serve.out")
+  [ "$got" = "$want" ] || fail "SHA-256 differs: sent $want received $got ($(cut -d' ' -f2 "$TMP/serve.out") bytes)"
+}

@@ -16,15 +16,7 @@ tb_exec a ping -6 -c2 -W2 -s 1232 "$b" >/dev/null || fail "ping with 1232-byte p
 tb_exec a ping -6 -c2 -W2 -M do -s $((mtu - 48)) "$b" >/dev/null || fail "ping with a maximum-MTU payload ($((mtu - 48)) bytes at MTU $mtu)"
 ok "1232-byte and maximum-MTU ($mtu) pings"
 
-head -c 50000000 /dev/urandom > "$TMP/payload"
-want=$(sha256sum "$TMP/payload" | cut -d' ' -f1)
-tb_exec b python3 "$(dirname "$0")/tcp_transfer.py" serve 5001 "$TMP/received" > "$TMP/serve.out" &
-PIDS+=($!)
-sleep 0.5
-tb_exec a python3 "$(dirname "$0")/tcp_transfer.py" send "$b" 5001 "$TMP/payload" > "$TMP/send.out" || fail "transfer failed"
-wait_for 30 test -s "$TMP/serve.out" || fail "receiver did not finish"
-got=$(cut -d' ' -f1 "$TMP/serve.out")
-[ "$got" = "$want" ] || fail "SHA-256 differs: sent $want received $got ($(cut -d' ' -f2 "$TMP/serve.out") bytes)"
+tb_transfer_checked a b 50000000 5001
 ok "50 MB over TCP, SHA-256 matches"
 
 if command -v traceroute6 >/dev/null || command -v traceroute >/dev/null; then
