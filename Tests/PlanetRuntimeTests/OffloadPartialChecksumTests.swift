@@ -43,11 +43,7 @@ final class OffloadPartialChecksumTests: XCTestCase {
     }
 
     func testPlainPartialUDPStaysPartialOtherLayoutsAreFinished() {
-        let body: [UInt8] = (0..<51).map { UInt8(truncatingIfNeeded: $0) }
-        var p: [UInt8] = [0x60, 0, 0, 0, 0, UInt8(8 + body.count), 17, 64] + F.src + F.dst
-        p += [0x10, 0x00, 0x20, 0x00, 0, UInt8(8 + body.count), 0, 0] + body
-        let seed = UInt16(F.referenceSum(F.pseudo(p, proto: 17, length: 8 + body.count)))
-        p[46] = UInt8(seed >> 8); p[47] = UInt8(seed & 0xff)
+        let p = F.partialUDP(body: (0..<51).map { UInt8(truncatingIfNeeded: $0) })
         var (outcome, out) = segment(p, VirtioNetHeader(flags: 1, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 40, csumOffset: 6))
         XCTAssertEqual(outcome, .packets(1))
         XCTAssertEqual(out.map(\.partial), [true])

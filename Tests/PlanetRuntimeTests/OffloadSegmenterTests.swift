@@ -45,6 +45,15 @@ enum OffloadFixtures {
         return p
     }
 
+    /// A UDP packet as the kernel leaves it with a partial checksum: the field holds the pseudo-header sum.
+    static func partialUDP(body: [UInt8]) -> [UInt8] {
+        var p: [UInt8] = [0x60, 0, 0, 0, 0, UInt8(8 + body.count), 17, 64] + src + dst
+        p += [0x10, 0x00, 0x20, 0x00, 0, UInt8(8 + body.count), 0, 0] + body
+        let seed = UInt16(referenceSum(pseudo(p, proto: 17, length: 8 + body.count)))
+        p[46] = UInt8(seed >> 8); p[47] = UInt8(seed & 0xff)
+        return p
+    }
+
     static func seq(_ p: [UInt8]) -> UInt32 { UInt32(p[44]) << 24 | UInt32(p[45]) << 16 | UInt32(p[46]) << 8 | UInt32(p[47]) }
     static func payload(_ p: [UInt8]) -> [UInt8] { Array(p[(40 + Int(p[52] >> 4) * 4)...]) }
 }
@@ -103,12 +112,7 @@ final class OffloadSegmenterTests: XCTestCase {
     }
 
     func testPlainPacketGetsItsPartialChecksumFinished() {
-        // A UDP packet as the kernel leaves it: checksum field holds the pseudo-header sum.
-        let body: [UInt8] = (0..<101).map { UInt8(truncatingIfNeeded: $0) }
-        var p: [UInt8] = [0x60, 0, 0, 0, 0, UInt8(8 + body.count), 17, 64] + F.src + F.dst
-        p += [0x10, 0x00, 0x20, 0x00, 0, UInt8(8 + body.count), 0, 0] + body
-        let seed = UInt16(F.referenceSum(F.pseudo(p, proto: 17, length: 8 + body.count)))
-        p[46] = UInt8(seed >> 8); p[47] = UInt8(seed & 0xff)
+        let p = F.partialUDP(body: (0..<101).map { UInt8(truncatingIfNeeded: $0) })
         let (outcome, out) = segment(p, VirtioNetHeader(flags: 1, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 40, csumOffset: 6))
         XCTAssertEqual(outcome, .packets(1))
         XCTAssertTrue(F.checksumValid(out[0]))

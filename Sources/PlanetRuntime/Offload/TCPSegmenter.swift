@@ -44,19 +44,13 @@ public enum TCPSegmenter {
                 emit(UnsafeRawBufferPointer(packet), true)
                 return .packets(1)
             }
-            guard finishChecksum(packet, start: Int(header.csumStart), offset: Int(header.csumOffset)) else { return .malformed }
+            guard InternetChecksum.complete(packet, start: Int(header.csumStart), offset: Int(header.csumOffset)) else { return .malformed }
             emit(UnsafeRawBufferPointer(packet), false)
             return .packets(1)
         }
         guard gso == VirtioNetHeader.gsoTCPv6 else { return .malformed }
         return segmentTCPv6(packet: UnsafeRawBufferPointer(packet), mss: Int(header.gsoSize), scratch: scratch,
                             partialChecksums: partialChecksums, emit: emit)
-    }
-
-    /// Stores the checksum of `packet[start...]` (whose checksum field holds the pseudo-header
-    /// sum, as the kernel leaves it) at `start + offset`.
-    static func finishChecksum(_ packet: UnsafeMutableRawBufferPointer, start: Int, offset: Int) -> Bool {
-        InternetChecksum.complete(packet, start: start, offset: offset)
     }
 
     static func segmentTCPv6(packet: UnsafeRawBufferPointer, mss: Int, scratch: UnsafeMutableRawBufferPointer,
