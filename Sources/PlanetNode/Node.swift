@@ -76,6 +76,42 @@ public final class Node {
         pumpData(now: now)
     }
 
+    /// A datagram where it lies, in the runtime's writable receive slot. A data packet relayed
+    /// for others is opened and sealed again for the next link in that same slot, with no copy
+    /// and no allocation: the result says to send the slot's first `length` bytes to `to`.
+    /// Everything else is copied out and takes the ordinary path (nil).
+    public func receiveDatagram(inPlace buffer: UnsafeMutableRawBufferPointer, from endpoint: Endpoint, now: Instant)
+        -> (length: Int, to: Endpoint)? {
+        defer { pumpData(now: now) }
+        guard let (frame, peer) = links.receive(inPlace: buffer, from: endpoint, now: now) else { return nil }
+        switch relayInPlace(frame, datagram: buffer, now: now) {
+        case .sent(let to): return (frame.count + Keypair.overhead, to)
+        case .dropped: return nil
+        case .notRelayable:
+            handleFrame(Array(frame)[...], from: peer, now: now)
+            return nil
+        }
+    }
+
+    enum InPlaceRelay { case sent(Endpoint), dropped, notRelayable }
+
+    /// The common case of `handleOverlay` done where the frame lies: a data message for someone
+    /// else, with hop limit to spare and a route. Anything unusual (ours, a handshake, an expired
+    /// hop limit, no route) is left to `handleOverlay`, which reports errors.
+    func relayInPlace(_ frame: UnsafeMutableRawBufferPointer, datagram: UnsafeMutableRawBufferPointer, now: Instant) -> InPlaceRelay {
+        guard let header = OverlayPacket.parseHeader(raw: UnsafeRawBufferPointer(frame)), !isLocal(header.destination),
+              header.hopLimit > 1, SessionMessageType.isData(frame[OverlayPacket.headerLength]),
+              let route = routeCache.route(for: header.destination, router: router) else { return .notRelayable }
+        frame[1] = header.hopLimit - 1
+        stats.forwardedPackets += 1
+        stats.forwardedBytes += UInt64(frame.count)
+        guard let to = links.forward(inPlace: datagram, frameLength: frame.count, to: route.nextHop, now: now) else {
+            stats.drop(.linkDown)
+            return .dropped
+        }
+        return .sent(to)
+    }
+
     public func resolved(_ uri: PeerURI, endpoints: [Endpoint], now: Instant) {
         links.resolved(uri: uri, endpoints: endpoints, now: now)
         pump(now: now)

@@ -142,7 +142,12 @@ public final class NodeRunner: @unchecked Sendable {
             let now = MonotonicClock.now()
             for i in 0..<n where receiveBatch.length(i) >= 0 {
                 let from = receiveBatch.endpoint(i)
-                receiveBatch.forEachDatagram(in: i) { node.receiveDatagram(Array($0), from: from, now: now) }
+                receiveBatch.forEachMutableDatagram(in: i) { datagram in
+                    // Relayed data is sealed again in the receive slot and sent from there
+                    // before the next receive reuses it (the flush below).
+                    guard let (length, to) = node.receiveDatagram(inPlace: datagram, from: from, now: now) else { return }
+                    queue(borrowing: UnsafeRawBufferPointer(rebasing: datagram[..<length]), to: to)
+                }
             }
             flush()
             rounds += 1
@@ -204,19 +209,28 @@ public final class NodeRunner: @unchecked Sendable {
 
     // MARK: Outputs
 
+    func sendSocket(for endpoint: Endpoint) -> Int {
+        endpoint.socket < sockets.count ? endpoint.socket : socketIndex(for: endpoint)
+    }
+
+    /// A datagram that stays in its receive slot until the next flush sends it.
+    func queue(borrowing bytes: UnsafeRawBufferPointer, to endpoint: Endpoint) {
+        let i = sendSocket(for: endpoint)
+        if sendBatches[i].isFull { sockets[i].sendBatch(sendBatches[i]) }
+        sendBatches[i].append(borrowing: bytes, to: endpoint)
+    }
+
     func flush() {
         // Swapping with a spare keeps both outputs' arrays allocated across flushes.
         var out = spareOutput
         swap(&out, &node.output)
         defer { out.removeAll(); spareOutput = out }
-        if !out.datagrams.isEmpty {
-            for (bytes, endpoint) in out.datagrams {
-                let i = endpoint.socket < sockets.count ? endpoint.socket : socketIndex(for: endpoint)
-                if sendBatches[i].isFull { sockets[i].sendBatch(sendBatches[i]) }
-                sendBatches[i].append(bytes, to: endpoint)
-            }
-            for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { sockets[i].sendBatch(batch) }
+        for (bytes, endpoint) in out.datagrams {
+            let i = sendSocket(for: endpoint)
+            if sendBatches[i].isFull { sockets[i].sendBatch(sendBatches[i]) }
+            sendBatches[i].append(bytes, to: endpoint)
         }
+        for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { sockets[i].sendBatch(batch) }
         if let tun {
             if tun.offloading {
                 coalescer.coalesce(out.tunPackets) { packet, header in _ = tun.write(packet, header: header) }

@@ -18,6 +18,11 @@ final class NodeHarness {
     var now = Instant(seconds: 1000)
     let latency = 0.001
     var cut: Set<Set<String>> = []
+    /// Deliver datagrams as planetd does, into a writable buffer relayed in place
+    /// (`receiveDatagram(inPlace:)`); false takes the array path instead.
+    var inPlace = true
+    /// Datagrams each node sent straight from its receive buffer (relayed in place).
+    var relayedInPlace: [String: Int] = [:]
     var seed: UInt64 = 1
 
     func endpoint(_ i: Int) -> Endpoint {
@@ -83,7 +88,7 @@ final class NodeHarness {
                 for d in ready {
                     guard let name = names[d.to], let node = nodes[name], let fromName = names[d.from],
                           !cut.contains([name, fromName]) else { continue }
-                    node.receiveDatagram(d.bytes, from: d.from, now: now)
+                    deliver(d, to: name, node: node)
                     collect(name)
                 }
             } else {
@@ -94,6 +99,19 @@ final class NodeHarness {
             }
         }
         now = end
+    }
+
+    func deliver(_ d: Datagram, to name: String, node: Node) {
+        guard inPlace else { node.receiveDatagram(d.bytes, from: d.from, now: now); return }
+        var buffer = d.bytes
+        let relayed = buffer.withUnsafeMutableBytes { raw -> (bytes: [UInt8], to: Endpoint)? in
+            guard let (length, to) = node.receiveDatagram(inPlace: raw, from: d.from, now: now) else { return nil }
+            return (Array(raw[..<length]), to)
+        }
+        guard let relayed else { return }
+        inFlight.append(Datagram(at: now.adding(seconds: latency), bytes: relayed.bytes, from: endpoints[name]!,
+                                 to: Endpoint(address: relayed.to.address, port: relayed.to.port)))
+        relayedInPlace[name, default: 0] += 1
     }
 
     func sendFromTun(_ name: String, _ packet: [UInt8]) {

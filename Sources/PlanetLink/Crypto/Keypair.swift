@@ -103,29 +103,39 @@ public final class Keypair {
     public func sealInPlace(type: UInt8, frame: inout [UInt8], at start: Int = 0, encryptedPrefix: Int? = nil) -> Bool {
         guard sendCounter < LinkConstants.rejectAfterMessages,
               start >= 0, frame.count - start >= Keypair.headerLength else { return false }
-        let counter = sendCounter
-        sendCounter += 1
         let length = frame.count - start - Keypair.headerLength
         for _ in 0..<Keypair.tagLength { frame.append(0) }
+        return frame.withUnsafeMutableBytes { raw in
+            sealInPlace(type: type, buffer: UnsafeMutableRawBufferPointer(rebasing: raw[start...]), length: length,
+                        encryptedPrefix: encryptedPrefix)
+        }
+    }
+
+    /// The same over borrowed memory: `buffer` holds 13 bytes of header room, `length` bytes of
+    /// plaintext and 16 bytes for the tag (at least). False once the counter is exhausted.
+    @discardableResult
+    public func sealInPlace(type: UInt8, buffer: UnsafeMutableRawBufferPointer, length: Int, encryptedPrefix: Int? = nil) -> Bool {
+        guard sendCounter < LinkConstants.rejectAfterMessages, length >= 0,
+              buffer.count >= Keypair.overhead + length else { return false }
+        let counter = sendCounter
+        sendCounter += 1
         let remote = remoteIndex
-        frame.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
-            base[0] = type
-            for i in 0..<4 { base[1 + i] = UInt8(truncatingIfNeeded: remote >> UInt32(24 - 8 * i)) }
-            for i in 0..<8 { base[5 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
-            let message = base + Keypair.headerLength
-            let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix)
-            withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : type) { nonce in
-                if let state = sendState {
-                    _ = crypto_aead_aes256gcm_encrypt_detached_afternm(
+        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        base[0] = type
+        for i in 0..<4 { base[1 + i] = UInt8(truncatingIfNeeded: remote >> UInt32(24 - 8 * i)) }
+        for i in 0..<8 { base[5 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
+        let message = base + Keypair.headerLength
+        let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix)
+        withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : type) { nonce in
+            if let state = sendState {
+                _ = crypto_aead_aes256gcm_encrypt_detached_afternm(
+                    message, message + length, nil, message, UInt64(encrypted),
+                    ad, UInt64(adLength), nil, nonce, state.pointer)
+            } else {
+                sendKey.withUnsafeBufferPointer { key in
+                    _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
                         message, message + length, nil, message, UInt64(encrypted),
-                        ad, UInt64(adLength), nil, nonce, state.pointer)
-                } else {
-                    sendKey.withUnsafeBufferPointer { key in
-                        _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-                            message, message + length, nil, message, UInt64(encrypted),
-                            ad, UInt64(adLength), nil, nonce, key.baseAddress!)
-                    }
+                        ad, UInt64(adLength), nil, nonce, key.baseAddress!)
                 }
             }
         }

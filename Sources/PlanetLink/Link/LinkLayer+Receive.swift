@@ -20,17 +20,52 @@ extension LinkLayer {
 
     // MARK: Transport
 
+    /// Receives a datagram where it lies, in the caller's writable buffer (a runtime receive
+    /// slot). A sealed-payload transport frame (0x06) is opened in place and its upper-layer
+    /// frame returned where it now lies, 13 bytes into `buffer`, with the old tag's 16 bytes
+    /// after it: exactly the room `forward(inPlace:)` needs to seal it for the next link without
+    /// a copy. Every other datagram takes the ordinary path (copied, events) and nil is returned.
+    public func receive(inPlace buffer: UnsafeMutableRawBufferPointer, from source: Endpoint, now: Instant)
+        -> (frame: UnsafeMutableRawBufferPointer, peer: PublicKey)? {
+        guard buffer.first == LinkFrameType.transportSealedPayload.rawValue else {
+            receive(datagram: Array(buffer), from: source, now: now)
+            return nil
+        }
+        guard let (peer, length) = openTransport(buffer, from: source, now: now,
+                                                 encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix) else { return nil }
+        let start = Keypair.headerLength
+        let inner = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)])
+        if inner[0] >= LinkInnerFrameType.firstUpperLayerType { return (inner, peer.key) }
+        receiveLinkInner(UnsafeRawBufferPointer(inner), peer: peer, now: now)
+        return nil
+    }
+
     func receiveTransport(_ datagram: inout [UInt8], from source: Endpoint, now: Instant, encryptedPrefix: Int? = nil) {
-        guard let (index, _) = datagram.withUnsafeBytes({ Keypair.header(of: $0) }) else { stats.count(.tooShort); return }
-        guard case .keypair(let kp, let peer)? = indices[index] else { stats.count(.unknownIndex); return }
-        let result = datagram.withUnsafeMutableBytes { kp.open(frame: $0, now: now, encryptedPrefix: encryptedPrefix) }
+        guard let (peer, length) = datagram.withUnsafeMutableBytes({
+            openTransport($0, from: source, now: now, encryptedPrefix: encryptedPrefix)
+        }) else { return }
+        let start = Keypair.headerLength
+        if datagram[start] >= LinkInnerFrameType.firstUpperLayerType {
+            events.append(.frame(datagram[start..<(start + length)], from: peer.key))
+            return
+        }
+        datagram.withUnsafeBytes { receiveLinkInner(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)]), peer: peer, now: now) }
+    }
+
+    /// Authenticates and decrypts a transport frame in place and does the link's bookkeeping
+    /// (counters, liveness, keypair confirmation, roaming). nil, counted, when the frame is not
+    /// fresh and authentic or carries no inner frame; otherwise the inner frame's length.
+    func openTransport(_ datagram: UnsafeMutableRawBufferPointer, from source: Endpoint, now: Instant,
+                       encryptedPrefix: Int?) -> (LinkPeer, Int)? {
+        guard let (index, _) = Keypair.header(of: UnsafeRawBufferPointer(datagram)) else { stats.count(.tooShort); return nil }
+        guard case .keypair(let kp, let peer)? = indices[index] else { stats.count(.unknownIndex); return nil }
         let length: Int
-        switch result {
+        switch kp.open(frame: datagram, now: now, encryptedPrefix: encryptedPrefix) {
         case .ok(let n): length = n
-        case .tooShort: stats.count(.tooShort); return
-        case .replayed: stats.count(.replayed); return
-        case .authenticationFailed: stats.count(.authenticationFailed); return
-        case .expired: stats.count(.expiredKeypair); return
+        case .tooShort: stats.count(.tooShort); return nil
+        case .replayed: stats.count(.replayed); return nil
+        case .authenticationFailed: stats.count(.authenticationFailed); return nil
+        case .expired: stats.count(.expiredKeypair); return nil
         }
         stats.rxPackets &+= 1
         stats.rxBytes &+= UInt64(datagram.count)
@@ -45,25 +80,25 @@ extension LinkLayer {
             logger.debug("peer roamed", [("peer", peer.key.short), ("endpoint", source.description)])
             setEndpoint(peer, source)
         }
-        guard length > 0 else { stats.count(.malformedInnerFrame); return }
-        let start = Keypair.headerLength
-        let innerType = datagram[start]
-        if innerType >= LinkInnerFrameType.firstUpperLayerType {
-            events.append(.frame(datagram[start..<(start + length)], from: peer.key))
-            return
-        }
-        switch LinkInnerFrameType(rawValue: innerType) {
+        guard length > 0 else { stats.count(.malformedInnerFrame); return nil }
+        return (peer, length)
+    }
+
+    /// The link's own inner frames: keepalive, ping, pong.
+    func receiveLinkInner(_ inner: UnsafeRawBufferPointer, peer: LinkPeer, now: Instant) {
+        let length = inner.count
+        switch LinkInnerFrameType(rawValue: inner[0]) {
         case .keepalive:
             if length != 1 { stats.count(.malformedInnerFrame) }
         case .ping:
             guard length == 9 else { stats.count(.malformedInnerFrame); return }
-            var pong = Array(datagram[start..<(start + 9)])
+            var pong = Array(inner)
             pong[0] = LinkInnerFrameType.pong.rawValue
             sendInner(pong, peer: peer, now: now)
         case .pong:
             guard length == 9 else { stats.count(.malformedInnerFrame); return }
             var id: UInt64 = 0
-            for i in 1...8 { id = id << 8 | UInt64(datagram[start + i]) }
+            for i in 1...8 { id = id << 8 | UInt64(inner[i]) }
             guard let ping = peer.outstandingPing, ping.id == id else { return }
             peer.outstandingPing = nil
             let sample = max(0, now.seconds(since: ping.sentAt))

@@ -167,10 +167,36 @@ public final class LinkLayer {
         return true
     }
 
+    /// Seals an upper-layer frame that `receive(inPlace:)` returned, for another peer, in the
+    /// same buffer: `datagram` is the received datagram, whose inner frame (still at byte 13,
+    /// `frameLength` long, everything after its first 48 bytes end-to-end ciphertext) becomes a
+    /// sealed-payload frame (0x06) in place. Returns where to send `datagram`'s first
+    /// `frameLength + 29` bytes, or nil (counted) when there is no usable link: the runtime then
+    /// sends nothing, and the buffer holds a frame sealed for nobody.
+    public func forward(inPlace datagram: UnsafeMutableRawBufferPointer, frameLength: Int, to key: PublicKey, now: Instant) -> Endpoint? {
+        guard frameLength > 0, let peer = peers[key], peer.isUp, let kp = peer.current, !kp.isExpired(at: now) else {
+            stats.count(.sendNoLink)
+            return nil
+        }
+        guard kp.sealInPlace(type: LinkFrameType.transportSealedPayload.rawValue, buffer: datagram, length: frameLength,
+                             encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix) else {
+            stats.count(.sendExhausted)
+            startPeerHandshake(peer, now: now)
+            return nil
+        }
+        noteTransmit(byteCount: frameLength + Keypair.overhead, peer: peer, now: now)
+        noteUpperSent(peer: peer, keypair: kp, now: now)
+        return peer.endpoint
+    }
+
     /// After sealing an upper-layer frame: send it, start watching for an answer (probe on
     /// silence), and rekey when the keypair has carried enough.
     private func sentUpperFrame(_ datagram: [UInt8], peer: LinkPeer, keypair kp: Keypair, now: Instant) {
         transmit(datagram, peer: peer, now: now)
+        noteUpperSent(peer: peer, keypair: kp, now: now)
+    }
+
+    private func noteUpperSent(peer: LinkPeer, keypair kp: Keypair, now: Instant) {
         if peer.upperSentUnansweredSince == nil { peer.upperSentUnansweredSince = now; deadlineDirty = true }
         if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
     }
@@ -189,17 +215,24 @@ public final class LinkLayer {
     // MARK: Internal helpers
 
     func transmit(_ bytes: [UInt8], peer: LinkPeer, now: Instant) {
-        peer.txPackets &+= 1
-        peer.txBytes &+= UInt64(bytes.count)
-        peer.lastSent = now
-        if peer.sendingUnansweredSince == nil { peer.sendingUnansweredSince = now }
-        transmit(bytes, to: peer.endpoint)
+        noteTransmit(byteCount: bytes.count, peer: peer, now: now)
+        events.append(.transmit(bytes, to: peer.endpoint))
     }
 
     func transmit(_ bytes: [UInt8], to endpoint: Endpoint) {
         stats.txPackets &+= 1
         stats.txBytes &+= UInt64(bytes.count)
         events.append(.transmit(bytes, to: endpoint))
+    }
+
+    /// Counters and liveness for a datagram to a peer, however it leaves (event or in place).
+    private func noteTransmit(byteCount: Int, peer: LinkPeer, now: Instant) {
+        stats.txPackets &+= 1
+        stats.txBytes &+= UInt64(byteCount)
+        peer.txPackets &+= 1
+        peer.txBytes &+= UInt64(byteCount)
+        peer.lastSent = now
+        if peer.sendingUnansweredSince == nil { peer.sendingUnansweredSince = now }
     }
 
     /// Sends a link-layer inner frame (keepalive, ping, pong) on the current keypair.

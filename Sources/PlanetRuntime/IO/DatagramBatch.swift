@@ -40,7 +40,13 @@ public final class DatagramBatch {
     /// `segmentSize` bytes, the last possibly shorter).
     @inline(__always)
     public func forEachDatagram(in i: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
-        let whole = datagram(i)
+        forEachMutableDatagram(in: i) { body(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The same, writable: for callers that decrypt (and relay) in place.
+    @inline(__always)
+    public func forEachMutableDatagram(in i: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        let whole = mutableDatagram(i)
         let size = Int(segmentSizes[i])
         guard size > 0, size < whole.count else {
             if !whole.isEmpty { body(whole) }
@@ -49,7 +55,7 @@ public final class DatagramBatch {
         var offset = 0
         while offset < whole.count {
             let n = min(size, whole.count - offset)
-            body(UnsafeRawBufferPointer(rebasing: whole[offset..<(offset + n)]))
+            body(UnsafeMutableRawBufferPointer(rebasing: whole[offset..<(offset + n)]))
             offset += n
         }
     }

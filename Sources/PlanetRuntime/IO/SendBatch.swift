@@ -66,7 +66,21 @@ public final class SendBatch {
         return true
     }
 
+    /// Queues a datagram that stays where it lies (a receive slot relayed in place): no copy.
+    /// The memory must stay valid and unchanged until the batch is sent.
+    @discardableResult
+    public func append(borrowing bytes: UnsafeRawBufferPointer, to endpoint: Endpoint) -> Bool {
+        guard count < capacity, bytes.count > 0, let base = bytes.baseAddress else { return false }
+        pointers[count] = base.assumingMemoryBound(to: UInt8.self)
+        lengths[count] = Int32(bytes.count)
+        endpoints.append(endpoint)
+        count += 1
+        return true
+    }
+
     public func removeAll() {
+        // Slots lent to borrowed datagrams point back at the slab.
+        for i in 0..<count { pointers[i] = UnsafePointer(slab + i * slotSize) }
         count = 0
         endpoints.removeAll(keepingCapacity: true)
     }

@@ -1,0 +1,85 @@
+import XCTest
+import PlanetCore
+import PlanetLink
+@testable import PlanetNode
+
+/// planetd relays data packets in the receive buffer itself (`Node.receiveDatagram(inPlace:)`);
+/// these check that path carries traffic intact, leaves everything unusual to the ordinary
+/// path, and drops what fails authentication.
+extension NodeMeshTests {
+    func testInPlaceRelaysCarryDataAndTheArrayPathAgrees() throws {
+        for inPlace in [true, false] {
+            let h = line4()
+            h.inPlace = inPlace
+            h.run(seconds: 10)
+            let a = h.nodes["a"]!, b = h.nodes["b"]!
+            var sent: [[UInt8]] = []
+            for i in 0..<50 {
+                let p = echo(from: a.address, to: b.address, seq: UInt16(i), payload: 1000 + i)
+                sent.append(p)
+                h.sendFromTun("a", p)
+                h.run(seconds: 0.01)
+            }
+            h.run(seconds: 1)
+            let got = h.takeTun("b")
+            // The first packets wait for the session and are sent once it is up, in order.
+            XCTAssertEqual(got, sent, "inPlace=\(inPlace): b's packets differ from a's")
+            let r1 = h.nodes["r1"]!, r2 = h.nodes["r2"]!
+            XCTAssertGreaterThanOrEqual(r1.stats.forwardedPackets, 50)
+            XCTAssertGreaterThanOrEqual(r2.stats.forwardedPackets, 50)
+            if inPlace {
+                // Every data packet a relay forwarded left from its receive buffer.
+                XCTAssertGreaterThanOrEqual(h.relayedInPlace["r1", default: 0], 50)
+                XCTAssertGreaterThanOrEqual(h.relayedInPlace["r2", default: 0], 50)
+                XCTAssertEqual(h.relayedInPlace["a", default: 0], 0, "an end node relayed in place")
+                XCTAssertEqual(h.relayedInPlace["b", default: 0], 0, "an end node relayed in place")
+            } else {
+                XCTAssertTrue(h.relayedInPlace.isEmpty)
+            }
+        }
+    }
+
+    /// A packet whose hop limit runs out at a relay is not relayed in place: the ordinary path
+    /// drops it and sends the source a signed report (traceroute depends on it).
+    func testInPlaceRelayLeavesHopLimitExpiryToTheReportingPath() throws {
+        let h = line4()
+        h.run(seconds: 10)
+        let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!
+        h.sendFromTun("a", echo(from: a.address, to: b.address))
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b").count, 1)
+        h.sendFromTun("a", echo(from: a.address, to: b.address, seq: 2, hopLimit: 2))
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b").count, 0)
+        XCTAssertEqual(r1.stats.dropped(.hopLimit), 0, "r1 had hop limit to spare")
+        XCTAssertEqual(h.nodes["r2"]!.stats.dropped(.hopLimit), 1)
+        let errors = h.takeTun("a")
+        XCTAssertEqual(errors.count, 1, "a got no ICMPv6 time exceeded")
+        XCTAssertEqual(errors.first?[40], 3, "not an ICMPv6 time exceeded")
+    }
+
+    /// A relayed frame damaged on the wire fails the link's authentication in place: dropped,
+    /// counted, and nothing is sent on.
+    func testInPlaceRelayDropsATamperedFrame() throws {
+        let h = line4()
+        h.run(seconds: 10)
+        let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!
+        h.sendFromTun("a", echo(from: a.address, to: b.address))
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b").count, 1)
+        // Catch a's next datagram to r1 and flip one byte in the end-to-end ciphertext.
+        h.sendFromTun("a", echo(from: a.address, to: b.address, seq: 2, payload: 500))
+        let r1Endpoint = h.endpoints["r1"]!
+        let index = try XCTUnwrap(h.inFlight.lastIndex { (d: NodeHarness.Datagram) -> Bool in d.to == r1Endpoint && d.bytes.first == 0x06 })
+        var bytes = h.inFlight[index].bytes
+        bytes[bytes.count - 100] ^= 0x40
+        let d = h.inFlight[index]
+        h.inFlight[index] = NodeHarness.Datagram(at: d.at, bytes: bytes, from: d.from, to: d.to)
+        let failedBefore = r1.links.stats[LinkDropReason.authenticationFailed]
+        let forwardedBefore = r1.stats.forwardedPackets
+        h.run(seconds: 1)
+        XCTAssertEqual(r1.links.stats[LinkDropReason.authenticationFailed], failedBefore + 1)
+        XCTAssertEqual(r1.stats.forwardedPackets, forwardedBefore)
+        XCTAssertEqual(h.takeTun("b").count, 0)
+    }
+}
