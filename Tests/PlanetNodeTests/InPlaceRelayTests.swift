@@ -39,15 +39,22 @@ extension NodeMeshTests {
         }
     }
 
+    /// A converged line of four whose a–b session is up (one packet already delivered).
+    func line4WithSession() throws -> NodeHarness {
+        let h = line4()
+        h.run(seconds: 10)
+        let a = h.nodes["a"]!, b = h.nodes["b"]!
+        h.sendFromTun("a", echo(from: a.address, to: b.address))
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b").count, 1, "the first packet a sent to b did not arrive")
+        return h
+    }
+
     /// A packet whose hop limit runs out at a relay is not relayed in place: the ordinary path
     /// drops it and sends the source a signed report (traceroute depends on it).
     func testInPlaceRelayLeavesHopLimitExpiryToTheReportingPath() throws {
-        let h = line4()
-        h.run(seconds: 10)
+        let h = try line4WithSession()
         let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!
-        h.sendFromTun("a", echo(from: a.address, to: b.address))
-        h.run(seconds: 1)
-        XCTAssertEqual(h.takeTun("b").count, 1)
         h.sendFromTun("a", echo(from: a.address, to: b.address, seq: 2, hopLimit: 2))
         h.run(seconds: 1)
         XCTAssertEqual(h.takeTun("b").count, 0)
@@ -61,12 +68,8 @@ extension NodeMeshTests {
     /// A relayed frame damaged on the wire fails the link's authentication in place: dropped,
     /// counted, and nothing is sent on.
     func testInPlaceRelayDropsATamperedFrame() throws {
-        let h = line4()
-        h.run(seconds: 10)
+        let h = try line4WithSession()
         let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!
-        h.sendFromTun("a", echo(from: a.address, to: b.address))
-        h.run(seconds: 1)
-        XCTAssertEqual(h.takeTun("b").count, 1)
         // Catch a's next datagram to r1 and flip one byte in the end-to-end ciphertext.
         h.sendFromTun("a", echo(from: a.address, to: b.address, seq: 2, payload: 500))
         let r1Endpoint = h.endpoints["r1"]!
