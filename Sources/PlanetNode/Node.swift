@@ -76,21 +76,45 @@ public final class Node {
         pumpData(now: now)
     }
 
-    /// A datagram where it lies, in the runtime's writable receive slot. A data packet relayed
-    /// for others is opened and sealed again for the next link in that same slot, with no copy
-    /// and no allocation: the result says to send the slot's first `length` bytes to `to`.
-    /// Everything else is copied out and takes the ordinary path (nil).
+    /// A datagram where it lies, in the runtime's writable receive slot, which must stay valid
+    /// and untouched until the runtime has carried out `output`. The two commonest frames need
+    /// no copy and no allocation: a data packet relayed for others is opened and sealed again
+    /// for the next link in that same slot (the result says to send the slot's first `length`
+    /// bytes to `to`), and a neighbour's direct packet goes to the TUN from the slot. Everything
+    /// else is copied out and takes the ordinary path (nil).
     public func receiveDatagram(inPlace buffer: UnsafeMutableRawBufferPointer, from endpoint: Endpoint, now: Instant)
         -> (length: Int, to: Endpoint)? {
         defer { pumpData(now: now) }
         guard let (frame, peer) = links.receive(inPlace: buffer, from: endpoint, now: now) else { return nil }
+        let type = frame[0]
+        if type == OverlayPacket.directFrameType || type == OverlayPacket.directPartialFrameType {
+            let packet = UnsafeRawBufferPointer(rebasing: frame[1...])
+            if directPacketAllowed(packet, from: peer) {
+                deliverToTun(NodeOutput.TunPacket(borrowing: packet, checksumPartial: type == OverlayPacket.directPartialFrameType))
+            }
+            return nil
+        }
         switch relayInPlace(frame, datagram: buffer, now: now) {
         case .sent(let to): return (frame.count + Keypair.overhead, to)
         case .dropped: return nil
         case .notRelayable:
-            handleFrame(Array(frame)[...], from: peer, now: now)
+            if !receiveDataInPlace(frame, now: now) { handleFrame(Array(frame)[...], from: peer, now: now) }
             return nil
         }
+    }
+
+    /// A data message for us, opened and handed to the TUN where it lies. False, having done
+    /// nothing, for any other frame.
+    func receiveDataInPlace(_ frame: UnsafeMutableRawBufferPointer, now: Instant) -> Bool {
+        guard let header = OverlayPacket.parseHeader(raw: UnsafeRawBufferPointer(frame)), isLocal(header.destination) else { return false }
+        let type = frame[OverlayPacket.headerLength]
+        guard SessionMessageType.isData(type) else { return false }
+        let message = UnsafeMutableRawBufferPointer(rebasing: frame[OverlayPacket.headerLength...])
+        if let range = openData(message, now: now) {
+            deliverToTun(NodeOutput.TunPacket(borrowing: UnsafeRawBufferPointer(rebasing: message[range]),
+                                              checksumPartial: type == SessionMessageType.dataChecksumPartial.rawValue))
+        }
+        return true
     }
 
     enum InPlaceRelay { case sent(Endpoint), dropped, notRelayable }
@@ -296,28 +320,39 @@ public final class Node {
     /// neighbour, so the packet's source must be the neighbour's address or inside its subnet.
     func handleDirect(_ frame: ArraySlice<UInt8>, from peer: PublicKey, checksumPartial: Bool = false, now: Instant) {
         let packet = frame.dropFirst()
-        guard let h = packet.withUnsafeBytes({ IPv6Header(raw: $0) }), isLocal(h.destination) else {
-            stats.drop(.overlayMalformed)
-            return
-        }
-        guard ownedAddresses.key(peer, owns: h.source) else {
-            stats.drop(.directSpoofed)
-            return
-        }
+        guard packet.withUnsafeBytes({ directPacketAllowed($0, from: peer) }) else { return }
         deliverToTun(packet, checksumPartial: checksumPartial)
     }
 
+    /// False, counted, unless the packet is for us and from the neighbour's own addresses.
+    func directPacketAllowed(_ packet: UnsafeRawBufferPointer, from peer: PublicKey) -> Bool {
+        guard let h = IPv6Header(raw: packet), isLocal(h.destination) else {
+            stats.drop(.overlayMalformed)
+            return false
+        }
+        guard ownedAddresses.key(peer, owns: h.source) else {
+            stats.drop(.directSpoofed)
+            return false
+        }
+        return true
+    }
+
     func deliverToTun(_ packet: ArraySlice<UInt8>, checksumPartial: Bool = false) {
+        deliverToTun(NodeOutput.TunPacket(packet, checksumPartial: checksumPartial))
+    }
+
+    func deliverToTun(_ packet: NodeOutput.TunPacket) {
         guard config.tun.enabled else { stats.drop(.tunDisabled); return }
         // Partial only in the layout the runtime can hand to the kernel; anything else is
         // malformed (the sender's node produced it, so count it rather than trust it).
-        if checksumPartial, packet.count <= 40 || InternetChecksum.partialChecksumOffset(nextHeader: packet[packet.startIndex + 6]) == nil {
+        if packet.checksumPartial, packet.count <= 40
+            || packet.withUnsafeBytes({ InternetChecksum.partialChecksumOffset(nextHeader: $0[6]) }) == nil {
             stats.drop(.overlayMalformed)
             return
         }
         stats.tunTxPackets += 1
         stats.tunTxBytes += UInt64(packet.count)
-        output.tunPackets.append(NodeOutput.TunPacket(packet, checksumPartial: checksumPartial))
+        output.tunPackets.append(packet)
     }
 
     func handleOverlay(_ frame: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) {

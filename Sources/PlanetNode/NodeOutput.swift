@@ -4,7 +4,8 @@ import PlanetCore
 /// the TUN, host names to resolve. The runtime drains it after every call into the node.
 public struct NodeOutput {
     public var datagrams: [(bytes: [UInt8], to: Endpoint)] = []
-    /// Slices of the decrypted datagrams they arrived in (no copy); write each as one packet.
+    /// Packets where they were decrypted (a slice of the datagram, or the runtime's receive slot:
+    /// no copy); write each as one packet.
     public var tunPackets: [TunPacket] = []
     public var resolve: [PeerURI] = []
 
@@ -14,11 +15,45 @@ public struct NodeOutput {
     /// pseudo-header sum (the sender's kernel left it so and the overlay carried it so); the
     /// runtime hands it to the kernel as CHECKSUM_PARTIAL or completes it.
     public struct TunPacket {
-        public var bytes: ArraySlice<UInt8>
+        enum Storage {
+            case array(ArraySlice<UInt8>)
+            /// Decrypted where it arrived, in the runtime's receive slot
+            /// (`Node.receiveDatagram(inPlace:)`): valid until the runtime's next flush.
+            case borrowed(UnsafeRawBufferPointer)
+        }
+        let storage: Storage
         public var checksumPartial: Bool
+
         public init(_ bytes: ArraySlice<UInt8>, checksumPartial: Bool = false) {
-            self.bytes = bytes
+            storage = .array(bytes)
             self.checksumPartial = checksumPartial
+        }
+
+        init(borrowing bytes: UnsafeRawBufferPointer, checksumPartial: Bool) {
+            storage = .borrowed(bytes)
+            self.checksumPartial = checksumPartial
+        }
+
+        public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            switch storage {
+            case .array(let slice): return try slice.withUnsafeBytes(body)
+            case .borrowed(let raw): return try body(raw)
+            }
+        }
+
+        /// The packet's bytes (a copy when borrowed).
+        public var bytes: ArraySlice<UInt8> {
+            switch storage {
+            case .array(let slice): return slice
+            case .borrowed(let raw): return Array(raw)[...]
+            }
+        }
+
+        public var count: Int {
+            switch storage {
+            case .array(let slice): return slice.count
+            case .borrowed(let raw): return raw.count
+            }
         }
     }
 

@@ -91,34 +91,43 @@ extension Node {
     }
 
     func receiveData(_ message: ArraySlice<UInt8>, checksumPartial: Bool = false, header: OverlayPacket.Header, now: Instant) {
-        guard message.count >= 1 + 4 + 8 + 16 else { stats.drop(.overlayMalformed); return }
-        let i = message.startIndex
-        let index = UInt32(message[i + 1]) << 24 | UInt32(message[i + 2]) << 16 | UInt32(message[i + 3]) << 8 | UInt32(message[i + 4])
+        var frame = Array(message)
+        guard let packet = frame.withUnsafeMutableBytes({ openData($0, now: now) }) else { return }
+        deliverToTun(frame[packet], checksumPartial: checksumPartial)
+    }
+
+    /// Opens a data message where it lies (decrypted in place) and checks what it carries.
+    /// The inner packet's range within `message`, or nil (counted) for anything not to deliver:
+    /// unknown index, replay, forgery, keepalive, malformed or spoofed packet.
+    func openData(_ message: UnsafeMutableRawBufferPointer, now: Instant) -> Range<Int>? {
+        guard message.count >= 1 + 4 + 8 + 16 else { stats.drop(.overlayMalformed); return nil }
+        let index = UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4])
         guard let key = sessions.peer(forIndex: index), let session = sessions.session(key),
               let keypair = session.keypairs.first(where: { $0.localIndex == index }) else {
             stats.drop(.sessionUnknownIndex)
-            return
+            return nil
         }
-        let packet: ArraySlice<UInt8>
-        switch keypair.openDataMessage(message, now: now) {
-        case .success(let p): packet = p
-        case .failure(.replay): stats.drop(.sessionReplay); return
-        case .failure: stats.drop(.sessionDecrypt); return
+        let length: Int
+        switch keypair.open(frame: message, now: now) {
+        case .ok(let n): length = n
+        case .replayed: stats.drop(.sessionReplay); return nil
+        default: stats.drop(.sessionDecrypt); return nil
         }
         session.lastReceived = now
         session.unansweredSince = nil
-        if packet.isEmpty { return } // keepalive
-        guard let h = packet.withUnsafeBytes({ IPv6Header(raw: $0) }) else { stats.drop(.overlayMalformed); return }
+        if length == 0 { return nil } // keepalive
+        let range = Keypair.headerLength..<(Keypair.headerLength + length)
+        guard let h = IPv6Header(raw: UnsafeRawBufferPointer(rebasing: message[range])) else { stats.drop(.overlayMalformed); return nil }
         // The one check that stops spoofing through the overlay: the sealed packet's source must
         // be the address or inside the subnet of the key that holds the session.
         guard ownedAddresses.key(key, owns: h.source) else {
             stats.drop(.spoofedSource)
-            return
+            return nil
         }
-        guard isLocal(h.destination) else { stats.drop(.spoofedSource); return }
-        session.rxBytes += UInt64(packet.count)
+        guard isLocal(h.destination) else { stats.drop(.spoofedSource); return nil }
+        session.rxBytes += UInt64(length)
         session.rxPackets += 1
-        deliverToTun(packet, checksumPartial: checksumPartial)
+        return range
     }
 
     func receiveInit(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {

@@ -18,18 +18,6 @@ extension Keypair {
     func sealDataMessage(_ packet: [UInt8], headroom: Int) -> [UInt8]? {
         packet.withUnsafeBytes { sealDataMessage($0, headroom: headroom) }
     }
-
-    enum DataOpenFailure: Error { case replay, invalid }
-
-    /// Opens a data message; the packet comes back as a slice of the one copy made to decrypt.
-    func openDataMessage(_ message: ArraySlice<UInt8>, now: Instant) -> Result<ArraySlice<UInt8>, DataOpenFailure> {
-        var frame = Array(message)
-        switch open(frame: &frame, now: now) {
-        case .ok(let length): return .success(frame[Keypair.headerLength..<(Keypair.headerLength + length)])
-        case .replayed: return .failure(.replay)
-        default: return .failure(.invalid)
-        }
-    }
 }
 
 extension OverlayPacket {

@@ -12,7 +12,7 @@ extension NodeMeshTests {
             let h = line4()
             h.inPlace = inPlace
             h.run(seconds: 10)
-            let a = h.nodes["a"]!, b = h.nodes["b"]!
+            let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!, r2 = h.nodes["r2"]!
             var sent: [[UInt8]] = []
             for i in 0..<50 {
                 let p = echo(from: a.address, to: b.address, seq: UInt16(i), payload: 1000 + i)
@@ -24,17 +24,25 @@ extension NodeMeshTests {
             let got = h.takeTun("b")
             // The first packets wait for the session and are sent once it is up, in order.
             XCTAssertEqual(got, sent, "inPlace=\(inPlace): b's packets differ from a's")
-            let r1 = h.nodes["r1"]!, r2 = h.nodes["r2"]!
             XCTAssertGreaterThanOrEqual(r1.stats.forwardedPackets, 50)
             XCTAssertGreaterThanOrEqual(r2.stats.forwardedPackets, 50)
+            // A neighbour's direct packets reach its TUN as sent (in place: from the receive buffer).
+            let direct = (0..<20).map { echo(from: a.address, to: r1.address, seq: UInt16($0), payload: 800 + $0) }
+            for p in direct { h.sendFromTun("a", p) }
+            h.run(seconds: 1)
+            XCTAssertEqual(h.takeTun("r1"), direct, "inPlace=\(inPlace): r1's direct packets differ from a's")
             if inPlace {
                 // Every data packet a relay forwarded left from its receive buffer.
                 XCTAssertGreaterThanOrEqual(h.relayedInPlace["r1", default: 0], 50)
                 XCTAssertGreaterThanOrEqual(h.relayedInPlace["r2", default: 0], 50)
+                // Session data for b and direct packets for r1 went to the TUN from the buffer.
+                XCTAssertGreaterThanOrEqual(h.tunInPlace["b", default: 0], 50)
+                XCTAssertEqual(h.tunInPlace["r1", default: 0], 20)
                 XCTAssertEqual(h.relayedInPlace["a", default: 0], 0, "an end node relayed in place")
                 XCTAssertEqual(h.relayedInPlace["b", default: 0], 0, "an end node relayed in place")
             } else {
                 XCTAssertTrue(h.relayedInPlace.isEmpty)
+                XCTAssertTrue(h.tunInPlace.isEmpty)
             }
         }
     }
@@ -84,5 +92,26 @@ extension NodeMeshTests {
         XCTAssertEqual(r1.links.stats[LinkDropReason.authenticationFailed], failedBefore + 1)
         XCTAssertEqual(r1.stats.forwardedPackets, forwardedBefore)
         XCTAssertEqual(h.takeTun("b").count, 0)
+    }
+}
+
+extension NodeMeshTests {
+    /// A direct packet whose source is not the sending neighbour's is dropped where it lies and
+    /// counted; the neighbour's own packets still go through.
+    func testInPlaceDirectPacketWithAForeignSourceIsDropped() throws {
+        let h = line4()
+        h.run(seconds: 10)
+        let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!
+        let r1Key = r1.identity.publicKey
+        // a's link layer seals whatever it is handed; the spoof is b's address as source.
+        let spoofed = echo(from: b.address, to: r1.address)
+        XCTAssertTrue(a.links.send(frame: [OverlayPacket.directFrameType] + spoofed, to: r1Key, now: h.now))
+        let genuine = echo(from: a.address, to: r1.address, seq: 2)
+        XCTAssertTrue(a.links.send(frame: [OverlayPacket.directFrameType] + genuine, to: r1Key, now: h.now))
+        a.pumpData(now: h.now)
+        h.collect("a")
+        h.run(seconds: 1)
+        XCTAssertEqual(r1.stats.dropped(.directSpoofed), 1)
+        XCTAssertEqual(h.takeTun("r1"), [genuine])
     }
 }

@@ -23,6 +23,8 @@ final class NodeHarness {
     var inPlace = true
     /// Datagrams each node sent straight from its receive buffer (relayed in place).
     var relayedInPlace: [String: Int] = [:]
+    /// Packets each node handed to its TUN straight from the receive buffer.
+    var tunInPlace: [String: Int] = [:]
     var seed: UInt64 = 1
 
     func endpoint(_ i: Int) -> Endpoint {
@@ -55,6 +57,7 @@ final class NodeHarness {
             inFlight.append(Datagram(at: now.adding(seconds: latency), bytes: bytes, from: from, to: Endpoint(address: to.address, port: to.port)))
         }
         tunOut[name, default: []].append(contentsOf: node.output.tunPackets.map { Array($0.bytes) })
+        for p in node.output.tunPackets { if case .borrowed = p.storage { tunInPlace[name, default: 0] += 1 } }
         tunPartial[name, default: []].append(contentsOf: node.output.tunPackets.map(\.checksumPartial))
         for uri in node.output.resolve {
             let ep = Endpoint(address: IPv6Address(uri.host)!, port: uri.port)
@@ -105,7 +108,10 @@ final class NodeHarness {
         guard inPlace else { node.receiveDatagram(d.bytes, from: d.from, now: now); return }
         var buffer = d.bytes
         let relayed = buffer.withUnsafeMutableBytes { raw -> (bytes: [UInt8], to: Endpoint)? in
-            guard let (length, to) = node.receiveDatagram(inPlace: raw, from: d.from, now: now) else { return nil }
+            let result = node.receiveDatagram(inPlace: raw, from: d.from, now: now)
+            // As planetd flushes before it reuses a receive slot: TUN packets may point into it.
+            collect(name)
+            guard let (length, to) = result else { return nil }
             return (Array(raw[..<length]), to)
         }
         guard let relayed else { return }

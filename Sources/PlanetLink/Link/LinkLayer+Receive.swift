@@ -21,18 +21,21 @@ extension LinkLayer {
     // MARK: Transport
 
     /// Receives a datagram where it lies, in the caller's writable buffer (a runtime receive
-    /// slot). A sealed-payload transport frame (0x06) is opened in place and its upper-layer
-    /// frame returned where it now lies, 13 bytes into `buffer`, with the old tag's 16 bytes
-    /// after it: exactly the room `forward(inPlace:)` needs to seal it for the next link without
-    /// a copy. Every other datagram takes the ordinary path (copied, events) and nil is returned.
+    /// slot). A transport frame (0x04 or 0x06) is opened in place and its upper-layer frame
+    /// returned where it now lies, 13 bytes into `buffer`, with the old tag's 16 bytes after it:
+    /// exactly the room `forward(inPlace:)` needs to seal it for the next link without a copy.
+    /// Handshakes and beacons take the ordinary path (copied, events) and nil is returned.
     public func receive(inPlace buffer: UnsafeMutableRawBufferPointer, from source: Endpoint, now: Instant)
         -> (frame: UnsafeMutableRawBufferPointer, peer: PublicKey)? {
-        guard buffer.first == LinkFrameType.transportSealedPayload.rawValue else {
+        let prefix: Int?
+        switch buffer.first.flatMap(LinkFrameType.init(rawValue:)) {
+        case .transport: prefix = nil
+        case .transportSealedPayload: prefix = LinkConstants.sealedPayloadEncryptedPrefix
+        default:
             receive(datagram: Array(buffer), from: source, now: now)
             return nil
         }
-        guard let (peer, length) = openTransport(buffer, from: source, now: now,
-                                                 encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix) else { return nil }
+        guard let (peer, length) = openTransport(buffer, from: source, now: now, encryptedPrefix: prefix) else { return nil }
         let start = Keypair.headerLength
         let inner = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)])
         if inner[0] >= LinkInnerFrameType.firstUpperLayerType { return (inner, peer.key) }

@@ -58,7 +58,7 @@ public final class TCPCoalescer {
     /// The node's output: packets with their checksum-partial marks.
     public func coalesce(_ packets: [NodeOutput.TunPacket], write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
         for packet in packets {
-            packet.bytes.withUnsafeBytes { offer($0, checksumPartial: packet.checksumPartial, write: write) }
+            packet.withUnsafeBytes { offer($0, checksumPartial: packet.checksumPartial, write: write) }
         }
         finish(write: write)
     }
