@@ -77,11 +77,11 @@ public final class Node {
     }
 
     /// A datagram where it lies, in the runtime's writable receive slot, which must stay valid
-    /// and untouched until the runtime has carried out `output`. The two commonest frames need
-    /// no copy and no allocation: a data packet relayed for others is opened and sealed again
-    /// for the next link in that same slot (the result says to send the slot's first `length`
-    /// bytes to `to`), and a neighbour's direct packet goes to the TUN from the slot. Everything
-    /// else is copied out and takes the ordinary path (nil).
+    /// and untouched until the runtime has carried out `output`. The data path needs no copy
+    /// and no allocation: a data packet relayed for others is opened and sealed again for the
+    /// next link in that same slot (the result says to send the slot's first `length` bytes to
+    /// `to`), and a neighbour's direct packet or a session's data for us goes to the TUN from
+    /// the slot. Everything else is copied out and takes the ordinary path (nil).
     public func receiveDatagram(inPlace buffer: UnsafeMutableRawBufferPointer, from endpoint: Endpoint, now: Instant)
         -> (length: Int, to: Endpoint)? {
         defer { pumpData(now: now) }
@@ -94,46 +94,42 @@ public final class Node {
             }
             return nil
         }
-        switch relayInPlace(frame, datagram: buffer, now: now) {
-        case .sent(let to): return (frame.count + Keypair.overhead, to)
-        case .dropped: return nil
-        case .notRelayable:
-            if !receiveDataInPlace(frame, now: now) { handleFrame(Array(frame)[...], from: peer, now: now) }
-            return nil
+        if let header = OverlayPacket.parseHeader(raw: UnsafeRawBufferPointer(frame)),
+           SessionMessageType.isData(frame[OverlayPacket.headerLength]) {
+            if isLocal(header.destination) {
+                receiveDataInPlace(frame, now: now)
+                return nil
+            }
+            if header.hopLimit > 1, let route = routeCache.route(for: header.destination, router: router) {
+                return relayInPlace(frame, datagram: buffer, hopLimit: header.hopLimit, to: route.nextHop, now: now)
+            }
         }
+        // Anything unusual (routing, a session handshake or error report, an expired hop limit,
+        // no route) takes the ordinary path, which also reports errors.
+        handleFrame(Array(frame)[...], from: peer, now: now)
+        return nil
     }
 
-    /// A data message for us, opened and handed to the TUN where it lies. False, having done
-    /// nothing, for any other frame.
-    func receiveDataInPlace(_ frame: UnsafeMutableRawBufferPointer, now: Instant) -> Bool {
-        guard let header = OverlayPacket.parseHeader(raw: UnsafeRawBufferPointer(frame)), isLocal(header.destination) else { return false }
-        let type = frame[OverlayPacket.headerLength]
-        guard SessionMessageType.isData(type) else { return false }
+    /// A data message for us, opened and handed to the TUN where it lies.
+    func receiveDataInPlace(_ frame: UnsafeMutableRawBufferPointer, now: Instant) {
         let message = UnsafeMutableRawBufferPointer(rebasing: frame[OverlayPacket.headerLength...])
-        if let range = openData(message, now: now) {
-            deliverToTun(NodeOutput.TunPacket(borrowing: UnsafeRawBufferPointer(rebasing: message[range]),
-                                              checksumPartial: type == SessionMessageType.dataChecksumPartial.rawValue))
-        }
-        return true
+        guard let range = openData(message, now: now) else { return }
+        let partial = message[0] == SessionMessageType.dataChecksumPartial.rawValue
+        deliverToTun(NodeOutput.TunPacket(borrowing: UnsafeRawBufferPointer(rebasing: message[range]), checksumPartial: partial))
     }
 
-    enum InPlaceRelay { case sent(Endpoint), dropped, notRelayable }
-
-    /// The common case of `handleOverlay` done where the frame lies: a data message for someone
-    /// else, with hop limit to spare and a route. Anything unusual (ours, a handshake, an expired
-    /// hop limit, no route) is left to `handleOverlay`, which reports errors.
-    func relayInPlace(_ frame: UnsafeMutableRawBufferPointer, datagram: UnsafeMutableRawBufferPointer, now: Instant) -> InPlaceRelay {
-        guard let header = OverlayPacket.parseHeader(raw: UnsafeRawBufferPointer(frame)), !isLocal(header.destination),
-              header.hopLimit > 1, SessionMessageType.isData(frame[OverlayPacket.headerLength]),
-              let route = routeCache.route(for: header.destination, router: router) else { return .notRelayable }
-        frame[1] = header.hopLimit - 1
+    /// A data message for someone else, sealed again for the next hop where it lies: what to
+    /// send from the datagram's buffer, or nil when the link to the next hop is gone (counted).
+    func relayInPlace(_ frame: UnsafeMutableRawBufferPointer, datagram: UnsafeMutableRawBufferPointer, hopLimit: UInt8,
+                      to nextHop: PublicKey, now: Instant) -> (length: Int, to: Endpoint)? {
+        frame[1] = hopLimit - 1
         stats.forwardedPackets += 1
         stats.forwardedBytes += UInt64(frame.count)
-        guard let to = links.forward(inPlace: datagram, frameLength: frame.count, to: route.nextHop, now: now) else {
+        guard let to = links.forward(inPlace: datagram, frameLength: frame.count, to: nextHop, now: now) else {
             stats.drop(.linkDown)
-            return .dropped
+            return nil
         }
-        return .sent(to)
+        return (frame.count + Keypair.overhead, to)
     }
 
     public func resolved(_ uri: PeerURI, endpoints: [Endpoint], now: Instant) {
