@@ -255,6 +255,18 @@ public final class NodeRunner: @unchecked Sendable {
         loop.setDeadline(node.nextDeadline)
     }
 
+    /// Non-zero losses at the runtime's edge, for `getStats`.
+    func ioDrops() -> [(String, UInt64)] {
+        var out: [(String, UInt64)] = []
+        if let tun {
+            if tun.offloadDrops > 0 { out.append(("io-tun-offload-malformed", UInt64(tun.offloadDrops))) }
+            if tun.writeErrors > 0 { out.append(("io-tun-write-failed", UInt64(tun.writeErrors))) }
+        }
+        let unsent = sockets.reduce(0) { $0 + $1.sendErrors }
+        if unsent > 0 { out.append(("io-udp-send-failed", UInt64(unsent))) }
+        return out
+    }
+
     // MARK: Seqno persistence
 
     var seqnoPath: String { config.stateDir + "/router-seqno" }
@@ -282,7 +294,10 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
     func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
         let rendezvous = AdminRendezvous()
         let posted = runner.loop.post { [runner] in
-            let result = runner.node.admin(request, arguments, now: MonotonicClock.now())
+            var result = runner.node.admin(request, arguments, now: MonotonicClock.now())
+            if request == AdminCall.getStats.rawValue, case .success(let stats) = result {
+                result = .success(NodeAdminHandler.adding(runner.ioDrops(), toDropsOf: stats))
+            }
             runner.flush()
             switch result {
             case .success(let v): rendezvous.fulfil(.success(v))
@@ -291,5 +306,16 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
         }
         guard posted else { return .failure(AdminError("node is busy")) }
         return rendezvous.wait(timeout: 5)
+    }
+
+    /// The node counts what it drops; what the runtime loses at the kernel's edge (a TUN read
+    /// whose offload framing doesn't add up, a failed TUN write, a datagram the socket refused)
+    /// joins the same `drops` object, under `io-` reasons, kept in name order.
+    static func adding(_ io: [(String, UInt64)], toDropsOf stats: JSONValue) -> JSONValue {
+        guard !io.isEmpty, case .object(var fields) = stats, let i = fields.firstIndex(where: { $0.0 == "drops" }),
+              case .object(let drops) = fields[i].1 else { return stats }
+        let merged = (drops + io.map { ($0.0, JSONValue.number(Double($0.1))) }).sorted { $0.0 < $1.0 }
+        fields[i].1 = .object(merged)
+        return .object(fields)
     }
 }

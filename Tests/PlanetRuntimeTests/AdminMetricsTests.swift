@@ -97,3 +97,22 @@ final class AdminMetricsTests: XCTestCase {
         XCTAssertThrowsError(try MetricsServer(listen: "192.0.2.1:9464", provider: { nil }).start(), "an address not on this host")
     }
 }
+
+extension AdminMetricsTests {
+    /// What the runtime loses at the kernel's edge joins the node's drops in getStats, in name
+    /// order, and so reaches the Prometheus export too.
+    func testRuntimeDropsJoinTheNodesDrops() {
+        let stats = JSONValue.object([
+            ("rxPackets", .number(5)),
+            ("drops", .object([("link-replayed", .number(1)), ("tun-bad-source", .number(2))])),
+            ("peersUp", .number(1)),
+        ])
+        let merged = NodeAdminHandler.adding([("io-tun-offload-malformed", 3)], toDropsOf: stats)
+        XCTAssertEqual(merged["drops"]?.objectValue?.map(\.0), ["io-tun-offload-malformed", "link-replayed", "tun-bad-source"])
+        XCTAssertEqual(merged["drops"]?["io-tun-offload-malformed"]?.numberValue, 3)
+        XCTAssertEqual(merged["rxPackets"]?.numberValue, 5)
+        XCTAssertEqual(merged["peersUp"]?.numberValue, 1)
+        XCTAssertTrue(MetricsSnapshot(stats: merged).prometheusText.contains("planetary_drops_total{reason=\"io-tun-offload-malformed\"} 3"))
+        XCTAssertEqual(NodeAdminHandler.adding([], toDropsOf: stats), stats)
+    }
+}
