@@ -41,6 +41,15 @@ public final class Node {
     var ownedAddresses = OwnedAddressCache()
     /// Cleared after every router call that can change a route.
     var routeCache = RouteCache()
+    var routingPacer = RoutingPacer(rate: Node.routingBytesPerSecond, burst: Node.routingBurstBytes,
+                                    maxQueuedBytes: Node.routingMaxQueuedBytes)
+
+    /// Routing output per neighbour (Docs/protocol.md, "routing constants"): 1 MB/s after a
+    /// 256 KiB burst, so a 10⁴-origin dump (~1 MB) takes ~1 s and a 10⁵-origin one ~10 s;
+    /// at most 16 MiB waiting (a 10⁵-origin dump and change).
+    public static let routingBytesPerSecond = 1_000_000.0
+    public static let routingBurstBytes = 262_144.0
+    public static let routingMaxQueuedBytes = 16 << 20
 
     /// How long a packet may wait for a session before the sender gets "address unreachable".
     public static let pendingTimeout = 5.0
@@ -148,6 +157,7 @@ public final class Node {
     public var nextDeadline: Instant {
         var d = min(links.nextDeadline, router.nextDeadline)
         if let oldest = pending.oldest { d = min(d, oldest.adding(seconds: Node.pendingTimeout)) }
+        if let routing = routingPacer.nextDeadline { d = min(d, routing) }
         if sessions.hasHandshakes || sessions.hasTraffic { d = min(d, now0.adding(seconds: 0.5)) }
         return d
     }
@@ -257,10 +267,20 @@ public final class Node {
                 frame.reserveCapacity(message.count + 1)
                 frame.append(0x10)
                 frame.append(contentsOf: message)
-                _ = links.send(frame: frame, to: to, now: now)
+                if !routingPacer.enqueue(frame, to: to, now: now) { stats.drop(.routingQueueFull) }
             }
             if !progressed { break }
         }
+        releaseRouting(now: now)
+    }
+
+    /// Sends the routing frames whose neighbours' allowance has room (`RoutingPacer`).
+    func releaseRouting(now: Instant) {
+        guard routingPacer.hasQueued() else { return }
+        routingPacer.release(now: now) { to, frame in _ = links.send(frame: frame, to: to, now: now) }
+        links.drainEvents(into: &eventBuffer)
+        for event in eventBuffer { handle(event, now: now) }
+        eventBuffer.removeAll(keepingCapacity: true)
     }
 
     func handle(_ event: LinkEvent, now: Instant) {
@@ -272,7 +292,8 @@ public final class Node {
         case .linkUp(let peer, let endpoint, let inbound):
             router.neighbourUp(peer, cost: Node.cost(rtt: nil), now: now)
             routeCache.clear()
-        case .linkDown(let peer, let reason):
+        case .linkDown(let peer, _):
+            routingPacer.forget(peer)
             router.neighbourDown(peer, now: now)
             routeCache.clear()
         case .rtt(let peer, let seconds):

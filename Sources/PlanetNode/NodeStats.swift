@@ -39,4 +39,6 @@ public enum DropReason: String, CaseIterable, Sendable {
     case icmpRateLimited = "icmp-rate-limited"
     case unknownFrame = "unknown-frame"
     case tunDisabled = "tun-disabled"
+    /// Routing output beyond what may wait for one neighbour (`Node.routingMaxQueuedBytes`).
+    case routingQueueFull = "routing-queue-full"
 }

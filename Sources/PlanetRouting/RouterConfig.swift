@@ -26,7 +26,8 @@ public struct RouterConfig: Sendable {
 
     /// Triggered route changes sent per `drainOutgoing`, oldest first; the rest wait for the
     /// next drain (`hasPendingOutput`) and coalesce meanwhile. Lets a runtime pace routing
-    /// output to what its links carry; unlimited by default (planetd drains everything).
+    /// output to what its links carry; unlimited by default (planetd drains everything and
+    /// paces the bytes per neighbour instead, PlanetNode `RoutingPacer`).
     public var maxAdvertsPerDrain: Int = .max
 
     public var maxOrigins: Int = 200_000

@@ -1,0 +1,76 @@
+import XCTest
+import PlanetCore
+@testable import PlanetNode
+
+final class RoutingPacerTests: XCTestCase {
+    let a = NodeIdentity.generate().publicKey
+    let b = NodeIdentity.generate().publicKey
+
+    /// A megabyte for one neighbour leaves as a burst, then at the rate, in order and whole;
+    /// another neighbour's frames are not held up behind it.
+    func testBurstThenRateInOrder() throws {
+        let t0 = Instant(seconds: 100)
+        var pacer = RoutingPacer(rate: 1_000_000, burst: 262_144, maxQueuedBytes: 16 << 20)
+        let frames = (0..<100).map { i in [UInt8](repeating: UInt8(i), count: 10_000) }
+        for f in frames { XCTAssertTrue(pacer.enqueue(f, to: a, now: t0)) }
+        XCTAssertTrue(pacer.enqueue([0x10, 1], to: b, now: t0))
+        var sent: [PublicKey: [[UInt8]]] = [:]
+        pacer.release(now: t0) { sent[$0, default: []].append($1) }
+        // 262,144 bytes of allowance: 27 frames of 10,000 (the 27th overdraws it).
+        XCTAssertEqual(sent[a]?.count, 27)
+        XCTAssertEqual(sent[b]?.count, 1, "b waited behind a's dump")
+        let next = try XCTUnwrap(pacer.nextDeadline)
+        XCTAssertGreaterThan(next, t0)
+        XCTAssertLessThan(next, t0.adding(seconds: 0.1))
+        // Released whenever it says (as the node's deadline does), the rest takes about
+        // (1 MB - burst) / rate = 0.74 s, and arrives whole and in order.
+        var now = t0
+        var rounds = 0
+        while let due = pacer.nextDeadline, rounds < 10_000 {
+            now = due
+            pacer.release(now: now) { sent[$0, default: []].append($1) }
+            rounds += 1
+        }
+        XCTAssertEqual(sent[a] ?? [], frames, "frames lost or reordered")
+        let took = now.seconds(since: t0)
+        XCTAssertGreaterThan(took, 0.7)
+        XCTAssertLessThan(took, 0.85)
+        XCTAssertFalse(pacer.hasQueued())
+        XCTAssertNil(pacer.nextDeadline)
+    }
+
+    func testQueueIsBoundedAndForgottenWithTheNeighbour() {
+        let t0 = Instant(seconds: 5)
+        var pacer = RoutingPacer(rate: 1000, burst: 1000, maxQueuedBytes: 3000)
+        XCTAssertTrue(pacer.enqueue([UInt8](repeating: 0, count: 2000), to: a, now: t0))
+        XCTAssertTrue(pacer.enqueue([UInt8](repeating: 0, count: 1000), to: a, now: t0))
+        XCTAssertFalse(pacer.enqueue([0], to: a, now: t0), "the queue holds at most maxQueuedBytes")
+        XCTAssertTrue(pacer.enqueue([0], to: b, now: t0), "the bound is per neighbour")
+        pacer.forget(a)
+        XCTAssertFalse(pacer.hasQueued(for: a))
+        XCTAssertTrue(pacer.hasQueued(for: b))
+    }
+}
+
+extension NodeMeshTests {
+    /// A new neighbour whose full table is larger than the routing burst receives it paced,
+    /// and all of it: the node's deadline releases what waits.
+    func testLargeTableReachesANewNeighbourPaced() throws {
+        let h = NodeHarness()
+        h.add("hub")
+        for i in 0..<40 { h.add("leaf\(i)", peers: ["hub"]) }
+        h.run(seconds: 10)
+        let hub = h.nodes["hub"]!
+        XCTAssertEqual(hub.router.routes().count, 40)
+        // The hub's table (~105 B per origin signed, ~4.3 KB) is four times its burst here.
+        hub.routingPacer = RoutingPacer(rate: 1000, burst: 1000, maxQueuedBytes: 1 << 20)
+        h.add("late", peers: ["hub"])
+        h.run(seconds: 1.5)
+        let early = h.nodes["late"]!.router.routes().count
+        XCTAssertGreaterThan(early, 0, "nothing came within the burst")
+        XCTAssertLessThan(early, 41, "the table was not paced")
+        h.run(seconds: 10)
+        XCTAssertEqual(h.nodes["late"]!.router.routes().count, 41, "the late node is missing routes")
+        XCTAssertEqual(hub.stats.dropped(.routingQueueFull), 0)
+    }
+}
