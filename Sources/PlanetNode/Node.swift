@@ -44,7 +44,7 @@ public final class Node {
     var routingPacer = RoutingPacer(rate: Node.routingBytesPerSecond, burst: Node.routingBurstBytes,
                                     maxQueuedBytes: Node.routingMaxQueuedBytes)
 
-    /// Routing output per neighbour (Docs/protocol.md, "routing constants"): 1 MB/s after a
+    /// Routing output per neighbour (Docs/protocol.md, "pacing routing output"): 1 MB/s after a
     /// 256 KiB burst, so a 10⁴-origin dump (~1 MB) takes ~1 s and a 10⁵-origin one ~10 s;
     /// at most 16 MiB waiting (a 10⁵-origin dump and change).
     public static let routingBytesPerSecond = 1_000_000.0
@@ -269,18 +269,13 @@ public final class Node {
                 frame.append(contentsOf: message)
                 if !routingPacer.enqueue(frame, to: to, now: now) { stats.drop(.routingQueueFull) }
             }
+            // What the neighbours' allowance lets go now; the next round drains its datagrams.
+            if routingPacer.hasQueued(),
+               routingPacer.release(now: now, { to, frame in _ = links.send(frame: frame, to: to, now: now) }) > 0 {
+                progressed = true
+            }
             if !progressed { break }
         }
-        releaseRouting(now: now)
-    }
-
-    /// Sends the routing frames whose neighbours' allowance has room (`RoutingPacer`).
-    func releaseRouting(now: Instant) {
-        guard routingPacer.hasQueued() else { return }
-        routingPacer.release(now: now) { to, frame in _ = links.send(frame: frame, to: to, now: now) }
-        links.drainEvents(into: &eventBuffer)
-        for event in eventBuffer { handle(event, now: now) }
-        eventBuffer.removeAll(keepingCapacity: true)
     }
 
     func handle(_ event: LinkEvent, now: Instant) {

@@ -11,8 +11,7 @@ struct RoutingPacer {
         var frames: [[UInt8]] = []
         var head = 0
         var bytes = 0
-        var tokens: Double
-        var last: Instant
+        var allowance: TokenBucket
 
         var isEmpty: Bool { head == frames.count }
     }
@@ -31,7 +30,7 @@ struct RoutingPacer {
 
     /// False, queueing nothing, when the neighbour's queue already holds `maxQueuedBytes`.
     mutating func enqueue(_ frame: [UInt8], to key: PublicKey, now: Instant) -> Bool {
-        var q = queues[key] ?? Queue(tokens: burst, last: now)
+        var q = queues[key] ?? Queue(allowance: TokenBucket(rate: rate, burst: burst, now: now))
         guard q.bytes + frame.count <= maxQueuedBytes else { return false }
         q.frames.append(frame)
         q.bytes += frame.count
@@ -39,28 +38,25 @@ struct RoutingPacer {
         return true
     }
 
-    /// Hands `send` every frame whose neighbour has the allowance for it, oldest first. A frame
-    /// leaves while the allowance is positive, so one frame may overdraw it (by at most a
-    /// message), which the next refill pays back.
-    mutating func release(now: Instant, _ send: (PublicKey, [UInt8]) -> Void) {
+    /// Hands `send` every frame whose neighbour has the allowance for it, oldest first, and
+    /// returns how many went. A frame leaves while the allowance is positive, so one frame may
+    /// overdraw it (by at most a message), which the next refill pays back.
+    @discardableResult
+    mutating func release(now: Instant, _ send: (PublicKey, [UInt8]) -> Void) -> Int {
+        var sent = 0
         for key in Array(queues.keys) {
             guard var q = queues[key] else { continue }
-            let elapsed = now.seconds(since: q.last)
-            if elapsed > 0 {
-                q.tokens = min(burst, q.tokens + elapsed * rate)
-                q.last = now
-            }
-            while !q.isEmpty, q.tokens > 0 {
+            while !q.isEmpty, q.allowance.spend(Double(q.frames[q.head].count), now: now) {
                 let frame = q.frames[q.head]
                 q.frames[q.head] = []
                 q.head += 1
                 q.bytes -= frame.count
-                q.tokens -= Double(frame.count)
                 send(key, frame)
+                sent += 1
             }
             if q.isEmpty {
                 // An idle queue with a full allowance holds nothing worth keeping.
-                if q.tokens >= burst { queues[key] = nil; continue }
+                if q.allowance.isFull(at: now) { queues[key] = nil; continue }
                 q.frames.removeAll(keepingCapacity: true)
                 q.head = 0
             } else if q.head > 64, q.head * 2 > q.frames.count {
@@ -69,13 +65,15 @@ struct RoutingPacer {
             }
             queues[key] = q
         }
+        return sent
     }
 
     /// When the next waiting frame may leave (nil when nothing waits).
     var nextDeadline: Instant? {
         var d: Instant?
         for q in queues.values where !q.isEmpty {
-            let due = q.last.adding(seconds: max(0, -q.tokens) / rate + 0.001)
+            // A hair past the moment the debt is paid, so the release finds the allowance positive.
+            let due = q.allowance.nextAvailable.adding(seconds: 0.001)
             if d == nil || due < d! { d = due }
         }
         return d

@@ -235,7 +235,7 @@ public final class NodeRunner: @unchecked Sendable {
             if tun.offloading {
                 coalescer.coalesce(out.tunPackets) { packet, header in _ = tun.write(packet, header: header) }
             } else {
-                for packet in out.tunPackets { tun.writeCompletingChecksum(packet.bytes, partial: packet.checksumPartial) }
+                for packet in out.tunPackets { packet.withUnsafeBytes { tun.writeCompletingChecksum($0, partial: packet.checksumPartial) } }
             }
         }
         for uri in out.resolve {

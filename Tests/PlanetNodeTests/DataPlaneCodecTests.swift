@@ -111,4 +111,17 @@ final class DataPlaneCodecTests: XCTestCase {
         XCTAssertEqual((0..<100).filter { _ in l.take(now: Instant(seconds: 1)) }.count, 4, "refilled to the burst, not past it")
         XCTAssertFalse(l.take(now: Instant(seconds: 0.5)), "a clock stepping back adds nothing")
     }
+
+    /// Byte budgets: one item may overdraw the bucket, and the debt says when the next may go.
+    func testTokenBucketSpendsWithDebt() {
+        let t0 = Instant(seconds: 10)
+        var b = TokenBucket(rate: 1000, burst: 500, now: t0)
+        XCTAssertTrue(b.spend(800, now: t0), "a full bucket lets one large item through")
+        XCTAssertFalse(b.spend(1, now: t0), "nothing more while in debt")
+        XCTAssertEqual(b.nextAvailable.seconds(since: t0), 0.3, accuracy: 1e-9)
+        XCTAssertFalse(b.spend(1, now: t0.adding(seconds: 0.29)))
+        XCTAssertTrue(b.spend(1, now: t0.adding(seconds: 0.31)))
+        XCTAssertFalse(b.isFull(at: t0.adding(seconds: 0.5)))
+        XCTAssertTrue(b.isFull(at: t0.adding(seconds: 1.0)))
+    }
 }

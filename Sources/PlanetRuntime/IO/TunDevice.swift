@@ -96,8 +96,8 @@ public final class TunDevice {
 
     /// Writes one packet to a TUN without offloads (or any TUN), completing its TCP/UDP checksum
     /// first when it arrived checksum-partial: such a device takes no "finish it" hint.
-    public func writeCompletingChecksum(_ packet: ArraySlice<UInt8>, partial: Bool) {
-        guard partial else { packet.withUnsafeBytes { _ = write($0) }; return }
+    public func writeCompletingChecksum(_ packet: UnsafeRawBufferPointer, partial: Bool) {
+        guard partial else { _ = write(packet); return }
         var copy = Array(packet)
         copy.withUnsafeMutableBytes { _ = InternetChecksum.completePartial($0) }
         copy.withUnsafeBytes { _ = write($0) }
