@@ -178,15 +178,17 @@ public final class Node {
     }
 
     /// A packet the kernel routed into the TUN.
-    public func receiveTunPacket(_ packet: [UInt8], checksumPartial: Bool = false, now: Instant) {
-        packet.withUnsafeBytes { receiveTunPacket(raw: $0, checksumPartial: checksumPartial, now: now) }
+    public func receiveTunPacket(_ packet: [UInt8], checksumPartial: Bool = false, from interface: PacketInterface = .tun, now: Instant) {
+        packet.withUnsafeBytes { receiveTunPacket(raw: $0, checksumPartial: checksumPartial, from: interface, now: now) }
     }
 
     /// A packet the kernel routed into the TUN, read where it lies (the runtime's receive slot):
     /// the fast path copies it once, into the frame that is sealed in place and sent.
     /// `checksumPartial`: its TCP/UDP checksum is the kernel's partial one; it travels marked
     /// as such (direct frame 0x22, session message 0x06) so nobody on the way sums the payload.
-    public func receiveTunPacket(raw packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, now: Instant) {
+    /// `interface`: the device it came in on (the runtime's id; `.tun` for the node's TUN).
+    public func receiveTunPacket(raw packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, from interface: PacketInterface = .tun,
+                                 now: Instant) {
         now0 = now
         stats.tunRxPackets += 1
         stats.tunRxBytes += UInt64(packet.count)

@@ -23,6 +23,8 @@ public struct NodeOutput {
         }
         let storage: Storage
         public var checksumPartial: Bool
+        /// The device to write it to (`.tun` unless the data plane picked a VM's own device).
+        public var interface: PacketInterface = .tun
 
         public init(_ bytes: ArraySlice<UInt8>, checksumPartial: Bool = false) {
             storage = .array(bytes)
