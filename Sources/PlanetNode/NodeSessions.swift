@@ -124,14 +124,14 @@ extension Node {
             stats.drop(.spoofedSource)
             return nil
         }
-        guard isLocal(h.destination) else { stats.drop(.spoofedSource); return nil }
+        guard isLocal(h.destination) else { stats.drop(.sessionWrongDestination); return nil }
         session.rxBytes += UInt64(length)
         session.rxPackets += 1
         return range
     }
 
     func receiveInit(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
-        guard handshakeLimiter.take(now: now) else { stats.drop(.icmpRateLimited); return }
+        guard handshakeLimiter.take(now: now) else { stats.drop(.sessionHandshakeRateLimited); return }
         if sessions.responders.count >= SessionTable.maxPendingResponders,
            let oldest = sessions.responders.min(by: { $0.value.since < $1.value.since })?.key {
             sessions.responders[oldest] = nil

@@ -33,6 +33,12 @@ public enum DropReason: String, CaseIterable, Sendable {
     case sessionDecrypt = "session-decrypt"
     case sessionReplay = "session-replay"
     case sessionHandshake = "session-handshake"
+    /// Session inits beyond what this node answers per second (each costs a signature and two
+    /// key agreements).
+    case sessionHandshakeRateLimited = "session-handshake-rate-limited"
+    /// A session's sealed packet whose destination is not this node's address or subnet: the
+    /// peer addressed it to someone else, so it is not ours to deliver.
+    case sessionWrongDestination = "session-wrong-destination"
     case spoofedSource = "spoofed-source"
     case directSpoofed = "direct-spoofed-source"
     case errorReportInvalid = "error-report-invalid"
