@@ -5,16 +5,14 @@ import PlanetRouting
 /// The admin API's requests answered from the node's state: pure, so the runtime only has to
 /// carry the request onto the node's thread and the JSON back. Schemas are in Docs/cli.md.
 extension Node {
-    public struct AdminError: Error, CustomStringConvertible {
-        public let description: String
-        public init(_ d: String) { description = d }
-    }
-
-    public static let adminRequests = ["getSelf", "getPeers", "addPeer", "removePeer", "getRoutes", "getSessions", "getStats", "list"]
-
+    /// Answers one call (`AdminCall`, the one list of calls; the admin server has checked the
+    /// arguments' types against it).
     public func admin(_ request: String, _ args: JSONValue, now: Instant) -> Result<JSONValue, AdminError> {
-        switch request {
-        case "getSelf":
+        guard let call = AdminCall(rawValue: request) else {
+            return .failure(AdminError("unknown request '\(request)'; try 'list'"))
+        }
+        switch call {
+        case .getSelf:
             return .success(.object([
                 ("publicKey", .string(identity.publicKey.hex)),
                 ("address", .string(address.description)),
@@ -22,9 +20,9 @@ extension Node {
                 ("version", .string(PlanetVersion.string)),
                 ("uptimeSeconds", .number(now.seconds(since: started).rounded(.down))),
             ]))
-        case "getPeers":
+        case .getPeers:
             return .success(.object([("peers", .array(peersJSON(now: now)))]))
-        case "addPeer", "removePeer":
+        case .addPeer, .removePeer:
             guard let text = args["uri"] else { return .failure(AdminError("\(request) needs \"uri\": \"udp://HOST:PORT\"")) }
             guard let s = text.stringValue else { return .failure(AdminError("uri must be a string, got \(text.typeName)")) }
             let uri: PeerURI
@@ -32,22 +30,20 @@ extension Node {
             case .success(let u): uri = u
             case .failure(let e): return .failure(AdminError("uri: \(e.description)"))
             }
-            if request == "addPeer" {
+            if call == .addPeer {
                 addPeer(uri, now: now)
             } else if !removePeer(uri, now: now) {
                 return .failure(AdminError("no peer \(uri.endpointText)"))
             }
             return .success(.object([]))
-        case "getRoutes":
+        case .getRoutes:
             return .success(.object([("routes", .array(routesJSON()))]))
-        case "getSessions":
+        case .getSessions:
             return .success(.object([("sessions", .array(sessionsJSON(now: now)))]))
-        case "getStats":
+        case .getStats:
             return .success(statsJSON())
-        case "list":
-            return .success(.object([("requests", .array(Node.adminRequests.map { .string($0) }))]))
-        default:
-            return .failure(AdminError("unknown request '\(request)'; try 'list'"))
+        case .list:
+            return .success(.object([("requests", .array(AdminCall.names.map { .string($0) }))]))
         }
     }
 
@@ -99,10 +95,10 @@ extension Node {
         let l = links.stats
         var drops = stats.drops
         for (k, v) in l.nonZeroDrops { drops["link-" + k.split(separator: "_").joined(separator: "-"), default: 0] += v }
-        for child in Mirror(reflecting: router.stats).children {
-            guard let label = child.label, label.hasPrefix("dropped"), let v = child.value as? Int, v > 0 else { continue }
-            drops["route-" + Node.kebab(String(label.dropFirst("dropped".count))), default: 0] += UInt64(v)
+        for p in neighbourProtocols.all {
+            for (reason, n) in p.drops { drops[reason, default: 0] += n }
         }
+        for (reason, n) in pacerDrops { drops[reason, default: 0] += n }
         return .object([
             ("rxPackets", .number(Double(l.rxPackets))),
             ("txPackets", .number(Double(l.txPackets))),
@@ -119,14 +115,5 @@ extension Node {
             ("handshakesCompleted", .number(Double(l.handshakesCompleted + stats.sessionsEstablished))),
             ("handshakesFailed", .number(Double(l.handshakesFailed + stats.sessionHandshakesFailed))),
         ])
-    }
-
-    /// "BadSignature" → "bad-signature", for drop-reason names.
-    static func kebab(_ camel: String) -> String {
-        var out = ""
-        for c in camel {
-            if c.isUppercase { if !out.isEmpty { out += "-" }; out += c.lowercased() } else { out.append(c) }
-        }
-        return out
     }
 }

@@ -59,6 +59,18 @@ public struct NodeOutput {
         }
     }
 
+    /// Copies the packets from `index` on that borrow memory into arrays of their own: for a
+    /// caller whose buffer dies before the runtime's flush (`Node.receiveDatagram(_:from:now:)`).
+    mutating func ownTunPackets(from index: Int) {
+        for i in index..<tunPackets.count {
+            if case .borrowed = tunPackets[i].storage {
+                var owned = NodeOutput.TunPacket(tunPackets[i].bytes, checksumPartial: tunPackets[i].checksumPartial)
+                owned.interface = tunPackets[i].interface
+                tunPackets[i] = owned
+            }
+        }
+    }
+
     public var isEmpty: Bool { datagrams.isEmpty && tunPackets.isEmpty && resolve.isEmpty }
 
     public mutating func removeAll() {

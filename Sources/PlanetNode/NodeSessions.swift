@@ -13,12 +13,13 @@ extension Node {
 
     // MARK: Sending
 
+    /// `nextHop`: the route's, looked up by the caller for this packet.
     func sendThroughSession(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, hopLimit: UInt8,
-                            destinationAddress: IPv6Address, to key: PublicKey, now: Instant) {
+                            destinationAddress: IPv6Address, to key: PublicKey, via nextHop: PublicKey, now: Instant) {
         let session = sessions.session(for: key, now: now)
         if let keypair = session.current, !keypair.isExpired(at: now), !keypair.isExhausted {
             sendData(packet, checksumPartial: checksumPartial, hopLimit: hopLimit, destinationAddress: destinationAddress,
-                     session: session, keypair: keypair, now: now)
+                     session: session, keypair: keypair, via: nextHop, now: now)
             if session.initiator == nil, keypair.age(at: now) > Node.sessionRekeyAfter || keypair.wantsRekeyByCount {
                 startHandshake(session, now: now)
             }
@@ -33,20 +34,26 @@ extension Node {
         if session.initiator == nil { startHandshake(session, now: now) }
     }
 
-    func sendData(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, hopLimit: UInt8, destinationAddress: IPv6Address,
-                  session: Session, keypair: Keypair, now: Instant) {
+    /// Seals a packet (or, with `type: .control`, a control message) in the session and sends it
+    /// to the next hop: through `nextHop` when the caller has just looked the route up, else the
+    /// route of the session's peer.
+    func sendData(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, type: SessionMessageType? = nil, hopLimit: UInt8,
+                  destinationAddress: IPv6Address, session: Session, keypair: Keypair, via nextHop: PublicKey? = nil, now: Instant) {
+        guard let nextHop = nextHop ?? routeCache.route(for: destinationAddress, router: router)?.nextHop else {
+            stats.drop(.noRoute)
+            return
+        }
         // The message is sealed behind room for the link header and the overlay header, so the
         // link seals the same buffer again in place: one allocation, one copy of the packet.
         let room = HeadroomFrame.linkHeadroom + OverlayPacket.headerLength
-        let type: SessionMessageType = checksumPartial ? .dataChecksumPartial : .data
+        let type = type ?? (checksumPartial ? .dataChecksumPartial : .data)
         guard var frame = keypair.sealDataMessage(packet, type: type, headroom: room, tailroom: HeadroomFrame.tail) else {
             stats.drop(.sessionHandshake)
             return
         }
         OverlayPacket.writeHeader(into: &frame, at: HeadroomFrame.linkHeadroom, hopLimit: max(1, hopLimit),
                                   destination: destinationAddress, source: address)
-        guard let route = routeCache.route(for: destinationAddress, router: router) else { stats.drop(.noRoute); return }
-        if links.send(headroomFrame: frame, to: route.nextHop, now: now, payloadSealed: true) {
+        if links.send(headroomFrame: frame, to: nextHop, now: now, payloadSealed: true) {
             session.txBytes += UInt64(packet.count)
             session.txPackets += 1
             session.lastSent = now
@@ -58,7 +65,8 @@ extension Node {
 
     func startHandshake(_ session: Session, now: Instant) {
         if session.initiator != nil { sessions.releaseIndex(session.initiatorIndex) }
-        let index = sessions.freshIndex(for: session.peer, random: &random)
+        let index = sessions.freshIndex(random: &random)
+        sessions.bind(index: index, to: session.peer)
         let initiator = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: session.peer, domain: Node.sessionDomain,
                                             ciphers: links.config.ciphers)
         session.initiator = initiator
@@ -77,31 +85,51 @@ extension Node {
 
     // MARK: Receiving
 
-    func handleSessionMessage(_ message: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
-        guard let type = message.first.flatMap(SessionMessageType.init(rawValue:)) else { stats.drop(.overlayMalformed); return }
-        let body = message.dropFirst()
+    /// A session message addressed to us, where it lies in the receive buffer: data and control
+    /// are opened in place (data goes to the TUN borrowing the buffer); the rare rest is copied.
+    func receiveSessionMessage(_ message: UnsafeMutableRawBufferPointer, header: OverlayPacket.Header, now: Instant) {
+        guard let type = SessionMessageType(rawValue: message[0]) else { stats.drop(.overlayMalformed); return }
+        let body = { Array(UnsafeRawBufferPointer(rebasing: message[1...]))[...] }
         switch type {
-        case .data: receiveData(message, header: header, now: now)
-        case .dataChecksumPartial: receiveData(message, checksumPartial: true, header: header, now: now)
-        case .handshakeInit: receiveInit(body, header: header, now: now)
-        case .handshakeResponse: receiveResponse(body, header: header, now: now)
-        case .handshakeFinish: receiveFinish(body, header: header, now: now)
-        case .errorReport: receiveReport(message, header: header, now: now)
+        case .data, .dataChecksumPartial:
+            guard let range = openData(message, now: now) else { return }
+            deliverToTun(NodeOutput.TunPacket(borrowing: UnsafeRawBufferPointer(rebasing: message[range]),
+                                              checksumPartial: type == .dataChecksumPartial))
+        case .control: receiveControl(message, now: now)
+        case .handshakeInit: receiveInit(body(), header: header, now: now)
+        case .handshakeResponse: receiveResponse(body(), header: header, now: now)
+        case .handshakeFinish: receiveFinish(body(), header: header, now: now)
+        case .errorReport: receiveReport(Array(UnsafeRawBufferPointer(message))[...], header: header, now: now)
         }
-    }
-
-    func receiveData(_ message: ArraySlice<UInt8>, checksumPartial: Bool = false, header: OverlayPacket.Header, now: Instant) {
-        var frame = Array(message)
-        guard let packet = frame.withUnsafeMutableBytes({ openData($0, now: now) }) else { return }
-        deliverToTun(frame[packet], checksumPartial: checksumPartial)
     }
 
     /// Opens a data message where it lies (decrypted in place) and checks what it carries.
     /// The inner packet's range within `message`, or nil (counted) for anything not to deliver:
     /// unknown index, replay, forgery, keepalive, malformed or spoofed packet.
     func openData(_ message: UnsafeMutableRawBufferPointer, now: Instant) -> Range<Int>? {
-        guard message.count >= 1 + 4 + 8 + 16 else { stats.drop(.overlayMalformed); return nil }
-        let index = UInt32(message[1]) << 24 | UInt32(message[2]) << 16 | UInt32(message[3]) << 8 | UInt32(message[4])
+        guard let (key, session, range) = openSealed(message, now: now), !range.isEmpty else { return nil } // empty: keepalive
+        guard let h = IPv6Header(raw: UnsafeRawBufferPointer(rebasing: message[range])) else { stats.drop(.overlayMalformed); return nil }
+        // The one check that stops spoofing through the overlay: the sealed packet's source must
+        // be the address or inside the subnet of the key that holds the session.
+        guard ownedAddresses.key(key, owns: h.source) else {
+            stats.drop(.spoofedSource)
+            return nil
+        }
+        guard isLocal(h.destination) else { stats.drop(.sessionWrongDestination); return nil }
+        session.rxBytes += UInt64(range.count)
+        session.rxPackets += 1
+        return range
+    }
+
+    /// Authenticates and decrypts a data or control message where it lies, by the keypair its
+    /// receiver index names, and notes that the peer answered. The peer, its session and the
+    /// plaintext's range within `message`; nil (counted) for an unknown index, a replay or a
+    /// forgery.
+    func openSealed(_ message: UnsafeMutableRawBufferPointer, now: Instant) -> (PublicKey, Session, Range<Int>)? {
+        guard let index = Keypair.header(of: UnsafeRawBufferPointer(message))?.receiverIndex else {
+            stats.drop(.overlayMalformed)
+            return nil
+        }
         guard let key = sessions.peer(forIndex: index), let session = sessions.session(key),
               let keypair = session.keypairs.first(where: { $0.localIndex == index }) else {
             stats.drop(.sessionUnknownIndex)
@@ -115,19 +143,7 @@ extension Node {
         }
         session.lastReceived = now
         session.unansweredSince = nil
-        if length == 0 { return nil } // keepalive
-        let range = Keypair.headerLength..<(Keypair.headerLength + length)
-        guard let h = IPv6Header(raw: UnsafeRawBufferPointer(rebasing: message[range])) else { stats.drop(.overlayMalformed); return nil }
-        // The one check that stops spoofing through the overlay: the sealed packet's source must
-        // be the address or inside the subnet of the key that holds the session.
-        guard ownedAddresses.key(key, owns: h.source) else {
-            stats.drop(.spoofedSource)
-            return nil
-        }
-        guard isLocal(h.destination) else { stats.drop(.sessionWrongDestination); return nil }
-        session.rxBytes += UInt64(length)
-        session.rxPackets += 1
-        return range
+        return (key, session, Keypair.headerLength..<(Keypair.headerLength + length))
     }
 
     func receiveInit(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
@@ -136,8 +152,7 @@ extension Node {
            let oldest = sessions.responders.min(by: { $0.value.since < $1.value.since })?.key {
             sessions.responders[oldest] = nil
         }
-        var index: UInt32 = 0
-        repeat { index = UInt32(truncatingIfNeeded: random.next()) } while index == 0 || sessions.peer(forIndex: index) != nil || sessions.responders[index] != nil
+        let index = sessions.freshIndex(random: &random)
         do {
             let (pending, response) = try HandshakeResponder.respond(toInit: Array(body), local: identity, localIndex: index, domain: Node.sessionDomain,
                                                                      ciphers: links.config.ciphers)
@@ -215,7 +230,7 @@ extension Node {
         guard let report = ErrorReport(message) else { stats.drop(.errorReportInvalid); return }
         let q = report.quoted
         guard q.count >= 13, SessionMessageType.isData(q[0]) else { stats.drop(.errorReportInvalid); return }
-        let remoteIndex = UInt32(q[1]) << 24 | UInt32(q[2]) << 16 | UInt32(q[3]) << 8 | UInt32(q[4])
+        let remoteIndex = BigEndian.u32(q, at: 1)
         guard let packetStart = sessions.all.lazy.compactMap({ s in
             s.keypairs.first { $0.remoteIndex == remoteIndex }.flatMap { $0.plaintextPrefix(ofSentFrame: q[...]) }
         }).first, let original = Optional(packetStart), original.count >= IPv6Header.length else {
@@ -239,6 +254,7 @@ extension Node {
     // MARK: Timers
 
     func sessionTimers(now: Instant) {
+        sessionTimersRan = now
         for session in sessions.all {
             if session.initiator != nil {
                 if now.seconds(since: session.handshakeStarted) > Node.pendingTimeout {

@@ -10,6 +10,8 @@ public struct NodeStats: Sendable {
     public var icmpErrorsSent: UInt64 = 0
     public var sessionsEstablished: UInt64 = 0
     public var sessionHandshakesFailed: UInt64 = 0
+    /// Authentic session control messages handed to their handler.
+    public var controlReceived: UInt64 = 0
     public private(set) var drops: [String: UInt64] = [:]
 
     public init() {}
@@ -45,6 +47,8 @@ public enum DropReason: String, CaseIterable, Sendable {
     case icmpRateLimited = "icmp-rate-limited"
     case unknownFrame = "unknown-frame"
     case tunDisabled = "tun-disabled"
-    /// Routing output beyond what may wait for one neighbour (`Node.routingMaxQueuedBytes`).
-    case routingQueueFull = "routing-queue-full"
+    /// A session control message with no type byte.
+    case controlMalformed = "session-control-malformed"
+    /// A session control message of a type this node has no handler for.
+    case controlUnknownType = "session-control-unknown-type"
 }

@@ -9,10 +9,7 @@ import PlanetCore
 ///     18-33  source         the sending node's overlay address (where error reports go)
 ///     34-    session message
 public enum OverlayPacket {
-    public static let frameType: UInt8 = 0x20
-    public static let directFrameType: UInt8 = 0x21
-    /// A direct frame whose packet's TCP/UDP checksum is partial (Docs/protocol.md).
-    public static let directPartialFrameType: UInt8 = 0x22
+    public static let frameType = InnerFrameType.overlay.rawValue
     public static let headerLength = 34
     public static let defaultHopLimit: UInt8 = 64
 
@@ -27,13 +24,15 @@ public enum OverlayPacket {
         return out
     }
 
-    /// Writes the header into the first 34 bytes of `frame` (a buffer whose message part is already in place).
-    public static func writeHeader(into frame: inout [UInt8], hopLimit: UInt8, destination: IPv6Address, source: IPv6Address) {
-        frame[0] = frameType
-        frame[1] = hopLimit
+    /// Writes the header into the 34 bytes of `frame` from `offset` (a buffer whose message part
+    /// is already in place behind them).
+    public static func writeHeader(into frame: inout [UInt8], at offset: Int = 0, hopLimit: UInt8, destination: IPv6Address,
+                                   source: IPv6Address) {
+        frame[offset] = frameType
+        frame[offset + 1] = hopLimit
         frame.withUnsafeMutableBytes { raw in
-            destination.write(to: raw, at: 2)
-            source.write(to: raw, at: 18)
+            destination.write(to: raw, at: offset + 2)
+            source.write(to: raw, at: offset + 18)
         }
     }
 

@@ -14,20 +14,4 @@ extension Keypair {
         guard seal(type: type.rawValue, plaintext: packet, appendingTo: &frame) else { return nil }
         return frame
     }
-
-    func sealDataMessage(_ packet: [UInt8], headroom: Int) -> [UInt8]? {
-        packet.withUnsafeBytes { sealDataMessage($0, headroom: headroom) }
-    }
-}
-
-extension OverlayPacket {
-    /// Writes the header at `offset` of `frame` (whose message part is already in place).
-    static func writeHeader(into frame: inout [UInt8], at offset: Int, hopLimit: UInt8, destination: IPv6Address, source: IPv6Address) {
-        frame[offset] = frameType
-        frame[offset + 1] = hopLimit
-        frame.withUnsafeMutableBytes { raw in
-            destination.write(to: raw, at: offset + 2)
-            source.write(to: raw, at: offset + 18)
-        }
-    }
 }

@@ -9,6 +9,8 @@ import PlanetCore
 ///                               (the 13 bytes from the type byte on are the associated data)
 ///     0x05 error report         from a relay or the destination back to the source; see `ErrorReport`
 ///     0x06 data, checksum partial   as 0x04; the packet's TCP/UDP checksum holds only the pseudo-header sum
+///     0x07 control              as 0x04, sealing a control message instead of a packet: u8 control type, body
+///                               (`SessionControlType`; SessionControl.swift)
 public enum SessionMessageType: UInt8 {
     case handshakeInit = 0x01
     case handshakeResponse = 0x02
@@ -16,9 +18,14 @@ public enum SessionMessageType: UInt8 {
     case data = 0x04
     case errorReport = 0x05
     case dataChecksumPartial = 0x06
+    case control = 0x07
 
-    /// Both data types: end-to-end ciphertext after a 13-byte header.
+    /// Both data types: end-to-end ciphertext after a 13-byte header, whose loss relays report.
     public static func isData(_ type: UInt8) -> Bool { type == data.rawValue || type == dataChecksumPartial.rawValue }
+
+    /// Sealed with the session's keys after a 13-byte header (data and control): relays
+    /// forward them in place with a sealed-payload link frame.
+    public static func isSealedEndToEnd(_ type: UInt8) -> Bool { isData(type) || type == control.rawValue }
 }
 
 /// A signed report from a node on the path that it could not deliver a packet: no route, hop

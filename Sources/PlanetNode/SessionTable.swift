@@ -35,14 +35,9 @@ struct SessionTable {
 
     func peer(forIndex index: UInt32) -> PublicKey? { byIndex[index] }
 
-    mutating func freshIndex(for key: PublicKey, random: inout SplitMix64) -> UInt32 {
-        while true {
-            let i = UInt32(truncatingIfNeeded: random.next())
-            if i != 0, byIndex[i] == nil, responders[i] == nil {
-                byIndex[i] = key
-                return i
-            }
-        }
+    /// An index no keypair, handshake or waiting responder of ours uses (0 is never one).
+    func freshIndex(random: inout SplitMix64) -> UInt32 {
+        LocalIndex.draw(using: &random) { byIndex[$0] != nil || responders[$0] != nil }
     }
 
     mutating func releaseIndex(_ index: UInt32) { byIndex[index] = nil }

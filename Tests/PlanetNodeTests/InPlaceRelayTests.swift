@@ -105,9 +105,9 @@ extension NodeMeshTests {
         let r1Key = r1.identity.publicKey
         // a's link layer seals whatever it is handed; the spoof is b's address as source.
         let spoofed = echo(from: b.address, to: r1.address)
-        XCTAssertTrue(a.links.send(frame: [OverlayPacket.directFrameType] + spoofed, to: r1Key, now: h.now))
+        XCTAssertTrue(a.links.send(frame: [InnerFrameType.direct.rawValue] + spoofed, to: r1Key, now: h.now))
         let genuine = echo(from: a.address, to: r1.address, seq: 2)
-        XCTAssertTrue(a.links.send(frame: [OverlayPacket.directFrameType] + genuine, to: r1Key, now: h.now))
+        XCTAssertTrue(a.links.send(frame: [InnerFrameType.direct.rawValue] + genuine, to: r1Key, now: h.now))
         a.pumpData(now: h.now)
         h.collect("a")
         h.run(seconds: 1)

@@ -9,6 +9,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// Seeded from libsodium, for the daemon.
     public static func system() -> SplitMix64 { SplitMix64(seed: Sodium.randomUInt64()) }
 
+    /// A generator of its own for a component, seeded from this one's next draw, so two
+    /// components given streams split from one seed never draw the same sequence.
+    public mutating func split() -> SplitMix64 { SplitMix64(seed: next()) }
+
     public mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state

@@ -150,11 +150,7 @@ public final class Keypair {
     @inline(__always)
     public static func header(of frame: UnsafeRawBufferPointer) -> (receiverIndex: UInt32, counter: UInt64)? {
         guard frame.count >= overhead else { return nil }
-        var index: UInt32 = 0
-        for i in 1...4 { index = index << 8 | UInt32(frame[i]) }
-        var counter: UInt64 = 0
-        for i in 5...12 { counter = counter << 8 | UInt64(frame[i]) }
-        return (index, counter)
+        return (BigEndian.u32(frame, at: 1), BigEndian.u64(frame, at: 5))
     }
 
     /// Which bytes the AEAD encrypts and which it only authenticates: normally the whole
@@ -216,17 +212,6 @@ public final class Keypair {
             return body(UnsafePointer(buf.baseAddress!))
         }
     }
-}
-
-@inline(__always)
-func appendBigEndian(_ v: UInt32, to out: inout [UInt8]) {
-    out.append(UInt8(truncatingIfNeeded: v >> 24)); out.append(UInt8(truncatingIfNeeded: v >> 16))
-    out.append(UInt8(truncatingIfNeeded: v >> 8)); out.append(UInt8(truncatingIfNeeded: v))
-}
-
-@inline(__always)
-func appendBigEndian(_ v: UInt64, to out: inout [UInt8]) {
-    for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
 }
 
 extension Keypair {

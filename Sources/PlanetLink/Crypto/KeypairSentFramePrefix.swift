@@ -11,11 +11,8 @@ extension Keypair {
     public func plaintextPrefix(ofSentFrame frame: ArraySlice<UInt8>) -> [UInt8]? {
         guard frame.count > Keypair.headerLength else { return nil }
         let f = Array(frame)
-        var index: UInt32 = 0
-        for i in 1...4 { index = index << 8 | UInt32(f[i]) }
-        guard index == remoteIndex else { return nil }
-        var counter: UInt64 = 0
-        for i in 5...12 { counter = counter << 8 | UInt64(f[i]) }
+        guard BigEndian.u32(f, at: 1) == remoteIndex else { return nil }
+        let counter = BigEndian.u64(f, at: 5)
         guard counter < sendCounter else { return nil }
         var nonce = [UInt8](repeating: 0, count: 12)
         for i in 0..<8 { nonce[4 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(8 * i)) }

@@ -95,13 +95,13 @@ public enum HandshakeMessages {
     /// The initiator's index a response is addressed to (its bytes 4..<8).
     public static func receiverIndex(ofResponse body: some Collection<UInt8>) -> UInt32? {
         guard body.count == responseLength else { return nil }
-        return readU32(Array(body.prefix(8)), at: 4)
+        return BigEndian.u32(body, at: 4)
     }
 
     /// The responder's index a finish is addressed to (its first 4 bytes).
     public static func receiverIndex(ofFinish body: some Collection<UInt8>) -> UInt32? {
         guard body.count == finishLength else { return nil }
-        return readU32(Array(body.prefix(4)), at: 0)
+        return BigEndian.u32(body, at: 0)
     }
 }
 
@@ -144,10 +144,6 @@ enum HandshakeCrypto {
     }
 }
 
-func readU32(_ b: [UInt8], at o: Int) -> UInt32 {
-    UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3])
-}
-
 /// The side that starts a handshake. One instance per attempt.
 public final class HandshakeInitiator {
     public let localIndex: UInt32
@@ -188,8 +184,8 @@ public final class HandshakeInitiator {
         guard !done else { throw .alreadyDone }
         let msg = Array(body)
         guard msg.count == HandshakeMessages.responseLength else { throw .malformed }
-        let remoteIndex = readU32(msg, at: 0)
-        guard readU32(msg, at: 4) == localIndex else { throw .malformed }
+        let remoteIndex = BigEndian.u32(msg, at: 0)
+        guard BigEndian.u32(msg, at: 4) == localIndex else { throw .malformed }
         // The pick is covered by h2, which the responder signs: nobody in between can downgrade it.
         guard let cipher = TransportCipher(rawValue: msg[8]), offeredCiphers.contains(cipher) else { throw .malformed }
         let head = HandshakeMessages.responseHeadLength
@@ -232,7 +228,7 @@ public enum HandshakeResponder {
         guard msg.count == HandshakeMessages.initLength else { throw .malformed }
         guard msg[0] == HandshakeMessages.version else { throw .unsupportedVersion(msg[0]) }
         guard msg[HandshakeMessages.unpaddedInitLength...].allSatisfy({ $0 == 0 }) else { throw .malformed }
-        let remoteIndex = readU32(msg, at: 1)
+        let remoteIndex = BigEndian.u32(msg, at: 1)
         let eI = Array(msg[5..<37])
         guard let cipher = ciphers.choose(offered: TransportCiphers(rawValue: msg[37])) else { throw .noCommonCipher }
         var eph = Sodium.x25519Keypair()
@@ -286,7 +282,7 @@ public final class PendingResponder {
                              isAllowed: (PublicKey) -> Bool = { _ in true }) throws(HandshakeError) -> SessionKeys {
         guard !completed else { throw .alreadyDone }
         let msg = Array(body)
-        guard msg.count == HandshakeMessages.finishLength, readU32(msg, at: 0) == localIndex else { throw .malformed }
+        guard msg.count == HandshakeMessages.finishLength, BigEndian.u32(msg, at: 0) == localIndex else { throw .malformed }
         let c3 = Array(msg[4...])
         var k2 = HandshakeCrypto.derive(dh, "k2", h3)
         defer { Sodium.wipe(&k2) }

@@ -2,14 +2,16 @@ import PlanetCore
 
 extension LinkLayer {
     /// One UDP datagram from the underlay (unicast or multicast beacon). Pass the array as its
-    /// last use: it is decrypted in place and upper-layer frames are handed up as slices of it.
+    /// last use: it is decrypted in place and upper-layer frames are handed up as slices of it
+    /// (`LinkEvent.frame`). The same transport path as `receive(inPlace:)`: this entry only
+    /// owns the buffer instead of borrowing it.
     public func receive(datagram: consuming [UInt8], from source: Endpoint, now: Instant) {
         var datagram = datagram
         guard let type = datagram.first else { stats.count(.empty); return }
         switch LinkFrameType(rawValue: type) {
-        case .transport: receiveTransport(&datagram, from: source, now: now)
-        case .transportSealedPayload:
-            receiveTransport(&datagram, from: source, now: now, encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix)
+        case .transport, .transportSealedPayload:
+            guard let (range, peer) = datagram.withUnsafeMutableBytes({ openUpperFrame($0, from: source, now: now) }) else { return }
+            events.append(.frame(datagram[range], from: peer))
         case .handshakeInit: receiveInit(datagram, from: source, now: now)
         case .handshakeResponse: receiveResponse(datagram, from: source, now: now)
         case .handshakeFinish: receiveFinish(datagram, from: source, now: now)
@@ -27,32 +29,26 @@ extension LinkLayer {
     /// Handshakes and beacons take the ordinary path (copied, events) and nil is returned.
     public func receive(inPlace buffer: UnsafeMutableRawBufferPointer, from source: Endpoint, now: Instant)
         -> (frame: UnsafeMutableRawBufferPointer, peer: PublicKey)? {
-        let prefix: Int?
         switch buffer.first.flatMap(LinkFrameType.init(rawValue:)) {
-        case .transport: prefix = nil
-        case .transportSealedPayload: prefix = LinkConstants.sealedPayloadEncryptedPrefix
+        case .transport, .transportSealedPayload:
+            guard let (range, peer) = openUpperFrame(buffer, from: source, now: now) else { return nil }
+            return (UnsafeMutableRawBufferPointer(rebasing: buffer[range]), peer)
         default:
             receive(datagram: Array(buffer), from: source, now: now)
             return nil
         }
-        guard let (peer, length) = openTransport(buffer, from: source, now: now, encryptedPrefix: prefix) else { return nil }
-        let start = Keypair.headerLength
-        let inner = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)])
-        if inner[0] >= LinkInnerFrameType.firstUpperLayerType { return (inner, peer.key) }
-        receiveLinkInner(UnsafeRawBufferPointer(inner), peer: peer, now: now)
-        return nil
     }
 
-    func receiveTransport(_ datagram: inout [UInt8], from source: Endpoint, now: Instant, encryptedPrefix: Int? = nil) {
-        guard let (peer, length) = datagram.withUnsafeMutableBytes({
-            openTransport($0, from: source, now: now, encryptedPrefix: encryptedPrefix)
-        }) else { return }
-        let start = Keypair.headerLength
-        if datagram[start] >= LinkInnerFrameType.firstUpperLayerType {
-            events.append(.frame(datagram[start..<(start + length)], from: peer.key))
-            return
-        }
-        datagram.withUnsafeBytes { receiveLinkInner(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)]), peer: peer, now: now) }
+    /// Opens a transport frame (0x04, or 0x06 with its sealed payload) in place. The link's own
+    /// inner frames (keepalive, ping, pong) are consumed here; for an upper-layer frame, its
+    /// range within `buffer` and the peer it came from. nil for anything else (counted).
+    func openUpperFrame(_ buffer: UnsafeMutableRawBufferPointer, from source: Endpoint, now: Instant) -> (Range<Int>, PublicKey)? {
+        let prefix = buffer[0] == LinkFrameType.transportSealedPayload.rawValue ? LinkConstants.sealedPayloadEncryptedPrefix : nil
+        guard let (peer, length) = openTransport(buffer, from: source, now: now, encryptedPrefix: prefix) else { return nil }
+        let range = Keypair.headerLength..<(Keypair.headerLength + length)
+        if buffer[range.lowerBound] >= LinkInnerFrameType.firstUpperLayerType { return (range, peer.key) }
+        receiveLinkInner(UnsafeRawBufferPointer(rebasing: buffer[range]), peer: peer, now: now)
+        return nil
     }
 
     /// Authenticates and decrypts a transport frame in place and does the link's bookkeeping
@@ -100,8 +96,7 @@ extension LinkLayer {
             sendInner(pong, peer: peer, now: now)
         case .pong:
             guard length == 9 else { stats.count(.malformedInnerFrame); return }
-            var id: UInt64 = 0
-            for i in 1...8 { id = id << 8 | UInt64(inner[i]) }
+            let id = BigEndian.u64(inner, at: 1)
             guard let ping = peer.outstandingPing, ping.id == id else { return }
             peer.outstandingPing = nil
             let sample = max(0, now.seconds(since: ping.sentAt))

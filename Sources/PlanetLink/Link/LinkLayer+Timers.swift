@@ -94,7 +94,7 @@ extension LinkLayer {
     func sendPing(_ peer: LinkPeer, now: Instant) {
         let id = rng.next()
         var frame: [UInt8] = [LinkInnerFrameType.ping.rawValue]
-        appendBigEndian(id, to: &frame)
+        BigEndian.append(id, to: &frame)
         peer.outstandingPing = (id, now)
         peer.nextPingAt = now.adding(seconds: jitter(LinkConstants.pingInterval, fraction: 0.1))
         sendInner(frame, peer: peer, now: now)

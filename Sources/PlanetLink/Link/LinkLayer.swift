@@ -247,10 +247,7 @@ public final class LinkLayer {
     }
 
     func newIndex() -> UInt32 {
-        while true {
-            let i = UInt32(truncatingIfNeeded: rng.next())
-            if i != 0, indices[i] == nil { return i }
-        }
+        LocalIndex.draw(using: &rng) { indices[$0] != nil }
     }
 
     func jitter(_ seconds: Double, fraction: Double) -> Double {

@@ -2,7 +2,7 @@ import XCTest
 import PlanetCore
 @testable import PlanetNode
 
-final class RoutingPacerTests: XCTestCase {
+final class NeighbourPacerTests: XCTestCase {
     let a = NodeIdentity.generate().publicKey
     let b = NodeIdentity.generate().publicKey
 
@@ -10,7 +10,7 @@ final class RoutingPacerTests: XCTestCase {
     /// another neighbour's frames are not held up behind it.
     func testBurstThenRateInOrder() throws {
         let t0 = Instant(seconds: 100)
-        var pacer = RoutingPacer(rate: 1_000_000, burst: 262_144, maxQueuedBytes: 16 << 20)
+        var pacer = NeighbourPacer(rate: 1_000_000, burst: 262_144, maxQueuedBytes: 16 << 20)
         let frames = (0..<100).map { i in [UInt8](repeating: UInt8(i), count: 10_000) }
         for f in frames { XCTAssertTrue(pacer.enqueue(f, to: a, now: t0)) }
         XCTAssertTrue(pacer.enqueue([0x10, 1], to: b, now: t0))
@@ -41,7 +41,7 @@ final class RoutingPacerTests: XCTestCase {
 
     func testQueueIsBoundedAndForgottenWithTheNeighbour() {
         let t0 = Instant(seconds: 5)
-        var pacer = RoutingPacer(rate: 1000, burst: 1000, maxQueuedBytes: 3000)
+        var pacer = NeighbourPacer(rate: 1000, burst: 1000, maxQueuedBytes: 3000)
         XCTAssertTrue(pacer.enqueue([UInt8](repeating: 0, count: 2000), to: a, now: t0))
         XCTAssertTrue(pacer.enqueue([UInt8](repeating: 0, count: 1000), to: a, now: t0))
         XCTAssertFalse(pacer.enqueue([0], to: a, now: t0), "the queue holds at most maxQueuedBytes")
@@ -63,7 +63,7 @@ extension NodeMeshTests {
         let hub = h.nodes["hub"]!
         XCTAssertEqual(hub.router.routes().count, 40)
         // The hub's table (~105 B per origin signed, ~4.3 KB) is four times its burst here.
-        hub.routingPacer = RoutingPacer(rate: 1000, burst: 1000, maxQueuedBytes: 1 << 20)
+        hub.pacer = NeighbourPacer(rate: 1000, burst: 1000, maxQueuedBytes: 1 << 20)
         h.add("late", peers: ["hub"])
         h.run(seconds: 1.5)
         let early = h.nodes["late"]!.router.routes().count
@@ -71,6 +71,6 @@ extension NodeMeshTests {
         XCTAssertLessThan(early, 41, "the table was not paced")
         h.run(seconds: 10)
         XCTAssertEqual(h.nodes["late"]!.router.routes().count, 41, "the late node is missing routes")
-        XCTAssertEqual(hub.stats.dropped(.routingQueueFull), 0)
+        XCTAssertEqual(hub.pacer.refused[0] ?? 0, 0)
     }
 }

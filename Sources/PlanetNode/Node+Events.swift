@@ -1,0 +1,94 @@
+import PlanetCore
+import PlanetLink
+
+/// The event pump: what the link layer reports (datagrams to send, links up and down, round-trip
+/// times, names to resolve) goes where it belongs, and what the neighbour protocols want to say
+/// goes through the per-neighbour pacer to the links.
+extension Node {
+    /// The data path's pump: a packet in usually yields only datagrams out, which never give a
+    /// neighbour protocol anything to say, so the protocols aren't asked (asking allocates).
+    /// Any other event — a link going up or down, a round-trip time — gets the full pump.
+    func pumpData(now: Instant) {
+        var rounds = 0
+        while rounds < 64 {
+            rounds += 1
+            links.drainEvents(into: &eventBuffer)
+            if eventBuffer.isEmpty { return }
+            var needsFullPump = false
+            for event in eventBuffer {
+                if case .transmit(let bytes, let endpoint) = event {
+                    output.datagrams.append((bytes, endpoint))
+                } else {
+                    handle(event, now: now)
+                    needsFullPump = true
+                }
+            }
+            eventBuffer.removeAll(keepingCapacity: true)
+            if needsFullPump { break }
+        }
+        pump(now: now)
+    }
+
+    /// Moves events between the link layer and the neighbour protocols until neither has
+    /// anything left.
+    func pump(now: Instant) {
+        var rounds = 0
+        while rounds < 64 {
+            rounds += 1
+            var progressed = false
+            links.drainEvents(into: &eventBuffer)
+            for event in eventBuffer {
+                progressed = true
+                handle(event, now: now)
+            }
+            eventBuffer.removeAll(keepingCapacity: true)
+            for p in neighbourProtocols.all {
+                p.drainOutgoing { to, body in
+                    progressed = true
+                    var frame = [UInt8]()
+                    frame.reserveCapacity(body.count + 1)
+                    frame.append(p.frameType.rawValue)
+                    frame.append(contentsOf: body)
+                    pacer.enqueue(frame, to: to, lane: p.pacingLane, now: now)
+                }
+            }
+            // What the neighbours' allowance lets go now; the next round drains its datagrams.
+            if pacer.hasQueued(),
+               pacer.release(now: now, { to, frame in _ = links.send(frame: frame, to: to, now: now) }) > 0 {
+                progressed = true
+            }
+            if !progressed { break }
+        }
+    }
+
+    func handle(_ event: LinkEvent, now: Instant) {
+        switch event {
+        case .transmit(let bytes, let endpoint):
+            output.datagrams.append((bytes, endpoint))
+        case .frame(let frame, let peer):
+            receiveFrame(copying: frame, from: peer, now: now)
+        case .linkUp(let peer, _, _):
+            for p in neighbourProtocols.all { p.neighbourUp(peer, now: now) }
+            routeCache.clear()
+        case .linkDown(let peer, _):
+            pacer.forget(peer)
+            for p in neighbourProtocols.all { p.neighbourDown(peer, now: now) }
+            routeCache.clear()
+        case .rtt(let peer, let seconds):
+            for p in neighbourProtocols.all { p.neighbourRTT(peer, seconds: seconds, now: now) }
+            routeCache.clear()
+        case .resolve(let uri):
+            output.resolve.append(uri)
+        case .discovered(let peer, let endpoint):
+            logger.debug("beacon heard", [("peer", peer.short), ("endpoint", endpoint.description)])
+        }
+    }
+
+    /// Frames the pacer refused for lack of queue room, by protocol (`<name>-queue-full`).
+    var pacerDrops: [(String, UInt64)] {
+        neighbourProtocols.all.compactMap { p in
+            guard let n = pacer.refused[p.pacingLane], n > 0 else { return nil }
+            return ("\(p.name)-queue-full", n)
+        }
+    }
+}

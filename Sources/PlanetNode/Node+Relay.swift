@@ -1,0 +1,48 @@
+import PlanetCore
+import PlanetLink
+
+/// Relaying: an overlay packet for someone else, forwarded toward its destination.
+extension Node {
+    /// The hop limit is decremented (a packet that would reach 0 is dropped and, if it carries
+    /// data, reported to its source); the route is looked up once; then the frame is sealed again
+    /// for the next link. A session's data and control messages are end-to-end ciphertext past
+    /// their 13-byte header, so the link hides only the headers and authenticates the rest
+    /// (Docs/protocol.md, "sealed payload"), in the receive buffer itself: no copy, no allocation.
+    /// Handshakes and error reports are sealed by the link in full, from a copy.
+    func relay(_ frame: UnsafeMutableRawBufferPointer, in datagram: UnsafeMutableRawBufferPointer, header: OverlayPacket.Header,
+               now: Instant) -> (length: Int, to: Endpoint)? {
+        let messageType = frame[OverlayPacket.headerLength]
+        guard header.hopLimit > 1 else {
+            stats.drop(.hopLimit)
+            if SessionMessageType.isData(messageType) { sendReport(.hopLimitExceeded, about: frame, header: header, now: now) }
+            return nil
+        }
+        guard let route = routeCache.route(for: header.destination, router: router) else {
+            stats.drop(.noRoute)
+            if SessionMessageType.isData(messageType) { sendReport(.noRoute, about: frame, header: header, now: now) }
+            return nil
+        }
+        frame[1] = header.hopLimit - 1
+        stats.forwardedPackets += 1
+        stats.forwardedBytes += UInt64(frame.count)
+        if SessionMessageType.isSealedEndToEnd(messageType) {
+            guard let to = links.forward(inPlace: datagram, frameLength: frame.count, to: route.nextHop, now: now) else {
+                stats.drop(.linkDown)
+                return nil
+            }
+            return (frame.count + Keypair.overhead, to)
+        }
+        if !links.send(frame: UnsafeRawBufferPointer(frame), to: route.nextHop, now: now) { stats.drop(.linkDown) }
+        return nil
+    }
+
+    /// Sends a signed error report back to the source of an overlay packet, quoting the start of
+    /// its (still sealed) session message.
+    func sendReport(_ kind: ErrorReport.Kind, mtu: UInt32 = 0, about frame: UnsafeMutableRawBufferPointer, header: OverlayPacket.Header,
+                    now: Instant) {
+        guard reportLimiter.take(now: now) else { stats.drop(.icmpRateLimited); return }
+        let quoted = Array(UnsafeRawBufferPointer(rebasing: frame[OverlayPacket.headerLength...]))
+        let report = ErrorReport.make(kind: kind, mtu: mtu, reporter: identity, invoking: quoted[...])
+        sendOverlay(message: report, hopLimit: OverlayPacket.defaultHopLimit, to: header.source, now: now)
+    }
+}

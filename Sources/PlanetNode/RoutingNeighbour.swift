@@ -1,0 +1,48 @@
+import PlanetCore
+import PlanetRouting
+
+/// The router as a neighbour protocol: routing messages in and out over frame type 0x10,
+/// neighbours and their link cost from the link layer. The router itself stays the node's
+/// route table, which the data plane reads directly.
+final class RoutingNeighbour: NeighbourProtocol {
+    let router: Router
+    let name = "routing"
+    let frameType = InnerFrameType.routing
+    /// Routing leaves before any other neighbour protocol: it keeps the data flowing.
+    let pacingLane = 0
+
+    init(router: Router) { self.router = router }
+
+    /// Link cost for routing from the smoothed RTT; before the first measurement a link is
+    /// assumed to be a slow one (10 ms), so a fresh link doesn't win before it has proven itself.
+    static func cost(rtt: Double?) -> UInt16 {
+        LinkCost.from(rttMilliseconds: (rtt ?? 0.010) * 1000)
+    }
+
+    func neighbourUp(_ key: PublicKey, now: Instant) { router.neighbourUp(key, cost: RoutingNeighbour.cost(rtt: nil), now: now) }
+    func neighbourDown(_ key: PublicKey, now: Instant) { router.neighbourDown(key, now: now) }
+    func neighbourRTT(_ key: PublicKey, seconds: Double, now: Instant) {
+        router.neighbourCost(key, cost: RoutingNeighbour.cost(rtt: seconds), now: now)
+    }
+    func receive(_ body: [UInt8], from key: PublicKey, now: Instant) { router.receive(body, from: key, now: now) }
+    func tick(now: Instant) { router.tick(now: now) }
+    var nextDeadline: Instant { router.nextDeadline }
+
+    func drainOutgoing(_ send: (PublicKey, [UInt8]) -> Void) {
+        for (to, message) in router.drainOutgoing() { send(to, message) }
+    }
+
+    var drops: [(String, UInt64)] {
+        let s = router.stats
+        let all: [(String, Int)] = [
+            ("route-malformed", s.droppedMalformed), ("route-unknown-tlv", s.droppedUnknownTLV),
+            ("route-from-non-neighbour", s.droppedFromNonNeighbour), ("route-bad-signature", s.droppedBadSignature),
+            ("route-unverified-refresh", s.droppedUnverifiedRefresh), ("route-unfeasible", s.droppedUnfeasible),
+            ("route-origin-table-full", s.droppedOriginTableFull), ("route-route-slots-full", s.droppedRouteSlotsFull),
+            ("route-request-table-full", s.droppedRequestTableFull), ("route-duplicate-request", s.droppedDuplicateRequest),
+            ("route-queue-full", s.droppedQueueFull), ("route-neighbour-table-full", s.droppedNeighbourTableFull),
+            ("route-self-refresh", s.droppedSelfRefresh),
+        ]
+        return all.filter { $0.1 > 0 }.map { ($0.0, UInt64($0.1)) }
+    }
+}
