@@ -21,8 +21,4 @@ public enum InnerFrameType: UInt8, Sendable, CaseIterable {
     case directChecksumPartial = 0x22
 
     public static let neighbourProtocols: ClosedRange<UInt8> = 0x10...0x1f
-
-    static let _checkLinkRange: Void = {
-        precondition(InnerFrameType.allCases.allSatisfy { $0.rawValue >= LinkInnerFrameType.firstUpperLayerType })
-    }()
 }

@@ -9,8 +9,9 @@ import PlanetCore
 public protocol NeighbourProtocol: AnyObject {
     /// Names its counters (`<name>-queue-full`) and its log lines.
     var name: String { get }
-    /// The inner frame type it owns, from `InnerFrameType.neighbourProtocols`.
-    var frameType: InnerFrameType { get }
+    /// The inner frame type it owns: a number in `InnerFrameType.neighbourProtocols`, listed in
+    /// InnerFrameType.swift so two protocols never pick the same one.
+    var frameType: UInt8 { get }
     /// Its lane in the per-neighbour pacer: lower lanes leave first when the allowance is short.
     var pacingLane: Int { get }
 
@@ -34,10 +35,11 @@ struct NeighbourProtocols {
     private var byType = [NeighbourProtocol?](repeating: nil, count: 256)
 
     mutating func register(_ p: NeighbourProtocol) {
-        precondition(InnerFrameType.neighbourProtocols.contains(p.frameType.rawValue),
+        precondition(InnerFrameType.neighbourProtocols.contains(p.frameType),
                      "\(p.name): frame type \(p.frameType) is not a neighbour-protocol number")
-        precondition(byType[Int(p.frameType.rawValue)] == nil, "\(p.name): frame type \(p.frameType) is taken")
-        byType[Int(p.frameType.rawValue)] = p
+        precondition(byType[Int(p.frameType)] == nil, "\(p.name): frame type \(p.frameType) is taken")
+        precondition(!all.contains { $0.pacingLane == p.pacingLane }, "\(p.name): pacing lane \(p.pacingLane) is taken")
+        byType[Int(p.frameType)] = p
         all.append(p)
     }
 

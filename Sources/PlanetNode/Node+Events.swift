@@ -47,7 +47,7 @@ extension Node {
                     progressed = true
                     var frame = [UInt8]()
                     frame.reserveCapacity(body.count + 1)
-                    frame.append(p.frameType.rawValue)
+                    frame.append(p.frameType)
                     frame.append(contentsOf: body)
                     pacer.enqueue(frame, to: to, lane: p.pacingLane, now: now)
                 }

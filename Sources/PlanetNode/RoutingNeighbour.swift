@@ -7,7 +7,7 @@ import PlanetRouting
 final class RoutingNeighbour: NeighbourProtocol {
     let router: Router
     let name = "routing"
-    let frameType = InnerFrameType.routing
+    let frameType = InnerFrameType.routing.rawValue
     /// Routing leaves before any other neighbour protocol: it keeps the data flowing.
     let pacingLane = 0
 

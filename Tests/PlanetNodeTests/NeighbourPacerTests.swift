@@ -74,3 +74,36 @@ extension NodeMeshTests {
         XCTAssertEqual(hub.pacer.refused[0] ?? 0, 0)
     }
 }
+
+extension NeighbourPacerTests {
+    /// With the allowance short, a lower lane's frames leave before a higher lane's, even when
+    /// the higher lane queued first; each lane keeps its own order.
+    func testLowerLanesLeaveFirstAndEachLaneKeepsItsOrder() {
+        let key = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 100)
+        var pacer = NeighbourPacer(rate: 1000, burst: 1000, maxQueuedBytes: 1 << 20)
+        for i in 0..<4 { XCTAssertTrue(pacer.enqueue([UInt8](repeating: UInt8(10 + i), count: 600), to: key, lane: 1, now: t0)) }
+        for i in 0..<2 { XCTAssertTrue(pacer.enqueue([UInt8](repeating: UInt8(i), count: 600), to: key, lane: 0, now: t0)) }
+        var order: [UInt8] = []
+        pacer.release(now: t0) { _, f in order.append(f[0]) }
+        // 1000 bytes of allowance: two 600-byte frames (the second overdraws), lane 0's.
+        XCTAssertEqual(order, [0, 1])
+        // Each refill (capped at the burst) lets two more go.
+        pacer.release(now: t0.adding(seconds: 10)) { _, f in order.append(f[0]) }
+        XCTAssertEqual(order, [0, 1, 10, 11])
+        pacer.release(now: t0.adding(seconds: 20)) { _, f in order.append(f[0]) }
+        XCTAssertEqual(order, [0, 1, 10, 11, 12, 13])
+        XCTAssertFalse(pacer.hasQueued())
+    }
+
+    func testAFullQueueRefusesAndCountsByLane() {
+        let key = NodeIdentity.generate().publicKey
+        var pacer = NeighbourPacer(rate: 1000, burst: 1000, maxQueuedBytes: 1000)
+        let t0 = Instant(seconds: 1)
+        XCTAssertTrue(pacer.enqueue([UInt8](repeating: 0, count: 900), to: key, lane: 2, now: t0))
+        XCTAssertFalse(pacer.enqueue([UInt8](repeating: 0, count: 200), to: key, lane: 2, now: t0))
+        XCTAssertFalse(pacer.enqueue([UInt8](repeating: 0, count: 200), to: key, lane: 0, now: t0))
+        XCTAssertEqual(pacer.refused[2], 1)
+        XCTAssertEqual(pacer.refused[0], 1)
+    }
+}

@@ -1,0 +1,70 @@
+import XCTest
+import PlanetCore
+import PlanetLink
+@testable import PlanetNode
+
+/// A neighbour protocol besides routing plugs in by registering its frame type: it hears of
+/// neighbours coming and going, gets its frames, and its output is paced with routing's.
+final class EchoNeighbourProtocol: NeighbourProtocol {
+    let name = "echo-test"
+    let frameType: UInt8 = 0x1f
+    let pacingLane = 3
+    var up: [PublicKey] = []
+    var down: [PublicKey] = []
+    var rtts: [PublicKey: Double] = [:]
+    var received: [(body: [UInt8], from: PublicKey)] = []
+    var outgoing: [(PublicKey, [UInt8])] = []
+    var ticks = 0
+
+    func neighbourUp(_ key: PublicKey, now: Instant) { up.append(key); outgoing.append((key, Array("hello".utf8))) }
+    func neighbourDown(_ key: PublicKey, now: Instant) { down.append(key) }
+    func neighbourRTT(_ key: PublicKey, seconds: Double, now: Instant) { rtts[key] = seconds }
+    func receive(_ body: [UInt8], from key: PublicKey, now: Instant) { received.append((body, key)) }
+    func tick(now: Instant) { ticks += 1 }
+    var nextDeadline: Instant { .never }
+    func drainOutgoing(_ send: (PublicKey, [UInt8]) -> Void) {
+        for (k, b) in outgoing { send(k, b) }
+        outgoing.removeAll()
+    }
+    var drops: [(String, UInt64)] { [("echo-test-dropped", 3)] }
+}
+
+final class NeighbourProtocolTests: XCTestCase {
+    func testARegisteredProtocolHearsNeighboursAndGetsItsFrames() throws {
+        let h = NodeHarness()
+        let b = h.add("b")
+        let protoB = EchoNeighbourProtocol()
+        b.register(protoB)
+        let a = h.add("a", peers: ["b"])
+        let protoA = EchoNeighbourProtocol()
+        a.register(protoA)
+        h.run(seconds: 5)
+        XCTAssertEqual(protoA.up, [b.identity.publicKey])
+        XCTAssertEqual(protoB.up, [a.identity.publicKey])
+        XCTAssertEqual(protoB.received.map(\.body), [Array("hello".utf8)])
+        XCTAssertEqual(protoB.received.first?.from, a.identity.publicKey)
+        XCTAssertEqual(protoA.received.map(\.body), [Array("hello".utf8)])
+        XCTAssertNotNil(protoA.rtts[b.identity.publicKey], "no RTT reached the protocol")
+        XCTAssertGreaterThan(protoA.ticks, 0)
+        // Routing still works beside it, and its counters join getStats.
+        XCTAssertNotNil(a.router.route(forAddress: b.address))
+        guard case .success(let stats) = a.admin("getStats", .object([]), now: h.now) else { return XCTFail("getStats failed") }
+        XCTAssertEqual(stats["drops"]?["echo-test-dropped"]?.numberValue, 3)
+        // A neighbour going away is told.
+        a.removePeer(PeerURI(host: h.endpoints["b"]!.address.description, port: h.endpoints["b"]!.port), now: h.now)
+        h.collect("a")
+        XCTAssertEqual(protoA.down, [b.identity.publicKey])
+    }
+
+    func testAFrameTypeNobodyRegisteredIsDroppedAndCounted() throws {
+        let h = NodeHarness()
+        let b = h.add("b")
+        let a = h.add("a", peers: ["b"])
+        h.run(seconds: 5)
+        XCTAssertTrue(a.links.send(frame: [0x1e, 1, 2, 3], to: b.identity.publicKey, now: h.now))
+        a.pumpData(now: h.now)
+        h.collect("a")
+        h.run(seconds: 0.5)
+        XCTAssertEqual(b.stats.dropped(.unknownFrame), 1)
+    }
+}
