@@ -97,18 +97,4 @@ extension Node {
         receiveSessionMessage(UnsafeMutableRawBufferPointer(rebasing: frame[OverlayPacket.headerLength...]), header: header, now: now)
         return nil
     }
-
-    func deliverToTun(_ packet: NodeOutput.TunPacket) {
-        guard config.tun.enabled else { stats.drop(.tunDisabled); return }
-        // Partial only in the layout the runtime can hand to the kernel; anything else is
-        // malformed (the sender's node produced it, so count it rather than trust it).
-        if packet.checksumPartial, packet.count <= 40
-            || packet.withUnsafeBytes({ InternetChecksum.partialChecksumOffset(nextHeader: $0[6]) }) == nil {
-            stats.drop(.overlayMalformed)
-            return
-        }
-        stats.tunTxPackets += 1
-        stats.tunTxBytes += UInt64(packet.count)
-        output.tunPackets.append(packet)
-    }
 }

@@ -13,6 +13,7 @@ import PlanetRouting
 ///   SessionControl.swift sealed control messages inside a session
 ///   Node+Receive.swift   datagram → link → the one frame dispatch → direct, overlay or neighbour protocol
 ///   Node+Relay.swift     an overlay packet for someone else: hop limit, route, sealed again in place
+///   Node+Deliver.swift   a packet for a local device, into `output`
 ///   Node+Events.swift    the event pump: link events to the neighbour protocols, paced output
 ///   NodeAdmin.swift      the admin API's answers
 public final class Node {

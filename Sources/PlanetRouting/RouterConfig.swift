@@ -27,7 +27,7 @@ public struct RouterConfig: Sendable {
     /// Triggered route changes sent per `drainOutgoing`, oldest first; the rest wait for the
     /// next drain (`hasPendingOutput`) and coalesce meanwhile. Lets a runtime pace routing
     /// output to what its links carry; unlimited by default (planetd drains everything and
-    /// paces the bytes per neighbour instead, PlanetNode `RoutingPacer`).
+    /// paces the bytes per neighbour instead, PlanetNode `NeighbourPacer`).
     public var maxAdvertsPerDrain: Int = .max
 
     public var maxOrigins: Int = 200_000
