@@ -44,7 +44,8 @@ extension Node {
             return
         }
         // The message is sealed behind room for the link header and the overlay header, so the
-        // link seals the same buffer again in place: one allocation, one copy of the packet.
+        // link seals the same buffer again in place: one allocation and one copy of the packet
+        // here (the runtime's send batch makes the second).
         let room = HeadroomFrame.linkHeadroom + OverlayPacket.headerLength
         let type = type ?? (checksumPartial ? .dataChecksumPartial : .data)
         guard var frame = keypair.sealDataMessage(packet, type: type, headroom: room, tailroom: HeadroomFrame.tail) else {

@@ -31,7 +31,9 @@ extension OverlayPacket {
 
 /// Frames handed to `LinkLayer.send(headroomFrame:)` start with the link's 13-byte header room
 /// and are sealed in place, the 16-byte tag appended. Building them at full capacity up front
-/// means the frame is allocated once and copied once on its way from the TUN to the socket.
+/// means the node allocates the frame once and copies the packet into it once; the runtime then
+/// copies the sealed datagram into its send batch (a second copy, which sealing straight into a
+/// send slot would save).
 enum HeadroomFrame {
     static let linkHeadroom = Keypair.headerLength
     static let tail = Keypair.tagLength
