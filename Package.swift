@@ -7,6 +7,8 @@ import PackageDescription
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
+//   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
+//   PlanetTesting  test doubles shared by the unit tests (no executable links it)
 //   planetd, planetctl, planetsim  executables
 // Release builds drop Swift's run-time exclusivity checks in the library modules: on the data
 // path they cost ~4% of each daemon's CPU (profiled), and the debug builds the tests run keep them.
@@ -33,12 +35,15 @@ let package = Package(
         .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting"], swiftSettings: fastRelease),
         .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetNode", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime"]),
+        .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime"]),
+        .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetRuntime"]),
+        .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
         .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetRouting"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting"]),
         .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode"]),
-        .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime"]),
+        .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
+        .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),
     ]
 )
