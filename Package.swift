@@ -5,6 +5,7 @@ import PackageDescription
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
 //   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
+//   PlanetSim      planetsim's engine: routers over simulated links in virtual time  (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
@@ -38,10 +39,12 @@ let package = Package(
         .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
-        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetRouting"]),
+        .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting"], swiftSettings: fastRelease),
+        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting"]),
+        .testTarget(name: "PlanetSimTests", dependencies: ["PlanetSim", "PlanetRouting"]),
         .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode"]),
         .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
         .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),
