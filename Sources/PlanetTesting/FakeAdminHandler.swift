@@ -3,17 +3,17 @@ import PlanetCore
 import PlanetRuntime
 
 /// Answers every call with a fixed, schema-shaped reply and records what it was asked.
-public final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
-    public init() {}
+package final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
+    package init() {}
 
     private let lock = NSLock()
     private var _calls: [(String, JSONValue)] = []
-    public var calls: [(String, JSONValue)] { lock.lock(); defer { lock.unlock() }; return _calls }
+    package var calls: [(String, JSONValue)] { lock.lock(); defer { lock.unlock() }; return _calls }
 
-    public static let key = String(repeating: "ab", count: 32)
-    public static let otherKey = String(repeating: "cd", count: 32)
+    package static let key = String(repeating: "ab", count: 32)
+    package static let otherKey = String(repeating: "cd", count: 32)
 
-    public static let replies: [String: JSONValue] = [
+    package static let replies: [String: JSONValue] = [
         "getSelf": .object([("publicKey", .string(key)), ("address", .string("200:1234::1")), ("subnet", .string("300:1234::/64")),
                             ("version", .string("0.1.0")), ("uptimeSeconds", .number(192))]),
         "getPeers": .object([("peers", .array([
@@ -41,7 +41,7 @@ public final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
         "removePeer": .object([]),
     ]
 
-    public func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
+    package func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
         lock.lock()
         _calls.append((request, arguments))
         lock.unlock()

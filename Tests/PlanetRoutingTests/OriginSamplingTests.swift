@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetRouting
+import PlanetTesting
 
 /// A node that does not originate its own route (`advertisesSelf` false: planetsim's
 /// `--origins` sampling) still relays everyone else's, and nobody learns a route to it.
