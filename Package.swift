@@ -5,8 +5,11 @@ import PackageDescription
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
 //   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
+//   PlanetSim      planetsim's engine: routers over simulated links in virtual time  (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
+//   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
+//   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
 //   planetd, planetctl, planetsim  executables
 // Release builds drop Swift's run-time exclusivity checks in the library modules: on the data
 // path they cost ~4% of each daemon's CPU (profiled), and the debug builds the tests run keep them.
@@ -33,12 +36,17 @@ let package = Package(
         .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting"], swiftSettings: fastRelease),
         .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetNode", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetRouting"]),
+        .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime"]),
+        .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
+        .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
+        .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting"], swiftSettings: fastRelease),
+        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink"]),
-        .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting"]),
-        .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode"]),
-        .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime"]),
+        .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting"]),
+        .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),
+        .testTarget(name: "PlanetSimTests", dependencies: ["PlanetSim", "PlanetRouting"]),
+        .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetTesting"]),
+        .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
+        .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),
     ]
 )

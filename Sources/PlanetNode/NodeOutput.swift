@@ -15,13 +15,13 @@ public struct NodeOutput {
     /// pseudo-header sum (the sender's kernel left it so and the overlay carried it so); the
     /// runtime hands it to the kernel as CHECKSUM_PARTIAL or completes it.
     public struct TunPacket {
-        enum Storage {
+        package enum Storage {
             case array(ArraySlice<UInt8>)
             /// Decrypted where it arrived, in the runtime's receive slot
             /// (`Node.receiveDatagram(inPlace:)`): valid until the runtime's next flush.
             case borrowed(UnsafeRawBufferPointer)
         }
-        let storage: Storage
+        package let storage: Storage
         public var checksumPartial: Bool
         /// The device to write it to (`.tun` unless the data plane picked a VM's own device).
         public var interface: PacketInterface = .tun

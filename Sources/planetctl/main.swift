@@ -1,12 +1,14 @@
 import Foundation
 import PlanetCore
+import PlanetControl
 import PlanetRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
 
 // planetctl: inspects and steers a running planetd through its admin socket.
-// Parsing, the client and the tables live in PlanetRuntime/Admin so they can be tested.
+// Command parsing and the tables live in PlanetControl (planetd does not link them), the
+// client next to the server it talks to in PlanetRuntime/Admin; both are unit-tested.
 
 let usage = """
 usage: planetctl [--socket PATH] [--json] COMMAND

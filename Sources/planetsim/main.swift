@@ -2,6 +2,7 @@
 // Options: Docs/cli.md and Docs/scale.md.
 import PlanetCore
 import PlanetRouting
+import PlanetSim
 #if canImport(Glibc)
 import Glibc
 #endif

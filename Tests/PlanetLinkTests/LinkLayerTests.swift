@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetLink
+import PlanetTesting
 
 final class LinkLayerTests: XCTestCase {
     let epA = Endpoint(ipv4: 10, 0, 0, 1, port: 7001)

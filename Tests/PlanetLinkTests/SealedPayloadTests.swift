@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetLink
+import PlanetTesting
 
 /// Transport frames of type 0x06: the inner frame's first 48 bytes encrypted, the rest
 /// (already end-to-end ciphertext) authenticated only.

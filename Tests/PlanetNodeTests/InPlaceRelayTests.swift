@@ -2,6 +2,7 @@ import XCTest
 import PlanetCore
 import PlanetLink
 @testable import PlanetNode
+import PlanetTesting
 
 /// planetd relays data packets in the receive buffer itself (`Node.receiveDatagram(inPlace:)`);
 /// these check that path carries traffic intact, leaves everything unusual to the ordinary

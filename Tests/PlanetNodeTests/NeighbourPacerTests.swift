@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetNode
+import PlanetTesting
 
 final class NeighbourPacerTests: XCTestCase {
     let a = NodeIdentity.generate().publicKey

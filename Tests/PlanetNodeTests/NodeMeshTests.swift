@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetNode
+import PlanetTesting
 
 final class NodeMeshTests: XCTestCase {
     func echo(from s: IPv6Address, to d: IPv6Address, seq: UInt16 = 1, payload: Int = 32, hopLimit: UInt8 = 64) -> [UInt8] {

@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetRouting
+import PlanetTesting
 
 final class FeasibilityTests: XCTestCase {
     func entry(fd: (UInt32, UInt16)?) -> OriginEntry {

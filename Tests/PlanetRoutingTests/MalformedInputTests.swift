@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetRouting
+import PlanetTesting
 
 final class MalformedInputTests: XCTestCase {
     func testEveryTLVRoundTrips() {

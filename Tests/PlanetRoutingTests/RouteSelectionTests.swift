@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetRouting
+import PlanetTesting
 
 final class RouteSelectionTests: XCTestCase {
     /// 0 reaches 3 through 1 (20+20) or 2 (20+30).

@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetRouting
+import PlanetTesting
 
 /// Node 1 is a lying neighbour of node 0; the honest path to origin 3 is 0 - 2 - 3.
 final class SignedOriginTests: XCTestCase {

@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetRuntime
+import PlanetTesting
 
 final class AdminMetricsTests: XCTestCase {
     static var snapshot: MetricsSnapshot {

@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetRuntime
+import PlanetTesting
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,35 +1,35 @@
 import PlanetCore
-@testable import PlanetRouting
+import PlanetRouting
 
 /// A tiny network of routers joined by perfect links, pumped by hand (no timing).
-final class RouterHarness {
-    var routers: [Router] = []
-    var now = Instant(seconds: 100)
-    var links: Set<[Int]> = []
-    let origins = OriginDirectory()
+package final class RouterHarness {
+    package var routers: [Router] = []
+    package var now = Instant(seconds: 100)
+    package var links: Set<[Int]> = []
+    package let origins = OriginDirectory()
 
-    init(count: Int, config: RouterConfig = .init()) {
+    package init(count: Int, config: RouterConfig = .init()) {
         for i in 0..<count {
             routers.append(Router(identity: RouterHarness.identity(i), config: config, origins: origins, now: now,
                                   random: SplitMix64(seed: UInt64(i))))
         }
     }
 
-    static func identity(_ i: Int) -> NodeIdentity {
+    package static func identity(_ i: Int) -> NodeIdentity {
         let pair = Sodium.signKeypair(seed: [UInt8](repeating: UInt8(i + 1), count: 32))
         return NodeIdentity(secretKey: pair.secret, publicKey: PublicKey(pair.publicKey)!)
     }
 
-    func key(_ i: Int) -> PublicKey { routers[i].identity.publicKey }
-    func index(_ k: PublicKey) -> Int? { routers.firstIndex { $0.identity.publicKey == k } }
+    package func key(_ i: Int) -> PublicKey { routers[i].identity.publicKey }
+    package func index(_ k: PublicKey) -> Int? { routers.firstIndex { $0.identity.publicKey == k } }
 
-    func connect(_ a: Int, _ b: Int, cost: UInt16 = 20) {
+    package func connect(_ a: Int, _ b: Int, cost: UInt16 = 20) {
         links.insert([min(a, b), max(a, b)])
         routers[a].neighbourUp(key(b), cost: cost, now: now)
         routers[b].neighbourUp(key(a), cost: cost, now: now)
     }
 
-    func disconnect(_ a: Int, _ b: Int) {
+    package func disconnect(_ a: Int, _ b: Int) {
         links.remove([min(a, b), max(a, b)])
         routers[a].neighbourDown(key(b), now: now)
         routers[b].neighbourDown(key(a), now: now)
@@ -37,7 +37,7 @@ final class RouterHarness {
 
     /// Delivers queued messages until quiet; returns how many were delivered.
     @discardableResult
-    func pump(maxRounds: Int = 1000, intercept: ((Int, Int, [UInt8]) -> [UInt8]?)? = nil) -> Int {
+    package func pump(maxRounds: Int = 1000, intercept: ((Int, Int, [UInt8]) -> [UInt8]?)? = nil) -> Int {
         var delivered = 0
         for _ in 0..<maxRounds {
             var batch: [(Int, Int, [UInt8])] = []
@@ -54,7 +54,7 @@ final class RouterHarness {
         return delivered
     }
 
-    func advance(_ seconds: Double) {
+    package func advance(_ seconds: Double) {
         let end = now.adding(seconds: seconds)
         while true {
             let d = routers.map(\.nextDeadline).min()!

@@ -1,28 +1,35 @@
 import Foundation
 import PlanetCore
-@testable import PlanetLink
+import PlanetLink
 
 /// An in-memory underlay: link layers at endpoints, datagrams delivered in order, a clock the
 /// test moves. `filter` can drop, alter or hold datagrams.
-final class TestNetwork {
-    struct Datagram { var bytes: [UInt8]; var from: Endpoint; var to: Endpoint }
+package final class TestNetwork {
+    package struct Datagram {
+        package var bytes: [UInt8]
+        package var from: Endpoint
+        package var to: Endpoint
+        package init(bytes: [UInt8], from: Endpoint, to: Endpoint) { self.bytes = bytes; self.from = from; self.to = to }
+    }
 
-    var now = Instant(seconds: 1000)
-    private(set) var nodes: [Endpoint: LinkLayer] = [:]
+    package var now = Instant(seconds: 1000)
+    package private(set) var nodes: [Endpoint: LinkLayer] = [:]
     private var endpoints: [ObjectIdentifier: Endpoint] = [:]
-    var log: [ObjectIdentifier: [LinkEvent]] = [:]
+    package var log: [ObjectIdentifier: [LinkEvent]] = [:]
     /// Return nil to drop a datagram; may return altered bytes.
-    var filter: ((Datagram) -> [UInt8]?)?
+    package var filter: ((Datagram) -> [UInt8]?)?
     /// Every datagram sent, after filtering, for inspection.
-    var sent: [Datagram] = []
-    var recordSent = false
+    package var sent: [Datagram] = []
+    package var recordSent = false
     /// When true, datagrams are kept in `held` instead of delivered.
-    var holding = false
-    var held: [Datagram] = []
-    var seed: UInt64 = 1
+    package var holding = false
+    package var held: [Datagram] = []
+    package var seed: UInt64 = 1
+
+    package init() {}
 
     @discardableResult
-    func add(_ identity: NodeIdentity, at endpoint: Endpoint, config: LinkConfig = LinkConfig(),
+    package func add(_ identity: NodeIdentity, at endpoint: Endpoint, config: LinkConfig = LinkConfig(),
              logger: Logger = .disabled) -> LinkLayer {
         seed += 1
         let node = LinkLayer(identity: identity, config: config, rng: SplitMix64(seed: seed), logger: logger, now: now)
@@ -30,32 +37,32 @@ final class TestNetwork {
         return node
     }
 
-    func place(_ node: LinkLayer, at endpoint: Endpoint) {
+    package func place(_ node: LinkLayer, at endpoint: Endpoint) {
         if let old = endpoints[ObjectIdentifier(node)] { nodes[old] = nil }
         nodes[endpoint] = node
         endpoints[ObjectIdentifier(node)] = endpoint
     }
 
-    func remove(_ node: LinkLayer) {
+    package func remove(_ node: LinkLayer) {
         if let old = endpoints.removeValue(forKey: ObjectIdentifier(node)) { nodes[old] = nil }
     }
 
-    func endpoint(of node: LinkLayer) -> Endpoint { endpoints[ObjectIdentifier(node)]! }
-    func events(_ node: LinkLayer) -> [LinkEvent] { log[ObjectIdentifier(node)] ?? [] }
+    package func endpoint(of node: LinkLayer) -> Endpoint { endpoints[ObjectIdentifier(node)]! }
+    package func events(_ node: LinkLayer) -> [LinkEvent] { log[ObjectIdentifier(node)] ?? [] }
 
-    func frames(_ node: LinkLayer) -> [[UInt8]] {
+    package func frames(_ node: LinkLayer) -> [[UInt8]] {
         events(node).compactMap { if case .frame(let f, _) = $0 { return Array(f) } else { return nil } }
     }
 
-    func ups(_ node: LinkLayer) -> [(PublicKey, Bool)] {
+    package func ups(_ node: LinkLayer) -> [(PublicKey, Bool)] {
         events(node).compactMap { if case .linkUp(let k, _, let inbound) = $0 { return (k, inbound) } else { return nil } }
     }
 
-    func downs(_ node: LinkLayer) -> [(PublicKey, LinkDownReason)] {
+    package func downs(_ node: LinkLayer) -> [(PublicKey, LinkDownReason)] {
         events(node).compactMap { if case .linkDown(let k, let r) = $0 { return (k, r) } else { return nil } }
     }
 
-    func uri(of node: LinkLayer, pinned: Bool = true) -> PeerURI {
+    package func uri(of node: LinkLayer, pinned: Bool = true) -> PeerURI {
         let ep = endpoint(of: node)
         let v = ep.address.low
         return PeerURI(host: "\(v >> 24 & 0xff).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)", port: ep.port,
@@ -63,7 +70,7 @@ final class TestNetwork {
     }
 
     /// Drains every node and delivers datagrams until the network is quiet.
-    func pump() {
+    package func pump() {
         var queue: [Datagram] = []
         var buffer: [LinkEvent] = []
         for _ in 0..<100_000 {
@@ -93,12 +100,12 @@ final class TestNetwork {
         fatalError("network never went quiet")
     }
 
-    func deliver(_ d: Datagram) {
+    package func deliver(_ d: Datagram) {
         nodes[d.to]?.receive(datagram: d.bytes, from: d.from, now: now)
     }
 
     /// Moves the clock to `now + seconds`, ticking each node at its deadlines.
-    func advance(by seconds: Double) {
+    package func advance(by seconds: Double) {
         let target = now.adding(seconds: seconds)
         pump()
         var spins = 0
@@ -117,14 +124,16 @@ final class TestNetwork {
 }
 
 /// Collects log lines from a Logger sink.
-final class LogCollector: @unchecked Sendable {
+package final class LogCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
-    var logger: Logger {
+
+    package init() {}
+    package var logger: Logger {
         Logger(level: .debug) { [self] _, message, fields in
             lock.lock(); defer { lock.unlock() }
             lines.append(([message] + fields.map { "\($0.0)=\($0.1)" }).joined(separator: " "))
         }
     }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    package var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }

@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
-@testable import PlanetRuntime
+@testable import PlanetControl
+import PlanetTesting
 
 final class AdminFormattingTests: XCTestCase {
     func testBytes() {
@@ -134,11 +135,5 @@ final class AdminFormattingTests: XCTestCase {
         }
         guard case .failure(let e) = PlanetctlCommand.parse(["peers", "add", "udp://2001:db8::1:8470"]) else { return XCTFail() }
         XCTAssertTrue(e.description.hasPrefix("bad peer URI:"), e.description)
-    }
-
-    func testRequestLineRoundTrip() throws {
-        let r = AdminRequest(call: .addPeer, arguments: .object([("uri", .string("udp://h:1"))]))
-        XCTAssertEqual(r.line, "{\"request\":\"addPeer\",\"uri\":\"udp://h:1\"}\n")
-        XCTAssertEqual(try AdminRequest.parse(String(r.line.dropLast())).get(), r)
     }
 }

@@ -1,7 +1,8 @@
 import XCTest
 import Foundation
 import PlanetCore
-@testable import PlanetRouting
+import PlanetRouting
+@testable import PlanetSim
 
 final class SimulationTests: XCTestCase {
     func quick(_ nodes: Int, seed: UInt64, topology: TopologyKind = .random) -> SimulationConfig {

@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetRouting
 
 /// The phases planetsim runs: converge, steady state, link failures, churn, crashes with
 /// restart, partition and heal. Each phase ends converged (or timed out) and is surveyed

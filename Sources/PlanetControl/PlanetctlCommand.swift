@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetRuntime
 
 /// A planetctl command line (after the options), checked before anything is sent.
 public enum PlanetctlCommand: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetRouting
 
 /// What planetsim runs. Times are virtual seconds.
 public struct SimulationConfig: Sendable {

@@ -1,38 +1,48 @@
 import PlanetCore
 import XCTest
-@testable import PlanetNode
+import PlanetNode
 
 /// Several `Node`s joined by an in-memory underlay: each node has one UDP endpoint; datagrams
 /// are delivered after a fixed latency in virtual time. Lets tests run the real node code over
 /// multi-hop topologies with no sockets, threads or clocks.
-final class NodeHarness {
-    struct Datagram { let at: Instant; let bytes: [UInt8]; let from: Endpoint; let to: Endpoint }
+package final class NodeHarness {
+    package struct Datagram {
+        package let at: Instant
+        package let bytes: [UInt8]
+        package let from: Endpoint
+        package let to: Endpoint
+        package init(at: Instant, bytes: [UInt8], from: Endpoint, to: Endpoint) {
+            self.at = at; self.bytes = bytes; self.from = from; self.to = to
+        }
+    }
 
-    var nodes: [String: Node] = [:]
-    var endpoints: [String: Endpoint] = [:]
-    var names: [Endpoint: String] = [:]
-    var inFlight: [Datagram] = []
-    var tunOut: [String: [[UInt8]]] = [:]
+    package var nodes: [String: Node] = [:]
+    package var endpoints: [String: Endpoint] = [:]
+    package var names: [Endpoint: String] = [:]
+    package var inFlight: [Datagram] = []
+    package var tunOut: [String: [[UInt8]]] = [:]
     /// The checksum-partial mark of each packet in `tunOut`, in the same order.
-    var tunPartial: [String: [Bool]] = [:]
-    var now = Instant(seconds: 1000)
-    let latency = 0.001
-    var cut: Set<Set<String>> = []
+    package var tunPartial: [String: [Bool]] = [:]
+    package var now = Instant(seconds: 1000)
+    package let latency = 0.001
+    package var cut: Set<Set<String>> = []
     /// Deliver datagrams as planetd does, into a writable buffer relayed in place
     /// (`receiveDatagram(inPlace:)`); false takes the array path instead.
-    var inPlace = true
+    package var inPlace = true
     /// Datagrams each node sent straight from its receive buffer (relayed in place).
-    var relayedInPlace: [String: Int] = [:]
+    package var relayedInPlace: [String: Int] = [:]
     /// Packets each node handed to its TUN straight from the receive buffer.
-    var tunInPlace: [String: Int] = [:]
-    var seed: UInt64 = 1
+    package var tunInPlace: [String: Int] = [:]
+    package var seed: UInt64 = 1
 
-    func endpoint(_ i: Int) -> Endpoint {
+    package init() {}
+
+    package func endpoint(_ i: Int) -> Endpoint {
         Endpoint(address: IPv6Address(high: 0xfd7a_0000_0000_0000, low: UInt64(i)), port: 8470)
     }
 
     @discardableResult
-    func add(_ name: String, peers: [String] = [], tun: Bool = true) -> Node {
+    package func add(_ name: String, peers: [String] = [], tun: Bool = true) -> Node {
         let ep = endpoint(nodes.count + 1)
         var config = NodeConfig()
         config.tun.enabled = tun
@@ -50,7 +60,7 @@ final class NodeHarness {
         return node
     }
 
-    func collect(_ name: String) {
+    package func collect(_ name: String) {
         let node = nodes[name]!
         let from = endpoints[name]!
         for (bytes, to) in node.output.datagrams {
@@ -68,7 +78,7 @@ final class NodeHarness {
     }
 
     /// Advances virtual time, delivering datagrams and firing node deadlines in order.
-    func run(seconds: Double) {
+    package func run(seconds: Double) {
         let end = now.adding(seconds: seconds)
         var stalled = 0
         var lastNow = now
@@ -104,7 +114,7 @@ final class NodeHarness {
         now = end
     }
 
-    func deliver(_ d: Datagram, to name: String, node: Node) {
+    package func deliver(_ d: Datagram, to name: String, node: Node) {
         guard inPlace else { node.receiveDatagram(d.bytes, from: d.from, now: now); return }
         var buffer = d.bytes
         let relayed = buffer.withUnsafeMutableBytes { raw -> (bytes: [UInt8], to: Endpoint)? in
@@ -120,12 +130,12 @@ final class NodeHarness {
         relayedInPlace[name, default: 0] += 1
     }
 
-    func sendFromTun(_ name: String, _ packet: [UInt8]) {
+    package func sendFromTun(_ name: String, _ packet: [UInt8]) {
         nodes[name]!.receiveTunPacket(packet, now: now)
         collect(name)
     }
 
-    func takeTun(_ name: String) -> [[UInt8]] {
+    package func takeTun(_ name: String) -> [[UInt8]] {
         defer { tunOut[name] = []; tunPartial[name] = [] }
         return tunOut[name] ?? []
     }

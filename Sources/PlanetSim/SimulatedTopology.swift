@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetRouting
 
 /// The shapes planetsim can build. Every generator returns a connected graph (except
 /// that `line`/`ring`/`grid` are connected by construction).

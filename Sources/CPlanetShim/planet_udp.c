@@ -1,24 +1,12 @@
 #define _GNU_SOURCE
-#include "planet_shim.h"
+#include "planet_udp.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 #include <endian.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
-#include <net/if.h>
-#include <net/route.h>
-#include <linux/if_tun.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/timerfd.h>
 #include <netinet/udp.h>
-#include <linux/virtio_net.h>
-
-int planet_shim_version(void) { return 2; }
+#include <arpa/inet.h>
 
 /* recvmmsg/sendmmsg header arrays live on the stack; a batch is capped here. */
 #define PLANET_MAX_BATCH 256
@@ -157,7 +145,6 @@ int planet_sendmmsg(int fd, int family, const uint8_t *const *datas, const int32
     return n;
 }
 
-
 /* UDP GSO: runs of equal-length datagrams to the same peer (the last of a run may be
  * shorter) leave as ONE message with a UDP_SEGMENT cmsg; the kernel cuts it back into
  * datagrams below the socket layer, so the per-datagram cost of the send path is paid once per
@@ -282,12 +269,6 @@ int planet_set_pmtu_dont(int fd, int family) {
     return r;
 }
 
-int planet_set_nonblocking(int fd) {
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0) return -1;
-    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
 static int mcast6_membership(int fd, int option, unsigned ifindex, const uint8_t group[16]) {
     struct ipv6_mreq m;
     memset(&m, 0, sizeof m);
@@ -301,162 +282,3 @@ int planet_mcast6_leave(int fd, unsigned ifindex, const uint8_t group[16]) { ret
 int planet_mcast6_set_if(int fd, unsigned ifindex) { return setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof ifindex); }
 int planet_mcast6_set_loop(int fd, int on) { return setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &on, sizeof on); }
 int planet_mcast6_set_hops(int fd, int hops) { return setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops); }
-
-int planet_tun_open(const char *name, int vnet_hdr, char *name_out) {
-    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return -1;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    memcpy(name_out, ifr.ifr_name, IFNAMSIZ);
-    name_out[IFNAMSIZ - 1] = 0;
-    return fd;
-}
-
-int planet_tun_set_offload(int fd, unsigned flags) { return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags); }
-
-/* Interface ioctls go through a throwaway datagram socket of the family they concern. */
-static int if_ioctl(int family, unsigned long request, struct ifreq *ifr) {
-    int s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return -1;
-    int r = ioctl(s, request, ifr);
-    int saved = errno;
-    close(s);
-    errno = saved;
-    return r;
-}
-
-static void ifreq_named(struct ifreq *ifr, const char *name) {
-    memset(ifr, 0, sizeof *ifr);
-    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
-}
-
-int planet_if_set_mtu(const char *name, int mtu) {
-    struct ifreq ifr;
-    ifreq_named(&ifr, name);
-    ifr.ifr_mtu = mtu;
-    return if_ioctl(AF_INET, SIOCSIFMTU, &ifr);
-}
-
-int planet_if_set_txqueuelen(const char *name, int len) {
-    struct ifreq ifr;
-    ifreq_named(&ifr, name);
-    ifr.ifr_qlen = len;
-    return if_ioctl(AF_INET, SIOCSIFTXQLEN, &ifr);
-}
-
-int planet_if_get_mtu(const char *name) {
-    struct ifreq ifr;
-    ifreq_named(&ifr, name);
-    if (if_ioctl(AF_INET, SIOCGIFMTU, &ifr) < 0) return -1;
-    return ifr.ifr_mtu;
-}
-
-int planet_if_set_up(const char *name) {
-    struct ifreq ifr;
-    ifreq_named(&ifr, name);
-    if (if_ioctl(AF_INET, SIOCGIFFLAGS, &ifr) < 0) return -1;
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    return if_ioctl(AF_INET, SIOCSIFFLAGS, &ifr);
-}
-
-int planet_if_index(const char *name) {
-    struct ifreq ifr;
-    ifreq_named(&ifr, name);
-    if (if_ioctl(AF_INET, SIOCGIFINDEX, &ifr) < 0) return -1;
-    return ifr.ifr_ifindex;
-}
-
-int planet_if_is_loopback(const char *name) {
-    struct ifreq ifr;
-    ifreq_named(&ifr, name);
-    if (if_ioctl(AF_INET, SIOCGIFFLAGS, &ifr) < 0) return -1;
-    return (ifr.ifr_flags & IFF_LOOPBACK) ? 1 : 0;
-}
-
-/* struct in6_ifreq from <linux/ipv6.h>, restated because that header clashes with glibc's. */
-struct planet_in6_ifreq {
-    struct in6_addr ifr6_addr;
-    uint32_t ifr6_prefixlen;
-    int ifr6_ifindex;
-};
-
-int planet_if_add_ipv6(int ifindex, const uint8_t addr[16], int prefixlen) {
-    struct planet_in6_ifreq r;
-    memset(&r, 0, sizeof r);
-    memcpy(r.ifr6_addr.s6_addr, addr, 16);
-    r.ifr6_prefixlen = (uint32_t)prefixlen;
-    r.ifr6_ifindex = ifindex;
-    int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return -1;
-    int res = ioctl(s, SIOCSIFADDR, &r);
-    int saved = errno;
-    close(s);
-    errno = saved;
-    return res;
-}
-
-int planet_route6(int add, int ifindex, const uint8_t dst[16], int prefixlen, int metric) {
-    struct in6_rtmsg rt;
-    memset(&rt, 0, sizeof rt);
-    memcpy(rt.rtmsg_dst.s6_addr, dst, 16);
-    rt.rtmsg_dst_len = (unsigned short)prefixlen;
-    rt.rtmsg_metric = (uint32_t)metric;
-    rt.rtmsg_flags = RTF_UP;
-    rt.rtmsg_ifindex = ifindex;
-    int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return -1;
-    int res = ioctl(s, add ? SIOCADDRT : SIOCDELRT, &rt);
-    int saved = errno;
-    close(s);
-    errno = saved;
-    return res;
-}
-
-int planet_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
-
-int planet_epoll_add(int epfd, int fd) {
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-int planet_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
-
-int planet_epoll_wait(int epfd, int32_t *fds_out, int max, int timeout_ms) {
-    if (max > 256) max = 256;
-    struct epoll_event evs[max];
-    int n = epoll_wait(epfd, evs, max, timeout_ms);
-    if (n < 0) return errno == EINTR ? 0 : -1;
-    for (int i = 0; i < n; i++) fds_out[i] = evs[i].data.fd;
-    return n;
-}
-
-int planet_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
-int planet_timerfd(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
-
-int planet_timerfd_set_absolute(int fd, uint64_t ns) {
-    struct itimerspec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.it_value.tv_sec = (time_t)(ns / 1000000000ULL);
-    spec.it_value.tv_nsec = (long)(ns % 1000000000ULL);
-    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
-}
-
-int planet_timerfd_set_interval(int fd, uint64_t ns) {
-    struct itimerspec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.it_value.tv_sec = (time_t)(ns / 1000000000ULL);
-    spec.it_value.tv_nsec = (long)(ns % 1000000000ULL);
-    spec.it_interval = spec.it_value;
-    return timerfd_settime(fd, 0, &spec, NULL);
-}

@@ -1,0 +1,133 @@
+import PlanetCore
+
+// Routing messages (babeld's message.c): a received message is validated and its TLVs
+// dispatched; on drain, each neighbour's queued TLVs, dumps and triggered updates are packed
+// into messages of at most `maxMessageBytes` (the codec itself is RoutingMessage.swift).
+
+extension Router {
+    /// `message` is everything after the 0x10 inner-frame byte.
+    public func receive(_ message: [UInt8], from neighbour: PublicKey, now: Instant) {
+        stats.messagesReceived += 1
+        stats.bytesReceived += message.count
+        guard let n = neighbours[neighbour] else { stats.droppedFromNonNeighbour += 1; return }
+        var unknown = 0
+        if RoutingMessage.validate(message, unknown: &unknown) != nil { stats.droppedMalformed += 1; return }
+        stats.droppedUnknownTLV += unknown
+        RoutingMessage.forEach(message) { t in
+            switch t.kind {
+            case .update:
+                handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: t.flags, metric: t.metric, signature: t.signature(in: message), now: now)
+            case .refresh:
+                handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: 0, metric: t.metric, signature: nil, now: now)
+            case .retraction:
+                if let idx = entryIndex(t.origin!) { removeRoute(idx, slot: n.slot); reselect(idx, now: now) }
+            case .routeRequest:
+                handleRouteRequest(n, origin: t.origin)
+            case .seqnoRequest:
+                handleSeqnoRequest(n, origin: t.origin!, seqno: t.seqno, hopCount: t.hopCount, now: now)
+            }
+        }
+    }
+
+    func trigger(_ idx: Int32) {
+        guard !entries[Int(idx)].triggered else { return }
+        entries[Int(idx)].triggered = true
+        triggeredList.append(idx)
+    }
+
+    /// Whether a drain left triggered updates for the next one (only with `maxAdvertsPerDrain`).
+    public var hasPendingOutput: Bool { !triggeredList.isEmpty }
+
+    /// Messages to send, each for one neighbour, without the 0x10 frame byte.
+    public func drainOutgoing() -> [(to: PublicKey, message: [UInt8])] {
+        /// A triggered advertisement: what to tell every neighbour but the route's next hop.
+        struct Advert { let key: PublicKey; let kind: RoutingTLV.Kind; let route: NeighbourRoute; let nextHop: UInt16 }
+        let triggered: [Int32]
+        if triggeredList.count <= config.maxAdvertsPerDrain {
+            triggered = triggeredList
+            triggeredList.removeAll(keepingCapacity: true)
+        } else {
+            // Oldest first; the rest stay triggered (and keep coalescing) for the next drain.
+            triggered = Array(triggeredList.prefix(config.maxAdvertsPerDrain))
+            triggeredList.removeFirst(config.maxAdvertsPerDrain)
+        }
+        var adverts: [Advert] = []
+        adverts.reserveCapacity(triggered.count)
+        var retractions = 0
+        for idx in triggered {
+            let i = Int(idx)
+            entries[i].triggered = false
+            guard entries[i].live else { continue }
+            let key = origins.key(entries[i].origin)
+            if let r = selectedRoute(i) {
+                let signed = !entries[i].everAdvertised || entries[i].advertisedSeqno != r.seqno
+                entries[i].everAdvertised = true
+                entries[i].advertisedSeqno = r.seqno
+                entries[i].advertisedMetric = routeMetric(r)
+                entries[i].advertisedSlot = r.slot
+                adverts.append(Advert(key: key, kind: signed ? .update : .refresh, route: r, nextHop: r.slot))
+            } else {
+                entries[i].advertisedMetric = RouteMetric.infinity
+                entries[i].advertisedSlot = .max
+                adverts.append(Advert(key: key, kind: .retraction, route: .empty, nextHop: .max))
+                retractions += 1
+            }
+        }
+        let selfUpdate = self.selfUpdate
+        let sendSelf = selfTriggered && config.advertisesSelf
+        selfTriggered = false
+
+        for key in neighbours.keys.sorted() {
+            guard var n = neighbours[key] else { continue }
+            var packer = MessagePacker(limit: config.maxMessageBytes)
+            for tlv in n.pending { packer.add(tlv) }
+            n.pending.removeAll()
+            if n.wantsFullDump || n.wantsPeriodicDump {
+                let signed = n.wantsFullDump
+                if config.advertisesSelf { packer.add(selfUpdate) }
+                for i in entries.indices where entries[i].live && entries[i].selected >= 0 {
+                    let r = routePool[i * routeSlots + Int(entries[i].selected)]
+                    guard r.slot != n.slot else { continue }
+                    add(signed ? .update : .refresh, origins.key(entries[i].origin), r, to: &packer)
+                }
+                if retractions > 0 {
+                    for a in adverts where a.kind == .retraction { packer.add(.retraction(origin: a.key)) }
+                }
+                n.wantsFullDump = false
+                n.wantsPeriodicDump = false
+            } else {
+                if sendSelf { packer.add(selfUpdate) }
+                for a in adverts {
+                    // Split horizon with poisoned reverse: the next hop hears a retraction.
+                    if a.kind == .retraction || a.nextHop == n.slot {
+                        packer.add(.retraction(origin: a.key))
+                    } else {
+                        add(a.kind, a.key, a.route, to: &packer)
+                    }
+                }
+            }
+            neighbours[key] = n
+            for m in packer.finish() {
+                guard outgoing.count < config.maxQueuedMessages else { stats.droppedQueueFull += 1; continue }
+                stats.messagesSent += 1
+                stats.bytesSent += m.count
+                outgoing.append((key, m))
+            }
+        }
+        defer { outgoing.removeAll(keepingCapacity: true) }
+        return outgoing
+    }
+
+    /// Writes an update (with the signature, straight from the directory) or a refresh for
+    /// route `r` of origin `key`.
+    func add(_ kind: RoutingTLV.Kind, _ key: PublicKey, _ r: NeighbourRoute, to packer: inout MessagePacker) {
+        if kind == .update {
+            packer.make(room: RoutingTLV.updateSize)
+            RoutingTLV.encodeUpdateHeader(into: &packer.current, origin: key, seqno: r.seqno,
+                                          flags: origins.flags(ofSignature: r.signature), metric: routeMetric(r))
+            origins.appendSignature(r.signature, to: &packer.current)
+        } else {
+            packer.add(.refresh(origin: key, seqno: r.seqno, metric: routeMetric(r)))
+        }
+    }
+}

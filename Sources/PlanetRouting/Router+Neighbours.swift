@@ -1,0 +1,70 @@
+import PlanetCore
+
+// The neighbour table (babeld's neighbour.c): who we exchange routes with, the slot each
+// neighbour's routes are filed under, its link cost, when it is next owed a dump, and the
+// requests and replies queued for it until the next drain.
+
+extension Router {
+    struct Neighbour {
+        let key: PublicKey
+        let slot: UInt16
+        var cost: UInt16
+        var nextDump: Instant
+        var wantsPeriodicDump = false
+        var wantsFullDump = true
+        var pending: [RoutingTLV] = []
+    }
+
+    public func neighbourUp(_ key: PublicKey, cost: UInt16, now: Instant) {
+        if neighbours[key] != nil { neighbourCost(key, cost: cost, now: now); return }
+        guard key != identity.publicKey else { return }
+        guard neighbours.count < config.maxNeighbours else { stats.droppedNeighbourTableFull += 1; return }
+        let slot: UInt16
+        let c = max(1, min(cost, RouteMetric.infinity - 1))
+        if let s = freeSlots.popLast() {
+            slot = s; slotKeys[Int(s)] = key; slotCosts[Int(s)] = c
+        } else {
+            slot = UInt16(slotKeys.count); slotKeys.append(key); slotCosts.append(c)
+        }
+        var n = Neighbour(key: key, slot: slot, cost: c, nextDump: jitteredDump(now))
+        // Ask for everything with signatures, and send ours: a fresh neighbour holds nothing verified.
+        n.pending.append(.routeRequest(origin: nil))
+        neighbours[key] = n
+        logger.debug("routing neighbour up", [("peer", key.short), ("cost", "\(cost)")])
+    }
+
+    /// A new measured cost; changes smaller than the hysteresis are ignored so RTT noise
+    /// does not ripple through the network as triggered updates.
+    public func neighbourCost(_ key: PublicKey, cost: UInt16, now: Instant) {
+        guard var n = neighbours[key] else { return }
+        let c = max(1, min(cost, RouteMetric.infinity - 1))
+        let diff = c > n.cost ? c - n.cost : n.cost - c
+        guard diff >= max(config.costHysteresis, n.cost / 8) else { return }
+        n.cost = c
+        neighbours[key] = n
+        slotCosts[Int(n.slot)] = c
+        for i in entries.indices where entries[i].live && routeIndex(i, slot: n.slot) != nil {
+            reselect(Int32(i), now: now)
+        }
+    }
+
+    public func neighbourDown(_ key: PublicKey, now: Instant) {
+        guard let n = neighbours.removeValue(forKey: key) else { return }
+        for i in entries.indices where entries[i].live && routeIndex(i, slot: n.slot) != nil {
+            removeRoute(Int32(i), slot: n.slot)
+            reselect(Int32(i), now: now)
+        }
+        slotKeys[Int(n.slot)] = nil
+        freeSlots.append(n.slot)
+        logger.debug("routing neighbour down", [("peer", key.short)])
+    }
+
+    public var neighbourKeys: [PublicKey] { Array(neighbours.keys) }
+
+    func queue(_ tlv: RoutingTLV, to key: PublicKey) {
+        guard let count = neighbours[key]?.pending.count else { return }
+        // Requests and replies per neighbour are bounded like everything else.
+        guard count < config.maxPendingRequests else { stats.droppedQueueFull += 1; return }
+        neighbours[key]?.pending.append(tlv)
+    }
+}

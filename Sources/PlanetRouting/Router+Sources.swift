@@ -1,0 +1,70 @@
+import PlanetCore
+
+// Sources (babeld's source.c): one `OriginEntry` per origin we hold routes for, with its
+// newest verified seqno and signature and its feasibility distance (`OriginEntry.isFeasible`),
+// created on the first accepted update and garbage-collected by the sweep once it has had
+// no routes for `sourceGarbageTime`.
+
+extension Router {
+    @inline(__always)
+    func entryIndex(_ origin: PublicKey) -> Int32? {
+        guard let id = origins.originId(origin), Int(id) < entryOfOrigin.count else { return nil }
+        let e = entryOfOrigin[Int(id)]
+        return e >= 0 ? e : nil
+    }
+
+    /// The signature we already hold for `seqno` (the entry's or a route's), so a repeat is
+    /// not verified again.
+    func knownSignature(_ i: Int, seqno s: UInt32) -> UInt32? {
+        if s == entries[i].seqno { return entries[i].signature }
+        let base = i * routeSlots
+        for j in 0..<Int(entries[i].routeCount) where routePool[base + j].seqno == s { return routePool[base + j].signature }
+        return nil
+    }
+
+    /// A new entry holding a reference to the origin and one to `signature` (the caller keeps its own).
+    func createEntry(_ origin: PublicKey, seqno: UInt32, signature: UInt32) -> Int32? {
+        guard liveEntries < config.maxOrigins else { stats.droppedOriginTableFull += 1; return nil }
+        let id = origins.retainOrigin(origin)
+        origins.retainSignature(signature)
+        let entry = OriginEntry(origin: id, seqno: seqno, signature: signature)
+        let idx: Int32
+        if let f = freeEntries.popLast() {
+            idx = f; entries[Int(f)] = entry
+        } else {
+            // Grown by a quarter rather than doubled: at 10^4-10^5 origins the tables are most
+            // of a node's memory, and doubling would leave up to half of them unused.
+            if entries.count == entries.capacity { entries.reserveCapacity(entries.count + entries.count / 4 + 16) }
+            if routePool.count + routeSlots > routePool.capacity {
+                routePool.reserveCapacity(routePool.count + routePool.count / 4 + 16 * routeSlots)
+            }
+            idx = Int32(entries.count); entries.append(entry)
+            routePool.append(contentsOf: repeatElement(NeighbourRoute.empty, count: routeSlots))
+        }
+        if Int(id) >= entryOfOrigin.count {
+            let need = Int(id) + 1
+            if need > entryOfOrigin.capacity { entryOfOrigin.reserveCapacity(max(need, entryOfOrigin.count + entryOfOrigin.count / 4 + 16)) }
+            entryOfOrigin.append(contentsOf: repeatElement(-1, count: need - entryOfOrigin.count))
+        }
+        entryOfOrigin[Int(id)] = idx
+        liveEntries += 1
+        return idx
+    }
+
+    func freeEntry(_ idx: Int32) {
+        let i = Int(idx)
+        let base = i * routeSlots
+        for j in 0..<Int(entries[i].routeCount) { origins.releaseSignature(routePool[base + j].signature) }
+        entries[i].routeCount = 0
+        setSelected(i, -1)
+        origins.releaseSignature(entries[i].signature)
+        entryOfOrigin[Int(entries[i].origin)] = -1
+        origins.releaseOrigin(entries[i].origin)
+        entries[i].live = false
+        liveEntries -= 1
+        freeEntries.append(idx)
+    }
+
+    /// Origins known, reachable or not.
+    public var originCount: Int { liveEntries }
+}
