@@ -2,6 +2,7 @@ import XCTest
 import PlanetCore
 import PlanetLink
 @testable import PlanetNode
+import PlanetTesting
 
 /// A neighbour protocol besides routing plugs in by registering its frame type: it hears of
 /// neighbours coming and going, gets its frames, and its output is paced with routing's.

@@ -2,6 +2,7 @@ import XCTest
 import PlanetCore
 import PlanetLink
 @testable import PlanetNode
+import PlanetTesting
 
 /// Control messages inside an end-to-end session (type 0x07): sealed with the session's keys,
 /// relayed like data, opened only by the peer, replay-protected, each type to its handler.
