@@ -2,15 +2,19 @@
 import PackageDescription
 
 // Module map (Docs/architecture.md):
+//   CSodium        libsodium through pkg-config
+//   CPlanetShim    C helpers: planet_udp, planet_tun, planet_netif, planet_loop
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
 //   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
-//   PlanetSim      planetsim's engine: routers over simulated links in virtual time  (sans-I/O)
+//   PlanetSim      planetsim's engine: routers over simulated links, virtual time   (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
 //   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
-//   planetd, planetctl, planetsim  executables
+//   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
+//                  nor PlanetTesting
+//   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
 // Release builds drop Swift's run-time exclusivity checks in the library modules: on the data
 // path they cost ~4% of each daemon's CPU (profiled), and the debug builds the tests run keep them.
 let fastRelease: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]

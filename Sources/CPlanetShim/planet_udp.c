@@ -51,38 +51,11 @@ static socklen_t sockaddr_from_peer(int family, const planet_peer *p, struct soc
     return sizeof *s6;
 }
 
-int planet_recvmmsg(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers) {
-    if (count > PLANET_MAX_BATCH) count = PLANET_MAX_BATCH;
-    if (count <= 0) return 0;
-    struct mmsghdr msgs[count];
-    struct iovec iovs[count];
-    struct sockaddr_storage addrs[count];
-    memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)count);
-    for (int i = 0; i < count; i++) {
-        iovs[i].iov_base = base + (size_t)i * stride;
-        iovs[i].iov_len = stride;
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &addrs[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-    }
-    int n;
-    do { n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
-    if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-    for (int i = 0; i < n; i++) {
-        lengths[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)msgs[i].msg_len;
-        peer_from_sockaddr(&addrs[i], &peers[i]);
-    }
-    return n;
-}
-
-int planet_set_udp_gro(int fd) {
-    int one = 1;
-    return setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
-}
-
-int planet_recvmmsg_gro(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers,
-                        int32_t *segment_sizes) {
+/* One recvmmsg into `count` slots of `stride` bytes. With segment_sizes, each slot also gets
+ * room for a UDP_GRO cmsg and its run's datagram size (0: a single datagram); without, the
+ * messages carry no control buffer at all. */
+static int recv_batch(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers,
+                      int32_t *segment_sizes) {
     if (count > PLANET_MAX_BATCH) count = PLANET_MAX_BATCH;
     if (count <= 0) return 0;
     struct mmsghdr msgs[count];
@@ -97,8 +70,10 @@ int planet_recvmmsg_gro(int fd, uint8_t *base, size_t stride, int count, int32_t
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_hdr.msg_name = &addrs[i];
         msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-        msgs[i].msg_hdr.msg_control = controls[i].buf;
-        msgs[i].msg_hdr.msg_controllen = sizeof controls[i].buf;
+        if (segment_sizes) {
+            msgs[i].msg_hdr.msg_control = controls[i].buf;
+            msgs[i].msg_hdr.msg_controllen = sizeof controls[i].buf;
+        }
     }
     int n;
     do { n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
@@ -106,6 +81,7 @@ int planet_recvmmsg_gro(int fd, uint8_t *base, size_t stride, int count, int32_t
     for (int i = 0; i < n; i++) {
         lengths[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)msgs[i].msg_len;
         peer_from_sockaddr(&addrs[i], &peers[i]);
+        if (!segment_sizes) continue;
         segment_sizes[i] = 0;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
             if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
@@ -116,6 +92,20 @@ int planet_recvmmsg_gro(int fd, uint8_t *base, size_t stride, int count, int32_t
         }
     }
     return n;
+}
+
+int planet_recvmmsg(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers) {
+    return recv_batch(fd, base, stride, count, lengths, peers, NULL);
+}
+
+int planet_set_udp_gro(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
+}
+
+int planet_recvmmsg_gro(int fd, uint8_t *base, size_t stride, int count, int32_t *lengths, planet_peer *peers,
+                        int32_t *segment_sizes) {
+    return recv_batch(fd, base, stride, count, lengths, peers, segment_sizes);
 }
 
 int planet_sendmmsg(int fd, int family, const uint8_t *const *datas, const int32_t *lengths, const planet_peer *peers, int count) {

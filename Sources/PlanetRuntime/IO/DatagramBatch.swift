@@ -37,13 +37,8 @@ public final class DatagramBatch {
     }
 
     /// Calls `body` with each datagram of slot i: one, or every datagram of a GRO run (each
-    /// `segmentSize` bytes, the last possibly shorter).
-    @inline(__always)
-    public func forEachDatagram(in i: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
-        forEachMutableDatagram(in: i) { body(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// The same, writable: for callers that decrypt (and relay) in place.
+    /// `segmentSize` bytes, the last possibly shorter). Writable: callers decrypt (and relay)
+    /// in place.
     @inline(__always)
     public func forEachMutableDatagram(in i: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
         let whole = mutableDatagram(i)
