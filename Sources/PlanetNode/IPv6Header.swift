@@ -16,7 +16,5 @@ public struct IPv6Header: Equatable {
         self = h
     }
 
-    public static func setHopLimit(_ packet: inout [UInt8], _ value: UInt8) { packet[7] = value }
-
     public static let icmpv6: UInt8 = 58
 }
