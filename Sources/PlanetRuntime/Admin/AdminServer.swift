@@ -32,8 +32,7 @@ public final class AdminServer: @unchecked Sendable {
     public let options: Options
     private let handler: AdminHandler
     private let logger: Logger
-    private var listener: Int32 = -1
-    private var loop: StreamServerLoop?
+    private var served = ServedListener()
     /// The inode we bound, so stop() never unlinks a socket another process put in our place.
     private var boundInode: ino_t = 0
 
@@ -45,7 +44,7 @@ public final class AdminServer: @unchecked Sendable {
 
     /// Creates the socket (replacing a stale one from a crashed run) and starts serving.
     public func start() throws(StartupError) {
-        guard loop == nil else { return }
+        guard !served.isServing else { return }
         let path = options.socketPath
         guard let addr = SocketSupport.unixAddress(path) else { throw StartupError("admin socket path '\(path)' is empty or longer than 107 bytes") }
         var gid: gid_t? = nil
@@ -94,19 +93,13 @@ public final class AdminServer: @unchecked Sendable {
             throw StartupError(failure ?? "cannot start the admin server thread")
         }
         boundInode = st.st_ino
-        listener = fd
-        loop = newLoop
-        newLoop.start()
+        served.start(fd: fd, loop: newLoop)
         logger.info("admin socket ready", [("path", path)])
     }
 
     /// Stops serving, closes every client and removes the socket file. Safe to call twice.
     public func stop() {
-        guard let loop else { return }
-        loop.stop()
-        self.loop = nil
-        close(listener)
-        listener = -1
+        guard served.stop() else { return }
         var st = stat()
         if lstat(options.socketPath, &st) == 0, st.st_ino == boundInode { unlink(options.socketPath) }
     }

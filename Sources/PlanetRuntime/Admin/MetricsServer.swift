@@ -23,8 +23,7 @@ public final class MetricsServer: @unchecked Sendable {
     public let listenAddress: String
     private let provider: Provider
     private let logger: Logger
-    private var listener: Int32 = -1
-    private var loop: StreamServerLoop?
+    private var served = ServedListener()
     static let maxRequestBytes = 8192
 
     /// `listen` is `HOST:PORT` as in the config (`127.0.0.1:9464`, `[::1]:9464`).
@@ -38,6 +37,7 @@ public final class MetricsServer: @unchecked Sendable {
 
     /// The port actually bound (useful with port 0), or 0 when not started.
     public var boundPort: UInt16 {
+        let listener = served.fd
         guard listener >= 0 else { return 0 }
         var ss = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -52,7 +52,7 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     public func start() throws(StartupError) {
-        guard loop == nil else { return }
+        guard !served.isServing else { return }
         let uri: PeerURI
         switch PeerURI.parse("udp://" + listenAddress, allowKey: false) {
         case .success(let u): uri = u
@@ -83,18 +83,12 @@ public final class MetricsServer: @unchecked Sendable {
             close(fd)
             throw StartupError("cannot start the metrics server thread")
         }
-        listener = fd
-        loop = newLoop
-        newLoop.start()
+        served.start(fd: fd, loop: newLoop)
         logger.info("metrics listening", [("address", listenAddress)])
     }
 
     public func stop() {
-        guard let loop else { return }
-        loop.stop()
-        self.loop = nil
-        close(listener)
-        listener = -1
+        served.stop()
     }
 
     static func serve(_ c: StreamConnection, provider: Provider) {

@@ -4,6 +4,33 @@ import Foundation
 import Glibc
 #endif
 
+/// A listening socket and the loop that serves it, as the admin and metrics servers hold
+/// them: started together, and stopped loop first, so no client is cut off mid-reply by a
+/// closed listener.
+struct ServedListener {
+    private(set) var fd: Int32 = -1
+    private var loop: StreamServerLoop?
+
+    var isServing: Bool { loop != nil }
+
+    mutating func start(fd: Int32, loop: StreamServerLoop) {
+        self.fd = fd
+        self.loop = loop
+        loop.start()
+    }
+
+    /// Stops the loop and closes the socket; false when it was not serving. Safe to call twice.
+    @discardableResult
+    mutating func stop() -> Bool {
+        guard let loop else { return false }
+        loop.stop()
+        self.loop = nil
+        close(fd)
+        fd = -1
+        return true
+    }
+}
+
 /// A poll() loop on its own thread serving a listening stream socket: accepts clients up to
 /// a limit, reads without blocking, writes what the protocol queued, and closes clients
 /// that go idle. The admin and metrics servers share it so neither depends on the node's
