@@ -27,7 +27,6 @@ public final class NodeRunner: @unchecked Sendable {
     var beaconTimer: PeriodicTimer?
     var seqnoTimer: PeriodicTimer?
     let receiveBatch: DatagramBatch
-    let tunBatch: DatagramBatch
     var sendBatches: [SendBatch] = []
     var lastBeaconTimestamp: UInt64 = 0
     var spareOutput = NodeOutput()
@@ -50,7 +49,6 @@ public final class NodeRunner: @unchecked Sendable {
         let slot = max(2048, config.tun.mtu + 512)
         // 64 KiB slots: with UDP_GRO one receive may hold a whole run of a peer's datagrams.
         receiveBatch = DatagramBatch(capacity: 64, slotSize: 65536)
-        tunBatch = DatagramBatch(capacity: 64, slotSize: config.tun.mtu + 64)
         node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
         restoreSeqno()
 

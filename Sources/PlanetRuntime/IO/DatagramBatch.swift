@@ -36,14 +36,9 @@ public final class DatagramBatch {
         segmentSizes.deallocate()
     }
 
-    /// Calls `body` with each datagram of slot i: one, or every datagram of a GRO run (each
-    /// `segmentSize` bytes, the last possibly shorter).
-    @inline(__always)
-    public func forEachDatagram(in i: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
-        forEachMutableDatagram(in: i) { body(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// The same, writable: for callers that decrypt (and relay) in place.
+    /// Calls `body` with each datagram of slot i, writable: one, or every datagram of a GRO run
+    /// (each `segmentSize` bytes, the last possibly shorter), for callers that decrypt (and
+    /// relay) in place.
     @inline(__always)
     public func forEachMutableDatagram(in i: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
         let whole = mutableDatagram(i)

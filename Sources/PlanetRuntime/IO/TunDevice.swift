@@ -13,7 +13,6 @@ import PlanetCore
 /// always see bare IPv6 packets. With `offload` we also tell the kernel (TUNSETOFFLOAD) that we
 /// finish checksums and cut TCP super-packets ourselves: the TCP stack above then sends 64 KiB
 /// at a time, one read instead of ~45, and `readPackets` segments them (`TCPSegmenter`).
-/// `writeCoalesced` hands the kernel super-packets the other way.
 public final class TunDevice {
     /// struct virtio_net_hdr is 10 bytes (TUNSETVNETHDRSZ could raise it to 12).
     public static let virtioHeaderLength = 10
