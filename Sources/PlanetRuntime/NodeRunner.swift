@@ -29,6 +29,8 @@ public final class NodeRunner: @unchecked Sendable {
     let receiveBatch: DatagramBatch
     var sendBatches: [SendBatch] = []
     var lastBeaconTimestamp: UInt64 = 0
+    let seqnoFile: RouterSeqnoFile
+    var seqnoSaveFailing = false
     var spareOutput = NodeOutput()
     let coalescer = TCPCoalescer()
 
@@ -49,6 +51,7 @@ public final class NodeRunner: @unchecked Sendable {
         let slot = max(2048, config.tun.mtu + 512)
         // 64 KiB slots: with UDP_GRO one receive may hold a whole run of a peer's datagrams.
         receiveBatch = DatagramBatch(capacity: 64, slotSize: 65536)
+        seqnoFile = RouterSeqnoFile(stateDir: config.stateDir)
         node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
         restoreSeqno()
 
@@ -192,7 +195,8 @@ public final class NodeRunner: @unchecked Sendable {
 
     func sendBeacons() {
         guard let multicast, let port = sockets.first?.localEndpoint.port else { return }
-        var stamp = UInt64(Date().timeIntervalSince1970 * 1000)
+        // The wall clock, not the monotonic one: see `WallClock` for why a beacon needs it.
+        var stamp = WallClock.unixMilliseconds()
         if stamp <= lastBeaconTimestamp { stamp = lastBeaconTimestamp + 1 }
         lastBeaconTimestamp = stamp
         multicast.sendBeacon(node.links.makeBeacon(listenPort: port, timestamp: stamp))
@@ -267,53 +271,27 @@ public final class NodeRunner: @unchecked Sendable {
 
     // MARK: Seqno persistence
 
-    var seqnoPath: String { config.stateDir + "/router-seqno" }
-
     /// A restarted node starts its route seqno past the one it last announced, so its fresh
-    /// updates win over the old ones its neighbours still hold.
+    /// updates win over the old ones its neighbours still hold (`RouterSeqnoFile`).
     func restoreSeqno() {
-        guard let text = try? String(contentsOfFile: seqnoPath, encoding: .utf8),
-              let saved = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
-        node.router.restoreSelfSeqno(saved &+ 64)
-    }
-
-    func saveSeqno() {
-        try? "\(node.router.selfSeqno)\n".write(toFile: seqnoPath, atomically: true, encoding: .utf8)
-    }
-}
-
-/// Answers admin calls on the loop thread: the admin server's thread posts the call and waits
-/// (bounded) for the reply, so a slow node can't wedge the admin socket forever.
-final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
-    unowned let runner: NodeRunner
-
-    init(runner: NodeRunner) { self.runner = runner }
-
-    func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
-        let rendezvous = AdminRendezvous()
-        let posted = runner.loop.post { [runner] in
-            var result = runner.node.admin(request, arguments, now: MonotonicClock.now())
-            if request == AdminCall.getStats.rawValue, case .success(let stats) = result {
-                result = .success(NodeAdminHandler.adding(runner.ioDrops(), toDropsOf: stats))
-            }
-            runner.flush()
-            switch result {
-            case .success(let v): rendezvous.fulfil(.success(v))
-            case .failure(let e): rendezvous.fulfil(.failure(AdminError(e.description)))
-            }
+        do {
+            if let seqno = try seqnoFile.restore() { node.router.restoreSelfSeqno(seqno) }
+        } catch {
+            logger.warn("route seqno not restored: starting from 0, so neighbours may prefer our old routes for a while",
+                        [("error", error.description)])
         }
-        guard posted else { return .failure(AdminError("node is busy")) }
-        return rendezvous.wait(timeout: 5)
     }
 
-    /// The node counts what it drops; what the runtime loses at the kernel's edge (a TUN read
-    /// whose offload framing doesn't add up, a failed TUN write, a datagram the socket refused)
-    /// joins the same `drops` object, under `io-` reasons, kept in name order.
-    static func adding(_ io: [(String, UInt64)], toDropsOf stats: JSONValue) -> JSONValue {
-        guard !io.isEmpty, case .object(var fields) = stats, let i = fields.firstIndex(where: { $0.0 == "drops" }),
-              case .object(let drops) = fields[i].1 else { return stats }
-        let merged = (drops + io.map { ($0.0, JSONValue.number(Double($0.1))) }).sorted { $0.0 < $1.0 }
-        fields[i].1 = .object(merged)
-        return .object(fields)
+    /// Saves every 30 s and on stop. A failure is logged once until a save succeeds again: the
+    /// node runs on regardless, but after a restart its routes could lose to its own old ones.
+    func saveSeqno() {
+        do {
+            try seqnoFile.save(node.router.selfSeqno)
+            if seqnoSaveFailing { logger.info("route seqno saved again", [("path", seqnoFile.path)]) }
+            seqnoSaveFailing = false
+        } catch {
+            if !seqnoSaveFailing { logger.warn("cannot save the route seqno", [("error", error.description)]) }
+            seqnoSaveFailing = true
+        }
     }
 }
