@@ -196,6 +196,10 @@ public final class NodeRunner: @unchecked Sendable {
                 let from = receiveBatch.endpoint(i)
                 receiveBatch.forEachMutableDatagram(in: i, under: loan) { datagram in
                     guard let (length, to) = node.receiveDatagram(inPlace: datagram, from: from, now: now) else { return }
+                    // What the node sent the ordinary way for earlier datagrams of this batch
+                    // leaves first: a session's handshake finish relayed that way must not be
+                    // overtaken by the first data it keys, relayed in place right behind it.
+                    if !node.output.datagrams.isEmpty { queueNodeDatagrams() }
                     queue(loan.borrow(UnsafeRawBufferPointer(rebasing: datagram[..<length])), to: to)
                 }
             }
@@ -266,6 +270,21 @@ public final class NodeRunner: @unchecked Sendable {
         sendBatches[i].append(borrowed, to: endpoint)
     }
 
+    /// Copies datagrams into the send batches, in order.
+    func queue(_ datagrams: [(bytes: [UInt8], to: Endpoint)]) {
+        for (bytes, endpoint) in datagrams {
+            let i = sendSocket(for: endpoint)
+            if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
+            sendBatches[i].append(bytes, to: endpoint)
+        }
+    }
+
+    /// Moves the node's pending datagrams into the send batches ahead of a flush.
+    func queueNodeDatagrams() {
+        queue(node.output.datagrams)
+        node.output.datagrams.removeAll(keepingCapacity: true)
+    }
+
     /// Carries out the node's output, then repays the loan of the receive batch it may have
     /// borrowed from: everything that pointed into its slots has been sent or written.
     func flush(repaying loan: consuming ReceiveLoan) {
@@ -278,11 +297,7 @@ public final class NodeRunner: @unchecked Sendable {
         var out = spareOutput
         swap(&out, &node.output)
         defer { out.removeAll(); spareOutput = out }
-        for (bytes, endpoint) in out.datagrams {
-            let i = sendSocket(for: endpoint)
-            if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
-            sendBatches[i].append(bytes, to: endpoint)
-        }
+        queue(out.datagrams)
         for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { transports[i].sendBatch(batch) }
         writePackets(out.tunPackets)
         for uri in out.resolve {
