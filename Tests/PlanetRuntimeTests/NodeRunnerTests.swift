@@ -17,7 +17,8 @@ final class RunnerMesh {
     let stateDir = NSTemporaryDirectory() + "planet-runner-\(UInt32.random(in: 0..<UInt32.max))"
 
     @discardableResult
-    func add(_ name: String, peers: [String] = [], extraDevices: [PacketInterface: MemoryPacketDevice] = [:]) throws -> NodeRunner {
+    func add(_ name: String, peers: [String] = [], offloadingTun: Bool = false,
+             extraDevices: [PacketInterface: MemoryPacketDevice] = [:]) throws -> NodeRunner {
         let endpoint = Endpoint(address: IPv6Address(high: 0xfd7a_0000_0000_0000, low: UInt64(runners.count + 1)), port: 8470)
         var config = NodeConfig()
         config.listen = []
@@ -27,7 +28,7 @@ final class RunnerMesh {
         try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
         config.peers = peers.map { PeerURI(host: endpoints[$0]!.address.description, port: endpoints[$0]!.port) }
         let transport = try MemoryTransport(network: network, endpoint: endpoint)
-        let tun = try MemoryPacketDevice()
+        let tun = try MemoryPacketDevice(offloading: offloadingTun)
         var devices: [PacketInterface: any PacketDevice] = [.tun: tun]
         for (interface, device) in extraDevices { devices[interface] = device }
         let runner = try NodeRunner(config: config, identity: .generate(), logger: .disabled, transports: [transport], devices: devices)
@@ -161,6 +162,34 @@ final class NodeRunnerTests: XCTestCase {
         XCTAssertTrue(mesh.turn { receivedCount("b") >= 150 }, "b got \(receivedCount("b")) of 150")
         assertSamePackets(takeWritten("b"), sent, "b's TUN against what a's TUN was given")
         XCTAssertEqual(b.node.stats.forwardedPackets, 0)
+    }
+
+    /// Through an offloading device the runner writes what `TCPCoalescer` merged: a TCP flow's
+    /// consecutive segments arrive as one super-packet behind a GSO header, which cut again
+    /// gives back exactly the segments a's TUN was given.
+    func testAnOffloadingDeviceGetsCoalescedSuperPackets() throws {
+        let b = try mesh.add("b", offloadingTun: true)
+        let a = try mesh.add("a", peers: ["b"])
+        XCTAssertTrue(mesh.turn { mesh.hasRoute("a", to: "b") })
+        let flow = (0..<5).map { i in
+            OffloadFixtures.tcp(seq: 1000 + UInt32(i * 1000), flags: 0x10, payload: (0..<1000).map { UInt8(truncatingIfNeeded: i * 7 + $0) },
+                                src: a.node.address.bytes, dst: b.node.address.bytes)
+        }
+        for p in flow { mesh.tuns["a"]!.inject(p) }
+        mesh.settle(["a"])
+        XCTAssertTrue(mesh.turn(["b"]) { mesh.transports["b"]!.pendingCount == 0 })
+        let written = mesh.tuns["b"]!.takeWritten()
+        XCTAssertEqual(written.count, 1, "the five segments should go up as one super-packet")
+        guard let w = written.first else { return }
+        XCTAssertEqual(w.header.gsoType, VirtioNetHeader.gsoTCPv6)
+        XCTAssertEqual(w.header.gsoSize, 1000)
+        var bytes = w.bytes
+        var segments: [[UInt8]] = []
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        _ = bytes.withUnsafeMutableBytes { raw in
+            scratch.withUnsafeMutableBytes { s in TCPSegmenter.process(w.header, packet: raw, scratch: s) { p, _ in segments.append(Array(p)) } }
+        }
+        assertSamePackets(segments, flow, "b's super-packet cut again")
     }
 
     func testAPacketForAnInterfaceWithNoDeviceIsCountedNotWritten() throws {
