@@ -222,9 +222,13 @@ final class NodeRunnerTests: XCTestCase {
         a.node.output.tunPackets = [elsewhere]
         a.flush()
         // The admin handler posts to the loop and waits, as planetd's admin thread does.
-        let thread = Thread { a.loop.run() }
+        let stopped = DispatchSemaphore(value: 0)
+        let thread = Thread { a.loop.run(); stopped.signal() }
         thread.start()
-        defer { a.stop() }
+        defer {
+            a.stop()
+            stopped.wait()
+        }
         let stats = try NodeAdminHandler(runner: a).handle(request: "getStats", arguments: .object([])).get()
         XCTAssertEqual(stats["drops"]?["io-unknown-interface"]?.numberValue, 1)
     }
