@@ -7,21 +7,36 @@ import Glibc
 #endif
 
 /// Runs a `Node` on Linux: one event-loop thread owns the node and everything that feeds it
-/// (UDP sockets, the TUN, multicast beacons, the node's deadline). Other threads — the admin
-/// server, the resolver — only `post` closures onto that loop, so the node itself needs no locks.
+/// (its datagram transports, its packet devices, multicast beacons, the node's deadline).
 ///
-/// After every input the runner drains the node's output: datagrams are batched per socket
-/// into one sendmmsg, packets are written to the TUN, host names go to the resolver.
+/// Threads: the loop thread (whoever calls `run()`; planetd's main thread) does all the node's
+/// work. The admin server and the metrics server each run a thread of their own
+/// ("planet-admin", "planet-metrics", `StreamServerLoop`) that only parses requests and
+/// `post`s them to the loop (`NodeAdminHandler`); the resolver runs getaddrinfo on a
+/// Dispatch queue and posts the answers back. So the node itself needs no locks. (planetd adds
+/// one more thread, which waits for SIGINT/SIGTERM and calls `stop()`.)
+///
+/// After every input the runner drains the node's output: datagrams are batched per transport
+/// (one sendmmsg each), packets are written to the device their `interface` names, host names
+/// go to the resolver.
+///
+/// I/O goes through two protocols, `DatagramTransport` (UDP sockets) and `PacketDevice` (the
+/// TUN, keyed `.tun`; other `PacketInterface`s are for devices a node hosts for VMs), so tests
+/// drive the runner through in-memory doubles (`MemoryTransport`, `MemoryPacketDevice`). It
+/// calls them once per batch, never per packet, so holding them as existentials costs the data
+/// path nothing measurable.
 public final class NodeRunner: @unchecked Sendable {
     public let node: Node
     let config: NodeConfig
     let logger: Logger
     let loop: EventLoop
-    let scopes = LinkLocalScopes()
-    var sockets: [UDPSocket] = []
-    var tun: TunDevice?
+    let scopes: LinkLocalScopes
+    let transports: [any DatagramTransport]
+    /// Each transport's family, read once: choosing a transport for a datagram then calls nothing.
+    let transportFamilies: [Int32]
+    let devices: [PacketInterface: any PacketDevice]
     var multicast: MulticastSocket?
-    var resolver: Resolver!
+    let resolver: Resolver
     var admin: AdminServer?
     var metrics: MetricsServer?
     var beaconTimer: PeriodicTimer?
@@ -29,8 +44,12 @@ public final class NodeRunner: @unchecked Sendable {
     let receiveBatch: DatagramBatch
     var sendBatches: [SendBatch] = []
     var lastBeaconTimestamp: UInt64 = 0
+    let seqnoFile: RouterSeqnoFile
+    var seqnoSaveFailing = false
     var spareOutput = NodeOutput()
     let coalescer = TCPCoalescer()
+    /// Packets the node addressed to an interface with no device (`io-unknown-interface`).
+    var unknownInterfaceDrops = 0
 
     static let beaconInterval = 5.0
 
@@ -42,34 +61,29 @@ public final class NodeRunner: @unchecked Sendable {
         return c
     }
 
-    public init(config: NodeConfig, identity: NodeIdentity, logger: Logger) throws(StartupError) {
-        self.config = config
-        self.logger = logger
-        do { loop = try EventLoop() } catch { throw StartupError("cannot create event loop: \(error)") }
-        let slot = max(2048, config.tun.mtu + 512)
-        // 64 KiB slots: with UDP_GRO one receive may hold a whole run of a peer's datagrams.
-        receiveBatch = DatagramBatch(capacity: 64, slotSize: 65536)
-        node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
-        restoreSeqno()
-
+    /// planetd's runner: binds a UDP socket per `listen` URI, creates and configures the TUN
+    /// (when enabled) and the multicast socket (when discovery is on).
+    public convenience init(config: NodeConfig, identity: NodeIdentity, logger: Logger) throws(StartupError) {
+        let scopes = LinkLocalScopes()
+        var sockets: [any DatagramTransport] = []
         for (i, uri) in config.listen.enumerated() {
             do {
-                let socket = try UDPSocket(listen: uri, socketIndex: i, scopes: scopes, gro: true)
-                sockets.append(socket)
-                sendBatches.append(SendBatch(capacity: 64, slotSize: slot))
+                sockets.append(try UDPSocket(listen: uri, socketIndex: i, scopes: scopes, gro: true))
             } catch {
                 throw StartupError("listen[\(i)] \(uri): cannot bind: \(error)")
             }
         }
+        var devices: [PacketInterface: any PacketDevice] = [:]
         if config.tun.enabled {
             do {
                 let device = try TunDevice(name: config.tun.name, offload: true)
                 try device.configure(address: identity.address, mtu: config.tun.mtu)
-                tun = device
+                devices[.tun] = device
             } catch {
                 throw StartupError("tun: cannot create \(config.tun.name): \(error) (planetd needs root or CAP_NET_ADMIN)")
             }
         }
+        var multicast: MulticastSocket?
         if !config.multicast.isEmpty, !sockets.isEmpty {
             do {
                 multicast = try MulticastSocket(patterns: config.multicast, excluded: [config.tun.name], scopes: scopes)
@@ -77,18 +91,65 @@ public final class NodeRunner: @unchecked Sendable {
                 logger.warn("link-local discovery is off: cannot open multicast socket", [("error", "\(error)")])
             }
         }
+        try self.init(config: config, identity: identity, logger: logger, transports: sockets, devices: devices,
+                      multicast: multicast, scopes: scopes)
+    }
+
+    /// A runner over the given transports and devices, opened by the caller: planetd's sockets
+    /// and TUN, or in-memory doubles. `transports[i]` must report socket index i. The runner
+    /// owns them from here on and closes them when it stops.
+    public init(config: NodeConfig, identity: NodeIdentity, logger: Logger, transports: [any DatagramTransport],
+                devices: [PacketInterface: any PacketDevice], multicast: MulticastSocket? = nil,
+                scopes: LinkLocalScopes = LinkLocalScopes()) throws(StartupError) {
+        for (i, t) in transports.enumerated() where t.localEndpoint.socket != i {
+            throw StartupError("transport \(i) (\(t.localEndpoint)) reports socket index \(t.localEndpoint.socket)")
+        }
+        self.config = config
+        self.logger = logger
+        self.scopes = scopes
+        self.transports = transports
+        transportFamilies = transports.map(\.family)
+        self.devices = devices
+        self.multicast = multicast
+        do { loop = try EventLoop() } catch { throw StartupError("cannot create event loop: \(error)") }
+        resolver = Resolver(loop: loop)
+        let slot = max(2048, config.tun.mtu + 512)
+        sendBatches = transports.map { _ in SendBatch(capacity: 64, slotSize: slot) }
+        // 64 KiB slots: with UDP_GRO one receive may hold a whole run of a peer's datagrams.
+        receiveBatch = DatagramBatch(capacity: 64, slotSize: 65536)
+        seqnoFile = RouterSeqnoFile(stateDir: config.stateDir)
+        node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
+        restoreSeqno()
     }
 
     // MARK: Lifetime
 
-    /// Runs the loop on the calling thread until `stop()`.
+    /// Runs the loop on the calling thread until `stop()`, with the admin and metrics servers.
     public func run() throws(StartupError) {
-        resolver = Resolver(loop: loop)
+        try start()
+        let handler = NodeAdminHandler(runner: self)
+        let server = AdminServer(options: .init(config: config), handler: handler, logger: logger)
+        try server.start()
+        admin = server
+        if !config.metricsListen.isEmpty {
+            let m = MetricsServer(listen: config.metricsListen, logger: logger, provider: MetricsServer.statsProvider(from: handler))
+            try m.start()
+            metrics = m
+        }
+        loop.run()
+        shutdown()
+    }
+
+    /// Registers every input with the loop and sends the node's first output; `run()` then runs
+    /// the loop. Tests call this alone and turn the loop themselves (`EventLoop.runOnce`).
+    func start() throws(StartupError) {
         do {
-            for (i, s) in sockets.enumerated() {
-                try loop.register(fd: s.fd) { [unowned self] in self.readSocket(i) }
+            for (i, t) in transports.enumerated() {
+                try loop.register(fd: t.readinessFD) { [unowned self] in self.readTransport(i) }
             }
-            if let tun { try loop.register(fd: tun.fd) { [unowned self] in self.readTun() } }
+            for (interface, device) in devices {
+                try loop.register(fd: device.readinessFD) { [unowned self] in self.readDevice(device, interface: interface) }
+            }
             if let multicast {
                 try loop.register(fd: multicast.fd) { [unowned self] in self.readMulticast() }
                 try multicast.startRescanning(on: loop)
@@ -103,18 +164,7 @@ public final class NodeRunner: @unchecked Sendable {
             self.node.tick(now: now)
             self.flush()
         }
-        let handler = NodeAdminHandler(runner: self)
-        let server = AdminServer(options: .init(config: config), handler: handler, logger: logger)
-        try server.start()
-        admin = server
-        if !config.metricsListen.isEmpty {
-            let m = MetricsServer(listen: config.metricsListen, logger: logger, provider: MetricsServer.statsProvider(from: handler))
-            try m.start()
-            metrics = m
-        }
         flush()
-        loop.run()
-        shutdown()
     }
 
     /// Safe from any thread (a signal waiter).
@@ -124,50 +174,51 @@ public final class NodeRunner: @unchecked Sendable {
         metrics?.stop()
         admin?.stop()
         saveSeqno()
-        tun?.close()
-        for s in sockets { s.close() }
+        for device in devices.values { device.close() }
+        for t in transports { t.close() }
         multicast?.close()
     }
 
     // MARK: Inputs
 
-    func readSocket(_ index: Int) {
-        let socket = sockets[index]
+    func readTransport(_ index: Int) {
+        let transport = transports[index]
         var rounds = 0
         while rounds < 8 {
-            let n = socket.receiveBatch(into: receiveBatch)
+            let n = transport.receiveBatch(into: receiveBatch)
             if n == 0 { break }
             let now = MonotonicClock.now()
+            // Relayed data is sealed again in the receive slot and sent from there, and packets
+            // for us go to the device from there: all before the next receive reuses the slots,
+            // which is what repaying the loan at the flush below stands for.
+            let loan = receiveBatch.lend()
             for i in 0..<n where receiveBatch.length(i) >= 0 {
                 let from = receiveBatch.endpoint(i)
-                receiveBatch.forEachMutableDatagram(in: i) { datagram in
-                    // Relayed data is sealed again in the receive slot and sent from there
-                    // before the next receive reuses it (the flush below).
+                receiveBatch.forEachMutableDatagram(in: i, under: loan) { datagram in
                     guard let (length, to) = node.receiveDatagram(inPlace: datagram, from: from, now: now) else { return }
-                    queue(borrowing: UnsafeRawBufferPointer(rebasing: datagram[..<length]), to: to)
+                    // What the node sent the ordinary way for earlier datagrams of this batch
+                    // leaves first: a session's handshake finish relayed that way must not be
+                    // overtaken by the first data it keys, relayed in place right behind it.
+                    if !node.output.datagrams.isEmpty { queueNodeDatagrams() }
+                    queue(loan.borrow(UnsafeRawBufferPointer(rebasing: datagram[..<length])), to: to)
                 }
             }
-            flush()
+            flush(repaying: loan)
             rounds += 1
             if n < receiveBatch.capacity { break }
         }
     }
 
-    /// Drains the TUN: with offload each read may be a 64 KiB TCP super-packet that becomes ~45
-    /// segments, so output is flushed every few dozen packets to keep the send batch full but
-    /// bounded, and reads per wakeup are capped (the fd is level-triggered; the rest waits).
-    func readTun() {
-        guard let tun else { return }
+    /// Drains a packet device: with offload each read may be a 64 KiB TCP super-packet that
+    /// becomes ~45 segments, so output is flushed every few dozen packets to keep the send
+    /// batch full but bounded, and reads per wakeup are capped (the fd is level-triggered; the
+    /// rest waits).
+    func readDevice(_ device: any PacketDevice, interface: PacketInterface) {
         var now = MonotonicClock.now()
         var handled = 0
-        var reads = 0
-        while reads < 64 {
-            let got = tun.readPackets(maxReads: 1) { packet, checksumPartial in
-                node.receiveTunPacket(raw: packet, checksumPartial: checksumPartial, now: now)
-                handled += 1
-            }
-            if got == 0 { break }
-            reads += got
+        _ = device.readPackets(maxReads: 64) { packet, checksumPartial in
+            node.receiveTunPacket(raw: packet, checksumPartial: checksumPartial, from: interface, now: now)
+            handled += 1
             if handled >= 48 {
                 flush()
                 handled = 0
@@ -191,31 +242,54 @@ public final class NodeRunner: @unchecked Sendable {
     }
 
     func sendBeacons() {
-        guard let multicast, let port = sockets.first?.localEndpoint.port else { return }
-        var stamp = UInt64(Date().timeIntervalSince1970 * 1000)
+        guard let multicast, let port = transports.first?.localEndpoint.port else { return }
+        // The wall clock, not the monotonic one: see `WallClock` for why a beacon needs it.
+        var stamp = WallClock.unixMilliseconds()
         if stamp <= lastBeaconTimestamp { stamp = lastBeaconTimestamp + 1 }
         lastBeaconTimestamp = stamp
         multicast.sendBeacon(node.links.makeBeacon(listenPort: port, timestamp: stamp))
     }
 
-    /// The socket to send to `endpoint` from: an IPv4 one for IPv4 if there is one, else the first
-    /// IPv6 (dual-stack) socket.
+    /// The transport to send to `endpoint` from: an IPv4 one for IPv4 if there is one, else the
+    /// first IPv6 (dual-stack) one.
     func socketIndex(for endpoint: Endpoint) -> Int {
-        if endpoint.isIPv4, let i = sockets.firstIndex(where: { $0.family == AF_INET }) { return i }
-        return sockets.firstIndex(where: { $0.family == AF_INET6 }) ?? 0
+        if endpoint.isIPv4, let i = transportFamilies.firstIndex(of: AF_INET) { return i }
+        return transportFamilies.firstIndex(of: AF_INET6) ?? 0
     }
 
     // MARK: Outputs
 
     func sendSocket(for endpoint: Endpoint) -> Int {
-        endpoint.socket < sockets.count ? endpoint.socket : socketIndex(for: endpoint)
+        endpoint.socket < transports.count ? endpoint.socket : socketIndex(for: endpoint)
     }
 
     /// A datagram that stays in its receive slot until the next flush sends it.
-    func queue(borrowing bytes: UnsafeRawBufferPointer, to endpoint: Endpoint) {
+    func queue(_ borrowed: BorrowedDatagram, to endpoint: Endpoint) {
         let i = sendSocket(for: endpoint)
-        if sendBatches[i].isFull { sockets[i].sendBatch(sendBatches[i]) }
-        sendBatches[i].append(borrowing: bytes, to: endpoint)
+        if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
+        sendBatches[i].append(borrowed, to: endpoint)
+    }
+
+    /// Copies datagrams into the send batches, in order.
+    func queue(_ datagrams: [(bytes: [UInt8], to: Endpoint)]) {
+        for (bytes, endpoint) in datagrams {
+            let i = sendSocket(for: endpoint)
+            if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
+            sendBatches[i].append(bytes, to: endpoint)
+        }
+    }
+
+    /// Moves the node's pending datagrams into the send batches ahead of a flush.
+    func queueNodeDatagrams() {
+        queue(node.output.datagrams)
+        node.output.datagrams.removeAll(keepingCapacity: true)
+    }
+
+    /// Carries out the node's output, then repays the loan of the receive batch it may have
+    /// borrowed from: everything that pointed into its slots has been sent or written.
+    func flush(repaying loan: consuming ReceiveLoan) {
+        flush()
+        loan.repay()
     }
 
     func flush() {
@@ -223,19 +297,9 @@ public final class NodeRunner: @unchecked Sendable {
         var out = spareOutput
         swap(&out, &node.output)
         defer { out.removeAll(); spareOutput = out }
-        for (bytes, endpoint) in out.datagrams {
-            let i = sendSocket(for: endpoint)
-            if sendBatches[i].isFull { sockets[i].sendBatch(sendBatches[i]) }
-            sendBatches[i].append(bytes, to: endpoint)
-        }
-        for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { sockets[i].sendBatch(batch) }
-        if let tun {
-            if tun.offloading {
-                coalescer.coalesce(out.tunPackets) { packet, header in _ = tun.write(packet, header: header) }
-            } else {
-                for packet in out.tunPackets { packet.withUnsafeBytes { tun.writeCompletingChecksum($0, partial: packet.checksumPartial) } }
-            }
-        }
+        queue(out.datagrams)
+        for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { transports[i].sendBatch(batch) }
+        writePackets(out.tunPackets)
         for uri in out.resolve {
             resolver.resolve(uri) { [unowned self] result in
                 let now = MonotonicClock.now()
@@ -253,67 +317,69 @@ public final class NodeRunner: @unchecked Sendable {
         loop.setDeadline(node.nextDeadline)
     }
 
+    /// Hands each device its packets in one call. Today all of a flush's packets are for the
+    /// TUN: one compare per packet finds that out, and the whole array goes to one device.
+    /// Packets for several devices are split per device, keeping their order within each.
+    func writePackets(_ packets: [NodeOutput.TunPacket]) {
+        guard let first = packets.first?.interface else { return }
+        if packets.allSatisfy({ $0.interface == first }) {
+            write(packets, to: first)
+            return
+        }
+        var order: [PacketInterface] = []
+        var split: [PacketInterface: [NodeOutput.TunPacket]] = [:]
+        for p in packets {
+            if split[p.interface] == nil { order.append(p.interface) }
+            split[p.interface, default: []].append(p)
+        }
+        for interface in order { write(split[interface]!, to: interface) }
+    }
+
+    func write(_ packets: [NodeOutput.TunPacket], to interface: PacketInterface) {
+        guard let device = devices[interface] else {
+            // The node named a device this runner does not have (a VM's, detached meanwhile):
+            // nowhere to deliver, so the packets are counted as lost at the runtime's edge.
+            unknownInterfaceDrops += packets.count
+            return
+        }
+        device.writePackets(packets, coalescer: coalescer)
+    }
+
     /// Non-zero losses at the runtime's edge, for `getStats`.
     func ioDrops() -> [(String, UInt64)] {
         var out: [(String, UInt64)] = []
-        if let tun {
-            if tun.offloadDrops > 0 { out.append(("io-tun-offload-malformed", UInt64(tun.offloadDrops))) }
-            if tun.writeErrors > 0 { out.append(("io-tun-write-failed", UInt64(tun.writeErrors))) }
-        }
-        let unsent = sockets.reduce(0) { $0 + $1.sendErrors }
+        let device = devices.values.reduce(PacketDeviceCounters()) { $0 + $1.counters }
+        if device.offloadDrops > 0 { out.append(("io-tun-offload-malformed", UInt64(device.offloadDrops))) }
+        if device.writeErrors > 0 { out.append(("io-tun-write-failed", UInt64(device.writeErrors))) }
+        if unknownInterfaceDrops > 0 { out.append(("io-unknown-interface", UInt64(unknownInterfaceDrops))) }
+        let unsent = transports.reduce(0) { $0 + $1.counters.sendErrors }
         if unsent > 0 { out.append(("io-udp-send-failed", UInt64(unsent))) }
         return out
     }
 
     // MARK: Seqno persistence
 
-    var seqnoPath: String { config.stateDir + "/router-seqno" }
-
     /// A restarted node starts its route seqno past the one it last announced, so its fresh
-    /// updates win over the old ones its neighbours still hold.
+    /// updates win over the old ones its neighbours still hold (`RouterSeqnoFile`).
     func restoreSeqno() {
-        guard let text = try? String(contentsOfFile: seqnoPath, encoding: .utf8),
-              let saved = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
-        node.router.restoreSelfSeqno(saved &+ 64)
-    }
-
-    func saveSeqno() {
-        try? "\(node.router.selfSeqno)\n".write(toFile: seqnoPath, atomically: true, encoding: .utf8)
-    }
-}
-
-/// Answers admin calls on the loop thread: the admin server's thread posts the call and waits
-/// (bounded) for the reply, so a slow node can't wedge the admin socket forever.
-final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
-    unowned let runner: NodeRunner
-
-    init(runner: NodeRunner) { self.runner = runner }
-
-    func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
-        let rendezvous = AdminRendezvous()
-        let posted = runner.loop.post { [runner] in
-            var result = runner.node.admin(request, arguments, now: MonotonicClock.now())
-            if request == AdminCall.getStats.rawValue, case .success(let stats) = result {
-                result = .success(NodeAdminHandler.adding(runner.ioDrops(), toDropsOf: stats))
-            }
-            runner.flush()
-            switch result {
-            case .success(let v): rendezvous.fulfil(.success(v))
-            case .failure(let e): rendezvous.fulfil(.failure(AdminError(e.description)))
-            }
+        do {
+            if let seqno = try seqnoFile.restore() { node.router.restoreSelfSeqno(seqno) }
+        } catch {
+            logger.warn("route seqno not restored: starting from 0, so neighbours may prefer our old routes for a while",
+                        [("error", error.description)])
         }
-        guard posted else { return .failure(AdminError("node is busy")) }
-        return rendezvous.wait(timeout: 5)
     }
 
-    /// The node counts what it drops; what the runtime loses at the kernel's edge (a TUN read
-    /// whose offload framing doesn't add up, a failed TUN write, a datagram the socket refused)
-    /// joins the same `drops` object, under `io-` reasons, kept in name order.
-    static func adding(_ io: [(String, UInt64)], toDropsOf stats: JSONValue) -> JSONValue {
-        guard !io.isEmpty, case .object(var fields) = stats, let i = fields.firstIndex(where: { $0.0 == "drops" }),
-              case .object(let drops) = fields[i].1 else { return stats }
-        let merged = (drops + io.map { ($0.0, JSONValue.number(Double($0.1))) }).sorted { $0.0 < $1.0 }
-        fields[i].1 = .object(merged)
-        return .object(fields)
+    /// Saves every 30 s and on stop. A failure is logged once until a save succeeds again: the
+    /// node runs on regardless, but after a restart its routes could lose to its own old ones.
+    func saveSeqno() {
+        do {
+            try seqnoFile.save(node.router.selfSeqno)
+            if seqnoSaveFailing { logger.info("route seqno saved again", [("path", seqnoFile.path)]) }
+            seqnoSaveFailing = false
+        } catch {
+            if !seqnoSaveFailing { logger.warn("cannot save the route seqno", [("error", error.description)]) }
+            seqnoSaveFailing = true
+        }
     }
 }

@@ -6,11 +6,8 @@ import Glibc
 enum SocketSupport {
     static func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
-    static func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    /// Idle timeouts and accept back-off read the process's one monotonic clock.
+    static func monotonicSeconds() -> Double { MonotonicClock.now().seconds }
 
     static func setNonBlocking(_ fd: Int32) {
         let flags = fcntl(fd, F_GETFL)

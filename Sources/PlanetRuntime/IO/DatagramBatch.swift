@@ -3,6 +3,9 @@ import PlanetCore
 
 /// Preallocated storage for one recvmmsg call: `capacity` slots of `slotSize` bytes in one
 /// slab, plus lengths and peers. Reused for every batch, so receiving allocates nothing.
+///
+/// Every receive fills it through `refill`, which counts fills (`generation`) and refuses, in
+/// debug builds, to overwrite slots that are still lent out (`ReceiveLoan`).
 public final class DatagramBatch {
     public let capacity: Int
     public let slotSize: Int
@@ -10,6 +13,11 @@ public final class DatagramBatch {
     public internal(set) var count = 0
     /// Socket index stamped on the endpoints of the last receive.
     public internal(set) var socketIndex = 0
+    /// Fills so far: what a `ReceiveLoan` or `BorrowedDatagram` compares to know its bytes are
+    /// still there.
+    public private(set) var generation: UInt64 = 0
+    /// A `ReceiveLoan` for the current fill is outstanding.
+    public private(set) var isLent = false
     let slab: UnsafeMutableRawPointer
     let lengths: UnsafeMutablePointer<Int32>
     let peers: UnsafeMutablePointer<planet_peer>
@@ -36,11 +44,46 @@ public final class DatagramBatch {
         segmentSizes.deallocate()
     }
 
-    /// Calls `body` with each datagram of slot i: one, or every datagram of a GRO run (each
-    /// `segmentSize` bytes, the last possibly shorter). Writable: callers decrypt (and relay)
-    /// in place.
+    /// Fills the batch: `receive` writes into the slab, lengths, peers and segment sizes and
+    /// returns how many slots it filled (negative: none, an error). The only way a receive
+    /// overwrites slots, so the borrow-until-flush rule is checked in one place.
     @inline(__always)
-    public func forEachMutableDatagram(in i: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+    func refill(socketIndex: Int, _ receive: () -> Int) -> Int {
+        assert(!isLent, "a receive batch was filled again before the flush of what was borrowed from it (ReceiveLoan)")
+        generation &+= 1
+        self.socketIndex = socketIndex
+        let n = receive()
+        count = max(0, n)
+        return n
+    }
+
+    /// Lends the current fill's slots: to decrypt and relay in place, under the returned loan,
+    /// which must be repaid (after the flush) before the next fill.
+    public func lend() -> ReceiveLoan {
+        assert(!isLent, "one loan per fill")
+        isLent = true
+        return ReceiveLoan(batch: self, generation: generation)
+    }
+
+    func repay(_ loanGeneration: UInt64) {
+        assert(isLent && loanGeneration == generation, "a loan repaid twice, or for an earlier fill")
+        isLent = false
+    }
+
+    /// Whether `bytes` lie within one slot of the slab.
+    func owns(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let offset = UnsafeRawPointer(slab).distance(to: base)
+        return offset >= 0 && offset / slotSize < capacity && offset % slotSize + bytes.count <= slotSize
+    }
+
+    /// Calls `body` with each datagram of slot i, writable: one, or every datagram of a GRO run
+    /// (each `segmentSize` bytes, the last possibly shorter), for callers that decrypt (and
+    /// relay) in place. Writable views only under a loan of this fill: whatever the callee
+    /// leaves in the slot must be sent before the batch is filled again.
+    @inline(__always)
+    public func forEachMutableDatagram(in i: Int, under loan: borrowing ReceiveLoan, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        assert(loan.batch === self && loan.generation == generation, "a loan of another batch or an earlier fill")
         let whole = mutableDatagram(i)
         let size = Int(segmentSizes[i])
         guard size > 0, size < whole.count else {
@@ -63,8 +106,8 @@ public final class DatagramBatch {
         UnsafeRawBufferPointer(start: slab + i * slotSize, count: max(0, Int(lengths[i])))
     }
 
-    /// Writable view of slot i, for callers that decrypt in place.
-    public func mutableDatagram(_ i: Int) -> UnsafeMutableRawBufferPointer {
+    /// Writable view of slot i; handed out only under a loan (`forEachMutableDatagram`).
+    private func mutableDatagram(_ i: Int) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: slab + i * slotSize, count: max(0, Int(lengths[i])))
     }
 

@@ -128,31 +128,47 @@ public final class EventLoop: @unchecked Sendable {
     public func run() {
         running = true
         defer { running = false }
-        let maxEvents: Int32 = 64
-        var ready = [Int32](repeating: 0, count: Int(maxEvents))
         while true {
             lock.lock()
             let stopping = stopRequested
             stopRequested = false
             lock.unlock()
             if stopping { return }
-            let n = ready.withUnsafeMutableBufferPointer { planet_epoll_wait(epfd, $0.baseAddress, maxEvents, -1) }
-            if n < 0 { return }
-            for i in 0..<Int(n) {
-                let fd = ready[i]
-                if fd == wakeFD {
-                    var value: UInt64 = 0
-                    _ = Glibc.read(wakeFD, &value, 8)
-                    runPosted()
-                } else if fd == timerFD {
-                    var expirations: UInt64 = 0
-                    _ = Glibc.read(timerFD, &expirations, 8)
-                    fireDeadlineIfDue()
-                } else {
-                    handlers[fd]?()
-                }
+            if turn(timeoutMilliseconds: -1) < 0 { return }
+        }
+    }
+
+    /// One turn on the calling thread, which becomes the loop thread for it: waits up to
+    /// `timeoutMilliseconds` (0: not at all) for readiness, dispatches what is ready and
+    /// returns how many events that was. For tests that drive one or more loops step by step
+    /// from their own thread, with no thread of the loop's own.
+    @discardableResult
+    public func runOnce(timeoutMilliseconds: Int32) -> Int {
+        max(0, turn(timeoutMilliseconds: timeoutMilliseconds))
+    }
+
+    private static let maxEvents: Int32 = 64
+    private var ready = [Int32](repeating: 0, count: Int(EventLoop.maxEvents))
+
+    /// Events dispatched, or -1 when epoll failed.
+    private func turn(timeoutMilliseconds: Int32) -> Int {
+        let n = ready.withUnsafeMutableBufferPointer { planet_epoll_wait(epfd, $0.baseAddress, EventLoop.maxEvents, timeoutMilliseconds) }
+        if n < 0 { return -1 }
+        for i in 0..<Int(n) {
+            let fd = ready[i]
+            if fd == wakeFD {
+                var value: UInt64 = 0
+                _ = Glibc.read(wakeFD, &value, 8)
+                runPosted()
+            } else if fd == timerFD {
+                var expirations: UInt64 = 0
+                _ = Glibc.read(timerFD, &expirations, 8)
+                fireDeadlineIfDue()
+            } else {
+                handlers[fd]?()
             }
         }
+        return Int(n)
     }
 
     private func runPosted() {

@@ -140,15 +140,14 @@ public final class MulticastSocket {
     /// port, `batch.scopeID(i)` the interface it arrived on (also recorded in `scopes`).
     @discardableResult
     public func receive(into batch: DatagramBatch) -> Int {
-        let n = Int(planet_recvmmsg(fd, batch.slab.assumingMemoryBound(to: UInt8.self), batch.slotSize,
-                                    Int32(batch.capacity), batch.lengths, batch.peers))
-        batch.socketIndex = 0
+        let n = batch.refill(socketIndex: 0) {
+            Int(planet_recvmmsg(fd, batch.slab.assumingMemoryBound(to: UInt8.self), batch.slotSize,
+                                Int32(batch.capacity), batch.lengths, batch.peers))
+        }
         guard n >= 0 else {
             receiveErrors += 1
-            batch.count = 0
             return 0
         }
-        batch.count = n
         for i in 0..<n {
             let p = batch.peers[i]
             scopes.remember(p.scope_id, for: IPv6Address(high: p.high, low: p.low))

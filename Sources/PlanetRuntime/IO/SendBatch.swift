@@ -67,18 +67,41 @@ public final class SendBatch {
     }
 
     /// Queues a datagram that stays where it lies (a receive slot relayed in place): no copy.
-    /// The memory must stay valid and unchanged until the batch is sent.
+    /// Its slot must not be refilled before the batch is sent (`ReceiveLoan`); `loansAreCurrent`
+    /// says whether that held.
     @discardableResult
-    public func append(borrowing bytes: UnsafeRawBufferPointer, to endpoint: Endpoint) -> Bool {
+    public func append(_ borrowed: BorrowedDatagram, to endpoint: Endpoint) -> Bool {
+        let bytes = borrowed.bytes
         guard count < capacity, bytes.count > 0, let base = bytes.baseAddress else { return false }
         pointers[count] = base.assumingMemoryBound(to: UInt8.self)
         lengths[count] = Int32(bytes.count)
         endpoints.append(endpoint)
         count += 1
+        // One lender per batch in practice (the runner sends before it receives again); a
+        // borrow from a later fill replaces the record, and the earlier one is then stale,
+        // which `loansAreCurrent` reports.
+        if let lender, lender !== borrowed.lender || lentGeneration != borrowed.generation { staleLoan = true }
+        lender = borrowed.lender
+        lentGeneration = borrowed.generation
         return true
     }
 
+    /// The receive batch (and its fill) that borrowed datagrams in this batch point into.
+    private unowned(unsafe) var lender: DatagramBatch?
+    private var lentGeneration: UInt64 = 0
+    private var staleLoan = false
+
+    /// False when a datagram in the batch borrows a receive slot that has been filled again
+    /// since: sending would put another datagram's bytes on the wire. Transports check it
+    /// before they send.
+    public var loansAreCurrent: Bool {
+        guard let lender else { return true }
+        return !staleLoan && lender.generation == lentGeneration
+    }
+
     public func removeAll() {
+        lender = nil
+        staleLoan = false
         // Slots lent to borrowed datagrams point back at the slab.
         for i in 0..<count { pointers[i] = UnsafePointer(slab + i * slotSize) }
         count = 0

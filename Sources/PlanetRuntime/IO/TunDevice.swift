@@ -14,13 +14,17 @@ import PlanetCore
 /// finish checksums and cut TCP super-packets ourselves: the TCP stack above then sends 64 KiB
 /// at a time, one read instead of ~45, and `readPackets` segments them (`TCPSegmenter`).
 /// `write(_:header:)` hands the kernel super-packets the other way (merged by `TCPCoalescer`).
-public final class TunDevice {
+public final class TunDevice: PacketDevice {
     /// struct virtio_net_hdr is 10 bytes (TUNSETVNETHDRSZ could raise it to 12).
     public static let virtioHeaderLength = 10
     /// Packets the kernel may queue for us to read (its txqueuelen on this device).
     public static let readQueueLength: Int32 = 4096
 
     public let fd: Int32
+    public var readinessFD: Int32 { fd }
+    public var counters: PacketDeviceCounters {
+        PacketDeviceCounters(readErrors: readErrors, offloadDrops: offloadDrops, writeErrors: writeErrors)
+    }
     public let name: String
     public let interfaceIndex: UInt32
     public let headerLength: Int
@@ -187,16 +191,18 @@ public final class TunDevice {
     /// Returns how many were read.
     @discardableResult
     public func readBatch(into batch: DatagramBatch) -> Int {
-        var n = 0
-        while n < batch.capacity {
-            let got = read(into: UnsafeMutableRawBufferPointer(start: batch.slab + n * batch.slotSize, count: batch.slotSize))
-            if got <= 0 { break }
-            batch.lengths[n] = Int32(got)
-            batch.peers[n] = planet_peer()
-            n += 1
+        batch.refill(socketIndex: 0) {
+            var n = 0
+            while n < batch.capacity {
+                let got = read(into: UnsafeMutableRawBufferPointer(start: batch.slab + n * batch.slotSize, count: batch.slotSize))
+                if got <= 0 { break }
+                batch.lengths[n] = Int32(got)
+                batch.peers[n] = planet_peer()
+                batch.segmentSizes[n] = 0
+                n += 1
+            }
+            return n
         }
-        batch.count = n
-        return n
     }
 
     /// Writes one IPv6 packet. False (counted) when the kernel refuses it.

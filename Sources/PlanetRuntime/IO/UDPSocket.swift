@@ -8,7 +8,7 @@ import PlanetCore
 /// dual-stack AF_INET6 socket whose IPv4 peers appear as v4-mapped endpoints; an IPv4
 /// literal makes an AF_INET socket, for which v4-mapped endpoints are converted back to
 /// sockaddr_in on send. Every endpoint it reports carries `socketIndex`.
-public final class UDPSocket {
+public final class UDPSocket: DatagramTransport {
     /// Requested kernel buffer size; forced past rmem_max/wmem_max when running as root.
     public static let defaultBufferSize = 4 << 20
 
@@ -34,6 +34,11 @@ public final class UDPSocket {
 
     /// Binds `uri` (host must be an IPv4 or IPv6 literal; port 0 picks a free port). `gro` turns
     /// on UDP_GRO; the caller must then receive into 64 KiB slots.
+    public var readinessFD: Int32 { fd }
+    public var counters: TransportCounters {
+        TransportCounters(receiveErrors: receiveErrors, truncatedDrops: truncatedDrops, sendErrors: sendErrors)
+    }
+
     public init(listen uri: PeerURI, socketIndex: Int = 0, bufferSize: Int = UDPSocket.defaultBufferSize,
                 scopes: LinkLocalScopes = LinkLocalScopes(), gro: Bool = false) throws(SystemError) {
         let bindEndpoint: Endpoint
@@ -95,15 +100,14 @@ public final class UDPSocket {
     /// -1 and are counted.
     @discardableResult
     public func receiveBatch(into batch: DatagramBatch) -> Int {
-        let n = Int(planet_recvmmsg_gro(fd, batch.slab.assumingMemoryBound(to: UInt8.self), batch.slotSize,
-                                        Int32(batch.capacity), batch.lengths, batch.peers, batch.segmentSizes))
-        batch.socketIndex = socketIndex
+        let n = batch.refill(socketIndex: socketIndex) {
+            Int(planet_recvmmsg_gro(fd, batch.slab.assumingMemoryBound(to: UInt8.self), batch.slotSize,
+                                    Int32(batch.capacity), batch.lengths, batch.peers, batch.segmentSizes))
+        }
         guard n >= 0 else {
             receiveErrors += 1
-            batch.count = 0
             return 0
         }
-        batch.count = n
         for i in 0..<n {
             if batch.lengths[i] < 0 { truncatedDrops += 1 }
             let p = batch.peers[i]
@@ -137,6 +141,7 @@ public final class UDPSocket {
     @discardableResult
     public func sendBatch(_ batch: SendBatch) -> Int {
         defer { batch.removeAll() }
+        assert(batch.loansAreCurrent, "a datagram borrowed from a receive slot that was filled again before it was sent")
         let total = batch.count
         for i in 0..<total {
             let e = batch.endpoints[i]

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import CPlanetShim
+import PlanetCore
+
+/// A datagram transport in memory, for driving `NodeRunner` without sockets (as wireguard-go's
+/// `bindtest`): bound to an address and port on a `MemoryNetwork`, it hands what it sends to
+/// the network and queues what the network (or a test, `inject`) delivers to it. An eventfd
+/// stands for its readiness, so the runner's real epoll loop drives it as it drives a socket.
+///
+/// Sending copies each datagram out of the send batch at that moment, as sendmmsg does, so a
+/// datagram borrowed from a receive slot that was overwritten before the send goes out with
+/// the wrong bytes here just as it would on a socket; in addition, a batch whose loans are not
+/// current stops the test (`SendBatch.loansAreCurrent`). No GRO or GSO: one slot per datagram.
+public final class MemoryTransport: DatagramTransport, @unchecked Sendable {
+    public let readinessFD: Int32
+    public let family: Int32
+    public let localEndpoint: Endpoint
+    public let network: MemoryNetwork
+    private let lock = NSLock()
+    private var inbound: [(bytes: [UInt8], from: Endpoint)] = []
+    private var counted = TransportCounters()
+    private var closed = false
+
+    /// Binds `endpoint` (address and port) on `network`; `socketIndex` is the transport's index in
+    /// its runner's list. An IPv4 (v4-mapped) endpoint makes an AF_INET transport.
+    public init(network: MemoryNetwork, endpoint: Endpoint, socketIndex: Int = 0) throws(SystemError) {
+        let fd = planet_eventfd()
+        guard fd >= 0 else { throw SystemError("eventfd") }
+        readinessFD = fd
+        self.network = network
+        family = endpoint.isIPv4 ? AF_INET : AF_INET6
+        localEndpoint = Endpoint(address: endpoint.address, port: endpoint.port, socket: socketIndex)
+        guard network.bind(self, at: endpoint) else {
+            Glibc.close(fd)
+            throw SystemError("bind \(endpoint) on the memory network", errno: EADDRINUSE)
+        }
+    }
+
+    deinit { close() }
+
+    public var counters: TransportCounters { lock.lock(); defer { lock.unlock() }; return counted }
+
+    /// Queues a datagram as if it had arrived from `from`.
+    public func inject(_ bytes: [UInt8], from: Endpoint) {
+        lock.lock()
+        inbound.append((bytes, from))
+        lock.unlock()
+        var one: UInt64 = 1
+        _ = Glibc.write(readinessFD, &one, 8)
+    }
+
+    /// Datagrams not yet received.
+    public var pendingCount: Int { lock.lock(); defer { lock.unlock() }; return inbound.count }
+
+    @discardableResult
+    public func receiveBatch(into batch: DatagramBatch) -> Int {
+        let taken = take(upTo: batch.capacity)
+        var truncated = 0
+        let n = batch.refill(socketIndex: localEndpoint.socket) {
+            for (i, d) in zip(0..., taken) {
+                batch.peers[i] = planet_peer(d.from)
+                batch.segmentSizes[i] = 0
+                guard d.bytes.count <= batch.slotSize else {
+                    batch.lengths[i] = -1
+                    truncated += 1
+                    continue
+                }
+                batch.lengths[i] = Int32(d.bytes.count)
+                d.bytes.withUnsafeBytes { (batch.slab + i * batch.slotSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            }
+            return taken.count
+        }
+        if truncated > 0 {
+            lock.lock()
+            counted.truncatedDrops += truncated
+            lock.unlock()
+        }
+        return n
+    }
+
+    /// Up to `limit` waiting datagrams; when that empties the queue the eventfd is drained, so
+    /// the level-triggered loop stops reporting the transport readable.
+    private func take(upTo limit: Int) -> [(bytes: [UInt8], from: Endpoint)] {
+        lock.lock()
+        defer { lock.unlock() }
+        let n = min(limit, inbound.count)
+        let taken = Array(inbound[..<n])
+        inbound.removeFirst(n)
+        if inbound.isEmpty {
+            var value: UInt64 = 0
+            _ = Glibc.read(readinessFD, &value, 8)
+        }
+        return taken
+    }
+
+    @discardableResult
+    public func sendBatch(_ batch: SendBatch) -> Int {
+        defer { batch.removeAll() }
+        precondition(batch.loansAreCurrent, "a datagram borrowed from a receive slot that was filled again before it was sent")
+        for i in 0..<batch.count {
+            let bytes = Array(UnsafeRawBufferPointer(start: batch.pointers[i], count: Int(batch.lengths[i])))
+            network.carry(bytes, from: localEndpoint, to: batch.endpoints[i])
+        }
+        return batch.count
+    }
+
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        closed = true
+        network.unbind(localEndpoint)
+        Glibc.close(readinessFD)
+    }
+}

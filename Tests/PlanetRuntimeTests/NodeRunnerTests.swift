@@ -1,0 +1,323 @@
+import Foundation
+import XCTest
+import PlanetCore
+import PlanetNode
+@testable import PlanetRuntime
+
+/// NodeRunners joined by in-memory transports on one `MemoryNetwork`, each with a
+/// `MemoryPacketDevice` as its TUN. The runners' real event loops drive the doubles (their
+/// eventfds); the test turns the loops itself, on its own thread, so nothing runs behind its
+/// back and no root, socket or TUN is needed.
+final class RunnerMesh {
+    let network = MemoryNetwork()
+    var runners: [String: NodeRunner] = [:]
+    var tuns: [String: MemoryPacketDevice] = [:]
+    var transports: [String: MemoryTransport] = [:]
+    var endpoints: [String: Endpoint] = [:]
+    let stateDir = NSTemporaryDirectory() + "planet-runner-\(UInt32.random(in: 0..<UInt32.max))"
+
+    @discardableResult
+    func add(_ name: String, peers: [String] = [], offloadingTun: Bool = false,
+             extraDevices: [PacketInterface: MemoryPacketDevice] = [:]) throws -> NodeRunner {
+        let endpoint = Endpoint(address: IPv6Address(high: 0xfd7a_0000_0000_0000, low: UInt64(runners.count + 1)), port: 8470)
+        var config = NodeConfig()
+        config.listen = []
+        config.multicast = []
+        config.tun.enabled = true
+        config.stateDir = stateDir + "/" + name
+        try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
+        config.peers = peers.map { PeerURI(host: endpoints[$0]!.address.description, port: endpoints[$0]!.port) }
+        let transport = try MemoryTransport(network: network, endpoint: endpoint)
+        let tun = try MemoryPacketDevice(offloading: offloadingTun)
+        var devices: [PacketInterface: any PacketDevice] = [.tun: tun]
+        for (interface, device) in extraDevices { devices[interface] = device }
+        let runner = try NodeRunner(config: config, identity: .generate(), logger: .disabled, transports: [transport], devices: devices)
+        try runner.start()
+        runners[name] = runner
+        tuns[name] = tun
+        transports[name] = transport
+        endpoints[name] = endpoint
+        return runner
+    }
+
+    /// Turns the loops of `only` (default: all) until `done` holds, waiting a few milliseconds
+    /// for a timer whenever nothing is ready. False when `maxTurns` did not get there (a bound
+    /// against hanging, not a timing assertion).
+    @discardableResult
+    func turn(_ only: [String]? = nil, maxTurns: Int = 4000, until done: () -> Bool) -> Bool {
+        let loops = (only ?? Array(runners.keys)).map { runners[$0]!.loop }
+        for _ in 0..<maxTurns {
+            if done() { return true }
+            if loops.reduce(0, { $0 + $1.runOnce(timeoutMilliseconds: 0) }) == 0 {
+                for loop in loops { loop.runOnce(timeoutMilliseconds: 2) }
+            }
+        }
+        return done()
+    }
+
+    /// Turns `only` until none of their loops has anything ready.
+    func settle(_ only: [String]) {
+        let loops = only.map { runners[$0]!.loop }
+        for _ in 0..<10_000 where loops.reduce(0, { $0 + $1.runOnce(timeoutMilliseconds: 0) }) > 0 {}
+    }
+
+    func hasRoute(_ from: String, to: String) -> Bool {
+        runners[from]!.node.router.route(forAddress: runners[to]!.node.address) != nil
+    }
+
+    func close() {
+        for r in runners.values { r.shutdown() }
+        try? FileManager.default.removeItem(atPath: stateDir)
+    }
+}
+
+final class NodeRunnerTests: XCTestCase {
+    var mesh: RunnerMesh!
+
+    override func setUp() { mesh = RunnerMesh() }
+    override func tearDown() { mesh.close() }
+
+    func echo(from s: IPv6Address, to d: IPv6Address, seq: UInt16, payload: Int = 200) -> [UInt8] {
+        var body: [UInt8] = [ICMPv6.echoRequest, 0, 0, 0, 0x52, 0x75, UInt8(seq >> 8), UInt8(seq & 0xff)]
+        body.append(contentsOf: (0..<payload).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seq)) })
+        return ICMPv6.packet(from: s, to: d, icmp: body)
+    }
+
+    func testAPacketWrittenIntoOneRunnersTunComesOutOfTheOthers() throws {
+        let vm = try MemoryPacketDevice()
+        let b = try mesh.add("b")
+        let a = try mesh.add("a", peers: ["b"], extraDevices: [PacketInterface(id: 5): vm])
+        XCTAssertTrue(mesh.turn { mesh.hasRoute("a", to: "b") && mesh.hasRoute("b", to: "a") }, "a and b found no routes to each other")
+
+        let there = (0..<10).map { echo(from: a.node.address, to: b.node.address, seq: UInt16($0)) }
+        for p in there { mesh.tuns["a"]!.inject(p) }
+        XCTAssertTrue(mesh.turn { mesh.tuns["b"]!.pendingCount == 0 && mesh.tuns["a"]!.pendingCount == 0 && receivedCount("b") >= 10 })
+        assertSamePackets(takeWritten("b"), there, "b's TUN against what a's TUN was given")
+
+        // And back, from b's TUN to a's; a's second device is read too, its packets go out
+        // like the TUN's, and nothing the node sends to .tun ends up on it.
+        let back = (0..<10).map { echo(from: b.node.address, to: a.node.address, seq: UInt16(100 + $0)) }
+        for p in back { mesh.tuns["b"]!.inject(p) }
+        XCTAssertTrue(mesh.turn { receivedCount("a") >= 10 })
+        assertSamePackets(takeWritten("a"), back, "a's TUN against what b's TUN was given")
+        let fromVM = echo(from: a.node.address, to: b.node.address, seq: 999)
+        vm.inject(fromVM)
+        XCTAssertTrue(mesh.turn { receivedCount("b") >= 1 })
+        assertSamePackets(takeWritten("b"), [fromVM], "b's TUN")
+        XCTAssertEqual(vm.takeWritten(), [])
+        XCTAssertEqual(a.ioDrops().map(\.0), [], "a lost packets at its edge")
+        XCTAssertEqual(b.ioDrops().map(\.0), [], "b lost packets at its edge")
+    }
+
+    /// a - r - b, converged, with the a-b session up: the first packet a sent is in b's TUN.
+    func lineWithSession() throws -> (a: NodeRunner, r: NodeRunner, b: NodeRunner) {
+        let b = try mesh.add("b")
+        let r = try mesh.add("r", peers: ["b"])
+        let a = try mesh.add("a", peers: ["r"])
+        XCTAssertTrue(mesh.turn { mesh.hasRoute("a", to: "b") && mesh.hasRoute("b", to: "a") }, "no routes across r")
+        let first = echo(from: a.node.address, to: b.node.address, seq: 0)
+        mesh.tuns["a"]!.inject(first)
+        XCTAssertTrue(mesh.turn { receivedCount("b") >= 1 }, "the packet that opened the session did not arrive")
+        assertSamePackets(takeWritten("b"), [first], "b's TUN")
+        return (a, r, b)
+    }
+
+    /// a sends its session's handshake finish and the packet that waited for the session
+    /// together; r receives both in one batch, relays the finish the ordinary way (the node's
+    /// output) and the data in place (straight from the receive slot). The finish must still
+    /// leave first, or b cannot open the data yet (session-unknown-index) and the packet is lost.
+    func testARelayKeepsAHandshakeFinishAheadOfTheDataItKeys() throws {
+        let (_, r, b) = try lineWithSession()
+        XCTAssertEqual(b.node.stats.dropped(.sessionUnknownIndex), 0)
+        XCTAssertGreaterThan(r.node.stats.forwardedPackets, 0)
+    }
+
+    /// r relays a's packets for b in place: each is opened and sealed again in r's receive slot
+    /// and sent from there. More than a receive batch waits at r at once, so r fills its batch
+    /// again within one wakeup; were the relayed datagrams sent after that next fill rather
+    /// than before (the borrow-until-flush rule), the slots would hold other datagrams by then,
+    /// b could not open what r sent, and the packets would not arrive (a debug build stops
+    /// earlier, at `DatagramBatch.refill`'s assertion).
+    func testARelayInPlaceSendsEachBorrowedDatagramBeforeItsSlotIsFilledAgain() throws {
+        let (a, r, b) = try lineWithSession()
+        _ = mesh.network.takeSent()
+
+        // a sends 150 packets while r's loop stands still, so they all wait at r.
+        let capacity = r.receiveBatch.capacity
+        let sent = (1...150).map { echo(from: a.node.address, to: b.node.address, seq: UInt16($0), payload: 300 + $0) }
+        for p in sent { mesh.tuns["a"]!.inject(p) }
+        mesh.settle(["a"])
+        XCTAssertEqual(mesh.tuns["a"]!.pendingCount, 0)
+        XCTAssertGreaterThan(mesh.transports["r"]!.pendingCount, capacity, "r should have more than one receive batch waiting")
+        let forwardedBefore = r.node.stats.forwardedPackets
+
+        // One wakeup of r: it receives, relays and flushes batch after batch.
+        r.loop.runOnce(timeoutMilliseconds: 0)
+        XCTAssertEqual(mesh.transports["r"]!.pendingCount, 0, "r left datagrams unread")
+        XCTAssertFalse(r.receiveBatch.isLent, "r's receive batch is still lent after the flush")
+        let rToB = mesh.network.takeSent().filter { $0.from == mesh.endpoints["r"]! && $0.to == mesh.endpoints["b"]! }
+        XCTAssertEqual(UInt64(rToB.count), r.node.stats.forwardedPackets - forwardedBefore)
+        XCTAssertGreaterThanOrEqual(rToB.count, 150)
+
+        XCTAssertTrue(mesh.turn { receivedCount("b") >= 150 }, "b got \(receivedCount("b")) of 150")
+        assertSamePackets(takeWritten("b"), sent, "b's TUN against what a's TUN was given")
+        XCTAssertEqual(b.node.stats.forwardedPackets, 0)
+    }
+
+    /// Through an offloading device the runner writes what `TCPCoalescer` merged: a TCP flow's
+    /// consecutive segments arrive as one super-packet behind a GSO header, which cut again
+    /// gives back exactly the segments a's TUN was given.
+    func testAnOffloadingDeviceGetsCoalescedSuperPackets() throws {
+        let b = try mesh.add("b", offloadingTun: true)
+        let a = try mesh.add("a", peers: ["b"])
+        XCTAssertTrue(mesh.turn { mesh.hasRoute("a", to: "b") })
+        let flow = (0..<5).map { i in
+            OffloadFixtures.tcp(seq: 1000 + UInt32(i * 1000), flags: 0x10, payload: (0..<1000).map { UInt8(truncatingIfNeeded: i * 7 + $0) },
+                                src: a.node.address.bytes, dst: b.node.address.bytes)
+        }
+        for p in flow { mesh.tuns["a"]!.inject(p) }
+        mesh.settle(["a"])
+        XCTAssertTrue(mesh.turn(["b"]) { mesh.transports["b"]!.pendingCount == 0 })
+        let written = mesh.tuns["b"]!.takeWritten()
+        XCTAssertEqual(written.count, 1, "the five segments should go up as one super-packet")
+        guard let w = written.first else { return }
+        XCTAssertEqual(w.header.gsoType, VirtioNetHeader.gsoTCPv6)
+        XCTAssertEqual(w.header.gsoSize, 1000)
+        var bytes = w.bytes
+        var segments: [[UInt8]] = []
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        _ = bytes.withUnsafeMutableBytes { raw in
+            scratch.withUnsafeMutableBytes { s in TCPSegmenter.process(w.header, packet: raw, scratch: s) { p, _ in segments.append(Array(p)) } }
+        }
+        assertSamePackets(segments, flow, "b's super-packet cut again")
+    }
+
+    func testAPacketForAnInterfaceWithNoDeviceIsCountedNotWritten() throws {
+        let a = try mesh.add("a")
+        let tun = mesh.tuns["a"]!
+        let x = echo(from: IPv6Address(high: 0x0200_0000_0000_0000, low: 1), to: a.node.address, seq: 1)
+        let y = echo(from: IPv6Address(high: 0x0200_0000_0000_0000, low: 2), to: a.node.address, seq: 2)
+        var elsewhere = NodeOutput.TunPacket(y[...])
+        elsewhere.interface = PacketInterface(id: 7)
+        a.node.output.tunPackets = [NodeOutput.TunPacket(x[...]), elsewhere, NodeOutput.TunPacket(x[...])]
+        a.flush()
+        XCTAssertEqual(tun.takeWritten().map(\.bytes), [x, x], "the TUN's packets, in order, and only those")
+        XCTAssertEqual(a.ioDrops().map(\.0), ["io-unknown-interface"])
+        XCTAssertEqual(a.ioDrops().first?.1, 1)
+
+        // A whole flush for a missing device, and a device refusing writes, count too.
+        a.node.output.tunPackets = [elsewhere, elsewhere]
+        tun.refuseWrites(true)
+        a.node.output.tunPackets.append(NodeOutput.TunPacket(x[...]))
+        a.flush()
+        XCTAssertEqual(tun.takeWritten(), [])
+        let drops = Dictionary(uniqueKeysWithValues: a.ioDrops())
+        XCTAssertEqual(drops, ["io-unknown-interface": 3, "io-tun-write-failed": 1])
+    }
+
+    func testGetStatsReportsTheRunnersEdgeDrops() throws {
+        let a = try mesh.add("a")
+        var elsewhere = NodeOutput.TunPacket(echo(from: a.node.address, to: a.node.address, seq: 1)[...])
+        elsewhere.interface = PacketInterface(id: 9)
+        a.node.output.tunPackets = [elsewhere]
+        a.flush()
+        // The admin handler posts to the loop and waits, as planetd's admin thread does.
+        let stopped = DispatchSemaphore(value: 0)
+        let thread = Thread { a.loop.run(); stopped.signal() }
+        thread.start()
+        defer {
+            a.stop()
+            stopped.wait()
+        }
+        let stats = try NodeAdminHandler(runner: a).handle(request: "getStats", arguments: .object([])).get()
+        XCTAssertEqual(stats["drops"]?["io-unknown-interface"]?.numberValue, 1)
+    }
+
+    // MARK: helpers
+
+    /// Equal packet lists, reported by count and first difference rather than as bytes.
+    func assertSamePackets(_ got: [[UInt8]], _ want: [[UInt8]], _ what: String, line: UInt = #line) {
+        XCTAssertEqual(got.count, want.count, "\(what): packet count", line: line)
+        if let i = zip(got, want).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            XCTFail("\(what): packet \(i) differs", line: line)
+        }
+    }
+
+    func receivedCount(_ name: String) -> Int { pendingWritten[name, default: []].count + drain(name) }
+
+    private var pendingWritten: [String: [[UInt8]]] = [:]
+
+    private func drain(_ name: String) -> Int {
+        let got = mesh.tuns[name]!.takeWritten().map(\.bytes)
+        pendingWritten[name, default: []].append(contentsOf: got)
+        return got.count
+    }
+
+    func takeWritten(_ name: String) -> [[UInt8]] {
+        _ = drain(name)
+        defer { pendingWritten[name] = [] }
+        return pendingWritten[name, default: []]
+    }
+}
+
+/// The loan types on their own: a borrowed datagram knows when its slot has been filled again.
+final class ReceiveLoanTests: XCTestCase {
+    func testABorrowIsCurrentUntilTheBatchIsFilledAgain() throws {
+        let network = MemoryNetwork()
+        let here = Endpoint(address: IPv6Address(high: 0xfd00_0000_0000_0000, low: 1), port: 1)
+        let there = Endpoint(address: IPv6Address(high: 0xfd00_0000_0000_0000, low: 2), port: 2)
+        let transport = try MemoryTransport(network: network, endpoint: here)
+        let batch = DatagramBatch(capacity: 4, slotSize: 256)
+        transport.inject([1, 2, 3, 4], from: there)
+        XCTAssertEqual(transport.receiveBatch(into: batch), 1)
+        let generation = batch.generation
+
+        let loan = batch.lend()
+        XCTAssertTrue(batch.isLent)
+        var borrowed: BorrowedDatagram?
+        batch.forEachMutableDatagram(in: 0, under: loan) { datagram in
+            datagram[0] = 9
+            borrowed = loan.borrow(UnsafeRawBufferPointer(rebasing: datagram[..<3]))
+        }
+        let out = SendBatch(capacity: 4, slotSize: 256)
+        out.append(borrowed!, to: there)
+        XCTAssertTrue(borrowed!.isCurrent)
+        XCTAssertTrue(out.loansAreCurrent)
+        loan.repay()
+        XCTAssertFalse(batch.isLent)
+
+        // Filled again (even with nothing): the borrowed bytes are no longer what was borrowed.
+        transport.inject([5, 6, 7, 8], from: there)
+        XCTAssertEqual(transport.receiveBatch(into: batch), 1)
+        XCTAssertEqual(batch.generation, generation + 1)
+        XCTAssertFalse(borrowed!.isCurrent)
+        XCTAssertFalse(out.loansAreCurrent)
+        out.removeAll()
+        XCTAssertTrue(out.loansAreCurrent, "an emptied batch holds no loans")
+    }
+
+    func testAMemoryTransportSendsTheBytesASlotHoldsWhenItSends() throws {
+        let network = MemoryNetwork()
+        let a = try MemoryTransport(network: network, endpoint: Endpoint(address: IPv6Address(high: 0xfd00_0000_0000_0000, low: 1), port: 1))
+        let bEndpoint = Endpoint(address: IPv6Address(high: 0xfd00_0000_0000_0000, low: 2), port: 2)
+        let b = try MemoryTransport(network: network, endpoint: bEndpoint, socketIndex: 3)
+        let batch = DatagramBatch(capacity: 4, slotSize: 256)
+        b.inject([1, 2, 3], from: a.localEndpoint)
+        XCTAssertEqual(b.receiveBatch(into: batch), 1)
+        XCTAssertEqual(batch.endpoint(0), Endpoint(address: a.localEndpoint.address, port: 1, socket: 3))
+        let loan = batch.lend()
+        let out = SendBatch(capacity: 4, slotSize: 256)
+        batch.forEachMutableDatagram(in: 0, under: loan) { datagram in
+            out.append(loan.borrow(UnsafeRawBufferPointer(datagram)), to: a.localEndpoint)
+            datagram[2] = 42   // changed in place after queueing, before the send: the send sees it
+        }
+        XCTAssertEqual(b.sendBatch(out), 1)
+        loan.repay()
+        XCTAssertEqual(network.takeSent(), [MemoryNetwork.Datagram(bytes: [1, 2, 42], from: bEndpoint, to: Endpoint(address: a.localEndpoint.address, port: 1))])
+        XCTAssertEqual(a.pendingCount, 1)
+        // Nobody bound: lost, and counted by the network.
+        out.append([7], to: Endpoint(address: IPv6Address(high: 0xfd00_0000_0000_0000, low: 9), port: 9))
+        b.sendBatch(out)
+        XCTAssertEqual(network.lost, 1)
+    }
+}
