@@ -10,6 +10,8 @@ public enum ICMPv6 {
         case noRoute
         /// code 3: address unreachable (no answer from the destination's node)
         case addressUnreachable
+        /// code 1: communication administratively prohibited (a VM's inbound policy refused it)
+        case administrativelyProhibited
         /// hop limit exceeded in transit
         case hopLimitExceeded
         case packetTooBig(mtu: Int)
@@ -18,6 +20,7 @@ public enum ICMPv6 {
             switch self {
             case .noRoute: return (1, 0)
             case .addressUnreachable: return (1, 3)
+            case .administrativelyProhibited: return (1, 1)
             case .hopLimitExceeded: return (3, 0)
             case .packetTooBig: return (2, 0)
             }

@@ -45,9 +45,9 @@ extension Node {
         case .overlay:
             return receiveOverlay(frame, in: datagram, from: peer, now: now)
         case .direct:
-            receiveDirect(frame, checksumPartial: false, from: peer)
+            receiveDirect(frame, checksumPartial: false, from: peer, now: now)
         case .directChecksumPartial:
-            receiveDirect(frame, checksumPartial: true, from: peer)
+            receiveDirect(frame, checksumPartial: true, from: peer, now: now)
         case .routing, nil:
             guard let p = neighbourProtocols[frame[0]] else { stats.drop(.unknownFrame); return nil }
             p.receive(Array(frame[1...]), from: peer, now: now)
@@ -73,7 +73,7 @@ extension Node {
 
     /// A neighbour's own packet, sent inside the link's encryption: the link authenticated the
     /// neighbour, so the packet's source must be the neighbour's address or inside its subnet.
-    func receiveDirect(_ frame: UnsafeMutableRawBufferPointer, checksumPartial: Bool, from peer: PublicKey) {
+    func receiveDirect(_ frame: UnsafeMutableRawBufferPointer, checksumPartial: Bool, from peer: PublicKey, now: Instant) {
         let packet = UnsafeRawBufferPointer(rebasing: frame[1...])
         guard let h = IPv6Header(raw: packet), isLocal(h.destination) else {
             stats.drop(.overlayMalformed)
@@ -83,6 +83,7 @@ extension Node {
             stats.drop(.directSpoofed)
             return
         }
+        guard vmAdmits(packet, header: h, from: peer, now: now) else { return }
         deliverToTun(NodeOutput.TunPacket(borrowing: packet, checksumPartial: checksumPartial))
     }
 

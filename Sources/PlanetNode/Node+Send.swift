@@ -33,6 +33,29 @@ extension Node {
             sendICMP(.packetTooBig(mtu: config.tun.mtu), from: address, about: Array(packet), now: now)
             return
         }
+        if !vms.isEmpty {
+            vmSent(packet, header: h, now: now)
+            // A VM of this node writing to another (the kernel's policy routing sends VM traffic
+            // through the TUN): the node is the sender, and the destination VM's policy decides.
+            // Back into the TUN it goes, and the kernel takes it to that VM's own interface.
+            if vms.entries[h.destination] != nil {
+                if vmAdmits(packet, header: h, from: identity.publicKey, now: now) {
+                    var local = NodeOutput.TunPacket(Array(packet)[...], checksumPartial: checksumPartial)
+                    local.interface = interface
+                    deliverToTun(local)
+                }
+                pumpData(now: now)
+                return
+            }
+        }
+        route(packet, checksumPartial: checksumPartial, header: h, now: now)
+        pumpData(now: now)
+    }
+
+    /// Sends a checked packet of this node's (its own, a VM's, an ICMPv6 error it owes) toward
+    /// its destination: as a direct frame when the next hop is the destination, else through
+    /// the end-to-end session. The caller pumps.
+    func route(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool, header h: IPv6Header, now: Instant) {
         guard let route = routeCache.route(for: h.destination, router: router) else {
             stats.drop(.noRoute)
             sendICMP(.noRoute, from: address, about: Array(packet), now: now)
@@ -46,7 +69,6 @@ extension Node {
             sendThroughSession(packet, checksumPartial: checksumPartial, hopLimit: h.hopLimit, destinationAddress: h.destination,
                                to: route.destination, via: route.nextHop, now: now)
         }
-        pumpData(now: now)
     }
 
     /// Routes an overlay packet of ours (a handshake, a report) toward `destination`; false if no route.

@@ -14,6 +14,7 @@ import PlanetRouting
 ///   Node+Receive.swift   datagram → link → the one frame dispatch → direct, overlay or neighbour protocol
 ///   Node+Relay.swift     an overlay packet for someone else: hop limit, route, sealed again in place
 ///   Node+Deliver.swift   a packet for a local device, into `output`
+///   Node+VM.swift        VMs hosted here: inbound policy by sender key, per-VM counters (VMGuard.swift)
 ///   Node+Events.swift    the event pump: link events to the neighbour protocols, paced output
 ///   NodeAdmin.swift      the admin API's answers
 public final class Node {
@@ -35,6 +36,11 @@ public final class Node {
     var icmpLimiter: TokenBucket
     var reportLimiter: TokenBucket
     var handshakeLimiter: TokenBucket
+    /// "Administratively prohibited" answers to packets a VM's policy refused: a bucket of their
+    /// own, so a scan of a locked-down VM cannot use up the node's other ICMPv6 errors.
+    var vmRefusalLimiter: TokenBucket
+    /// The VMs this node hosts: their policies, counters and flows (Node+VM.swift).
+    public internal(set) var vms = VMGuard()
     /// The node's own stream (session indices); the link layer and the router each got a stream
     /// split from it, so no two draw the same numbers.
     var random: SplitMix64
@@ -79,6 +85,7 @@ public final class Node {
         icmpLimiter = TokenBucket(rate: 100, burst: 50, now: now)
         reportLimiter = TokenBucket(rate: 100, burst: 50, now: now)
         handshakeLimiter = TokenBucket(rate: 200, burst: 100, now: now)
+        vmRefusalLimiter = TokenBucket(rate: 20, burst: 10, now: now)
         var linkConfig = LinkConfig(config)
         linkConfig.ciphers = ciphers
         links = LinkLayer(identity: identity, config: linkConfig, rng: random.split(), logger: logger, now: now)
@@ -107,6 +114,7 @@ public final class Node {
         for p in neighbourProtocols.all { p.tick(now: now) }
         routeCache.clear()
         sessionTimers(now: now)
+        vms.sweep(now: now, force: false)
         pump(now: now)
     }
 

@@ -44,6 +44,10 @@ extension Node {
             return .success(statsJSON())
         case .list:
             return .success(.object([("requests", .array(AdminCall.names.map { .string($0) }))]))
+        case .vmAttach, .vmDetach, .vmList, .vmShow, .vmPolicy, .vmCloudInit:
+            // They change the host (interfaces, routes, filters), so the runtime answers them
+            // (VMHost) and tells the node only the policies; a node without one has no VMs.
+            return .failure(AdminError("\(request): this node has no VM host (planetd answers VM calls)"))
         }
     }
 

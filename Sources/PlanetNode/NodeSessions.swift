@@ -117,6 +117,7 @@ extension Node {
             return nil
         }
         guard isLocal(h.destination) else { stats.drop(.sessionWrongDestination); return nil }
+        guard vmAdmits(UnsafeRawBufferPointer(rebasing: message[range]), header: h, from: key, now: now) else { return nil }
         session.rxBytes += UInt64(range.count)
         session.rxPackets += 1
         return range

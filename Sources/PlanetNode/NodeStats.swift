@@ -42,6 +42,8 @@ public enum DropReason: String, CaseIterable, Sendable {
     /// peer addressed it to someone else, so it is not ours to deliver.
     case sessionWrongDestination = "session-wrong-destination"
     case spoofedSource = "spoofed-source"
+    /// A packet for a VM of this node that the VM's inbound policy refused (counted per VM too).
+    case vmPolicyRefused = "vm-policy-refused"
     case directSpoofed = "direct-spoofed-source"
     case errorReportInvalid = "error-report-invalid"
     case icmpRateLimited = "icmp-rate-limited"

@@ -9,12 +9,36 @@ public enum AdminCall: String, CaseIterable, Sendable {
     case getRoutes
     case getSessions
     case getStats
+    case vmAttach
+    case vmDetach
+    case vmList
+    case vmShow
+    case vmPolicy
+    case vmCloudInit
 
-    /// Required string arguments. No call has optional ones yet, so any other key is refused:
-    /// a misspelt argument should fail loudly rather than be ignored.
-    public var stringArguments: [String] {
+    /// One argument a call takes. Any key not listed is refused: a misspelt argument should
+    /// fail loudly rather than be ignored.
+    public struct Argument: Equatable, Sendable {
+        public enum Kind: Sendable { case string, stringList }
+        public let name: String
+        public let kind: Kind
+        public let required: Bool
+
+        public static func string(_ name: String, required: Bool = true) -> Argument { Argument(name: name, kind: .string, required: required) }
+        public static func strings(_ name: String, required: Bool = true) -> Argument { Argument(name: name, kind: .stringList, required: required) }
+    }
+
+    public var arguments: [Argument] {
         switch self {
-        case .addPeer, .removePeer: return ["uri"]
+        case .addPeer, .removePeer: return [.string("uri")]
+        case .vmAttach:
+            // Numbers travel as the text the operator typed, so the daemon's one parser
+            // (VMResources) words every refusal the same way.
+            return [.string("name"), .string("tap", required: false), .string("netns", required: false),
+                    .string("owner", required: false), .string("address", required: false), .strings("allow", required: false),
+                    .string("cpu", required: false), .string("memory", required: false), .string("disk", required: false)]
+        case .vmDetach, .vmShow, .vmCloudInit: return [.string("name")]
+        case .vmPolicy: return [.string("name"), .strings("allow")]
         default: return []
         }
     }

@@ -24,11 +24,18 @@ public struct AdminRequest: Equatable, Sendable {
         }
         let arguments = pairs.filter { $0.0 != "request" }
         for (key, value) in arguments {
-            guard call.stringArguments.contains(key) else { return .failure(AdminError("\(name) takes no argument '\(key)'")) }
-            guard value.stringValue != nil else { return .failure(AdminError("argument '\(key)' of \(name) must be a string, got \(value.typeName)")) }
+            guard let spec = call.arguments.first(where: { $0.name == key }) else { return .failure(AdminError("\(name) takes no argument '\(key)'")) }
+            switch spec.kind {
+            case .string:
+                guard value.stringValue != nil else { return .failure(AdminError("argument '\(key)' of \(name) must be a string, got \(value.typeName)")) }
+            case .stringList:
+                guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                    return .failure(AdminError("argument '\(key)' of \(name) must be a list of strings, got \(value.typeName)"))
+                }
+            }
         }
-        for key in call.stringArguments where doc[key] == nil {
-            return .failure(AdminError("\(name) needs the argument '\(key)'"))
+        for spec in call.arguments where spec.required && doc[spec.name] == nil {
+            return .failure(AdminError("\(name) needs the argument '\(spec.name)'"))
         }
         return .success(AdminRequest(call: call, arguments: .object(arguments)))
     }
