@@ -17,6 +17,12 @@ public enum AdminReport {
         case .routes: return routesTable(response)
         case .sessions: return sessionsTable(response)
         case .stats: return statsTable(response)
+        case .vmList: return vmTable(response)
+        case .vmShow: return vmDetails(response)
+        case .vmAttach: return "attached VM \(text(response["name"])) at \(text(response["address"]))\n" + vmDetails(response)
+        case .vmDetach(let name): return "detached VM \(name) (\(text(response["address"])))\n"
+        case .vmPolicy(let name, _): return "policy of VM \(name): \(policy(response["policy"]))\n"
+        case .vmCloudInit: return response["networkConfig"]?.stringValue ?? "-\n"
         }
     }
 
@@ -81,6 +87,44 @@ public enum AdminReport {
             for (reason, n) in drops { pairs.append(("drops " + reason, count(n))) }
         }
         return TableFormatter.keyValues(pairs)
+    }
+
+    static func vmTable(_ r: JSONValue) -> String {
+        let vms = r["vms"]?.arrayValue ?? []
+        var t = TableFormatter([.init("NAME"), .init("ADDRESS"), .init("INTERFACE"), .init("POLICY"), .init("STATE"),
+                                .init("RX", .right), .init("TX", .right), .init("REFUSED", .right), .init("SPOOFED", .right)])
+        for v in vms {
+            t.append([text(v["name"]), text(v["address"]), text(v["interface"]), policy(v["policy"]), text(v["state"]),
+                      bytes(v["rxBytes"]), bytes(v["txBytes"]), count(v["refusedPackets"]), count(v["spoofedPackets"])])
+        }
+        return t.render() + summary(vms.count, "VM", "VMs")
+    }
+
+    static func vmDetails(_ v: JSONValue) -> String {
+        var pairs: [(String, String)] = [
+            ("name", text(v["name"])), ("address", text(v["address"])), ("gateway", text(v["gateway"])),
+            ("interface", text(v["interface"]) + (v["kind"]?.stringValue == "netns" ? " (veth into netns \(text(v["netns"])))" : " (tap)")),
+            ("mac", text(v["mac"])), ("policy", policy(v["policy"])), ("state", text(v["state"])),
+            ("rx", bytes(v["rxBytes"]) + " in " + count(v["rxPackets"]) + " packets"),
+            ("tx", bytes(v["txBytes"]) + " in " + count(v["txPackets"]) + " packets"),
+            ("refused", count(v["refusedPackets"])), ("spoofed", count(v["spoofedPackets"])),
+        ]
+        if let owner = v["owner"]?.stringValue { pairs.append(("owner", owner)) }
+        if v["cpu"]?.numberValue != nil { pairs.append(("cpu", integer(v["cpu"]))) }
+        if v["memoryBytes"]?.numberValue != nil { pairs.append(("memory", bytes(v["memoryBytes"]))) }
+        if v["diskBytes"]?.numberValue != nil { pairs.append(("disk", bytes(v["diskBytes"]))) }
+        if let problem = v["problem"]?.stringValue { pairs.append(("problem", problem)) }
+        return TableFormatter.keyValues(pairs)
+    }
+
+    static func policy(_ v: JSONValue?) -> String {
+        guard let rules = v?.arrayValue?.compactMap(\.stringValue), !rules.isEmpty else { return "-" }
+        return rules.map { r in
+            // Keys shortened as elsewhere in tables; --json has them whole.
+            r.split(separator: ",").map { part in
+                part.hasPrefix("key:") ? "key:" + HumanUnits.shortKey(String(part.dropFirst(4))) : String(part)
+            }.joined(separator: ",")
+        }.joined(separator: " ")
     }
 
     static func summary(_ n: Int, _ one: String, _ many: String) -> String {

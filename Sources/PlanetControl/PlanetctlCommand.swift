@@ -10,15 +10,39 @@ public enum PlanetctlCommand: Equatable, Sendable {
     case routes
     case sessions
     case stats
+    case vmList
+    case vmShow(String)
+    /// The checked `vmAttach` arguments, in the order sent.
+    case vmAttach(String, [VMOption])
+    case vmDetach(String)
+    case vmPolicy(String, [String])
+    case vmCloudInit(String)
+
+    /// A `vm attach` option as typed (`--allow` may repeat).
+    public struct VMOption: Equatable, Sendable {
+        public let name: String
+        public let values: [String]
+        public init(_ name: String, _ values: [String]) { self.name = name; self.values = values }
+    }
+
+    /// The options `vm attach` and `vm policy` take (every one takes a value).
+    public static let vmOptionNames = ["tap", "netns", "owner", "address", "allow", "cpu", "memory", "disk"]
 
     public struct UsageError: Error, Equatable, CustomStringConvertible {
         public let description: String
         public init(_ d: String) { description = d }
     }
 
-    public static func parse(_ words: [String]) -> Result<PlanetctlCommand, UsageError> {
+    /// `options`: the values of each of `vmOptionNames` given on the command line; only `vm
+    /// attach` and `vm policy` take any.
+    public static func parse(_ words: [String], options: [String: [String]] = [:]) -> Result<PlanetctlCommand, UsageError> {
         guard let first = words.first else { return .failure(UsageError("missing command")) }
         let rest = Array(words.dropFirst())
+        let given = options.filter { !$0.value.isEmpty }
+        let isVMChange = first == "vm" && (rest.first == "attach" || rest.first == "policy")
+        if !isVMChange, let name = given.keys.sorted().first {
+            return .failure(UsageError("option --\(name) is only for 'vm attach' and 'vm policy'"))
+        }
         func noMore(_ c: PlanetctlCommand) -> Result<PlanetctlCommand, UsageError> {
             rest.isEmpty ? .success(c) : .failure(UsageError("'\(first)' takes no arguments, got '\(rest.joined(separator: " "))'"))
         }
@@ -33,8 +57,55 @@ public enum PlanetctlCommand: Equatable, Sendable {
             guard rest.count == 2 else { return .failure(UsageError("usage: planetctl peers \(verb) udp://HOST:PORT[?key=HEX]")) }
             if case .failure(let e) = PeerURI.parse(rest[1], allowKey: true) { return .failure(UsageError("bad peer URI: \(e.description)")) }
             return .success(verb == "add" ? .addPeer(rest[1]) : .removePeer(rest[1]))
+        case "vm", "vms":
+            return parseVM(rest, options: given)
         default:
-            return .failure(UsageError("unknown command '\(first)' (self, peers, peers add, peers remove, routes, sessions, stats)"))
+            return .failure(UsageError("unknown command '\(first)' (self, peers, peers add, peers remove, routes, sessions, stats, vm)"))
+        }
+    }
+
+    /// `vm …`: checks what can be checked here (names, rules, sizes, addresses) with the same
+    /// code the daemon runs, so a typo never reaches the host.
+    static func parseVM(_ words: [String], options: [String: [String]]) -> Result<PlanetctlCommand, UsageError> {
+        guard let verb = words.first else { return .success(.vmList) }
+        let rest = Array(words.dropFirst())
+        func oneName(_ usage: String) -> Result<String, UsageError> {
+            guard rest.count == 1 else { return .failure(UsageError("usage: planetctl vm \(usage)")) }
+            if let e = VMTable.checkName(rest[0]) { return .failure(UsageError(e.description)) }
+            return .success(rest[0])
+        }
+        switch verb {
+        case "list":
+            return rest.isEmpty ? .success(.vmList) : .failure(UsageError("'vm list' takes no arguments"))
+        case "show": return oneName("show NAME").map { .vmShow($0) }
+        case "detach": return oneName("detach NAME").map { .vmDetach($0) }
+        case "cloud-init": return oneName("cloud-init NAME").map { .vmCloudInit($0) }
+        case "policy":
+            let name: String
+            switch oneName("policy NAME --allow RULE [--allow RULE]...") {
+            case .success(let n): name = n
+            case .failure(let e): return .failure(e)
+            }
+            if let other = options.keys.sorted().first(where: { $0 != "allow" }) {
+                return .failure(UsageError("option --\(other) is only for 'vm attach'"))
+            }
+            let allow = options["allow"] ?? []
+            guard !allow.isEmpty else { return .failure(UsageError("allow: 'vm policy' needs at least one --allow RULE (any to open it again)")) }
+            if case .failure(let e) = VMPolicy.parse(allow) { return .failure(UsageError("allow: \(e.description)")) }
+            return .success(.vmPolicy(name, allow))
+        case "attach":
+            let name: String
+            switch oneName("attach NAME (--tap IFNAME | --netns NS) [--owner USER] [--address ADDR] [--allow RULE]... [--cpu N] [--memory SIZE] [--disk SIZE]") {
+            case .success(let n): name = n
+            case .failure(let e): return .failure(e)
+            }
+            for (k, v) in options where k != "allow" && v.count > 1 { return .failure(UsageError("\(k): --\(k) given \(v.count) times")) }
+            let opts = vmOptionNames.compactMap { k in options[k].map { VMOption(k, $0) } }
+            let attach = PlanetctlCommand.vmAttach(name, opts)
+            do { _ = try VMHost.AttachRequest(arguments: .object(attach.arguments)) } catch { return .failure(UsageError(error.description)) }
+            return .success(attach)
+        default:
+            return .failure(UsageError("unknown vm command '\(verb)' (list, show, attach, detach, policy, cloud-init)"))
         }
     }
 
@@ -47,12 +118,37 @@ public enum PlanetctlCommand: Equatable, Sendable {
         case .routes: return .getRoutes
         case .sessions: return .getSessions
         case .stats: return .getStats
+        case .vmList: return .vmList
+        case .vmShow: return .vmShow
+        case .vmAttach: return .vmAttach
+        case .vmDetach: return .vmDetach
+        case .vmPolicy: return .vmPolicy
+        case .vmCloudInit: return .vmCloudInit
+        }
+    }
+
+    /// Whether a daemon's refusal of this command is about its input: VM calls name the bad
+    /// argument first (`address: … is taken by VM 'web'`), and planetctl exits 2 for those as
+    /// for any bad usage; a refusal of the host (`host: …`) stays a failure (exit 1).
+    public func isUsageRefusal(_ message: String) -> Bool {
+        switch self {
+        case .vmAttach, .vmDetach, .vmPolicy, .vmShow, .vmCloudInit:
+            let argument = message.prefix { $0 != ":" }
+            return argument != "host" && ["name", "tap", "netns", "tap/netns", "owner", "address", "allow", "cpu", "memory", "disk", "interface"]
+                .contains(String(argument))
+        default: return false
         }
     }
 
     public var arguments: [(String, JSONValue)] {
         switch self {
         case .addPeer(let uri), .removePeer(let uri): return [("uri", .string(uri))]
+        case .vmShow(let n), .vmDetach(let n), .vmCloudInit(let n): return [("name", .string(n))]
+        case .vmPolicy(let n, let allow): return [("name", .string(n)), ("allow", .array(allow.map { .string($0) }))]
+        case .vmAttach(let n, let options):
+            return [("name", .string(n))] + options.map { o in
+                (o.name, o.name == "allow" ? .array(o.values.map { .string($0) }) : .string(o.values.last ?? ""))
+            }
         default: return []
         }
     }

@@ -48,6 +48,8 @@ public final class NodeRunner: @unchecked Sendable {
     var seqnoSaveFailing = false
     var spareOutput = NodeOutput()
     let coalescer = TCPCoalescer()
+    /// The VMs this node hosts, host side (nil without a TUN: VMs are routed through it).
+    public internal(set) var vmHost: VMHost?
     /// Packets the node addressed to an interface with no device (`io-unknown-interface`).
     var unknownInterfaceDrops = 0
 
@@ -93,6 +95,11 @@ public final class NodeRunner: @unchecked Sendable {
         }
         try self.init(config: config, identity: identity, logger: logger, transports: sockets, devices: devices,
                       multicast: multicast, scopes: scopes)
+        if config.tun.enabled {
+            let host = VMHost(subnet: identity.subnet, tunName: config.tun.name, mtu: config.tun.mtu, stateDir: config.stateDir,
+                              host: SystemHostNetwork(), logger: logger)
+            adoptVMs(host)
+        }
     }
 
     /// A runner over the given transports and devices, opened by the caller: planetd's sockets
@@ -120,6 +127,13 @@ public final class NodeRunner: @unchecked Sendable {
         seqnoFile = RouterSeqnoFile(stateDir: config.stateDir)
         node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
         restoreSeqno()
+    }
+
+    /// Re-applies the host's leases (a vanished namespace or tap is reported by `vm list`, not
+    /// fatal) and tells the node every VM's address and policy. Before the loop runs.
+    public func adoptVMs(_ host: VMHost) {
+        vmHost = host
+        for lease in host.restore() { node.setVM(name: lease.name, address: lease.address, policy: lease.policy) }
     }
 
     // MARK: Lifetime

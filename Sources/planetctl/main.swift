@@ -21,6 +21,16 @@ commands:
   routes               the routing table
   sessions             end-to-end sessions
   stats                traffic, drop and handshake counters
+  vm [list]            VMs and containers this node hosts: address, interface, policy, state, traffic
+  vm show NAME         one VM in detail
+  vm attach NAME (--tap IFNAME [--owner USER] | --netns NS) [--address ADDR] [--allow RULE]...
+                       [--cpu N] [--memory SIZE] [--disk SIZE]
+                       give a VM (a tap for qemu) or a container (a veth into its namespace) an
+                       overlay address from this node's /64; RULE: any (default), key:HEX,
+                       tcp:PORT, udp:PORT, or a combination like key:HEX,tcp:22
+  vm policy NAME --allow RULE...   replace a VM's inbound rules, live
+  vm detach NAME       remove its interface, routes, filter and lease
+  vm cloud-init NAME   the NoCloud network-config (v2) for the guest on that tap
 
 options:
   --socket PATH        admin socket (default $PLANETCTL_SOCKET, else /run/planetary/planetd.sock)
@@ -36,7 +46,7 @@ func fail(_ message: String, code: Int32) -> Never {
 }
 
 let args: Arguments
-do { args = try Arguments(Array(CommandLine.arguments.dropFirst()), valued: ["socket"], flags: ["json", "help", "version"]) } catch {
+do { args = try Arguments(Array(CommandLine.arguments.dropFirst()), valued: Set(["socket"] + PlanetctlCommand.vmOptionNames), flags: ["json", "help", "version"]) } catch {
     fail(error.description, code: 2)
 }
 if args.has("version") { print("planetctl \(PlanetVersion.string)"); exit(0) }
@@ -44,7 +54,9 @@ if args.has("help") { print(usage); exit(0) }
 if args.positionals.isEmpty { FileHandle.standardError.write(Data((usage + "\n").utf8)); exit(2) }
 
 let command: PlanetctlCommand
-switch PlanetctlCommand.parse(args.positionals) {
+var vmOptions: [String: [String]] = [:]
+for name in PlanetctlCommand.vmOptionNames { vmOptions[name] = args.values(name) }
+switch PlanetctlCommand.parse(args.positionals, options: vmOptions) {
 case .success(let c): command = c
 case .failure(let e): fail(e.description, code: 2)
 }
@@ -55,6 +67,8 @@ do {
     let response = try client.call(command.call.rawValue, arguments: command.arguments)
     let output = args.has("json") ? AdminReport.json(response) : AdminReport.table(for: command, response: response)
     FileHandle.standardOutput.write(Data(output.utf8))
+} catch AdminClientError.daemon(let message) where command.isUsageRefusal(message) {
+    fail(message, code: 2)
 } catch {
     fail(error.description, code: 1)
 }

@@ -7,7 +7,24 @@ import PlanetTesting
 /// nodes: a session through relays (a → b), a neighbour's direct frame (r2 → b), and two VMs
 /// of one node (b's TUN back to b's TUN).
 final class VMGuardTests: XCTestCase {
-    let mesh = NodeMeshTests()
+    /// The line of four (b - r2 - r1 - a) and echo requests, as in NodeMeshTests.
+    struct Mesh {
+        func echo(from s: IPv6Address, to d: IPv6Address, seq: UInt16 = 1) -> [UInt8] {
+            var body: [UInt8] = [ICMPv6.echoRequest, 0, 0, 0, 0x12, 0x34, UInt8(seq >> 8), UInt8(seq & 0xff)]
+            body.append(contentsOf: (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            return ICMPv6.packet(from: s, to: d, icmp: body)
+        }
+
+        func line4() -> NodeHarness {
+            let h = NodeHarness()
+            h.add("b")
+            h.add("r2", peers: ["b"])
+            h.add("r1", peers: ["r2"])
+            h.add("a", peers: ["r1"])
+            return h
+        }
+    }
+    let mesh = Mesh()
 
     /// An IPv6 packet with a TCP (6) or UDP (17) header carrying only ports (the node reads no more).
     func transport(_ nextHeader: UInt8, from s: IPv6Address, _ sport: UInt16, to d: IPv6Address, _ dport: UInt16) -> [UInt8] {

@@ -4,6 +4,8 @@
 public struct Arguments {
     public private(set) var positionals: [String] = []
     private var options: [String: String] = [:]
+    /// Every value of each option, in order (`--allow a --allow b`); `value` is the last.
+    private var repeated: [String: [String]] = [:]
     private var flags: Set<String> = []
 
     public struct UsageError: Error, CustomStringConvertible {
@@ -28,9 +30,10 @@ public struct Arguments {
             }
             if name == "h" { name = "help" }
             if valued.contains(name) {
-                if let inlineValue { options[name] = inlineValue; continue }
+                if let inlineValue { options[name] = inlineValue; repeated[name, default: []].append(inlineValue); continue }
                 guard i < args.count else { throw UsageError("option --\(name) needs a value") }
                 options[name] = args[i]
+                repeated[name, default: []].append(args[i])
                 i += 1
             } else if flagNames.contains(name) {
                 guard inlineValue == nil else { throw UsageError("option --\(name) takes no value") }
@@ -42,6 +45,7 @@ public struct Arguments {
     }
 
     public func value(_ name: String) -> String? { options[name] }
+    public func values(_ name: String) -> [String] { repeated[name] ?? [] }
     public func has(_ name: String) -> Bool { flags.contains(name) }
 
     public func int(_ name: String, default d: Int, range: ClosedRange<Int>? = nil) throws(UsageError) -> Int {

@@ -9,6 +9,7 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
     init(runner: NodeRunner) { self.runner = runner }
 
     func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
+        if let call = AdminCall(rawValue: request), NodeAdminHandler.vmCalls.contains(call) { return handleVM(call, arguments) }
         let rendezvous = AdminRendezvous()
         let posted = runner.loop.post { [runner] in
             var result = runner.node.admin(request, arguments, now: MonotonicClock.now())

@@ -1,0 +1,263 @@
+import Foundation
+import PlanetCore
+
+/// The host side of the VMs a node hosts: turns leases into host changes (`HostStep`s through
+/// a `HostNetwork`), keeps the leases in the state directory, and answers what the host knows
+/// (is the interface still there, what did the source filter drop). The node holds only each
+/// VM's address and policy (`Node.setVM`); the runtime tells it after every change here.
+///
+/// Attach: check everything that can be checked without touching the host (name, address,
+/// rules, sizes, that the namespace exists), then apply the plan step by step; if a step fails,
+/// undo the ones done in reverse and report the failing step, so nothing is left half-made;
+/// then save the leases (a failed save undoes the attach too).
+///
+/// Thread: the admin server's (one call at a time) and, before the loop runs, planetd's start;
+/// the lock makes that explicit rather than assumed.
+public final class VMHost: @unchecked Sendable {
+    let lock = NSLock()
+    var table: VMTable
+    let host: any HostNetwork
+    let tunName: String
+    let mtu: Int
+    let file: VMLeaseFile?
+    let logger: Logger
+    /// Leases that could not be re-applied at start, with the reason (shown as their state).
+    var problems: [String: String] = [:]
+
+    /// `stateDir` nil: leases are not kept (tests).
+    public init(subnet: IPv6Prefix, tunName: String, mtu: Int, stateDir: String?, host: any HostNetwork, logger: Logger = .disabled) {
+        table = VMTable(subnet: subnet)
+        self.host = host
+        self.tunName = tunName
+        self.mtu = mtu
+        file = stateDir.map(VMLeaseFile.init)
+        self.logger = logger
+    }
+
+    public var leases: [VMLease] { lock.withLock { table.leases } }
+    public func lease(named name: String) -> VMLease? { lock.withLock { table.lease(named: name) } }
+    public var declaredTotals: (cpu: Int, memoryBytes: UInt64, diskBytes: UInt64) { lock.withLock { table.declaredTotals } }
+
+    /// The name of the VM's source-filter counter (and chain): from the name's hash, since
+    /// names may hold characters nftables identifiers may not.
+    public static func counter(for name: String) -> String { "spoof_" + VMTable.vethName(for: name).dropFirst(2) }
+
+    /// The steps that make a lease real, in order.
+    public func plan(_ lease: VMLease) -> [HostStep] {
+        var steps: [HostStep] = []
+        switch lease.kind {
+        case .tap: steps.append(.tap(interface: lease.interface, owner: lease.owner))
+        case .netns: steps.append(.veth(interface: lease.interface, netns: lease.netns ?? ""))
+        }
+        // The filter before the interface comes up: nothing from the VM passes unchecked.
+        steps.append(.sourceFilter(interface: lease.interface, address: lease.address, counter: VMHost.counter(for: lease.name)))
+        steps.append(.nodeSide(interface: lease.interface, mtu: mtu))
+        if lease.kind == .netns, let ns = lease.netns {
+            steps.append(.containerSide(netns: ns, mac: lease.mac, address: lease.address, mtu: mtu))
+        }
+        steps.append(.rule(interface: lease.interface))
+        steps.append(.route(address: lease.address, interface: lease.interface))
+        return steps
+    }
+
+    // MARK: Attach
+
+    /// `vmAttach`'s arguments, checked.
+    public struct AttachRequest: Equatable, Sendable {
+        public var name: String
+        public var tap: String?
+        public var netns: String?
+        public var owner: String?
+        public var address: IPv6Address?
+        public var policy: VMPolicy = .any
+        public var cpu: Int?
+        public var memoryBytes: UInt64?
+        public var diskBytes: UInt64?
+
+        public init(name: String) { self.name = name }
+
+        public init(arguments a: JSONValue) throws(VMTableError) {
+            name = a["name"]?.stringValue ?? ""
+            if let e = VMTable.checkName(name) { throw e }
+            tap = a["tap"]?.stringValue
+            netns = a["netns"]?.stringValue
+            owner = a["owner"]?.stringValue
+            guard (tap == nil) != (netns == nil) else { throw VMTableError(argument: "tap/netns", "give exactly one of --tap IFNAME or --netns NS") }
+            if owner != nil, tap == nil { throw VMTableError(argument: "owner", "only a tap has an owner") }
+            if let tap, !VMHost.validInterfaceName(tap) {
+                throw VMTableError(argument: "tap", "'\(tap)' is not an interface name (1-15 characters, no '/', ':' or spaces)")
+            }
+            if let netns, netns.isEmpty || netns.contains("/") { throw VMTableError(argument: "netns", "'\(netns)' is not a namespace name") }
+            if let owner, owner.isEmpty || owner.contains(" ") { throw VMTableError(argument: "owner", "'\(owner)' is not a user") }
+            if let text = a["address"]?.stringValue {
+                guard let addr = IPv6Address(text) else { throw VMTableError(argument: "address", "'\(text)' is not an IPv6 address") }
+                address = addr
+            }
+            let allow = (a["allow"]?.arrayValue ?? []).compactMap(\.stringValue)
+            switch VMPolicy.parse(allow) {
+            case .success(let p): policy = p
+            case .failure(let e): throw VMTableError(argument: "allow", e.description)
+            }
+            if let t = a["cpu"]?.stringValue { cpu = try VMResources.cpu(t).get() }
+            if let t = a["memory"]?.stringValue { memoryBytes = try VMResources.size(t, argument: "memory").get() }
+            if let t = a["disk"]?.stringValue { diskBytes = try VMResources.size(t, argument: "disk").get() }
+        }
+    }
+
+    static func validInterfaceName(_ n: String) -> Bool {
+        (1...15).contains(n.utf8.count) && !n.contains("/") && !n.contains(":") && !n.contains(" ") && n != "." && n != ".."
+    }
+
+    public func attach(_ r: AttachRequest) -> Result<VMLease, VMTableError> {
+        lock.lock(); defer { lock.unlock() }
+        if table.lease(named: r.name) != nil { return .failure(VMTableError(argument: "name", "a VM named '\(r.name)' is already attached")) }
+        let address: IPv6Address
+        switch table.address(for: r.name, requested: r.address) {
+        case .success(let a): address = a
+        case .failure(let e): return .failure(e)
+        }
+        if let ns = r.netns, !host.netnsExists(ns) {
+            return .failure(VMTableError(argument: "netns", "no network namespace '\(ns)' (see ip netns list)"))
+        }
+        if let tap = r.tap, tap == tunName { return .failure(VMTableError(argument: "tap", "\(tap) is the node's own TUN")) }
+        let lease = VMLease(name: r.name, address: address, kind: r.tap != nil ? .tap : .netns,
+                            interface: r.tap ?? VMTable.vethName(for: r.name), netns: r.netns, mac: VMTable.mac(for: r.name),
+                            owner: r.owner, policy: r.policy, cpu: r.cpu, memoryBytes: r.memoryBytes, diskBytes: r.diskBytes)
+        var next = table
+        if let e = next.add(lease) { return .failure(e) }
+        let wasEmpty = table.byName.isEmpty
+        if let e = realize(lease, firstOfAll: wasEmpty) { return .failure(e) }
+        if let file {
+            do { try file.save(next) } catch {
+                unrealize(lease, lastOfAll: wasEmpty)
+                return .failure(error)
+            }
+        }
+        table = next
+        problems[lease.name] = nil
+        logger.info("vm attached", [("name", lease.name), ("address", lease.address.description), ("interface", lease.interface)])
+        return .success(lease)
+    }
+
+    /// Applies a lease's plan; on failure undoes what it did (and the shared parts if it made
+    /// them) and says which step failed.
+    func realize(_ lease: VMLease, firstOfAll: Bool) -> VMTableError? {
+        do { try host.ensureShared(tun: tunName) } catch {
+            if firstOfAll { host.removeShared() }
+            return VMTableError(argument: "host", error.message)
+        }
+        var done: [HostStep] = []
+        for step in plan(lease) {
+            do {
+                let created = try host.apply(step)
+                // An adopted tap was there before: a rollback leaves it (a detach removes it).
+                if case .tap = step, !created { continue }
+                done.append(step)
+            } catch {
+                for s in done.reversed() { host.undo(s) }
+                if firstOfAll { host.removeShared() }
+                let argument: String
+                switch step {
+                case .tap: argument = "tap"
+                case .veth, .containerSide: argument = "netns"
+                default: argument = "host"
+                }
+                return VMTableError(argument: argument, "\(step.description) failed: \(error.message)")
+            }
+        }
+        return nil
+    }
+
+    func unrealize(_ lease: VMLease, lastOfAll: Bool) {
+        for s in plan(lease).reversed() { host.undo(s) }
+        if lastOfAll { host.removeShared() }
+    }
+
+    // MARK: Detach, policy
+
+    public func detach(name: String) -> Result<VMLease, VMTableError> {
+        lock.lock(); defer { lock.unlock() }
+        guard let lease = table.lease(named: name) else { return .failure(VMTableError(argument: "name", "no VM named '\(name)'")) }
+        var next = table
+        next.remove(named: name)
+        if let file {
+            do { try file.save(next) } catch { return .failure(error) }
+        }
+        table = next
+        problems[name] = nil
+        unrealize(lease, lastOfAll: table.byName.isEmpty)
+        logger.info("vm detached", [("name", name)])
+        return .success(lease)
+    }
+
+    public func setPolicy(name: String, allow: [String]) -> Result<VMLease, VMTableError> {
+        lock.lock(); defer { lock.unlock() }
+        guard table.lease(named: name) != nil else { return .failure(VMTableError(argument: "name", "no VM named '\(name)'")) }
+        let policy: VMPolicy
+        switch VMPolicy.parse(allow) {
+        case .success(let p): policy = p
+        case .failure(let e): return .failure(VMTableError(argument: "allow", e.description))
+        }
+        var next = table
+        _ = next.setPolicy(policy, named: name)
+        if let file {
+            do { try file.save(next) } catch { return .failure(error) }
+        }
+        table = next
+        return .success(table.lease(named: name)!)
+    }
+
+    // MARK: Start
+
+    /// Reads the lease file and re-applies every lease. A lease that cannot be applied (its
+    /// namespace is gone, a step fails) is kept and reported by its state, never fatal: the
+    /// node and its other VMs run on. Returns every lease (the node is told all policies).
+    @discardableResult
+    public func restore() -> [VMLease] {
+        lock.lock(); defer { lock.unlock() }
+        if let file {
+            do { table = try file.load(subnet: table.subnet) } catch {
+                logger.error("VM leases not restored; the file is kept as it is", [("error", error.description)])
+                return []
+            }
+        }
+        for (i, lease) in table.leases.enumerated() {
+            if lease.kind == .netns, let ns = lease.netns, !host.netnsExists(ns) {
+                problems[lease.name] = "netns \(ns) is gone"
+                logger.warn("vm not re-applied: its namespace is gone", [("name", lease.name), ("netns", ns)])
+                continue
+            }
+            if let e = realize(lease, firstOfAll: i == 0) {
+                problems[lease.name] = e.description
+                logger.warn("vm not re-applied", [("name", lease.name), ("error", e.description)])
+            }
+        }
+        return table.leases
+    }
+
+    // MARK: Questions
+
+    /// `up`; `netns-missing` or `interface-missing` when what it lives on vanished; `failed`
+    /// when re-applying it at start failed.
+    public func state(of lease: VMLease) -> String {
+        if lease.kind == .netns, let ns = lease.netns, !host.netnsExists(ns) { return "netns-missing" }
+        if !host.interfaceExists(lease.interface) { return "interface-missing" }
+        if lock.withLock({ problems[lease.name] }) != nil { return "failed" }
+        return "up"
+    }
+
+    public func problem(of name: String) -> String? { lock.withLock { problems[name] } }
+
+    /// Packets each VM's source filter dropped, by VM name.
+    public func spoofedPackets() -> [String: UInt64] {
+        let counters = host.filterCounters()
+        var out: [String: UInt64] = [:]
+        for l in leases { out[l.name] = counters[VMHost.counter(for: l.name)] ?? 0 }
+        return out
+    }
+
+    public func cloudInit(name: String) -> Result<String, VMTableError> {
+        guard let lease = lease(named: name) else { return .failure(VMTableError(argument: "name", "no VM named '\(name)'")) }
+        return .success(VMCloudInit.networkConfig(for: lease, mtu: mtu))
+    }
+}
