@@ -23,10 +23,11 @@ need_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# What building and running a node needs.
-RUNTIME_PACKAGES=(libsodium-dev pkg-config iproute2)
-# What the tests add: traffic tools, the real yggdrasil for address checks, captures.
-TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc)
+# What building and running a node needs (nftables: the VM source filters, `planetctl vm`).
+RUNTIME_PACKAGES=(libsodium-dev pkg-config iproute2 nftables)
+# What the tests add: traffic tools, the real yggdrasil for address checks, captures, and qemu,
+# busybox and cpio for the real-guest VM test (its kernel comes from apt-get download).
+TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc qemu-system-x86 busybox-static cpio)
 
 require_swift() {
   command -v swift >/dev/null 2>&1 || { echo "swift not found (expected in /opt/swift/usr/bin)" >&2; exit 1; }
