@@ -140,7 +140,15 @@ public final class SystemHostNetwork: HostNetwork, @unchecked Sendable {
 
     public func ensureShared(tun: String) throws(HostError) {
         // Routed, not bridged: the kernel must forward between the VM interfaces and the TUN.
-        try must("sysctl", ["-qw", "net.ipv6.conf.all.forwarding=1"])
+        // Under the systemd unit planetd is not root and cannot write it: then the operator sets
+        // it once (Docs/operations.md), and this only checks.
+        let forwarding = "/proc/sys/net/ipv6/conf/all/forwarding"
+        if (try? String(contentsOfFile: forwarding, encoding: .utf8))?.hasPrefix("1") != true {
+            let o = run("sysctl", ["-qw", "net.ipv6.conf.all.forwarding=1"])
+            guard o.status == 0 else {
+                throw HostError("IPv6 forwarding is off and cannot be turned on (\(o.text)); set net.ipv6.conf.all.forwarding=1 in /etc/sysctl.d")
+            }
+        }
         let table = "\(SystemHostNetwork.routeTable)"
         for prefix in ["200::/7", "300::/8"] { try must("ip", ["-6", "route", "replace", prefix, "dev", tun, "table", table]) }
         // Nothing but the overlay for a VM through this node: no route to the underlay or the
