@@ -44,6 +44,10 @@ METRICS = [
     ("relay_tcp1_gbps_min", "Gbit/s", "higher", "relay a-r-b TCP 1, min"),
     ("relay_tcp1_gbps_max", "Gbit/s", "higher", "relay a-r-b TCP 1, max"),
     ("relay_vs_one_hop_pct", "%", "higher", "relay / one hop (median)"),
+    ("vm_tcp1_gbps_median", "Gbit/s", "higher", "node to VM behind b, TCP 1, median"),
+    ("vm_tcp1_gbps_min", "Gbit/s", "higher", "node to VM behind b, TCP 1, min"),
+    ("vm_tcp1_gbps_max", "Gbit/s", "higher", "node to VM behind b, TCP 1, max"),
+    ("vm_vs_node_pct", "%", "higher", "node to VM / node to node (median)"),
     ("idle_cpu_pct", "% CPU", "lower", "idle CPU, node with 1 peer"),
     ("idle_rss_mb", "MB", "lower", "idle RSS, node with 1 peer"),
     ("rss_fresh_mb", "MB", "lower", "RSS before any traffic"),
@@ -87,7 +91,7 @@ def percentile(values, p):
 def derive(samples):
     """Turns one system's raw samples into its metrics."""
     m = {}
-    for name in ("tcp1", "tcp4", "relay_tcp1"):
+    for name in ("tcp1", "tcp4", "relay_tcp1", "vm_tcp1"):
         v = samples.get(name)
         if v:
             m[name + "_gbps_min"] = min(v)
@@ -108,6 +112,8 @@ def derive(samples):
         m["cpu_s_per_gb"] = samples["cpu_s_per_gb"][0]
     if "relay_tcp1_gbps_median" in m and m.get("tcp1_gbps_median"):
         m["relay_vs_one_hop_pct"] = 100.0 * m["relay_tcp1_gbps_median"] / m["tcp1_gbps_median"]
+    if "vm_tcp1_gbps_median" in m and m.get("tcp1_gbps_median"):
+        m["vm_vs_node_pct"] = 100.0 * m["vm_tcp1_gbps_median"] / m["tcp1_gbps_median"]
     if samples.get("idle_cpu_pct"):
         m["idle_cpu_pct"] = samples["idle_cpu_pct"][0]
     for key in ("idle_rss_mb", "rss_fresh_mb", "rss_peak_mb"):
