@@ -44,6 +44,16 @@ rx=$(tb_ctl b --json vm show v1 | json_get "int(d['rxBytes'])")
 [ "$rx" -ge 3000000 ] || fail "v1's rxBytes ($rx) did not count the transfer"
 ok "a pings v1 through the hub and moves a hash-checked 3 MB file to it; v1 reaches a"
 
+# Path MTU discovery from inside: v1 raises its own MTU past the overlay's and sends a big
+# packet that must not be fragmented; the node answers "packet too big" with the overlay's MTU.
+ip -n "$v1" link set dev planet0 mtu 1500
+ip netns exec "$v1" ping -6 -c1 -W2 -M do -s 1400 "$(tb_addr a)" > "$TMP/ping-big" 2>&1
+grep -qi "too big.*${tun_mtu#mtu }" "$TMP/ping-big" || fail "v1 got no packet too big: $(cat "$TMP/ping-big")"
+ip netns exec "$v1" ping -6 -c1 -W2 -M do -s 1400 "$(tb_addr a)" > "$TMP/ping-big2" 2>&1
+grep -qi "too long\|too big" "$TMP/ping-big2" || fail "v1's kernel did not learn the path MTU: $(cat "$TMP/ping-big2")"
+ip -n "$v1" link set dev planet0 mtu "${tun_mtu#mtu }"
+ok "v1 sending more than the overlay's MTU gets packet too big (${tun_mtu#mtu }): PMTU discovery works inside it"
+
 # No spoofing: v2 sends UDP to a with v1's source and with one outside b's /64; a listener on a
 # records what arrives. v2's own source is the control: it must arrive.
 tb_exec a python3 -c "

@@ -42,6 +42,8 @@ public final class VMHost: @unchecked Sendable {
     /// names may hold characters nftables identifiers may not.
     public static func counter(for name: String) -> String { "spoof_" + VMTable.vethName(for: name).dropFirst(2) }
 
+    public static let vethNodeMTU = 65535
+
     /// The steps that make a lease real, in order.
     public func plan(_ lease: VMLease) -> [HostStep] {
         var steps: [HostStep] = []
@@ -51,7 +53,12 @@ public final class VMHost: @unchecked Sendable {
         }
         // The filter before the interface comes up: nothing from the VM passes unchecked.
         steps.append(.sourceFilter(interface: lease.interface, address: lease.address, counter: VMHost.counter(for: lease.name)))
-        steps.append(.nodeSide(interface: lease.interface, mtu: mtu))
+        // A veth drops, silently, a frame longer than the receiving end's MTU; the node's end
+        // of a container's veth is therefore as large as a veth goes, so a container that sends
+        // more than the overlay's MTU (it raised its own) meets the kernel's forwarding check
+        // instead, and gets packet too big: path MTU discovery works from inside it. A tap has
+        // no such check (the hypervisor's writes are taken whole), so it keeps the overlay's.
+        steps.append(.nodeSide(interface: lease.interface, mtu: lease.kind == .netns ? VMHost.vethNodeMTU : mtu))
         if lease.kind == .netns, let ns = lease.netns {
             steps.append(.containerSide(netns: ns, mac: lease.mac, address: lease.address, mtu: mtu))
         }
