@@ -145,6 +145,12 @@ expect_exit 2 tb_ctl b vm policy v1 --allow key:abc; grep -q "allow" "$TMP/stder
 [ "$(tb_ctl b --json vm list | json_get "len(d['vms'])")" = 2 ] || fail "a refused attach left a lease"
 ok "unknown netns, taken address, address outside the /64, malformed rules: exit 2 naming the argument"
 
+# A namespace that vanishes is a state in vm list, not an error; its VM still detaches cleanly.
+ip netns del "$v2"
+[ "$(tb_ctl b --json vm show v2 | json_get "d['state']")" = netns-missing ] || fail "a vanished namespace is not reported: $(tb_ctl b vm list)"
+tb_exec a ping -6 -c1 -W2 "$addr1" >/dev/null || fail "v1 stopped working when v2's namespace vanished"
+ok "v2's namespace vanished: vm list says netns-missing, v1 runs on"
+
 # Detach leaves no interface, route, rule, filter or lease.
 if1=$(tb_ctl b --json vm show v1 | json_get "d['interface']")
 expect_exit 0 tb_ctl b vm detach v1

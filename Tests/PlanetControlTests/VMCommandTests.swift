@@ -1,0 +1,93 @@
+import XCTest
+import PlanetCore
+import PlanetRuntime
+@testable import PlanetControl
+
+/// `planetctl vm …`: parsing (checked before anything is sent), the request it sends, how a
+/// daemon's refusal maps to exit 2, and the tables.
+final class VMCommandTests: XCTestCase {
+    let key = String(repeating: "ab", count: 32)
+
+    func parse(_ words: [String], _ options: [String: [String]] = [:]) -> Result<PlanetctlCommand, PlanetctlCommand.UsageError> {
+        PlanetctlCommand.parse(words, options: options)
+    }
+
+    func testParsingAndArguments() throws {
+        XCTAssertEqual(try parse(["vm"]).get(), .vmList)
+        XCTAssertEqual(try parse(["vm", "list"]).get(), .vmList)
+        XCTAssertEqual(try parse(["vm", "show", "web"]).get(), .vmShow("web"))
+        XCTAssertEqual(try parse(["vm", "detach", "web"]).get(), .vmDetach("web"))
+        XCTAssertEqual(try parse(["vm", "cloud-init", "web"]).get(), .vmCloudInit("web"))
+        XCTAssertEqual(try parse(["vm", "policy", "web"], ["allow": ["tcp:22", "key:\(key)"]]).get(), .vmPolicy("web", ["tcp:22", "key:\(key)"]))
+
+        let attach = try parse(["vm", "attach", "web"], ["tap": ["tap0"], "allow": ["tcp:22", "udp:53"], "memory": ["2G"]]).get()
+        XCTAssertEqual(attach.call, .vmAttach)
+        XCTAssertEqual(JSONValue.object(attach.arguments), .object([
+            ("name", .string("web")), ("tap", .string("tap0")), ("allow", .array([.string("tcp:22"), .string("udp:53")])),
+            ("memory", .string("2G")),
+        ]))
+        // What planetctl sends passes the daemon's own argument check.
+        let line = AdminRequest(call: attach.call, arguments: .object(attach.arguments)).line
+        XCTAssertEqual(try AdminRequest.parse(String(line.dropLast())).get().call, .vmAttach)
+    }
+
+    func testBadInputIsRefusedBeforeSendingNamingTheArgument() {
+        let cases: [([String], [String: [String]], String)] = [
+            (["vm", "attach", "web"], [:], "tap/netns"),
+            (["vm", "attach", "web"], ["tap": ["t"], "netns": ["n"]], "tap/netns"),
+            (["vm", "attach", "web"], ["tap": ["t"], "allow": ["tcp:0"]], "allow"),
+            (["vm", "attach", "web"], ["tap": ["t"], "address": ["not-an-address"]], "address"),
+            (["vm", "attach", "web"], ["tap": ["t"], "cpu": ["many"]], "cpu"),
+            (["vm", "attach", "web"], ["tap": ["t"], "disk": ["9X"]], "disk"),
+            (["vm", "attach", "web"], ["tap": ["t", "u"]], "tap"),
+            (["vm", "attach", "bad name"], ["tap": ["t"]], "name"),
+            (["vm", "attach"], ["tap": ["t"]], "usage"),
+            (["vm", "policy", "web"], [:], "allow"),
+            (["vm", "policy", "web"], ["allow": ["key:12"]], "allow"),
+            (["vm", "policy", "web"], ["allow": ["any"], "tap": ["t"]], "--tap"),
+            (["vm", "frob"], [:], "unknown vm command"),
+            (["peers"], ["allow": ["any"]], "--allow"),
+            (["vm", "show", "web"], ["tap": ["t"]], "--tap"),
+        ]
+        for (words, options, mention) in cases {
+            guard case .failure(let e) = parse(words, options) else { return XCTFail("\(words) \(options) accepted") }
+            XCTAssertTrue(e.description.contains(mention), "\(words) \(options): \(e.description)")
+            XCTAssertFalse(e.description.contains("\n"))
+        }
+    }
+
+    func testDaemonRefusalsOfInputExitAsUsage() {
+        let attach = PlanetctlCommand.vmAttach("web", [])
+        XCTAssertTrue(attach.isUsageRefusal("address: 300::5 is taken by VM 'db'"))
+        XCTAssertTrue(attach.isUsageRefusal("netns: no network namespace 'x' (see ip netns list)"))
+        XCTAssertFalse(attach.isUsageRefusal("host: route 300::5/128 dev t failed: ..."))
+        XCTAssertFalse(attach.isUsageRefusal("the node did not answer within 5 s"))
+        XCTAssertFalse(PlanetctlCommand.addPeer("udp://h:1").isUsageRefusal("name: x"), "only VM calls name arguments")
+    }
+
+    func testTables() {
+        let vm: JSONValue = .object([
+            ("name", .string("web")), ("address", .string("300:1::42")), ("interface", .string("tapweb")), ("kind", .string("tap")),
+            ("netns", .null), ("mac", .string("02:01:02:03:04:05")), ("gateway", .string("fe80::1")),
+            ("policy", .array([.string("key:\(key),tcp:22"), .string("udp:53")])), ("state", .string("up")),
+            ("rxBytes", .number(2048)), ("txBytes", .number(1024)), ("rxPackets", .number(2)), ("txPackets", .number(1)),
+            ("refusedPackets", .number(3)), ("spoofedPackets", .number(4)), ("cpu", .number(2)), ("memoryBytes", .number(1_073_741_824)),
+            ("diskBytes", .null),
+        ])
+        let list = AdminReport.table(for: .vmList, response: .object([("vms", .array([vm]))]))
+        let lines = list.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertTrue(lines[0].hasPrefix("NAME"))
+        for column in ["ADDRESS", "INTERFACE", "POLICY", "STATE", "RX", "TX", "REFUSED", "SPOOFED"] { XCTAssertTrue(lines[0].contains(column), column) }
+        XCTAssertTrue(lines[1].hasPrefix("web "))
+        XCTAssertTrue(lines[1].contains("key:abababababababab…,tcp:22 udp:53"), lines[1])
+        XCTAssertTrue(lines[1].contains("2.00 KiB"), lines[1])
+        XCTAssertEqual(AdminReport.table(for: .vmList, response: .object([("vms", .array([]))])).split(separator: "\n").last, "(no VMs)")
+
+        let show = AdminReport.table(for: .vmShow("web"), response: vm)
+        XCTAssertTrue(show.contains("fe80::1"))
+        XCTAssertTrue(show.contains("1.00 GiB"), show)
+        XCTAssertFalse(show.contains("disk"), "an undeclared disk is left out")
+        XCTAssertEqual(AdminReport.table(for: .vmCloudInit("web"), response: .object([("networkConfig", .string("version: 2\n"))])), "version: 2\n")
+    }
+}
