@@ -23,10 +23,10 @@ addr1=$(tb_ctl b --json vm show v1 | json_get "d['address']")
 addr2=$(tb_ctl b --json vm show v2 | json_get "d['address']")
 case "$addr1" in "$prefix":*) ;; *) fail "v1's address $addr1 is not in b's subnet $subnet";; esac
 [ "$addr1" != "$addr2" ] || fail "v1 and v2 got the same address"
-ip -n "$v1" -6 addr show dev planet0 | grep -q "$addr1/128" || fail "v1 has no $addr1/128 inside its namespace"
+ip -n "$v1" -6 addr show dev planet0 > "$TMP/v1-addr"; grep "$addr1/128" "$TMP/v1-addr" >/dev/null || fail "v1 has no $addr1/128 inside its namespace: $(cat "$TMP/v1-addr")"
 tun_mtu=$(tb_exec b ip link show dev planet0 | grep -o 'mtu [0-9]*')
 [ "$(ip -n "$v1" link show dev planet0 | grep -o 'mtu [0-9]*')" = "$tun_mtu" ] || fail "v1's MTU is not the overlay's ($tun_mtu)"
-tb_ctl b vm list | grep -q "^v1 " || fail "vm list does not show v1: $(tb_ctl b vm list)"
+tb_ctl b vm list | grep "^v1 " >/dev/null || fail "vm list does not show v1: $(tb_ctl b vm list)"
 [ "$(tb_ctl b --json vm list | json_get "[v['state'] for v in d['vms']]")" = "['up', 'up']" ] || fail "VMs are not up: $(tb_ctl b vm list)"
 ok "v1 at $addr1 and v2 at $addr2 attached in b's $subnet"
 
@@ -157,9 +157,9 @@ expect_exit 0 tb_ctl b vm detach v1
 expect_exit 0 tb_ctl b vm detach v2
 tb_exec b ip link show dev "$if1" >/dev/null 2>&1 && fail "v1's interface $if1 is still there"
 ip -n "$v1" link show dev planet0 >/dev/null 2>&1 && fail "v1's namespace still has planet0"
-tb_exec b ip -6 route show table all | grep -q "$addr1" && fail "a route to $addr1 is left: $(tb_exec b ip -6 route show table all | grep "$addr1")"
-tb_exec b ip -6 route show table 8471 | grep -q . && fail "the VM route table is left: $(tb_exec b ip -6 route show table 8471)"
-tb_exec b ip -6 rule show | grep -q "iif" && fail "a policy rule is left: $(tb_exec b ip -6 rule show)"
+tb_exec b ip -6 route show table all | grep "$addr1" >/dev/null && fail "a route to $addr1 is left: $(tb_exec b ip -6 route show table all | grep "$addr1")"
+tb_exec b ip -6 route show table 8471 | grep . >/dev/null && fail "the VM route table is left: $(tb_exec b ip -6 route show table 8471)"
+tb_exec b ip -6 rule show | grep "iif" >/dev/null && fail "a policy rule is left: $(tb_exec b ip -6 rule show)"
 tb_exec b nft list table inet planetary >/dev/null 2>&1 && fail "the nftables table is left"
 grep -q '"v1"' "$state/vms.json" && fail "v1's lease is left in vms.json"
 ok "detach left no interface, route, rule, filter or lease"

@@ -17,7 +17,7 @@ mtu=$(sed -n 's/^ *mtu: //p' "$TMP/network-config")
 gw=$(sed -n 's/.*via: "\(.*\)"/\1/p' "$TMP/network-config" | head -n 1)
 [ -n "$mac" ] && [ -n "$addr" ] && [ -n "$mtu" ] && [ -n "$gw" ] || fail "cannot read the cloud-init document: $(cat "$TMP/network-config")"
 [ "$(tb_ctl b --json vm show guest1 | json_get "d['address']")" = "$addr" ] || fail "cloud-init's address differs from the lease's"
-tb_exec b ip -d link show dev vmtap0 | grep -q "tun type tap" || fail "vmtap0 is not a tap"
+tb_exec b ip -d link show dev vmtap0 | grep "tun type tap" >/dev/null || fail "vmtap0 is not a tap"
 
 tb_exec b qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot -nodefaults -serial stdio \
   -kernel "$TMP/vmlinuz" -initrd "$TMP/initrd.gz" \
