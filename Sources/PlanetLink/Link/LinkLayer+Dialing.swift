@@ -97,7 +97,9 @@ extension LinkLayer {
         let index = newIndex()
         let handshake = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: expectedPeer, domain: config.domain,
                                           ciphers: config.ciphers)
-        let state = InitiatorAttempt(handshake: handshake, endpoint: endpoint, purpose: purpose, sentAt: now, attempt: attempt)
+        let retryAt = now.adding(seconds: initRetryDelay(purpose, attempt: attempt))
+        let state = InitiatorAttempt(handshake: handshake, endpoint: endpoint, purpose: purpose, sentAt: now,
+                                     retryAt: retryAt, attempt: attempt)
         indices[index] = .initiating(state)
         attemptIndices.insert(index)
         deadlineDirty = true
@@ -108,6 +110,25 @@ extension LinkLayer {
         out.append(contentsOf: body)
         transmit(out, to: endpoint)
         return index
+    }
+
+    /// How long an init waits for msg2 before it is retried. A rekey or restore of a link we
+    /// have waits `handshakeRetryAfter`, as it always has. A first contact waits 0.5 s for its
+    /// first init, doubling per unanswered init up to `handshakeRetryAfter`, jittered: the peer
+    /// is most often just not listening yet (booted a moment after us), and it should not
+    /// cost a whole 5 s. A configured peer counts its unanswered inits across dial rounds
+    /// (`failures` rounds of `handshakeAttempts` each, reset when a link comes up), so a dead
+    /// host is back at the 5 s pace after four inits instead of restarting fast every round.
+    func initRetryDelay(_ purpose: InitiatorAttempt.Purpose, attempt: Int) -> Double {
+        let unanswered: Int
+        switch purpose {
+        case .peer: return LinkConstants.handshakeRetryAfter
+        case .dial(let uri): unanswered = min(dialers[uri]?.failures ?? 0, 16) * LinkConstants.handshakeAttempts + attempt
+        case .beacon: unanswered = attempt
+        }
+        let exponent = max(0, min(unanswered - 1, 16))
+        let base = min(LinkConstants.handshakeRetryAfter, LinkConstants.firstContactRetryInitial * Double(1 << exponent))
+        return min(LinkConstants.handshakeRetryAfter, jitter(base, fraction: LinkConstants.firstContactRetryJitter))
     }
 
     /// Rekey, or restore a link whose peer went silent, toward the peer's known endpoint.
@@ -141,7 +162,7 @@ extension LinkLayer {
         }
     }
 
-    /// An init went unanswered for `handshakeRetryAfter`: retry with a fresh one, or give up.
+    /// An init went unanswered until its `retryAt`: retry with a fresh one, or give up.
     func retryOrFail(_ index: UInt32, _ attempt: InitiatorAttempt, now: Instant) {
         removeAttempt(index)
         var stillWanted = true
