@@ -104,6 +104,67 @@ final class DialScheduleTests: XCTestCase {
         XCTAssertGreaterThan(worst, 0, "some order must have had to wait for a retry, or the test proves nothing")
     }
 
+    /// A peer that is up but slow to answer (still starting) answers the first init after the
+    /// retry went out: that late msg2 completes the link instead of arriving stale.
+    func testLateAnswerToAnEarlierInitStillLinks() {
+        let net = TestNetwork()
+        let epA = Endpoint(ipv4: 10, 0, 0, 1, port: 7001)
+        let epB = Endpoint(ipv4: 10, 0, 0, 2, port: 7002)
+        let a = net.add(.generate(), at: epA)
+        let b = net.add(.generate(), at: epB)
+        var answers: [TestNetwork.Datagram] = []
+        net.filter = { d in
+            guard d.from == epB, d.bytes.first == LinkFrameType.handshakeResponse.rawValue else { return d.bytes }
+            answers.append(d)
+            return nil
+        }
+        a.addPeer(uri: net.uri(of: b), now: net.now)
+        net.advance(by: 0.8)   // past the first retry (0.5 s ± 20 %), before the second
+        XCTAssertEqual(answers.count, 2, "b answered the first init and its retry")
+        XCTAssertFalse(a.isUp(b.identity.publicKey))
+        net.filter = nil
+        net.deliver(answers[0])   // the answer to the first init, late
+        net.pump()
+        XCTAssertTrue(a.isUp(b.identity.publicKey) && b.isUp(a.identity.publicKey))
+        XCTAssertEqual(a.stats.drops[LinkDropReason.staleResponse.rawValue], 0)
+        // The retry's own answer, later still, is harmless: one link, and it carries frames.
+        net.deliver(answers[1])
+        net.pump()
+        net.advance(by: 10)
+        XCTAssertEqual(net.ups(a).count, 1)
+        XCTAssertTrue(a.send(frame: [0x10, 7], to: b.identity.publicKey, now: net.now))
+        net.pump()
+        XCTAssertEqual(net.frames(b).last, [0x10, 7])
+        XCTAssertEqual(a.tableSizes.initiations, 0, "no init is left waiting once the link is up")
+    }
+
+    /// Removing a configured peer also forgets the earlier inits kept for a late msg2, so an
+    /// answer arriving afterwards cannot bring back a link the admin removed.
+    func testRemovedPeerIsNotLinkedByALateAnswer() {
+        let net = TestNetwork()
+        let epA = Endpoint(ipv4: 10, 0, 0, 1, port: 7001)
+        let epB = Endpoint(ipv4: 10, 0, 0, 2, port: 7002)
+        let a = net.add(.generate(), at: epA)
+        let b = net.add(.generate(), at: epB)
+        var answers: [TestNetwork.Datagram] = []
+        net.filter = { d in
+            guard d.from == epB, d.bytes.first == LinkFrameType.handshakeResponse.rawValue else { return d.bytes }
+            answers.append(d)
+            return nil
+        }
+        let uri = net.uri(of: b)
+        a.addPeer(uri: uri, now: net.now)
+        net.advance(by: 0.8)
+        XCTAssertEqual(answers.count, 2)
+        a.removePeer(uri: uri, now: net.now)
+        XCTAssertEqual(a.tableSizes.initiations, 0)
+        net.filter = nil
+        for d in answers { net.deliver(d) }
+        net.pump()
+        XCTAssertFalse(a.isUp(b.identity.publicKey))
+        XCTAssertEqual(a.stats.drops[LinkDropReason.staleResponse.rawValue], 2)
+    }
+
     func testRekeyOfEstablishedLinkKeepsFiveSecondRetries() {
         let net = TestNetwork()
         let epA = Endpoint(ipv4: 10, 0, 0, 1, port: 7001)

@@ -15,6 +15,10 @@ extension LinkLayer {
     /// Stops dialing `uri`; a link made by it goes down with reason `.removed`.
     public func removePeer(uri: PeerURI, now: Instant) {
         guard let dialer = dialers.removeValue(forKey: uri) else { return }
+        // Earlier inits of this dial, kept for a late msg2, must not link a removed peer.
+        for index in attemptIndices {
+            if case .initiating(let attempt)? = indices[index], attempt.purpose == .dial(uri) { removeAttempt(index) }
+        }
         switch dialer.state {
         case .dialing(let index): removeAttempt(index)
         case .linked(let key):
@@ -162,9 +166,11 @@ extension LinkLayer {
         }
     }
 
-    /// An init went unanswered until its `retryAt`: retry with a fresh one, or give up.
+    /// An init went unanswered until its `retryAt`: retry with a fresh one, or give up. A
+    /// first contact's init stays answerable (superseded) while the retry is in flight: its
+    /// peer may be up but slow to answer (still starting), and its msg2 then completes the
+    /// link as well as the retry's would.
     func retryOrFail(_ index: UInt32, _ attempt: InitiatorAttempt, now: Instant) {
-        removeAttempt(index)
         var stillWanted = true
         switch attempt.purpose {
         case .dial(let uri): stillWanted = dialers[uri]?.state == .dialing(index: index)
@@ -172,22 +178,30 @@ extension LinkLayer {
         case .beacon(let key): stillWanted = peers[key] == nil
         }
         guard stillWanted else {
+            removeAttempt(index)
             if case .beacon(let key) = attempt.purpose { beaconDials.remove(key) }
             return
         }
         guard attempt.attempt < LinkConstants.handshakeAttempts else {
+            removeAttempt(index)
             stats.handshakesFailed &+= 1
             attemptFailed(attempt, now: now)
             return
         }
         let newIndex = startAttempt(attempt.purpose, to: attempt.endpoint, expectedPeer: attempt.handshake.expectedPeer,
                                     attempt: attempt.attempt + 1, now: now)
-        guard let newIndex else { attemptFailed(attempt, now: now); return }
+        guard let newIndex else { removeAttempt(index); attemptFailed(attempt, now: now); return }
         switch attempt.purpose {
-        case .dial(let uri): dialers[uri]?.state = .dialing(index: newIndex)
-        case .peer(let key): peers[key]?.handshakeIndex = newIndex
-        case .beacon: break
+        case .dial(let uri):
+            attempt.superseded = true
+            dialers[uri]?.state = .dialing(index: newIndex)
+        case .peer(let key):
+            removeAttempt(index)
+            peers[key]?.handshakeIndex = newIndex
+        case .beacon:
+            attempt.superseded = true
         }
+        deadlineDirty = true
     }
 
     // MARK: Pending responders

@@ -93,6 +93,10 @@ final class InitiatorAttempt {
     let retryAt: Instant
     /// 1 for the first init; retries make new attempts with a higher number.
     let attempt: Int
+    /// A retry has replaced this first-contact init. It is kept until `handshakeRetryAfter`
+    /// after it was sent, so a msg2 that is only slow (a peer still starting answers late)
+    /// still completes the handshake instead of arriving stale.
+    var superseded = false
 
     init(handshake: HandshakeInitiator, endpoint: Endpoint, purpose: Purpose, sentAt: Instant, retryAt: Instant, attempt: Int) {
         self.handshake = handshake
