@@ -1,6 +1,7 @@
 import XCTest
 import PlanetCore
 @testable import PlanetLink
+import PlanetTesting
 
 /// The retry schedule of handshake inits: a first contact retries fast (0.5 s doubling to 5 s,
 /// jittered) because its peer is most often just not listening yet; rekeys of an established
