@@ -44,11 +44,15 @@ wait_for() {
 # Testbed helpers: every test uses its own testbed name so a leftover can't collide.
 TESTBED="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/Tools/testbed"
 TB_NAME=""
+# `Tools/testbed up` returns once every node pings every other (or fails naming the pairs that
+# do not); the trap is set first so a failed `up` is torn down too.
 tb_up() {  # tb_up NAME TOPOLOGY [OPTIONS]
   TB_NAME=$1; shift
-  "$TESTBED" up "$@" --name "$TB_NAME" >"$TMP/testbed.out" 2>&1 || { cat "$TMP/testbed.out"; fail "testbed up $*"; }
   trap 'tb_down; cleanup' EXIT
+  "$TESTBED" up "$@" --name "$TB_NAME" >"$TMP/testbed.out" 2>&1 || { cat "$TMP/testbed.out"; fail "testbed up $*"; }
 }
+# tb_converged: the seconds `up` reported from the last planetd start to all-pairs reachability.
+tb_converged() { sed -n 's/.*, \([0-9.]*\) s after the last planetd started.*/\1/p' "$TMP/testbed.out"; }
 tb_down() { [ -n "$TB_NAME" ] && "$TESTBED" down --name "$TB_NAME" >/dev/null 2>&1; }
 tb() { "$TESTBED" "$@" --name "$TB_NAME"; }
 tb_exec() { local n=$1; shift; ip netns exec "$TB_NAME-$n" "$@"; }

@@ -371,10 +371,13 @@ final class LinkLayerTests: XCTestCase {
         XCTAssertLessThanOrEqual(stamps.first!.seconds(since: start), 15)
 
         // Partition: both sides declare the peer dead after the timeout.
+        // The timeout counts from the last packet heard, which can be up to a ping interval
+        // before the partition began.
         net.filter = { _ in nil }
-        net.advance(by: LinkConstants.deadPeerTimeout - 5)
+        let partitioned = net.now
+        net.advance(by: LinkConstants.deadPeerTimeout - 1 - net.now.seconds(since: a.peers[keyB]!.lastReceived))
         XCTAssertTrue(a.isUp(keyB))
-        net.advance(by: 10)
+        net.advance(by: LinkConstants.deadPeerTimeout + 5 - net.now.seconds(since: partitioned))
         XCTAssertEqual(net.downs(a).map(\.1), [.timeout])
         XCTAssertEqual(net.downs(b).map(\.1), [.timeout])
         XCTAssertEqual(b.tableSizes.peers, 0)

@@ -15,6 +15,10 @@ extension LinkLayer {
     /// Stops dialing `uri`; a link made by it goes down with reason `.removed`.
     public func removePeer(uri: PeerURI, now: Instant) {
         guard let dialer = dialers.removeValue(forKey: uri) else { return }
+        // Earlier inits of this dial, kept for a late msg2, must not link a removed peer.
+        for index in attemptIndices {
+            if case .initiating(let attempt)? = indices[index], attempt.purpose == .dial(uri) { removeAttempt(index) }
+        }
         switch dialer.state {
         case .dialing(let index): removeAttempt(index)
         case .linked(let key):
@@ -97,7 +101,9 @@ extension LinkLayer {
         let index = newIndex()
         let handshake = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: expectedPeer, domain: config.domain,
                                           ciphers: config.ciphers)
-        let state = InitiatorAttempt(handshake: handshake, endpoint: endpoint, purpose: purpose, sentAt: now, attempt: attempt)
+        let retryAt = now.adding(seconds: initRetryDelay(purpose, attempt: attempt))
+        let state = InitiatorAttempt(handshake: handshake, endpoint: endpoint, purpose: purpose, sentAt: now,
+                                     retryAt: retryAt, attempt: attempt)
         indices[index] = .initiating(state)
         attemptIndices.insert(index)
         deadlineDirty = true
@@ -108,6 +114,25 @@ extension LinkLayer {
         out.append(contentsOf: body)
         transmit(out, to: endpoint)
         return index
+    }
+
+    /// How long an init waits for msg2 before it is retried. A rekey or restore of a link we
+    /// have waits `handshakeRetryAfter`, as it always has. A first contact waits 0.5 s for its
+    /// first init, doubling per unanswered init up to `handshakeRetryAfter`, jittered: the peer
+    /// is most often just not listening yet (booted a moment after us), and it should not
+    /// cost a whole 5 s. A configured peer counts its unanswered inits across dial rounds
+    /// (`failures` rounds of `handshakeAttempts` each, reset when a link comes up), so a dead
+    /// host is back at the 5 s pace after four inits instead of restarting fast every round.
+    func initRetryDelay(_ purpose: InitiatorAttempt.Purpose, attempt: Int) -> Double {
+        let unanswered: Int
+        switch purpose {
+        case .peer: return LinkConstants.handshakeRetryAfter
+        case .dial(let uri): unanswered = min(dialers[uri]?.failures ?? 0, 16) * LinkConstants.handshakeAttempts + attempt
+        case .beacon: unanswered = attempt
+        }
+        let exponent = max(0, min(unanswered - 1, 16))
+        let base = min(LinkConstants.handshakeRetryAfter, LinkConstants.firstContactRetryInitial * Double(1 << exponent))
+        return min(LinkConstants.handshakeRetryAfter, jitter(base, fraction: LinkConstants.firstContactRetryJitter))
     }
 
     /// Rekey, or restore a link whose peer went silent, toward the peer's known endpoint.
@@ -141,9 +166,11 @@ extension LinkLayer {
         }
     }
 
-    /// An init went unanswered for `handshakeRetryAfter`: retry with a fresh one, or give up.
+    /// An init went unanswered until its `retryAt`: retry with a fresh one, or give up. A
+    /// first contact's init stays answerable (superseded) while the retry is in flight: its
+    /// peer may be up but slow to answer (still starting), and its msg2 then completes the
+    /// link as well as the retry's would.
     func retryOrFail(_ index: UInt32, _ attempt: InitiatorAttempt, now: Instant) {
-        removeAttempt(index)
         var stillWanted = true
         switch attempt.purpose {
         case .dial(let uri): stillWanted = dialers[uri]?.state == .dialing(index: index)
@@ -151,22 +178,30 @@ extension LinkLayer {
         case .beacon(let key): stillWanted = peers[key] == nil
         }
         guard stillWanted else {
+            removeAttempt(index)
             if case .beacon(let key) = attempt.purpose { beaconDials.remove(key) }
             return
         }
         guard attempt.attempt < LinkConstants.handshakeAttempts else {
+            removeAttempt(index)
             stats.handshakesFailed &+= 1
             attemptFailed(attempt, now: now)
             return
         }
         let newIndex = startAttempt(attempt.purpose, to: attempt.endpoint, expectedPeer: attempt.handshake.expectedPeer,
                                     attempt: attempt.attempt + 1, now: now)
-        guard let newIndex else { attemptFailed(attempt, now: now); return }
+        guard let newIndex else { removeAttempt(index); attemptFailed(attempt, now: now); return }
         switch attempt.purpose {
-        case .dial(let uri): dialers[uri]?.state = .dialing(index: newIndex)
-        case .peer(let key): peers[key]?.handshakeIndex = newIndex
-        case .beacon: break
+        case .dial(let uri):
+            attempt.superseded = true
+            dialers[uri]?.state = .dialing(index: newIndex)
+        case .peer(let key):
+            removeAttempt(index)
+            peers[key]?.handshakeIndex = newIndex
+        case .beacon:
+            attempt.superseded = true
         }
+        deadlineDirty = true
     }
 
     // MARK: Pending responders

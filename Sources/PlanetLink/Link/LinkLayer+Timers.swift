@@ -6,7 +6,9 @@ extension LinkLayer {
         expirePendingResponders(now: now)
         for index in attemptIndices {
             guard case .initiating(let attempt)? = indices[index] else { attemptIndices.remove(index); continue }
-            if now.seconds(since: attempt.sentAt) >= LinkConstants.handshakeRetryAfter {
+            if attempt.superseded {
+                if now.seconds(since: attempt.sentAt) >= LinkConstants.handshakeRetryAfter { removeAttempt(index) }
+            } else if now >= attempt.retryAt {
                 retryOrFail(index, attempt, now: now)
             }
         }
@@ -114,7 +116,9 @@ extension LinkLayer {
         func at(_ t: Instant, _ seconds: Double) { d = min(d, t.adding(seconds: seconds)) }
         if pendingHead < pendingOrder.count { at(pendingOrder[pendingHead].createdAt, LinkConstants.pendingResponderTimeout) }
         for index in attemptIndices {
-            if case .initiating(let attempt)? = indices[index] { at(attempt.sentAt, LinkConstants.handshakeRetryAfter) }
+            if case .initiating(let attempt)? = indices[index] {
+                d = min(d, attempt.superseded ? attempt.sentAt.adding(seconds: LinkConstants.handshakeRetryAfter) : attempt.retryAt)
+            }
         }
         for peer in peers.values {
             for kp in peer.keypairs { at(kp.createdAt, LinkConstants.rejectAfterTime) }

@@ -88,14 +88,22 @@ final class InitiatorAttempt {
     let endpoint: Endpoint
     let purpose: Purpose
     let sentAt: Instant
+    /// When the init counts as unanswered and is retried (or the attempt given up); chosen
+    /// once at sending, so `tick` and `nextDeadline` read the same instant.
+    let retryAt: Instant
     /// 1 for the first init; retries make new attempts with a higher number.
     let attempt: Int
+    /// A retry has replaced this first-contact init. It is kept until `handshakeRetryAfter`
+    /// after it was sent, so a msg2 that is only slow (a peer still starting answers late)
+    /// still completes the handshake instead of arriving stale.
+    var superseded = false
 
-    init(handshake: HandshakeInitiator, endpoint: Endpoint, purpose: Purpose, sentAt: Instant, attempt: Int) {
+    init(handshake: HandshakeInitiator, endpoint: Endpoint, purpose: Purpose, sentAt: Instant, retryAt: Instant, attempt: Int) {
         self.handshake = handshake
         self.endpoint = endpoint
         self.purpose = purpose
         self.sentAt = sentAt
+        self.retryAt = retryAt
         self.attempt = attempt
     }
 }

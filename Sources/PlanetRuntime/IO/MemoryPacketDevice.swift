@@ -20,21 +20,18 @@ public final class MemoryPacketDevice: PacketDevice, @unchecked Sendable {
         public let header: VirtioNetHeader
     }
 
-    public let readinessFD: Int32
+    public var readinessFD: Int32 { inbound.fd }
     public let offloading: Bool
     private let lock = NSLock()
-    private var inbound: [(bytes: [UInt8], checksumPartial: Bool)] = []
+    private let inbound: ReadinessQueue<(bytes: [UInt8], checksumPartial: Bool)>
     private var written: [Written] = []
     private var counted = PacketDeviceCounters()
     private var refusing = false
-    private var closed = false
 
     /// `offloading`: writes go through the coalescer (as on planetd's TUN) and are recorded with
     /// their headers; otherwise partial checksums are completed before they are recorded.
     public init(offloading: Bool = false) throws(SystemError) {
-        let fd = planet_eventfd()
-        guard fd >= 0 else { throw SystemError("eventfd") }
-        readinessFD = fd
+        inbound = try ReadinessQueue()
         self.offloading = offloading
     }
 
@@ -43,16 +40,10 @@ public final class MemoryPacketDevice: PacketDevice, @unchecked Sendable {
     public var counters: PacketDeviceCounters { lock.lock(); defer { lock.unlock() }; return counted }
 
     /// Queues a packet for the runner to read, as if the kernel had routed it into the device.
-    public func inject(_ packet: [UInt8], checksumPartial: Bool = false) {
-        lock.lock()
-        inbound.append((packet, checksumPartial))
-        lock.unlock()
-        var one: UInt64 = 1
-        _ = Glibc.write(readinessFD, &one, 8)
-    }
+    public func inject(_ packet: [UInt8], checksumPartial: Bool = false) { inbound.push((packet, checksumPartial)) }
 
     /// Packets not yet read.
-    public var pendingCount: Int { lock.lock(); defer { lock.unlock() }; return inbound.count }
+    public var pendingCount: Int { inbound.count }
 
     /// What the runner wrote since the last call, in order.
     public func takeWritten() -> [Written] {
@@ -70,24 +61,12 @@ public final class MemoryPacketDevice: PacketDevice, @unchecked Sendable {
 
     public func readPackets(maxReads: Int, _ body: (UnsafeRawBufferPointer, Bool) -> Void) -> Int {
         var reads = 0
-        while reads < maxReads, let (bytes, partial) = next() {
+        // One at a time: the runner's callback may inject more (a test's echo), read in turn.
+        while reads < maxReads, let (bytes, partial) = inbound.take(upTo: 1).first {
             reads += 1
             bytes.withUnsafeBytes { body($0, partial) }
         }
         return reads
-    }
-
-    /// The oldest injected packet; when none is left, the eventfd is drained so the loop stops
-    /// reporting the device readable (it is level-triggered).
-    private func next() -> (bytes: [UInt8], checksumPartial: Bool)? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !inbound.isEmpty else {
-            var value: UInt64 = 0
-            _ = Glibc.read(readinessFD, &value, 8)
-            return nil
-        }
-        return inbound.removeFirst()
     }
 
     @discardableResult
@@ -106,11 +85,5 @@ public final class MemoryPacketDevice: PacketDevice, @unchecked Sendable {
         copy.withUnsafeBytes { _ = write($0, header: VirtioNetHeader()) }
     }
 
-    public func close() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !closed else { return }
-        closed = true
-        Glibc.close(readinessFD)
-    }
+    public func close() { inbound.close() }
 }

@@ -15,26 +15,24 @@ import PlanetCore
 /// the wrong bytes here just as it would on a socket; in addition, a batch whose loans are not
 /// current stops the test (`SendBatch.loansAreCurrent`). No GRO or GSO: one slot per datagram.
 public final class MemoryTransport: DatagramTransport, @unchecked Sendable {
-    public let readinessFD: Int32
+    public var readinessFD: Int32 { inbound.fd }
     public let family: Int32
     public let localEndpoint: Endpoint
     public let network: MemoryNetwork
     private let lock = NSLock()
-    private var inbound: [(bytes: [UInt8], from: Endpoint)] = []
+    private let inbound: ReadinessQueue<(bytes: [UInt8], from: Endpoint)>
     private var counted = TransportCounters()
     private var closed = false
 
     /// Binds `endpoint` (address and port) on `network`; `socketIndex` is the transport's index in
     /// its runner's list. An IPv4 (v4-mapped) endpoint makes an AF_INET transport.
     public init(network: MemoryNetwork, endpoint: Endpoint, socketIndex: Int = 0) throws(SystemError) {
-        let fd = planet_eventfd()
-        guard fd >= 0 else { throw SystemError("eventfd") }
-        readinessFD = fd
+        inbound = try ReadinessQueue()
         self.network = network
         family = endpoint.isIPv4 ? AF_INET : AF_INET6
         localEndpoint = Endpoint(address: endpoint.address, port: endpoint.port, socket: socketIndex)
         guard network.bind(self, at: endpoint) else {
-            Glibc.close(fd)
+            inbound.close()
             throw SystemError("bind \(endpoint) on the memory network", errno: EADDRINUSE)
         }
     }
@@ -44,20 +42,14 @@ public final class MemoryTransport: DatagramTransport, @unchecked Sendable {
     public var counters: TransportCounters { lock.lock(); defer { lock.unlock() }; return counted }
 
     /// Queues a datagram as if it had arrived from `from`.
-    public func inject(_ bytes: [UInt8], from: Endpoint) {
-        lock.lock()
-        inbound.append((bytes, from))
-        lock.unlock()
-        var one: UInt64 = 1
-        _ = Glibc.write(readinessFD, &one, 8)
-    }
+    public func inject(_ bytes: [UInt8], from: Endpoint) { inbound.push((bytes, from)) }
 
     /// Datagrams not yet received.
-    public var pendingCount: Int { lock.lock(); defer { lock.unlock() }; return inbound.count }
+    public var pendingCount: Int { inbound.count }
 
     @discardableResult
     public func receiveBatch(into batch: DatagramBatch) -> Int {
-        let taken = take(upTo: batch.capacity)
+        let taken = inbound.take(upTo: batch.capacity)
         var truncated = 0
         let n = batch.refill(socketIndex: localEndpoint.socket) {
             for (i, d) in zip(0..., taken) {
@@ -81,21 +73,6 @@ public final class MemoryTransport: DatagramTransport, @unchecked Sendable {
         return n
     }
 
-    /// Up to `limit` waiting datagrams; when that empties the queue the eventfd is drained, so
-    /// the level-triggered loop stops reporting the transport readable.
-    private func take(upTo limit: Int) -> [(bytes: [UInt8], from: Endpoint)] {
-        lock.lock()
-        defer { lock.unlock() }
-        let n = min(limit, inbound.count)
-        let taken = Array(inbound[..<n])
-        inbound.removeFirst(n)
-        if inbound.isEmpty {
-            var value: UInt64 = 0
-            _ = Glibc.read(readinessFD, &value, 8)
-        }
-        return taken
-    }
-
     @discardableResult
     public func sendBatch(_ batch: SendBatch) -> Int {
         defer { batch.removeAll() }
@@ -113,6 +90,6 @@ public final class MemoryTransport: DatagramTransport, @unchecked Sendable {
         guard !closed else { return }
         closed = true
         network.unbind(localEndpoint)
-        Glibc.close(readinessFD)
+        inbound.close()
     }
 }

@@ -1,0 +1,111 @@
+import Foundation
+import PlanetCore
+import PlanetLink
+import PlanetNode
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The runner's outputs: what the node asked for after an input — datagrams into the send
+/// batches (copied, or borrowed from a receive slot), packets to the device each names, names
+/// to resolve — and the node's next deadline for the loop.
+extension NodeRunner {
+
+    func sendSocket(for endpoint: Endpoint) -> Int {
+        endpoint.socket < transports.count ? endpoint.socket : socketIndex(for: endpoint)
+    }
+
+    /// A datagram that stays in its receive slot until the next flush sends it.
+    func queue(_ borrowed: BorrowedDatagram, to endpoint: Endpoint) {
+        let i = sendSocket(for: endpoint)
+        if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
+        sendBatches[i].append(borrowed, to: endpoint)
+    }
+
+    /// Copies datagrams into the send batches, in order.
+    func queue(_ datagrams: [(bytes: [UInt8], to: Endpoint)]) {
+        for (bytes, endpoint) in datagrams {
+            let i = sendSocket(for: endpoint)
+            if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
+            sendBatches[i].append(bytes, to: endpoint)
+        }
+    }
+
+    /// Moves the node's pending datagrams into the send batches ahead of a flush.
+    func queueNodeDatagrams() {
+        queue(node.output.datagrams)
+        node.output.datagrams.removeAll(keepingCapacity: true)
+    }
+
+    /// Carries out the node's output, then repays the loan of the receive batch it may have
+    /// borrowed from: everything that pointed into its slots has been sent or written.
+    func flush(repaying loan: consuming ReceiveLoan) {
+        flush()
+        loan.repay()
+    }
+
+    func flush() {
+        // Swapping with a spare keeps both outputs' arrays allocated across flushes.
+        var out = spareOutput
+        swap(&out, &node.output)
+        defer { out.removeAll(); spareOutput = out }
+        queue(out.datagrams)
+        for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { transports[i].sendBatch(batch) }
+        writePackets(out.tunPackets)
+        for uri in out.resolve {
+            resolver.resolve(uri) { [unowned self] result in
+                let now = MonotonicClock.now()
+                switch result {
+                case .success(let endpoints):
+                    let placed = endpoints.map { e -> Endpoint in var e = e; e.socket = self.socketIndex(for: e); return e }
+                    self.node.resolved(uri, endpoints: placed, now: now)
+                case .failure(let error):
+                    self.logger.info("cannot resolve peer", [("uri", uri.description), ("error", "\(error)")])
+                    self.node.resolved(uri, endpoints: [], now: now)
+                }
+                self.flush()
+            }
+        }
+        loop.setDeadline(node.nextDeadline)
+    }
+
+    /// Hands each device its packets in one call. Today all of a flush's packets are for the
+    /// TUN: one compare per packet finds that out, and the whole array goes to one device.
+    /// Packets for several devices are split per device, keeping their order within each.
+    func writePackets(_ packets: [NodeOutput.TunPacket]) {
+        guard let first = packets.first?.interface else { return }
+        if packets.allSatisfy({ $0.interface == first }) {
+            write(packets, to: first)
+            return
+        }
+        var order: [PacketInterface] = []
+        var split: [PacketInterface: [NodeOutput.TunPacket]] = [:]
+        for p in packets {
+            if split[p.interface] == nil { order.append(p.interface) }
+            split[p.interface, default: []].append(p)
+        }
+        for interface in order { write(split[interface]!, to: interface) }
+    }
+
+    func write(_ packets: [NodeOutput.TunPacket], to interface: PacketInterface) {
+        guard let device = devices[interface] else {
+            // The node named a device this runner does not have (a VM's, detached meanwhile):
+            // nowhere to deliver, so the packets are counted as lost at the runtime's edge.
+            unknownInterfaceDrops += packets.count
+            return
+        }
+        device.writePackets(packets, coalescer: coalescer)
+    }
+
+    /// Non-zero losses at the runtime's edge, for `getStats`.
+    func ioDrops() -> [(String, UInt64)] {
+        var out: [(String, UInt64)] = []
+        let device = devices.values.reduce(PacketDeviceCounters()) { $0 + $1.counters }
+        if device.offloadDrops > 0 { out.append(("io-tun-offload-malformed", UInt64(device.offloadDrops))) }
+        if device.writeErrors > 0 { out.append(("io-tun-write-failed", UInt64(device.writeErrors))) }
+        if unknownInterfaceDrops > 0 { out.append(("io-unknown-interface", UInt64(unknownInterfaceDrops))) }
+        let unsent = transports.reduce(0) { $0 + $1.counters.sendErrors }
+        if unsent > 0 { out.append(("io-udp-send-failed", UInt64(unsent))) }
+        return out
+    }
+}
