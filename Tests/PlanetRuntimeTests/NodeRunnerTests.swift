@@ -321,3 +321,66 @@ final class ReceiveLoanTests: XCTestCase {
         XCTAssertEqual(network.lost, 1)
     }
 }
+
+/// The VM admin calls end to end inside planetd, over the in-memory host: the host is changed
+/// on the admin thread, the node learns the VM's policy on its loop, and the replies carry both.
+final class VMAdminTests: XCTestCase {
+    func testAttachPolicyListAndDetachReachTheHostAndTheNode() throws {
+        let mesh = RunnerMesh()
+        defer { mesh.close() }
+        let a = try mesh.add("a")
+        let memory = MemoryHostNetwork()
+        memory.namespaces = ["ctr"]
+        a.adoptVMs(VMHost(subnet: a.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/a", host: memory))
+        let stopped = DispatchSemaphore(value: 0)
+        let thread = Thread { a.loop.run(); stopped.signal() }
+        thread.start()
+        defer {
+            a.stop()
+            stopped.wait()
+        }
+        let handler = NodeAdminHandler(runner: a)
+        let key = String(repeating: "cd", count: 32)
+        let vm = try handler.handle(request: "vmAttach", arguments: .object([
+            ("name", .string("c1")), ("netns", .string("ctr")), ("allow", .array([.string("key:\(key)")])),
+        ])).get()
+        let address = try XCTUnwrap(vm["address"]?.stringValue.flatMap(IPv6Address.init))
+        XCTAssertTrue(a.node.subnet.contains(address))
+        XCTAssertEqual(vm["state"], .string("up"))
+        XCTAssertEqual(vm["policy"], .array([.string("key:\(key)")]))
+        XCTAssertFalse(memory.inForce.isEmpty)
+
+        // Read on the loop thread, where the node lives.
+        let onLoop = { (body: @escaping @Sendable (Node) -> JSONValue) in try handler.onLoop(body).get() }
+        XCTAssertEqual(try onLoop { .string($0.vmEntry(address: address)?.policy.description ?? "none") }, .string("key:\(key)"))
+
+        _ = try handler.handle(request: "vmPolicy", arguments: .object([("name", .string("c1")), ("allow", .array([.string("tcp:22")]))])).get()
+        XCTAssertEqual(try onLoop { .string($0.vmEntry(address: address)?.policy.description ?? "none") }, .string("tcp:22"))
+
+        let list = try handler.handle(request: "vmList", arguments: .object([])).get()
+        XCTAssertEqual(list["vms"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["c1"])
+        for field in ["name", "address", "interface", "policy", "state", "rxBytes", "txBytes"] {
+            XCTAssertNotNil(list["vms"]?.arrayValue?.first?[field], field)
+        }
+
+        guard case .failure(let e) = handler.handle(request: "vmAttach", arguments: .object([
+            ("name", .string("c2")), ("netns", .string("ctr")), ("address", .string(address.description)),
+        ])) else { return XCTFail("a taken address was accepted") }
+        XCTAssertTrue(e.message.hasPrefix("address: "), e.message)
+
+        _ = try handler.handle(request: "vmDetach", arguments: .object([("name", .string("c1"))])).get()
+        XCTAssertEqual(try onLoop { .bool($0.vmEntry(address: address) == nil) }, .bool(true))
+        XCTAssertEqual(memory.inForce, [])
+        XCTAssertEqual(try handler.handle(request: "vmList", arguments: .object([])).get()["vms"], .array([]))
+    }
+
+    func testWithoutAVMHostTheCallsSaySo() throws {
+        let mesh = RunnerMesh()
+        defer { mesh.close() }
+        let a = try mesh.add("a")
+        guard case .failure(let e) = NodeAdminHandler(runner: a).handle(request: "vmList", arguments: .object([])) else {
+            return XCTFail("vmList answered without a VM host")
+        }
+        XCTAssertTrue(e.message.contains("TUN"), e.message)
+    }
+}
