@@ -1,9 +1,9 @@
 /// Which local packet device a packet came in on, or is to leave by. The node's TUN is
-/// `.tun`; devices the runtime adds for the VMs and containers a node hosts get ids of their
-/// own, so the data plane can hold each to its own rules (a VM may only send from its own
-/// address; its owner decides who may reach it) instead of trusting whatever the kernel routed
-/// into one TUN. The id is the runtime's handle, not a kernel ifindex: it is stable for the
-/// life of the attachment and means nothing outside this node.
+/// `.tun`; a device the runtime adds gets an id of its own. VMs do not use this today: the
+/// kernel routes each VM's own interface through the TUN, with the source check at the kernel's
+/// edge and the inbound policy in the node (Docs/architecture.md, "VMs on the overlay"); the
+/// seam stays for a device planetd would read itself (a userspace VM path). The id is the
+/// runtime's handle, not a kernel ifindex: it means nothing outside this node.
 public struct PacketInterface: Hashable, Sendable, CustomStringConvertible {
     public let id: UInt32
 
