@@ -63,6 +63,11 @@ ip -6 addr add "$addr/128" dev "$dev"
 ip -6 route add 200::/7 via "$gw" dev "$dev"
 ip -6 route add 300::/8 via "$gw" dev "$dev"
 echo "PLANET-GUEST-READY dev=$dev addr=$addr"
+# Path MTU discovery from inside: a connection to port 5002 makes the guest raise its own MTU
+# past the overlay's and ping $peer with 1400 bytes (the node must answer "packet too big").
+printf '#!/bin/busybox sh\nip link set dev %s mtu 1500\nping -c 2 -W 2 -s 1400 %s > /dev/console 2>&1\nip link set dev %s mtu %s\n' \
+  "$dev" "$peer" "$dev" "$mtu" > /bin/bigping; chmod +x /bin/bigping
+(while true; do nc -l -p 5002 -e /bin/bigping; done) &
 # busybox's nc does not end on the peer's EOF while its stdin is open; a program behind -e does.
 printf '#!/bin/busybox sh\ncat > /tmp/received\n' > /bin/receive; chmod +x /bin/receive
 while true; do
