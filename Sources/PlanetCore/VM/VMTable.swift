@@ -91,7 +91,7 @@ public struct VMTable: Sendable {
         if let e = VMTable.checkName(lease.name) { return e }
         if byName[lease.name] != nil { return VMTableError(argument: "name", "a VM named '\(lease.name)' is already attached") }
         if let other = byName.values.first(where: { $0.interface == lease.interface }) {
-            return VMTableError(argument: "interface", "\(lease.interface) is already VM '\(other.name)''s interface")
+            return VMTableError(argument: "interface", "\(lease.interface) is already the interface of VM '\(other.name)'")
         }
         if let e = refusal(of: lease.address, for: lease.name, argument: "address") { return e }
         byName[lease.name] = lease

@@ -21,8 +21,8 @@ public enum HostStep: Equatable, Sendable {
     /// Everything arriving on the VM's interface looks up the VM table (overlay → TUN, nothing
     /// else), so even VM-to-VM traffic on this node passes planetd.
     case rule(interface: String)
-    /// The source filter: only the VM's address (and link-local, for neighbour discovery)
-    /// may come in on the interface; the rest is counted under `counter` and dropped.
+    /// The source filter: only the VM's address (and link-local and `::`, for neighbour
+    /// discovery) may come in on the interface; the rest is counted under `counter` and dropped.
     case sourceFilter(interface: String, address: IPv6Address, counter: String)
 
     public var description: String {

@@ -10,8 +10,9 @@ import PlanetCore
 /// - route table `routeTable`: 200::/7 and 300::/8 to the TUN, everything else unreachable; a
 ///   rule per VM interface (`iif`, preference `rulePreference`) sends all its traffic there;
 /// - nftables table `inet planetary`: a prerouting chain (priority raw, before conntrack) that
-///   jumps per arrival interface (a verdict map) to the VM's chain, which lets the VM's address
-///   and link-local sources through and counts and drops everything else.
+///   jumps per arrival interface (a verdict map) to the VM's chain, which lets the VM's address,
+///   link-local sources and the unspecified address (duplicate address detection, early MLD:
+///   the kernel forwards neither) through, and counts and drops everything else.
 public final class SystemHostNetwork: HostNetwork, @unchecked Sendable {
     public static let routeTable = 8471
     public static let rulePreference = 1000
@@ -108,6 +109,7 @@ public final class SystemHostNetwork: HostNetwork, @unchecked Sendable {
                 add chain \(t) \(chain)
                 add rule \(t) \(chain) ip6 saddr \(a) return
                 add rule \(t) \(chain) ip6 saddr fe80::/10 return
+                add rule \(t) \(chain) ip6 saddr :: return
                 add rule \(t) \(chain) counter name "\(counter)" drop
                 add element \(t) vmif { "\(i)" : jump \(chain) }
 
