@@ -91,11 +91,15 @@ final class Intruder {
 
     /// Announces `origin`'s route with the origin's genuine signature (a relay may always
     /// relay what an origin signed), so the node routes `origin`'s addresses through us.
-    func announce(_ origin: NodeIdentity) {
+    func announce(_ origins: NodeIdentity...) { announce(origins) }
+
+    func announce(_ origins: [NodeIdentity]) {
         var w = ByteWriter()
         w.u8(RoutingMessage.version)
-        RoutingTLV.update(origin: origin.publicKey, seqno: seqno, flags: 0, metric: 0,
-                          signature: OriginSignature.sign(origin, seqno: seqno, flags: 0)).encode(into: &w)
+        for origin in origins {
+            RoutingTLV.update(origin: origin.publicKey, seqno: seqno, flags: 0, metric: 0,
+                              signature: OriginSignature.sign(origin, seqno: seqno, flags: 0)).encode(into: &w)
+        }
         send(frame: [0x10] + w.bytes)
     }
 
@@ -121,8 +125,13 @@ final class Intruder {
 
     /// Runs a session handshake with the node as initiator, with our own key, claiming `source`
     /// as our overlay address. Returns our keypair; throws if the node's answer doesn't verify.
-    func openSession(claiming source: IPv6Address? = nil, domain: String = Intruder.sessionDomain) throws -> Keypair {
-        let hs = HandshakeInitiator(local: identity, localIndex: UInt32.random(in: 1...UInt32.max),
+    /// `as`: another identity the test holds (whose route the intruder announced), for a
+    /// session in that node's name.
+    func openSession(as peer: NodeIdentity? = nil, claiming source: IPv6Address? = nil,
+                     domain: String = Intruder.sessionDomain) throws -> Keypair {
+        let local = peer ?? identity
+        let source = source ?? local.address
+        let hs = HandshakeInitiator(local: local, localIndex: UInt32.random(in: 1...UInt32.max),
                                     expectedPeer: node.identity.publicKey, domain: domain, ciphers: [.chacha20Poly1305])
         frames.removeAll()
         sendOverlay([SessionMessageType.handshakeInit.rawValue] + hs.initMessage(), from: source)
@@ -370,6 +379,26 @@ final class SecurityCheckTests: XCTestCase {
         let (newFinish, _) = try newest.handleResponse(newestResponse)
         i.sendOverlay([SessionMessageType.handshakeFinish.rawValue] + newFinish)
         XCTAssertEqual(i.node.stats.sessionsEstablished, 1)
+    }
+
+    /// Sessions are bounded (4096, the least recently used one evicted): with one more peer,
+    /// exactly one earlier session's keys stop opening anything.
+    func testSessionTableIsBounded() throws {
+        let i = try linkedIntruder()
+        let node = i.node
+        let peers = (0...4096).map { _ in NodeIdentity.generate() }
+        for chunk in stride(from: 0, to: peers.count, by: 256) { i.announce(Array(peers[chunk..<min(chunk + 256, peers.count)])) }
+        var keypairs: [Keypair] = []
+        for peer in peers {
+            i.now = i.now.adding(seconds: 1.0 / 150)   // under the init rate limit
+            keypairs.append(try i.openSession(as: peer))
+        }
+        XCTAssertEqual(node.stats.sessionsEstablished, 4097)
+        for (peer, kp) in zip(peers, keypairs) {
+            i.sendOverlay(i.seal(echoPacket(from: peer.address, to: node.address), with: kp), from: peer.address)
+        }
+        XCTAssertEqual(i.takeTun().count, 4096)
+        XCTAssertEqual(node.stats.dropped(.sessionUnknownIndex), 1)
     }
 
     // MARK: Error reports
