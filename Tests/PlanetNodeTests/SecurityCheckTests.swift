@@ -352,6 +352,22 @@ final class SecurityCheckTests: XCTestCase {
         XCTAssertNoThrow(try i.openSession(), "inits must be answered again once the bucket refills")
     }
 
+    /// A session init of the wrong length is refused before any work, and never answered:
+    /// the answer is no larger than the init, so the node can't be used as an amplifier.
+    func testSessionInitsOfTheWrongLengthAreNotAnswered() throws {
+        let i = try linkedIntruder()
+        let genuine = HandshakeInitiator(local: i.identity, localIndex: 1, expectedPeer: nil,
+                                         domain: Intruder.sessionDomain, ciphers: [.chacha20Poly1305]).initMessage()
+        i.frames.removeAll()
+        for body in [Array(genuine.prefix(10)), Array(genuine.prefix(100)), genuine + [0, 0, 0, 0]] {
+            i.sendOverlay([SessionMessageType.handshakeInit.rawValue] + body)
+        }
+        XCTAssertEqual(i.sessionMessages(.handshakeResponse).count, 0)
+        XCTAssertEqual(i.node.stats.dropped(.sessionHandshake), 3)
+        i.sendOverlay([SessionMessageType.handshakeInit.rawValue] + genuine)
+        XCTAssertEqual(i.sessionMessages(.handshakeResponse).map(\.count), [genuine.count])
+    }
+
     /// Half-finished session handshakes are bounded (1024, oldest dropped first): the oldest
     /// init's finish no longer completes once 1024 newer inits have arrived.
     func testPendingSessionRespondersAreBounded() throws {
