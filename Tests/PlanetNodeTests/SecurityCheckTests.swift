@@ -546,13 +546,14 @@ final class SecurityCheckTests: XCTestCase {
         i.fromTun(echoPacket(from: node.address, to: IPv6Address("fd00::1")!, seq: 3))
         i.fromTun(echoPacket(from: node.address, to: IPv6Address("ff02::2")!, seq: 4))
         XCTAssertEqual(node.stats.dropped(.tunNotOverlay), 2)
-        XCTAssertEqual(i.frames, [], "a refused TUN packet left the node")
+        let routing: UInt8 = 0x10
+        XCTAssertEqual(i.frames.filter { $0.first != routing }, [], "a refused TUN packet left the node")
         // From the node's address and its subnet, both go out (here as direct frames to us).
         let fromNode = echoPacket(from: node.address, to: i.identity.address, seq: 5)
         let fromSubnet = echoPacket(from: subnetAddress(of: node.identity), to: i.identity.address, seq: 6)
         i.fromTun(fromNode)
         i.fromTun(fromSubnet)
-        XCTAssertEqual(i.frames, [[0x21] + fromNode, [0x21] + fromSubnet])
+        XCTAssertEqual(i.frames.filter { $0.first != routing }, [[0x21] + fromNode, [0x21] + fromSubnet])
     }
 
     /// ICMPv6 errors the node writes to its own TUN are limited to a burst of 50.
