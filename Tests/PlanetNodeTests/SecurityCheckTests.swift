@@ -141,10 +141,10 @@ final class Intruder {
         return Keypair(keys: keys, createdAt: now)
     }
 
-    /// A session data message sealed with `keypair`.
-    func seal(_ packet: [UInt8], with keypair: Keypair) -> [UInt8] {
+    /// A session message (data unless said otherwise) sealed with `keypair`.
+    func seal(_ plaintext: [UInt8], with keypair: Keypair, type: SessionMessageType = .data) -> [UInt8] {
         var message: [UInt8] = []
-        XCTAssertTrue(keypair.seal(type: SessionMessageType.data.rawValue, plaintext: packet, appendingTo: &message))
+        XCTAssertTrue(keypair.seal(type: type.rawValue, plaintext: plaintext, appendingTo: &message))
         return message
     }
 
@@ -179,6 +179,13 @@ final class Intruder {
         defer { tun = [] }
         return tun
     }
+}
+
+/// Keeps the session control messages the node hands it.
+final class RecordingControlHandler: SessionControlHandler {
+    let controlType = SessionControlType.endpoints
+    var received: [(peer: PublicKey, body: [UInt8])] = []
+    func receive(_ body: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) { received.append((peer, Array(body))) }
 }
 
 /// An ICMPv6 echo request.
@@ -283,6 +290,29 @@ final class SecurityCheckTests: XCTestCase {
             i.sendOverlay(message)
             XCTAssertEqual(i.takeTun(), [packet], "inPlace=\(inPlace): the genuine message was refused after forgeries")
         }
+    }
+
+    /// Control messages are sealed like data and their type byte is associated data: one
+    /// reaches its handler with the key that sealed it, and a data message re-typed as control
+    /// (or the other way round) fails authentication, so a relay can't feed packet bytes to a
+    /// control handler or control bytes to the TUN.
+    func testSessionMessagesCannotChangeBetweenDataAndControl() throws {
+        let i = try linkedIntruder()
+        let handler = RecordingControlHandler()
+        i.node.register(handler)
+        let kp = try i.openSession()
+        i.sendOverlay(i.seal([SessionControlType.endpoints.rawValue, 1, 2, 3], with: kp, type: .control))
+        XCTAssertEqual(handler.received.map(\.peer), [i.identity.publicKey])
+        XCTAssertEqual(handler.received.map(\.body), [[1, 2, 3]])
+        var dataAsControl = i.seal([SessionControlType.endpoints.rawValue, 9, 9], with: kp)
+        dataAsControl[0] = SessionMessageType.control.rawValue
+        i.sendOverlay(dataAsControl)
+        var controlAsData = i.seal(echoPacket(from: i.identity.address, to: i.node.address), with: kp, type: .control)
+        controlAsData[0] = SessionMessageType.data.rawValue
+        i.sendOverlay(controlAsData)
+        XCTAssertEqual(handler.received.count, 1, "a re-typed message reached the control handler")
+        XCTAssertEqual(i.takeTun(), [], "a re-typed message reached the TUN")
+        XCTAssertEqual(i.node.stats.dropped(.sessionDecrypt), 2)
     }
 
     // MARK: Session handshake
