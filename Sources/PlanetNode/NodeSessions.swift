@@ -289,7 +289,7 @@ extension Node {
         for (index, r) in sessions.responders where now.seconds(since: r.since) > Node.pendingTimeout {
             sessions.responders[index] = nil
         }
-        for (_, packet) in pending.expire(olderThan: now.adding(seconds: -Node.pendingTimeout)) {
+        for (_, packet) in pending.expire(queuedAtOrBefore: now.adding(seconds: -Node.pendingTimeout)) {
             stats.drop(.pendingTimeout)
             sendICMP(.addressUnreachable, from: address, about: packet, now: now)
         }

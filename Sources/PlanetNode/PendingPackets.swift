@@ -46,11 +46,13 @@ public struct PendingPackets {
 
     public func has(_ key: PublicKey) -> Bool { queues[key] != nil }
 
-    /// Removes and returns packets queued before `deadline`.
-    public mutating func expire(olderThan deadline: Instant) -> [(PublicKey, [UInt8])] {
+    /// Removes and returns packets queued at or before `deadline`: the node's deadline for a
+    /// waiting packet is exactly its queueing time plus the timeout, so a tick at that moment
+    /// must expire it, or the deadline would stay where it is and the loop fire again at once.
+    public mutating func expire(queuedAtOrBefore deadline: Instant) -> [(PublicKey, [UInt8])] {
         var out = [(PublicKey, [UInt8])]()
         for (key, q) in queues {
-            let old = q.prefix { $0.since < deadline }
+            let old = q.prefix { $0.since <= deadline }
             guard !old.isEmpty else { continue }
             out.append(contentsOf: old.map { (key, $0.packet) })
             let rest = Array(q.dropFirst(old.count))

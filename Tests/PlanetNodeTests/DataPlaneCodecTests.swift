@@ -98,9 +98,12 @@ final class DataPlaneCodecTests: XCTestCase {
         for i in 0..<100 { dropped += p.enqueue([UInt8(i)], for: keys[i % 5], now: Instant(seconds: Double(i))) }
         XCTAssertLessThanOrEqual(p.count, 10)
         XCTAssertEqual(dropped + p.count, 100)
-        let expired = p.expire(olderThan: Instant(seconds: 97))
-        XCTAssertTrue(expired.allSatisfy { $0.1[0] < 97 })
-        XCTAssertTrue(p.take(for: keys[4]).allSatisfy { $0[0] % 5 == 4 })
+        let expired = p.expire(queuedAtOrBefore: Instant(seconds: 97))
+        // Queued at 97 or before goes (the boundary included), after 97 stays.
+        XCTAssertTrue(expired.allSatisfy { $0.1[0] <= 97 })
+        XCTAssertTrue(expired.contains { $0.1[0] == 97 }, "a packet queued exactly at the deadline was kept")
+        let kept = p.take(for: keys[4])
+        XCTAssertTrue(kept.allSatisfy { $0[0] % 5 == 4 && $0[0] > 97 })
     }
 
     func testTokenBucket() {
