@@ -84,6 +84,33 @@ ip -n "$v2" -6 addr del "$addr1/128" dev planet0
 ip -n "$v2" -6 addr del 2001:db8::99/128 dev planet0
 ok "v2 sending as v1 or from outside the /64: nothing reaches a, b counted $((spoofed - spoofed_before)) for v2"
 
+# No way into the underlay through b: v1 routes fd7a::/16 (the testbed's underlay) via its
+# gateway and sends UDP to the hub's underlay address; a listener on the hub must see only the
+# control packet b itself sends.
+hub_underlay=$(ip -n "$TB_NAME-hub" -6 addr show | sed -n 's/.*inet6 \(fd7a:[0-9a-f:]*\)\/64.*/\1/p' | head -n 1)
+tb_exec hub python3 -c "
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 9998)); s.settimeout(6)
+with open('$TMP/underlay.got', 'w') as f:
+    try:
+        while True:
+            data, src = s.recvfrom(100); f.write(data.decode() + '\n'); f.flush()
+    except socket.timeout: pass
+" & PIDS+=($!)
+sleep 0.5
+ip -n "$v1" -6 route add fd7a::/16 via fe80::1 dev planet0
+ip netns exec "$v1" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for _ in range(3): s.sendto(b'from-v1', ('$hub_underlay', 9998))" 2>/dev/null
+tb_exec b python3 -c "
+import socket
+socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b'from-b', ('$hub_underlay', 9998))"
+wait_for 10 grep -q from-b "$TMP/underlay.got" || fail "the hub's listener got nothing from b (the check proves nothing)"
+grep -q from-v1 "$TMP/underlay.got" && fail "v1 reached the hub's underlay address $hub_underlay through b"
+ip -n "$v1" -6 route del fd7a::/16 via fe80::1 dev planet0
+ok "v1 cannot reach the underlay through b ($hub_underlay)"
+
 # Inbound policy by key: a passes, c is told "administratively prohibited".
 pid_b=$(cat "/tmp/planet-testbed-$TB_NAME/b.pid")
 expect_exit 0 tb_ctl b vm policy v1 --allow "key:$key_a"

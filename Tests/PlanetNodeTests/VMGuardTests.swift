@@ -169,3 +169,27 @@ final class VMGuardTests: XCTestCase {
         XCTAssertLessThanOrEqual(answers, 10)
     }
 }
+
+extension VMGuardTests {
+    /// A tenant opening flow after flow cannot grow the node's memory: past `capacity` a new
+    /// flow is not recorded (counted), and its answers meet the policy like anything else.
+    func testFlowTableIsBounded() throws {
+        var guardian = VMGuard()
+        let vm = IPv6Address("300:1::42")!, remote = IPv6Address("200:2::1")!
+        guardian.set(address: vm, name: "v1", policy: try VMPolicy.parse(["tcp:22"]).get())
+        let entry = try XCTUnwrap(guardian.entries[vm])
+        let now = Instant.zero
+        for i in 0..<(VMGuard.capacity + 16) {
+            let packet = transport(17, from: vm, UInt16(truncatingIfNeeded: 1024 + i % 60000), to: remote, UInt16(1 + i / 60000))
+            packet.withUnsafeBytes { guardian.sent($0, header: IPv6Header(raw: $0)!, by: entry, now: now) }
+        }
+        XCTAssertEqual(guardian.flowCount, VMGuard.capacity)
+        XCTAssertEqual(guardian.flowTableFull, 16)
+        let last = VMGuard.capacity + 15
+        let unrecorded = transport(17, from: remote, UInt16(1 + last / 60000), to: vm, UInt16(truncatingIfNeeded: 1024 + last % 60000))
+        let admitted = unrecorded.withUnsafeBytes {
+            guardian.admits($0, header: IPv6Header(raw: $0)!, to: entry, from: PublicKey(hex: String(repeating: "ab", count: 32))!, now: now)
+        }
+        XCTAssertFalse(admitted, "the answer to a flow the full table did not record got past a tcp:22 policy")
+    }
+}
