@@ -87,7 +87,8 @@ ok "v2 sending as v1 or from outside the /64: nothing reaches a, b counted $((sp
 # No way into the underlay through b: v1 routes fd7a::/16 (the testbed's underlay) via its
 # gateway and sends UDP to the hub's underlay address; a listener on the hub must see only the
 # control packet b itself sends.
-hub_underlay=$(ip -n "$TB_NAME-hub" -6 addr show | sed -n 's/.*inet6 \(fd7a:[0-9a-f:]*\)\/64.*/\1/p' | head -n 1)
+b_underlay=$(ip -n "$TB_NAME-b" -6 addr show | sed -n 's/.*inet6 \(fd7a:[0-9a-f:]*::1\)\/64.*/\1/p' | head -n 1)
+hub_underlay=${b_underlay%::1}::2   # the hub's end of b's link (Tools/testbed: left ::1, right ::2)
 tb_exec hub python3 -c "
 import socket
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 9998)); s.settimeout(6)
