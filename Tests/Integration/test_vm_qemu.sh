@@ -10,7 +10,7 @@ source "$dir/vm_guest.sh"
 vm_guest_build "$TMP" || skip "qemu guest cannot run here: $VM_GUEST_WHY"
 tb_up vmqemu line3
 tb_wait_ping a b 30 || { dump_logs a r b; fail "a cannot reach b"; }
-expect_exit 0 tb_ctl b vm attach guest1 --tap vmtap0 --memory 256M --cpu 1
+expect_exit 0 tb_ctl b vm attach guest1 --tap vmtap0 --owner nobody --memory 256M --cpu 1
 tb_ctl b vm cloud-init guest1 > "$TMP/network-config"
 mac=$(sed -n 's/.*macaddress: "\(.*\)"/\1/p' "$TMP/network-config")
 addr=$(sed -n 's/.*- "\(.*\)\/128"/\1/p' "$TMP/network-config")
@@ -19,6 +19,9 @@ gw=$(sed -n 's/.*via: "\(.*\)"/\1/p' "$TMP/network-config" | head -n 1)
 [ -n "$mac" ] && [ -n "$addr" ] && [ -n "$mtu" ] && [ -n "$gw" ] || fail "cannot read the cloud-init document: $(cat "$TMP/network-config")"
 [ "$(tb_ctl b --json vm show guest1 | json_get "d['address']")" = "$addr" ] || fail "cloud-init's address differs from the lease's"
 tb_exec b ip -d link show dev vmtap0 | grep "tun type tap" >/dev/null || fail "vmtap0 is not a tap"
+# An unprivileged hypervisor (here: nobody) may open it. (qemu itself runs as root below: on the
+# test machines /dev/net/tun is root's alone.)
+[ "$(tb_exec b cat /sys/class/net/vmtap0/owner)" = "$(id -u nobody)" ] || fail "vmtap0's owner is not nobody"
 
 peer=$(tb_addr a)
 tb_exec b qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot -nodefaults -serial stdio \
