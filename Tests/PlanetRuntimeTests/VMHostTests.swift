@@ -131,3 +131,23 @@ final class VMHostTests: XCTestCase {
         XCTAssertEqual(host.spoofedPackets(), ["web": 7])
     }
 }
+
+extension VMHostTests {
+    /// A lease file planetd cannot read is never overwritten: changes are refused, naming it,
+    /// until the operator fixes or moves it.
+    func testAnUnreadableLeaseFileIsNotOverwritten() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmhost-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let garbage = "{\"vms\": [{\"name\": \"web\"}]}\n"
+        try garbage.write(toFile: dir + "/vms.json", atomically: true, encoding: .utf8)
+        let host = makeHost(MemoryHostNetwork(), stateDir: dir)
+        XCTAssertEqual(host.restore().count, 0)
+        guard case .failure(let e) = host.attach(try request([("name", .string("db")), ("tap", .string("tapdb"))])) else {
+            return XCTFail("an attach was saved over an unreadable lease file")
+        }
+        XCTAssertEqual(e.argument, "host")
+        XCTAssertTrue(e.reason.contains("lease file"), e.reason)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/vms.json", encoding: .utf8), garbage)
+    }
+}

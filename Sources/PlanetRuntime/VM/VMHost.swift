@@ -23,6 +23,9 @@ public final class VMHost: @unchecked Sendable {
     let logger: Logger
     /// Leases that could not be re-applied at start, with the reason (shown as their state).
     var problems: [String: String] = [:]
+    /// Why the lease file could not be read at start: until the operator fixes or moves it, no
+    /// change is saved over it (a save would lose the leases it holds).
+    var unreadableFile: VMTableError?
 
     /// `stateDir` nil: leases are not kept (tests).
     public init(subnet: IPv6Prefix, tunName: String, mtu: Int, stateDir: String?, host: any HostNetwork, logger: Logger = .disabled) {
@@ -115,8 +118,14 @@ public final class VMHost: @unchecked Sendable {
         (1...15).contains(n.utf8.count) && !n.contains("/") && !n.contains(":") && !n.contains(" ") && n != "." && n != ".."
     }
 
+    /// A change may not be saved over a lease file that could not be read.
+    func refusalToSave() -> VMTableError? {
+        unreadableFile.map { VMTableError(argument: "host", "the lease file could not be read at start (\($0.description)); fix or move it and restart planetd") }
+    }
+
     public func attach(_ r: AttachRequest) -> Result<VMLease, VMTableError> {
         lock.lock(); defer { lock.unlock() }
+        if let e = refusalToSave() { return .failure(e) }
         if table.lease(named: r.name) != nil { return .failure(VMTableError(argument: "name", "a VM named '\(r.name)' is already attached")) }
         let address: IPv6Address
         switch table.address(for: r.name, requested: r.address) {
@@ -184,6 +193,7 @@ public final class VMHost: @unchecked Sendable {
 
     public func detach(name: String) -> Result<VMLease, VMTableError> {
         lock.lock(); defer { lock.unlock() }
+        if let e = refusalToSave() { return .failure(e) }
         guard let lease = table.lease(named: name) else { return .failure(VMTableError(argument: "name", "no VM named '\(name)'")) }
         var next = table
         next.remove(named: name)
@@ -199,6 +209,7 @@ public final class VMHost: @unchecked Sendable {
 
     public func setPolicy(name: String, allow: [String]) -> Result<VMLease, VMTableError> {
         lock.lock(); defer { lock.unlock() }
+        if let e = refusalToSave() { return .failure(e) }
         guard table.lease(named: name) != nil else { return .failure(VMTableError(argument: "name", "no VM named '\(name)'")) }
         let policy: VMPolicy
         switch VMPolicy.parse(allow) {
@@ -224,7 +235,9 @@ public final class VMHost: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let file {
             do { table = try file.load(subnet: table.subnet) } catch {
-                logger.error("VM leases not restored; the file is kept as it is", [("error", error.description)])
+                unreadableFile = error
+                logger.error("VM leases not restored, and VM changes refused until the file is fixed or moved",
+                             [("error", error.description)])
                 return []
             }
         }
