@@ -133,9 +133,9 @@ public enum PlanetctlCommand: Equatable, Sendable {
     public func isUsageRefusal(_ message: String) -> Bool {
         switch self {
         case .vmAttach, .vmDetach, .vmPolicy, .vmShow, .vmCloudInit:
-            let argument = message.prefix { $0 != ":" }
-            return argument != "host" && ["name", "tap", "netns", "tap/netns", "owner", "address", "allow", "cpu", "memory", "disk", "interface"]
-                .contains(String(argument))
+            // The call's own arguments, and the two names VMTable uses for a pair of them.
+            let argument = String(message.prefix { $0 != ":" })
+            return (AdminCall.vmAttach.arguments.map(\.name) + ["tap/netns", "interface"]).contains(argument)
         default: return false
         }
     }
