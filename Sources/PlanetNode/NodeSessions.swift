@@ -59,6 +59,7 @@ extension Node {
             session.txPackets += 1
             session.lastSent = now
             if !packet.isEmpty, session.unansweredSince == nil { session.unansweredSince = now }
+            if !packet.isEmpty, type != .control { session.lastDataAt = now }
         } else {
             stats.drop(.linkDown)
         }
@@ -119,6 +120,7 @@ extension Node {
         guard isLocal(h.destination) else { stats.drop(.sessionWrongDestination); return nil }
         session.rxBytes += UInt64(range.count)
         session.rxPackets += 1
+        session.lastDataAt = now
         return range
     }
 

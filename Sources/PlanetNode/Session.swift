@@ -18,6 +18,9 @@ final class Session {
     /// silent too long (it restarted and lost our keys), we handshake again.
     var unansweredSince: Instant?
     var lastEstablished: Instant = .zero
+    /// When a packet of a program last went either way (not a keepalive, not control): what
+    /// hole punching calls a session carrying traffic.
+    var lastDataAt: Instant = .zero
     var rxBytes: UInt64 = 0
     var txBytes: UInt64 = 0
     var rxPackets: UInt64 = 0

@@ -22,6 +22,8 @@ public final class LinkLayer {
     var peerByEndpoint: [Endpoint: PublicKey] = [:]
     var dialers: [PeerURI: Dialer] = [:]
     var beaconDials: Set<PublicKey> = []
+    /// Hole-punching inits in flight, by the key they are pinned to (`punch(_:candidates:now:)`).
+    var punchDials: [PublicKey: Set<UInt32>] = [:]
     /// Pending responders oldest first (entries whose state has gone are skipped lazily).
     var pendingOrder: [(index: UInt32, createdAt: Instant)] = []
     var pendingHead = 0
@@ -103,7 +105,7 @@ public final class LinkLayer {
                                      rtt: peer.smoothedRTT, rxBytes: peer.rxBytes, txBytes: peer.txBytes,
                                      rxPackets: peer.rxPackets, txPackets: peer.txPackets,
                                      uptime: peer.isUp ? now.seconds(since: peer.upSince) : 0,
-                                     inbound: peer.inbound, uri: peer.uri, cipher: peer.current?.cipher))
+                                     inbound: peer.inbound, uri: peer.uri, cipher: peer.current?.cipher, punched: peer.punched))
         }
         for dialer in dialers.values.sorted(by: { $0.uri.description < $1.uri.description }) {
             let state: LinkPeerInfo.State
@@ -280,8 +282,10 @@ public final class LinkLayer {
         peer.nextPingAt = now
         deadlineDirty = true
         for dialer in dialers.values where dialer.state == .linked(peer.key) { dialer.failures = 0 }
-        logger.info("link up", [("peer", peer.key.short), ("endpoint", peer.endpoint.description), ("inbound", "\(inbound)")])
+        logger.info("link up", [("peer", peer.key.short), ("endpoint", peer.endpoint.description), ("inbound", "\(inbound)"),
+                                ("punched", "\(peer.punched)")])
         events.append(.linkUp(peer.key, peer.endpoint, inbound: inbound))
+        sendObservedEndpoint(peer, now: now)
     }
 
     /// Forgets a peer entirely; configured peers redial after a backoff.
