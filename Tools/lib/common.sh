@@ -26,7 +26,7 @@ need_packages() {
 # What building and running a node needs.
 RUNTIME_PACKAGES=(libsodium-dev pkg-config iproute2)
 # What the tests add: traffic tools, the real yggdrasil for address checks, captures.
-TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc)
+TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc nftables conntrack)
 
 require_swift() {
   command -v swift >/dev/null 2>&1 || { echo "swift not found (expected in /opt/swift/usr/bin)" >&2; exit 1; }
