@@ -183,3 +183,6 @@ nat_transfer_check() {
   local got want; got=$(cut -d' ' -f1 "$TMP/serve-$port.out"); want=$(cat "$TMP/want-$port")
   [ "$got" = "$want" ] || fail "SHA-256 differs on port $port: sent $want received $got ($(cut -d' ' -f2 "$TMP/serve-$port.out") bytes)"
 }
+
+# With NAT_KEEP_LOGS=DIR set, a test that calls this keeps the nodes' logs there.
+nat_keep_logs() { [ -n "${NAT_KEEP_LOGS:-}" ] && mkdir -p "$NAT_KEEP_LOGS" && cp "$NAT_DIR"/*.log "$NAT_KEEP_LOGS"/; return 0; }

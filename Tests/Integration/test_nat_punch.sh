@@ -48,3 +48,16 @@ nat_transfer_check 5002
 ok "u reaches n's VM at $vm over the direct link (ping6, 2 MB hash-checked)"
 attempts=$(nat_stat u "d['punch']['attempts']"); failed=$(nat_stat u "d['punch']['failed']")
 ok "u's punch counters: attempts $attempts, failed $failed, succeeded $(nat_stat u "d['punch']['succeeded']")"
+
+# h2 forgets its mappings while u pings n over the punched link: n is reachable again within
+# 15 s (the direct link's next packet from n remaps it; failing that, the relay carries it).
+nat_exec u ping -6 -i0.2 -w30 "$(nat_addr n)" > "$TMP/flush-ping" 2>&1 &
+PIDS+=($!)
+sleep 2
+nat_exec h2 conntrack -F >/dev/null 2>&1 || fail "conntrack -F on h2"
+t0=$(date +%s.%N)
+back() { nat_exec u ping -6 -c1 -W1 "$(nat_addr n)" >/dev/null; }
+wait_for 15 back || { nat_log n; nat_log u; fail "n is not reachable 15 s after h2's NAT state was flushed"; }
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+ok "h2's NAT state flushed during direct traffic: n reachable again after ${took} s (session now $(nat_session u n path))"
+nat_keep_logs

@@ -40,3 +40,13 @@ ok "h2's NAT state flushed during traffic: n reachable again after ${took} s (at
 sleep 5
 nat_exec u ping -6 -c5 -i0.2 -W1 "$(nat_addr n)" >/dev/null || fail "n unreachable again 5 s later"
 ok "and it stays reachable"
+
+# Once more with no traffic at all: n's next keepalive (at most 10 s away) makes a new mapping
+# and p follows it, so a ping from u gets through within 15 s.
+sleep 3
+before=$(endpoint_at_p)
+nat_exec h2 conntrack -F >/dev/null 2>&1 || fail "conntrack -F on h2"
+t0=$(date +%s.%N)
+wait_for 15 back || { nat_log n; nat_log p; fail "n is not reachable 15 s after an idle flush of h2's NAT state"; }
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+ok "h2's NAT state flushed while idle: n reachable again after ${took} s (at p, n moved from $before to $(endpoint_at_p))"
