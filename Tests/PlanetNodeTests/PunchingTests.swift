@@ -69,6 +69,31 @@ final class PunchingTests: XCTestCase {
         XCTAssertEqual(path.first?.1, .string(u.links.isPunched(nKey) ? "direct-punched" : "direct"))
     }
 
+    /// A punched link that dies (a NAT forgot the mapping for good) hands the traffic back to
+    /// the relay: routing falls back as for any lost link, and the session goes on.
+    func testTrafficFallsBackToTheRelayWhenThePunchedLinkDies() {
+        let h = relayed()
+        let u = h.nodes["u"]!, n = h.nodes["n"]!, p = h.nodes["p"]!
+        let nKey = n.identity.publicKey
+        traffic(h, seconds: 5)
+        XCTAssertTrue(u.links.isUp(nKey))
+        _ = h.takeTun("n")
+        h.cut.insert(["u", "n"])
+        let forwarded = p.stats.forwardedPackets
+        let sent = traffic(h, seconds: 15, startSeq: 1000)
+        XCTAssertFalse(u.links.isUp(nKey), "the dead direct link stayed up")
+        XCTAssertEqual(u.router.route(forAddress: n.address)?.nextHop, p.identity.publicKey)
+        XCTAssertGreaterThan(p.stats.forwardedPackets, forwarded, "the relay carries nothing")
+        // Lost: what was sent into the dead link before it was declared down (4 s of probing)
+        // and the relayed route was feasible again (a seqno request's round trip: the direct
+        // route had lowered the feasibility distance below the relayed metric).
+        let arrived = h.takeTun("n").count
+        XCTAssertGreaterThanOrEqual(arrived, sent - 60, "more than ~6 s of traffic was lost")
+        XCTAssertLessThan(arrived, sent, "nothing was lost: the cut did not cut")
+        let more = traffic(h, seconds: 2, startSeq: 2000)
+        XCTAssertEqual(h.takeTun("n").count, more, "the relayed path loses packets")
+    }
+
     /// Two NATs that refuse each other: nothing answers, traffic stays on the relay, and the
     /// attempts back off instead of repeating every few seconds.
     func testUnreachablePairKeepsTheRelayAndBacksOff() {
