@@ -32,6 +32,24 @@ public struct EndpointCandidates: Equatable, Sendable {
 
     public init(_ candidates: [Candidate]) { self.candidates = Array(candidates.prefix(EndpointCandidates.maxCount)) }
 
+    /// Whether a node may send probes to `endpoint`: a peer names the addresses, so it must not
+    /// be able to aim them at this host itself (loopback, unspecified), at many hosts
+    /// (multicast, IPv4 broadcast), at a link-local address (it needs a scope the peer cannot
+    /// know) or into the overlay (200::/7: the datagram would go out through our own TUN).
+    public static func isProbeable(_ endpoint: Endpoint) -> Bool {
+        let a = endpoint.address
+        guard endpoint.port != 0 else { return false }
+        if endpoint.isIPv4 {
+            let v4 = UInt32(truncatingIfNeeded: a.low)
+            let first = v4 >> 24
+            return first != 0 && first != 127 && first < 224 && v4 >> 16 != 0xa9fe
+        }
+        let first = UInt8(a.high >> 56)
+        if first == 0xff || first & 0xfe == 0x02 { return false }       // multicast, overlay
+        if a.high >> 54 == 0xfe80 >> 6 { return false }                   // fe80::/10
+        return !(a.high == 0 && a.low <= 1)                                // :: and ::1
+    }
+
     public func encode() -> [UInt8] {
         var out: [UInt8] = [UInt8(candidates.count)]
         out.reserveCapacity(1 + candidates.count * EndpointCandidates.entryLength)

@@ -76,13 +76,16 @@ extension Node {
             return
         }
         if links.isUp(peer) { punching.stats.offersReceived += 1; return }
+        let probeable = offer.candidates.map(\.endpoint).filter(EndpointCandidates.isProbeable)
+        punching.stats.candidatesRefused += UInt64(offer.candidates.count - probeable.count)
+        guard !probeable.isEmpty else { punching.stats.offersReceived += 1; return }
         let (probe, answer) = punching.receivedOffer(from: peer, now: now)
         guard probe else { return }
         if answer {
             let ours = candidates()
             if !ours.candidates.isEmpty { sendControl(.endpoints, body: ours.encode(), to: peer, now: now) }
         }
-        let started = links.punch(peer, candidates: offer.candidates.map(\.endpoint), now: now)
+        let started = links.punch(peer, candidates: probeable, now: now)
         punching.probesStarted(toward: peer, count: started)
         logger.info("punching", [("peer", peer.short), ("candidates", offer.candidates.map(\.endpoint.description).joined(separator: ",")),
                                  ("probes", "\(started)")])
@@ -164,7 +167,8 @@ extension Node {
             ("offersSent", n(p.offersSent)), ("offersReceived", n(p.offersReceived)),
             ("refusedMalformed", n(p.refusedMalformed)), ("refusedDisabled", n(p.refusedDisabled)),
             ("refusedBusy", n(p.refusedBusy)), ("refusedRateLimited", n(p.refusedRateLimited)),
-            ("attempts", n(p.attempts)), ("candidatesProbed", n(p.candidatesProbed)), ("initsSent", n(l.punchInitsSent)),
+            ("attempts", n(p.attempts)), ("candidatesProbed", n(p.candidatesProbed)), ("candidatesRefused", n(p.candidatesRefused)),
+            ("initsSent", n(l.punchInitsSent)),
             ("succeeded", n(p.succeeded)), ("failed", n(p.failed)), ("stopped", n(p.stopped)),
             ("punchedLinks", n(l.punchedLinks)),
         ])

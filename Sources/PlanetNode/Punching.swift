@@ -136,6 +136,9 @@ public struct PunchStats: Sendable, Equatable {
     /// Probe runs started, and the candidate endpoints they covered.
     public var attempts: UInt64 = 0
     public var candidatesProbed: UInt64 = 0
+    /// Offered candidates never probed: loopback, multicast, broadcast, link-local, overlay
+    /// (`EndpointCandidates.isProbeable`).
+    public var candidatesRefused: UInt64 = 0
     /// Runs that ended with a direct link, with none, or because the session ended.
     public var succeeded: UInt64 = 0
     public var failed: UInt64 = 0

@@ -227,6 +227,36 @@ final class PunchingTests: XCTestCase {
         XCTAssertEqual(EndpointCandidates(Array(repeating: list.candidates[0], count: 12)).candidates.count, EndpointCandidates.maxCount)
     }
 
+    /// A peer names the addresses we probe, so it must not aim them at this host, at many
+    /// hosts, or into the overlay.
+    func testCandidatesAimedAtUsOrEveryoneAreNotProbed() {
+        let refused: [Endpoint] = [
+            Endpoint(ipv4: 127, 0, 0, 1, port: 53), Endpoint(ipv4: 0, 0, 0, 0, port: 1), Endpoint(ipv4: 224, 0, 0, 251, port: 5353),
+            Endpoint(ipv4: 255, 255, 255, 255, port: 8470), Endpoint(ipv4: 169, 254, 1, 1, port: 8470),
+            Endpoint(address: IPv6Address("::1")!, port: 8470), Endpoint(address: IPv6Address("ff02::1")!, port: 8470),
+            Endpoint(address: IPv6Address("fe80::1")!, port: 8470), Endpoint(address: IPv6Address("200:1234::1")!, port: 8470),
+            Endpoint(address: IPv6Address("300:1234::1")!, port: 8470), Endpoint(ipv4: 198, 51, 100, 7, port: 0),
+        ]
+        for e in refused { XCTAssertFalse(EndpointCandidates.isProbeable(e), "\(e) would be probed") }
+        for e in [Endpoint(ipv4: 198, 51, 100, 7, port: 8470), Endpoint(ipv4: 10, 1, 0, 2, port: 8470),
+                  Endpoint(address: IPv6Address("2001:db8::5")!, port: 8470)] {
+            XCTAssertTrue(EndpointCandidates.isProbeable(e), "\(e) would not be probed")
+        }
+        // Over a session: an offer of only such endpoints starts no probe at all.
+        let h = relayed(punchN: false)
+        h.cut.insert(["u", "n"])
+        let u = h.nodes["u"]!, n = h.nodes["n"]!
+        traffic(h, seconds: 3)
+        let sentBefore = u.links.stats.punchInitsSent
+        let offer = EndpointCandidates(refused.filter { $0.port != 0 }.prefix(8).map { .init(kind: .observed, endpoint: $0) })
+        XCTAssertTrue(n.sendControl(.endpoints, body: offer.encode(), to: u.identity.publicKey, now: h.now))
+        h.collect("n")
+        h.run(seconds: 1)
+        XCTAssertEqual(u.punchStats.candidatesRefused, 8)
+        XCTAssertEqual(u.links.stats.punchInitsSent, sentBefore, "a probe went to a refused candidate")
+        XCTAssertEqual(u.punchStats.refusedBusy, 0)
+    }
+
     func testMappingKindFromObservedEndpoints() {
         let pub1 = Endpoint(ipv4: 198, 51, 100, 7, port: 40000), pub2 = Endpoint(ipv4: 198, 51, 100, 7, port: 51234)
         let lan = Endpoint(ipv4: 192, 168, 1, 5, port: 8470)
