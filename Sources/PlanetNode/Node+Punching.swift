@@ -49,6 +49,11 @@ extension Node {
                 }
             }
         }
+        for key in links.idlePunchedLinks(longerThan: Punching.idleLinkTimeout, now: now) {
+            logger.info("retiring idle punched link", [("peer", key.short)])
+            punching.stats.retired += 1
+            links.disconnect(key, now: now)
+        }
         guard punching.enabled else { return }
         for session in sessions.all where session.isEstablished && !links.isUp(session.peer) {
             guard session.lastDataAt > .zero, now.seconds(since: session.lastDataAt) <= Punching.activeWindow,
@@ -169,7 +174,7 @@ extension Node {
             ("refusedBusy", n(p.refusedBusy)), ("refusedRateLimited", n(p.refusedRateLimited)),
             ("attempts", n(p.attempts)), ("candidatesProbed", n(p.candidatesProbed)), ("candidatesRefused", n(p.candidatesRefused)),
             ("initsSent", n(l.punchInitsSent)),
-            ("succeeded", n(p.succeeded)), ("failed", n(p.failed)), ("stopped", n(p.stopped)),
+            ("succeeded", n(p.succeeded)), ("failed", n(p.failed)), ("stopped", n(p.stopped)), ("retired", n(p.retired)),
             ("punchedLinks", n(l.punchedLinks)),
         ])
     }

@@ -146,6 +146,7 @@ extension Node {
         }
         session.lastReceived = now
         session.unansweredSince = nil
+        if length > 0 { session.lastPayloadReceived = now }
         return (key, session, Keypair.headerLength..<(Keypair.headerLength + length))
     }
 
@@ -276,9 +277,9 @@ extension Node {
                 startHandshake(session, now: now)
             }
             if let keypair = session.current, !keypair.isExpired(at: now),
-               session.lastReceived > session.lastSent,
+               session.lastPayloadReceived > session.lastSent,
                now.seconds(since: session.lastSent) >= Node.sessionPassiveKeepalive,
-               now.seconds(since: session.lastReceived) < 30 {
+               now.seconds(since: session.lastPayloadReceived) < 30 {
                 sendData(UnsafeRawBufferPointer(start: nil, count: 0), hopLimit: OverlayPacket.defaultHopLimit, destinationAddress: session.peer.address, session: session, keypair: keypair, now: now)
             }
             sessions.dropKeypairs(of: session) { $0.isExpired(at: now) }

@@ -37,6 +37,10 @@ struct Punching {
     /// a NAT that changed (a laptop moved) deserves another try within minutes.
     static let retryInitial = 20.0
     static let retryMaximum = 600.0
+    /// A punched link that carried no data for this long is taken down: it was made for one
+    /// session's traffic, and as a routing neighbour it costs both ends keepalives and route
+    /// dumps every minute. Both ends retire it on their own clock; the next traffic punches anew.
+    static let idleLinkTimeout = 300.0
     /// An offer is answered with our own unless we made one this recently, so both sides
     /// probe at once and two offers crossing do not echo back and forth.
     static let answerWithin = 2.0
@@ -143,6 +147,8 @@ public struct PunchStats: Sendable, Equatable {
     public var succeeded: UInt64 = 0
     public var failed: UInt64 = 0
     public var stopped: UInt64 = 0
+    /// Punched links taken down after `idleLinkTimeout` without data.
+    public var retired: UInt64 = 0
 
     public init() {}
 }

@@ -94,6 +94,26 @@ final class PunchingTests: XCTestCase {
         XCTAssertEqual(h.takeTun("n").count, more, "the relayed path loses packets")
     }
 
+    /// A punched link kept for nothing costs keepalives and route dumps: idle for 5 min it is
+    /// taken down, and the next traffic punches a new one.
+    func testIdlePunchedLinkIsRetiredAndPunchedAgainOnDemand() {
+        let h = relayed()
+        let u = h.nodes["u"]!, n = h.nodes["n"]!
+        let nKey = n.identity.publicKey
+        traffic(h, seconds: 5)
+        XCTAssertTrue(u.links.isUp(nKey))
+        h.run(seconds: 200)
+        XCTAssertTrue(u.links.isUp(nKey), "retired before the idle timeout")
+        h.run(seconds: 120)
+        XCTAssertFalse(u.links.isUp(nKey), "an idle punched link was kept")
+        XCTAssertGreaterThanOrEqual(u.punchStats.retired + n.punchStats.retired, 1)
+        XCTAssertTrue(u.links.isUp(h.nodes["p"]!.identity.publicKey), "the configured link went too")
+        _ = h.takeTun("n")
+        let sent = traffic(h, seconds: 5)
+        XCTAssertTrue(u.links.isUp(nKey), "new traffic did not punch again")
+        XCTAssertEqual(h.takeTun("n").count, sent)
+    }
+
     /// Two NATs that refuse each other: nothing answers, traffic stays on the relay, and the
     /// attempts back off instead of repeating every few seconds.
     func testUnreachablePairKeepsTheRelayAndBacksOff() {

@@ -26,4 +26,8 @@ public enum LinkInnerFrameType: UInt8, Sendable {
 
     /// Inner frames below this belong to the link layer.
     public static let firstUpperLayerType: UInt8 = 0x10
+    /// Inner frames from this up carry the data plane (packets, relayed or for the neighbour);
+    /// below it, 0x10–0x1f, neighbour protocols. The link notes when it last carried either
+    /// way one of these (`LinkPeer.lastDataFrameAt`), so an idle punched link can be retired.
+    public static let firstDataPlaneType: UInt8 = 0x20
 }

@@ -64,6 +64,14 @@ extension LinkLayer {
     /// Whether the link with `key` was made by punching.
     public func isPunched(_ key: PublicKey) -> Bool { peers[key]?.punched ?? false }
 
+    /// Up links made by punching that have carried no data-plane frame for `seconds` (and are
+    /// at least that old): the session that wanted them has gone quiet.
+    public func idlePunchedLinks(longerThan seconds: Double, now: Instant) -> [PublicKey] {
+        peers.values.filter {
+            $0.isUp && $0.punched && now.seconds(since: max($0.lastDataFrameAt, $0.upSince)) >= seconds
+        }.map(\.key).sorted()
+    }
+
     func forgetPunchDial(_ index: UInt32, key: PublicKey) {
         punchDials[key]?.remove(index)
         if punchDials[key]?.isEmpty ?? false { punchDials[key] = nil }

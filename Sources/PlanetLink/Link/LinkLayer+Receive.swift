@@ -46,7 +46,11 @@ extension LinkLayer {
         let prefix = buffer[0] == LinkFrameType.transportSealedPayload.rawValue ? LinkConstants.sealedPayloadEncryptedPrefix : nil
         guard let (peer, length) = openTransport(buffer, from: source, now: now, encryptedPrefix: prefix) else { return nil }
         let range = Keypair.headerLength..<(Keypair.headerLength + length)
-        if buffer[range.lowerBound] >= LinkInnerFrameType.firstUpperLayerType { return (range, peer.key) }
+        let type = buffer[range.lowerBound]
+        if type >= LinkInnerFrameType.firstUpperLayerType {
+            if type >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
+            return (range, peer.key)
+        }
         receiveLinkInner(UnsafeRawBufferPointer(rebasing: buffer[range]), peer: peer, now: now)
         return nil
     }

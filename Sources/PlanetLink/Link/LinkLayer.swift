@@ -139,6 +139,7 @@ public final class LinkLayer {
             startPeerHandshake(peer, now: now)
             return false
         }
+        if let type = frame.first, type >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
         sentUpperFrame(out, peer: peer, keypair: kp, now: now)
         return true
     }
@@ -156,6 +157,8 @@ public final class LinkLayer {
             stats.count(.sendNoLink)
             return false
         }
+        // Read before sealing encrypts it.
+        if buffer[Keypair.headerLength] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
         let sealed = payloadSealed
             ? kp.sealInPlace(type: LinkFrameType.transportSealedPayload.rawValue, frame: &buffer,
                              encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix)
@@ -188,6 +191,7 @@ public final class LinkLayer {
         }
         noteTransmit(byteCount: frameLength + Keypair.overhead, peer: peer, now: now)
         noteUpperSent(peer: peer, keypair: kp, now: now)
+        peer.lastDataFrameAt = now
         return peer.endpoint
     }
 

@@ -46,6 +46,8 @@ final class LinkPeer {
     /// The link came from hole punching (`LinkLayer.punch`), not from a configured peer, a
     /// beacon or the peer dialing us on its own.
     var punched = false
+    /// When a data-plane frame (inner type ≥ 0x20) last crossed this link either way.
+    var lastDataFrameAt: Instant = .zero
 
     init(key: PublicKey, endpoint: Endpoint, inbound: Bool, now: Instant) {
         self.key = key
