@@ -2,11 +2,13 @@
 import Glibc
 #endif
 import PlanetCore
+import PlanetNode
 
 /// The host's own unicast addresses (getifaddrs): what hole punching offers a peer as `local`
 /// candidates, so two nodes behind one NAT find each other over their LAN. Loopback,
-/// link-local (it would need a scope the peer cannot know), multicast and overlay addresses
-/// (200::/7, reached through the overlay itself) are left out, and so is the node's own TUN.
+/// link-local (it would need a scope the peer cannot know), multicast, broadcast and overlay
+/// addresses (200::/7, reached through the overlay itself) are left out, and so is the node's
+/// own TUN.
 public enum InterfaceAddresses {
     public static func unicast(excluding excludedInterfaces: Set<String> = []) -> [IPv6Address] {
         var head: UnsafeMutablePointer<ifaddrs>?
@@ -38,16 +40,9 @@ public enum InterfaceAddresses {
         return out
     }
 
-    /// Whether a peer on our LAN could reach us at this address.
+    /// Whether a peer on our LAN could reach us at this address: the addresses a node would
+    /// refuse to probe itself (`EndpointCandidates.isProbeable`) are not offered either.
     static func isOffered(_ a: IPv6Address) -> Bool {
-        if a.high == 0, a.low >> 32 == 0x0000_ffff {
-            let v4 = UInt32(truncatingIfNeeded: a.low)
-            return v4 >> 24 != 127 && v4 >> 24 != 0 && v4 >> 16 != 0xa9fe   // loopback, this-network, 169.254/16
-        }
-        let first = UInt8(a.high >> 56)
-        if first == 0xff { return false }                                    // multicast
-        if a.high >> 54 == 0xfe80 >> 6 { return false }                      // fe80::/10
-        if first & 0xfe == 0x02 { return false }                             // 200::/7, the overlay
-        return !(a.high == 0 && a.low <= 1)                                  // :: and ::1
+        EndpointCandidates.isProbeable(Endpoint(address: a, port: NodeConfig.defaultPort))
     }
 }
