@@ -59,6 +59,10 @@ extension Node {
             guard session.lastDataAt > .zero, now.seconds(since: session.lastDataAt) <= Punching.activeWindow,
                   let route = routeCache.route(for: session.peer.address, router: router),
                   route.nextHop != session.peer else { continue }
+            guard links.punchedLinkCount < punching.punchedLinkLimit else {
+                if punching.shouldOffer(to: session.peer, now: now) { punching.deferOffer(to: session.peer, now: now) }
+                continue
+            }
             let offer = candidates()
             guard !offer.candidates.isEmpty, punching.shouldOffer(to: session.peer, now: now),
                   sendControl(.endpoints, body: offer.encode(), to: session.peer, now: now) else { continue }
@@ -84,6 +88,11 @@ extension Node {
         let probeable = offer.candidates.map(\.endpoint).filter(EndpointCandidates.isProbeable)
         punching.stats.candidatesRefused += UInt64(offer.candidates.count - probeable.count)
         guard !probeable.isEmpty else { punching.stats.offersReceived += 1; return }
+        guard links.punchedLinkCount < punching.punchedLinkLimit else {
+            punching.stats.offersReceived += 1
+            punching.stats.refusedLinkLimit += 1
+            return
+        }
         let (probe, answer) = punching.receivedOffer(from: peer, now: now)
         guard probe else { return }
         if answer {
@@ -171,7 +180,7 @@ extension Node {
         return .object([
             ("offersSent", n(p.offersSent)), ("offersReceived", n(p.offersReceived)),
             ("refusedMalformed", n(p.refusedMalformed)), ("refusedDisabled", n(p.refusedDisabled)),
-            ("refusedBusy", n(p.refusedBusy)), ("refusedRateLimited", n(p.refusedRateLimited)),
+            ("refusedBusy", n(p.refusedBusy)), ("refusedRateLimited", n(p.refusedRateLimited)), ("refusedLinkLimit", n(p.refusedLinkLimit)),
             ("attempts", n(p.attempts)), ("candidatesProbed", n(p.candidatesProbed)), ("candidatesRefused", n(p.candidatesRefused)),
             ("initsSent", n(l.punchInitsSent)),
             ("succeeded", n(p.succeeded)), ("failed", n(p.failed)), ("stopped", n(p.stopped)), ("retired", n(p.retired)),

@@ -37,6 +37,12 @@ struct Punching {
     /// a NAT that changed (a laptop moved) deserves another try within minutes.
     static let retryInitial = 20.0
     static let retryMaximum = 600.0
+    /// Most links made by punching at once. Each is a routing neighbour: about 3 KB/s of route
+    /// refreshes and a 290 KB signed dump when it comes up at ThreeFold's 2,750 nodes
+    /// (Docs/scale.md), so 32 cost a node ~100 KB/s at most; sessions beyond stay relayed.
+    static let maxPunchedLinks = 32
+    /// `maxPunchedLinks`, here so a test can lower it.
+    var punchedLinkLimit = Punching.maxPunchedLinks
     /// A punched link that carried no data for this long is taken down: it was made for one
     /// session's traffic, and as a routing neighbour it costs both ends keepalives and route
     /// dumps every minute. Both ends retire it on their own clock; the next traffic punches anew.
@@ -62,6 +68,15 @@ struct Punching {
     func shouldOffer(to peer: PublicKey, now: Instant) -> Bool {
         let state = peers[peer] ?? PeerState()
         return enabled && state.probingSince == nil && now >= state.nextTryAt
+    }
+
+    /// An offer that would be due but is not made (the node has `punchedLinkLimit` punched
+    /// links): counted once, and asked again only after the backoff.
+    mutating func deferOffer(to peer: PublicKey, now: Instant) {
+        var state = peers[peer] ?? PeerState()
+        state.nextTryAt = now.adding(seconds: Punching.retryDelay(failures: state.failures))
+        peers[peer] = state
+        stats.refusedLinkLimit += 1
     }
 
     /// An offer went out: recorded, and the next one pushed back by the backoff.
@@ -137,6 +152,8 @@ public struct PunchStats: Sendable, Equatable {
     public var refusedDisabled: UInt64 = 0
     public var refusedBusy: UInt64 = 0
     public var refusedRateLimited: UInt64 = 0
+    /// Offers not made or not acted on because `maxPunchedLinks` links made by punching exist.
+    public var refusedLinkLimit: UInt64 = 0
     /// Probe runs started, and the candidate endpoints they covered.
     public var attempts: UInt64 = 0
     public var candidatesProbed: UInt64 = 0

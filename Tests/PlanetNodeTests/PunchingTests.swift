@@ -114,6 +114,22 @@ final class PunchingTests: XCTestCase {
         XCTAssertEqual(h.takeTun("n").count, sent)
     }
 
+    /// A node with its quota of punched links punches no more: its sessions stay relayed, the
+    /// refusal is counted once per backoff period, not once a second.
+    func testNoMorePunchedLinksThanTheLimit() {
+        let h = relayed()
+        let u = h.nodes["u"]!, n = h.nodes["n"]!
+        u.punching.punchedLinkLimit = 0
+        n.punching.punchedLinkLimit = 0
+        let sent = traffic(h, seconds: 30, interval: 0.5)
+        XCTAssertEqual(h.takeTun("n").count, sent)
+        XCTAssertFalse(u.links.isUp(n.identity.publicKey))
+        XCTAssertEqual(u.links.stats.punchInitsSent + n.links.stats.punchInitsSent, 0)
+        XCTAssertEqual(u.punchStats.offersSent + n.punchStats.offersSent, 0)
+        XCTAssertGreaterThanOrEqual(u.punchStats.refusedLinkLimit, 1)
+        XCTAssertLessThanOrEqual(u.punchStats.refusedLinkLimit, 2, "counted every second")
+    }
+
     /// Two NATs that refuse each other: nothing answers, traffic stays on the relay, and the
     /// attempts back off instead of repeating every few seconds.
     func testUnreachablePairKeepsTheRelayAndBacksOff() {

@@ -58,6 +58,9 @@ extension LinkLayer {
         return started
     }
 
+    /// Links made by punching that exist now.
+    public var punchedLinkCount: Int { punchedPeers.count }
+
     /// Whether punching toward `key` still has inits in flight.
     public func isPunching(_ key: PublicKey) -> Bool { punchDials[key] != nil }
 
@@ -80,6 +83,7 @@ extension LinkLayer {
     func markPunched(_ peer: LinkPeer) {
         guard !peer.punched else { return }
         peer.punched = true
+        punchedPeers.insert(peer.key)
         stats.punchedLinks &+= 1
     }
 }

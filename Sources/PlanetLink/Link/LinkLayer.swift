@@ -24,6 +24,8 @@ public final class LinkLayer {
     var beaconDials: Set<PublicKey> = []
     /// Hole-punching inits in flight, by the key they are pinned to (`punch(_:candidates:now:)`).
     var punchDials: [PublicKey: Set<UInt32>] = [:]
+    /// Peers whose link was made by punching (up or coming up), to bound how many there are.
+    var punchedPeers: Set<PublicKey> = []
     /// Pending responders oldest first (entries whose state has gone are skipped lazily).
     var pendingOrder: [(index: UInt32, createdAt: Instant)] = []
     var pendingHead = 0
@@ -303,6 +305,7 @@ public final class LinkLayer {
         if let h = peer.handshakeIndex { removeAttempt(h) }
         peer.isUp = false
         peers[peer.key] = nil
+        punchedPeers.remove(peer.key)
         if peerByEndpoint[peer.endpoint] == peer.key { peerByEndpoint[peer.endpoint] = nil }
         for dialer in dialers.values where dialer.state == .linked(peer.key) {
             dialerFailed(dialer, now: now)
