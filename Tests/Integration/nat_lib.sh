@@ -126,7 +126,8 @@ nat_topology() {
 }
 
 # nat_vm: a namespace "vm" behind n with an address from n's /64, as test_subnet_vm.sh does it
-# (a plain namespace on a veth; VMs proper are issue 12's). Prints the VM's address.
+# (a plain namespace on a veth; VMs proper are issue 12's). Sets NAT_VM to the VM's address
+# (called as is, not in $(...): the namespace must reach this shell's cleanup list).
 nat_vm() {
   local subnet; subnet=$("$PLANETD" subnet --config "$NAT_DIR/n.json")
   local prefix=${subnet%::/64}
@@ -137,7 +138,7 @@ nat_vm() {
   nat_exec vm ip addr add "$prefix::42/64" dev eth0 nodad
   nat_exec vm ip route add 200::/7 via "$prefix::1"
   nat_exec vm ip route add 300::/8 via "$prefix::1"
-  echo "$prefix::42"
+  NAT_VM="$prefix::42"
 }
 
 # nat_route_to FROM TO: FROM has a route to TO's address (no traffic sent).

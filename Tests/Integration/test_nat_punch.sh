@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/nat_lib.sh"
 command -v nft >/dev/null || skip "nft (nftables) not installed"
 nat_topology preserve preserve true
-vm=$(nat_vm)
+nat_vm; vm=$NAT_VM
 wait_for 30 nat_route_to u n || { nat_log u; nat_log p; fail "u has no route to n through p"; }
 nat_linked u n && fail "u and n were linked before any traffic"
 either_punched() { nat_punched u n || nat_punched n u; }

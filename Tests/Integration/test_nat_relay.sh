@@ -8,7 +8,7 @@ source "$(dirname "$0")/nat_lib.sh"
 command -v nft >/dev/null || skip "nft (nftables) not installed"
 command -v conntrack >/dev/null || skip "conntrack not installed"
 nat_topology preserve random false
-vm=$(nat_vm)
+nat_vm; vm=$NAT_VM
 wait_for 30 nat_route_to u n || { nat_log u; nat_log p; fail "u has no route to n through p"; }
 nat_exec u ping -6 -c3 -W2 "$(nat_addr n)" >/dev/null || { nat_log u; nat_log n; fail "u cannot ping n through p"; }
 nat_exec u ping -6 -c3 -W2 "$vm" >/dev/null || fail "u cannot ping n's VM at $vm"
