@@ -27,13 +27,29 @@ public enum AdminReport {
     }
 
     static func selfTable(_ r: JSONValue) -> String {
-        TableFormatter.keyValues([
+        var pairs = [
             ("public key", text(r["publicKey"])),
             ("address", text(r["address"])),
             ("subnet", text(r["subnet"])),
             ("version", text(r["version"])),
             ("uptime", duration(r["uptimeSeconds"])),
-        ])
+        ]
+        // NAT traversal's fields, from a daemon that has them.
+        if r["natMapping"] != nil {
+            pairs += [
+                ("public endpoints", list(r["publicEndpoints"])),
+                ("nat mapping", text(r["natMapping"])),
+                ("local endpoints", list(r["localEndpoints"])),
+                ("hole punching", r["punching"]?.boolValue.map { $0 ? "on" : "off" } ?? "-"),
+            ]
+        }
+        return TableFormatter.keyValues(pairs)
+    }
+
+    /// A list of strings on one line, `none` when empty.
+    static func list(_ v: JSONValue?) -> String {
+        guard let items = v?.arrayValue else { return "-" }
+        return items.isEmpty ? "none" : items.map { text($0) }.joined(separator: " ")
     }
 
     static func peersTable(_ r: JSONValue) -> String {
@@ -43,7 +59,9 @@ public enum AdminReport {
                                 .init("URI")])
         for p in peers {
             let inbound = p["inbound"]?.boolValue
-            t.append([key(p["publicKey"]), text(p["address"]), text(p["state"]), inbound == nil ? "-" : inbound! ? "in" : "out",
+            // A link made by hole punching says so where its direction is shown.
+            let direction = (inbound == nil ? "-" : inbound! ? "in" : "out") + (p["punched"]?.boolValue == true ? "/punched" : "")
+            t.append([key(p["publicKey"]), text(p["address"]), text(p["state"]), direction,
                       ms(p["rttMs"]), bytes(p["rxBytes"]), bytes(p["txBytes"]), duration(p["uptimeSeconds"]),
                       text(p["cipher"]), text(p["endpoint"]), text(p["uri"])])
         }
@@ -61,9 +79,11 @@ public enum AdminReport {
 
     static func sessionsTable(_ r: JSONValue) -> String {
         let sessions = r["sessions"]?.arrayValue ?? []
-        var t = TableFormatter([.init("KEY"), .init("ADDRESS"), .init("RX", .right), .init("TX", .right), .init("UPTIME", .right)])
+        var t = TableFormatter([.init("KEY"), .init("ADDRESS"), .init("RX", .right), .init("TX", .right), .init("UPTIME", .right),
+                                .init("PATH"), .init("NEXT HOP")])
         for s in sessions {
-            t.append([key(s["publicKey"]), text(s["address"]), bytes(s["rxBytes"]), bytes(s["txBytes"]), duration(s["uptimeSeconds"])])
+            t.append([key(s["publicKey"]), text(s["address"]), bytes(s["rxBytes"]), bytes(s["txBytes"]), duration(s["uptimeSeconds"]),
+                      text(s["path"]), key(s["nextHop"])])
         }
         return t.render() + summary(sessions.count, "session", "sessions")
     }
@@ -80,6 +100,9 @@ public enum AdminReport {
             ("handshakes done", count(r["handshakesCompleted"])),
             ("handshakes failed", count(r["handshakesFailed"])),
         ]
+        if let punch = r["punch"]?.objectValue {
+            for (name, n) in punch { pairs.append(("punch " + name, count(n))) }
+        }
         let drops = r["drops"]?.objectValue ?? []
         if drops.isEmpty {
             pairs.append(("drops", "none"))

@@ -59,6 +59,10 @@ public enum LinkConstants {
     public static let keepaliveInterval: Double = 10
     /// A ping measures RTT this often (each ping also keeps NAT mappings alive).
     public static let pingInterval: Double = 10
+    /// A link repeats where it sees its peer (inner frame 0x03) this often, besides on link up
+    /// and on roaming: the frame is not acknowledged, so a lost one is made good within a
+    /// minute, and a NAT that changed the mapping without the peer roaming shows up too.
+    public static let observedEndpointRefresh: Double = 60
     /// Weight of a new RTT sample in the smoothed RTT (RFC 6298 uses 1/8).
     public static let rttSmoothing: Double = 0.125
     /// With packets sent and none received for this long, start a fresh handshake: the peer
@@ -104,4 +108,14 @@ public enum LinkConstants {
     public static let maxBeaconSenders = 1024
     /// Most peers (links) at once; inbound handshakes beyond this are refused.
     public static let maxPeers = 4096
+
+    // MARK: Hole punching
+
+    /// Candidate endpoints probed per punch: a node offers its observed public endpoints and
+    /// its interface addresses, and a handful covers every real home setup (one or two public
+    /// mappings, a LAN address per family); more would only be a way to make us send inits.
+    public static let maxPunchCandidates = 8
+    /// Peers punched toward at once: each costs up to `maxPunchCandidates` ×
+    /// `handshakeAttempts` inits over ~8 s.
+    public static let maxConcurrentPunches = 16
 }

@@ -11,6 +11,7 @@ import PlanetRouting
 ///   Node+Send.swift      local device → route → direct frame or session (`receiveTunPacket`)
 ///   NodeSessions.swift   sealing, opening, the session handshake, error reports, session timers
 ///   SessionControl.swift sealed control messages inside a session
+///   Node+Punching.swift  hole punching: candidate endpoints over the session, probes by the link layer
 ///   Node+Receive.swift   datagram → link → the one frame dispatch → direct, overlay or neighbour protocol
 ///   Node+Relay.swift     an overlay packet for someone else: hop limit, route, sealed again in place
 ///   Node+Deliver.swift   a packet for a local device, into `output`
@@ -57,6 +58,8 @@ public final class Node {
     /// When the session timers last ran (they run every `sessionTimerInterval` while any
     /// session has a handshake under way or traffic to watch).
     var sessionTimersRan = Instant.zero
+    /// Hole punching's state and counters (Node+Punching.swift).
+    var punching: Punching
 
     /// Neighbour-protocol output per neighbour (Docs/protocol.md, "Pacing neighbour output"):
     /// 1 MB/s after a 256 KiB burst, so a 10⁴-origin routing dump (~1 MB) takes ~1 s and a
@@ -91,7 +94,9 @@ public final class Node {
         links = LinkLayer(identity: identity, config: linkConfig, rng: random.split(), logger: logger, now: now)
         router = Router(identity: identity, logger: logger, now: now, random: random.split())
         self.random = random
+        punching = Punching(enabled: config.nat.punch, now: now)
         register(RoutingNeighbour(router: router))
+        register(EndpointsControlHandler(node: self))
         for peer in config.peers { links.addPeer(uri: peer, now: now) }
         pump(now: now)
     }
@@ -115,6 +120,7 @@ public final class Node {
         routeCache.clear()
         sessionTimers(now: now)
         vms.sweep(now: now, force: false)
+        punchTimers(now: now)
         pump(now: now)
     }
 
@@ -124,6 +130,7 @@ public final class Node {
         if let oldest = pending.oldest { d = min(d, oldest.adding(seconds: Node.pendingTimeout)) }
         if let paced = pacer.nextDeadline { d = min(d, paced) }
         if sessions.hasHandshakes || sessions.hasTraffic { d = min(d, sessionTimersRan.adding(seconds: Node.sessionTimerInterval)) }
+        d = min(d, punchDeadline)
         return d
     }
 

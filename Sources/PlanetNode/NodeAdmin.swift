@@ -19,7 +19,7 @@ extension Node {
                 ("subnet", .string(subnet.description)),
                 ("version", .string(PlanetVersion.string)),
                 ("uptimeSeconds", .number(now.seconds(since: started).rounded(.down))),
-            ]))
+            ] + natSelfJSON()))
         case .getPeers:
             return .success(.object([("peers", .array(peersJSON(now: now)))]))
         case .addPeer, .removePeer:
@@ -65,6 +65,7 @@ extension Node {
                 ("uptimeSeconds", .number(p.uptime.rounded(.down))),
                 ("inbound", .bool(p.inbound)),
                 ("cipher", p.cipher.map { .string($0.description) } ?? .null),
+                ("punched", .bool(p.punched)),
             ])
         }
     }
@@ -83,15 +84,16 @@ extension Node {
     }
 
     func sessionsJSON(now: Instant) -> [JSONValue] {
-        sessions.all.filter(\.isEstablished).sorted { $0.peer < $1.peer }.map { s in
-            .object([
+        sessions.all.filter(\.isEstablished).sorted { $0.peer < $1.peer }.map { s -> JSONValue in
+            let fields: [(String, JSONValue)] = [
                 ("publicKey", .string(s.peer.hex)),
                 ("address", .string(s.peer.address.description)),
                 ("rxBytes", .number(Double(s.rxBytes))),
                 ("txBytes", .number(Double(s.txBytes))),
                 ("uptimeSeconds", .number(now.seconds(since: s.created).rounded(.down))),
                 ("cipher", s.current.map { .string($0.cipher.description) } ?? .null),
-            ])
+            ]
+            return .object(fields + sessionPathJSON(s.peer))
         }
     }
 
@@ -103,7 +105,7 @@ extension Node {
             for (reason, n) in p.drops { drops[reason, default: 0] += n }
         }
         for (reason, n) in pacerDrops { drops[reason, default: 0] += n }
-        return .object([
+        var fields: [(String, JSONValue)] = [
             ("rxPackets", .number(Double(l.rxPackets))),
             ("txPackets", .number(Double(l.txPackets))),
             ("rxBytes", .number(Double(l.rxBytes))),
@@ -118,6 +120,8 @@ extension Node {
             ("sessions", .number(Double(sessions.all.filter(\.isEstablished).count))),
             ("handshakesCompleted", .number(Double(l.handshakesCompleted + stats.sessionsEstablished))),
             ("handshakesFailed", .number(Double(l.handshakesFailed + stats.sessionHandshakesFailed))),
-        ])
+        ]
+        fields.append(("punch", punchStatsJSON()))
+        return .object(fields)
     }
 }

@@ -59,6 +59,7 @@ extension Node {
             session.txPackets += 1
             session.lastSent = now
             if !packet.isEmpty, session.unansweredSince == nil { session.unansweredSince = now }
+            if !packet.isEmpty, type != .control { session.lastDataAt = now }
         } else {
             stats.drop(.linkDown)
         }
@@ -120,6 +121,7 @@ extension Node {
         guard vmAdmits(UnsafeRawBufferPointer(rebasing: message[range]), header: h, from: key, now: now) else { return nil }
         session.rxBytes += UInt64(range.count)
         session.rxPackets += 1
+        session.lastDataAt = now
         return range
     }
 
@@ -145,6 +147,7 @@ extension Node {
         }
         session.lastReceived = now
         session.unansweredSince = nil
+        if length > 0 { session.lastPayloadReceived = now }
         return (key, session, Keypair.headerLength..<(Keypair.headerLength + length))
     }
 
@@ -275,9 +278,9 @@ extension Node {
                 startHandshake(session, now: now)
             }
             if let keypair = session.current, !keypair.isExpired(at: now),
-               session.lastReceived > session.lastSent,
+               session.lastPayloadReceived > session.lastSent,
                now.seconds(since: session.lastSent) >= Node.sessionPassiveKeepalive,
-               now.seconds(since: session.lastReceived) < 30 {
+               now.seconds(since: session.lastPayloadReceived) < 30 {
                 sendData(UnsafeRawBufferPointer(start: nil, count: 0), hopLimit: OverlayPacket.defaultHopLimit, destinationAddress: session.peer.address, session: session, keypair: keypair, now: now)
             }
             sessions.dropKeypairs(of: session) { $0.isExpired(at: now) }

@@ -18,6 +18,13 @@ final class Session {
     /// silent too long (it restarted and lost our keys), we handshake again.
     var unansweredSince: Instant?
     var lastEstablished: Instant = .zero
+    /// When a packet of a program last went either way (not a keepalive, not control): what
+    /// hole punching calls a session carrying traffic.
+    var lastDataAt: Instant = .zero
+    /// When a message with something in it (data or control, not a keepalive) last arrived:
+    /// only those are answered with a passive keepalive, or two idle ends would keep
+    /// answering each other's keepalives until their keys expire.
+    var lastPayloadReceived: Instant = .zero
     var rxBytes: UInt64 = 0
     var txBytes: UInt64 = 0
     var rxPackets: UInt64 = 0

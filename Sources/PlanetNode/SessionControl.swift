@@ -10,8 +10,12 @@ import PlanetLink
 ///     plaintext:  u8 control type   (`SessionControlType`; unknown types are dropped and counted)
 ///                 body              (the type's own encoding, at most `maxBody` bytes)
 public enum SessionControlType: UInt8, Sendable, CaseIterable {
-    /// Candidate endpoints for a direct link (hole punching; Docs/protocol.md). Reserved.
+    /// Candidate endpoints for a direct link (hole punching; Docs/protocol.md, "Hole punching").
+    /// The node itself handles it (Node+Punching.swift).
     case endpoints = 0x01
+    /// For experiments and tests: planetd registers no handler and sends none, so a peer's
+    /// message of this type is counted as unknown.
+    case experimental = 0xff
 }
 
 /// Receives the control messages of one type. Runs on the node's thread, as everything in it.

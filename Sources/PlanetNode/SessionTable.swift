@@ -18,7 +18,7 @@ struct SessionTable {
     var hasHandshakes: Bool { !responders.isEmpty || byPeer.values.contains { $0.initiator != nil } }
     var all: [Session] { Array(byPeer.values) }
     /// Whether any session has timers to watch (keepalives, unanswered data).
-    var hasTraffic: Bool { byPeer.values.contains { $0.unansweredSince != nil || $0.lastReceived > $0.lastSent } }
+    var hasTraffic: Bool { byPeer.values.contains { $0.unansweredSince != nil || $0.lastPayloadReceived > $0.lastSent } }
 
     func session(_ key: PublicKey) -> Session? { byPeer[key] }
 

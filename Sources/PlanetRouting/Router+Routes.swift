@@ -144,7 +144,7 @@ extension Router {
             guard m != RouteMetric.infinity, entries[i].isFeasible(seqno: r.seqno, metric: r.advertisedMetric) else { continue }
             if best < 0 || m < bestMetric || (m == bestMetric && j == current) { best = j; bestMetric = m }
         }
-        if current >= 0, best >= 0, best != current {
+        if current >= 0, best >= 0, best != current, !isDirectOverRelayed(i, best: routePool[base + best], current: routePool[base + current]) {
             let c = routePool[base + current]
             let cm = routeMetric(c)
             if cm != RouteMetric.infinity, entries[i].isFeasible(seqno: c.seqno, metric: c.advertisedMetric),
@@ -181,6 +181,17 @@ extension Router {
             }
         }
         if best >= 0 { entries[i].lostAt = 0 }
+    }
+
+    /// Whether `best` is the origin's own link (its next hop is the origin) and `current` goes
+    /// through a relay: then a better metric is enough to switch, without the hysteresis. The
+    /// direct route saves the relay its forwarding and the packet a hop (it goes as a direct
+    /// frame, one AEAD pass), which an RTT-based metric cannot see; a hole-punched link must
+    /// win even when its RTT is about the relayed path's. It cannot flap: switching back needs
+    /// the relayed route to beat it by the hysteresis.
+    func isDirectOverRelayed(_ i: Int, best: NeighbourRoute, current: NeighbourRoute) -> Bool {
+        let origin = origins.key(entries[i].origin)
+        return slotKeys[Int(best.slot)] == origin && slotKeys[Int(current.slot)] != origin
     }
 
     // MARK: - Lookups

@@ -41,6 +41,7 @@ public final class NodeRunner: @unchecked Sendable {
     var metrics: MetricsServer?
     var beaconTimer: PeriodicTimer?
     var seqnoTimer: PeriodicTimer?
+    var localEndpointsTimer: PeriodicTimer?
     let receiveBatch: DatagramBatch
     var sendBatches: [SendBatch] = []
     var lastBeaconTimestamp: UInt64 = 0
@@ -171,6 +172,10 @@ public final class NodeRunner: @unchecked Sendable {
                 sendBeacons()
             }
             seqnoTimer = try PeriodicTimer(loop: loop, every: 30) { [unowned self] in self.saveSeqno() }
+            refreshLocalEndpoints()
+            localEndpointsTimer = try PeriodicTimer(loop: loop, every: NodeRunner.localEndpointsInterval) { [unowned self] in
+                self.refreshLocalEndpoints()
+            }
         } catch {
             throw StartupError("cannot start the event loop: \(error)")
         }

@@ -42,10 +42,14 @@ package final class NodeHarness {
     }
 
     @discardableResult
-    package func add(_ name: String, peers: [String] = [], tun: Bool = true) -> Node {
+    /// `punch`: hole punching on. Off by default: the harness's underlay has no NAT, so every
+    /// pair of nodes could link directly, and punching would turn every relayed path a test
+    /// builds into a direct one.
+    package func add(_ name: String, peers: [String] = [], tun: Bool = true, punch: Bool = false) -> Node {
         let ep = endpoint(nodes.count + 1)
         var config = NodeConfig()
         config.tun.enabled = tun
+        config.nat.punch = punch
         config.multicast = []
         for p in peers {
             let pe = endpoints[p]!

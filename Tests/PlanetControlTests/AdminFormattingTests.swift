@@ -77,8 +77,8 @@ final class AdminFormattingTests: XCTestCase {
 
         """)
         XCTAssertEqual(AdminReport.table(for: .sessions, response: FakeAdminHandler.replies["getSessions"]!), """
-        KEY                ADDRESS            RX     TX  UPTIME
-        cdcdcdcdcdcdcdcd…  200:cdcd::1  2.00 KiB  512 B     59s
+        KEY                ADDRESS            RX     TX  UPTIME  PATH  NEXT HOP
+        cdcdcdcdcdcdcdcd…  200:cdcd::1  2.00 KiB  512 B     59s  -     -
 
         """)
         XCTAssertEqual(AdminReport.table(for: .stats, response: FakeAdminHandler.replies["getStats"]!), """

@@ -61,6 +61,17 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(error(#"{"logLevel": "loud"}"#)?.field, "logLevel")
         XCTAssertEqual(error(#"{"multicast": ["("]}"#)?.field, "multicast[0]")
         XCTAssertEqual(error(#"{"stateDir": "relative"}"#)?.field, "stateDir")
+        XCTAssertEqual(error(#"{"nat": true}"#)?.field, "nat")
+        XCTAssertEqual(error(#"{"nat": {"punch": "no"}}"#)?.field, "nat.punch")
+        XCTAssertEqual(error(#"{"nat": {"punsh": false}}"#)?.reason, "unknown key (did you mean 'punch'?)")
+    }
+
+    func testNATPunchSwitch() throws {
+        XCTAssertTrue(try NodeConfig.parse("{}").nat.punch, "punching is on by default")
+        XCTAssertFalse(try NodeConfig.parse(#"{"nat": {"punch": false}}"#).nat.punch)
+        var c = NodeConfig()
+        c.nat.punch = false
+        XCTAssertFalse(try NodeConfig.parse(c.json().serialized(pretty: true)).nat.punch, "genconf output loses nat.punch")
     }
 
     func testHJSONIsNotAConfigButIsReadAsYggdrasil() throws {

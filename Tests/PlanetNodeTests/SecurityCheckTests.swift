@@ -183,7 +183,7 @@ final class Intruder {
 
 /// Keeps the session control messages the node hands it.
 final class RecordingControlHandler: SessionControlHandler {
-    let controlType = SessionControlType.endpoints
+    let controlType = SessionControlType.experimental
     var received: [(peer: PublicKey, body: [UInt8])] = []
     func receive(_ body: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) { received.append((peer, Array(body))) }
 }
@@ -301,10 +301,10 @@ final class SecurityCheckTests: XCTestCase {
         let handler = RecordingControlHandler()
         i.node.register(handler)
         let kp = try i.openSession()
-        i.sendOverlay(i.seal([SessionControlType.endpoints.rawValue, 1, 2, 3], with: kp, type: .control))
+        i.sendOverlay(i.seal([SessionControlType.experimental.rawValue, 1, 2, 3], with: kp, type: .control))
         XCTAssertEqual(handler.received.map(\.peer), [i.identity.publicKey])
         XCTAssertEqual(handler.received.map(\.body), [[1, 2, 3]])
-        var dataAsControl = i.seal([SessionControlType.endpoints.rawValue, 9, 9], with: kp)
+        var dataAsControl = i.seal([SessionControlType.experimental.rawValue, 9, 9], with: kp)
         dataAsControl[0] = SessionMessageType.control.rawValue
         i.sendOverlay(dataAsControl)
         var controlAsData = i.seal(echoPacket(from: i.identity.address, to: i.node.address), with: kp, type: .control)

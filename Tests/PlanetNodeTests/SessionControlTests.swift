@@ -7,7 +7,7 @@ import PlanetTesting
 /// Control messages inside an end-to-end session (type 0x07): sealed with the session's keys,
 /// relayed like data, opened only by the peer, replay-protected, each type to its handler.
 final class ControlRecorder: SessionControlHandler {
-    let controlType = SessionControlType.endpoints
+    let controlType = SessionControlType.experimental
     var got: [(body: [UInt8], from: PublicKey)] = []
     func receive(_ body: ArraySlice<UInt8>, from peer: PublicKey, now: Instant) { got.append((Array(body), peer)) }
 }
@@ -20,7 +20,7 @@ extension NodeMeshTests {
         b.register(recorder)
         let forwarded = r1.stats.forwardedPackets, inPlace = h.relayedInPlace["r1", default: 0]
         let body: [UInt8] = Array("candidate [2001:db8::1]:8470".utf8)
-        XCTAssertTrue(a.sendControl(.endpoints, body: body, to: b.identity.publicKey, now: h.now))
+        XCTAssertTrue(a.sendControl(.experimental, body: body, to: b.identity.publicKey, now: h.now))
         h.collect("a")
         h.run(seconds: 1)
         XCTAssertEqual(recorder.got.map(\.body), [body])
@@ -37,22 +37,22 @@ extension NodeMeshTests {
         let a = h.nodes["a"]!, b = h.nodes["b"]!
         let recorder = ControlRecorder()
         b.register(recorder)
-        XCTAssertFalse(a.sendControl(.endpoints, body: [1], to: b.identity.publicKey, now: h.now), "sent without a session")
+        XCTAssertFalse(a.sendControl(.experimental, body: [1], to: b.identity.publicKey, now: h.now), "sent without a session")
         h.collect("a")
         h.run(seconds: 1)
         XCTAssertEqual(a.sessions.session(b.identity.publicKey)?.isEstablished, true, "no session was started")
-        XCTAssertTrue(a.sendControl(.endpoints, body: [2], to: b.identity.publicKey, now: h.now))
+        XCTAssertTrue(a.sendControl(.experimental, body: [2], to: b.identity.publicKey, now: h.now))
         h.collect("a")
         h.run(seconds: 1)
         XCTAssertEqual(recorder.got.map(\.body), [[2]])
-        XCTAssertFalse(a.sendControl(.endpoints, body: [UInt8](repeating: 0, count: Node.maxControlBody + 1),
+        XCTAssertFalse(a.sendControl(.experimental, body: [UInt8](repeating: 0, count: Node.maxControlBody + 1),
                                      to: b.identity.publicKey, now: h.now), "an oversized body was sent")
     }
 
     func testControlOfAnUnregisteredTypeIsCounted() throws {
         let h = try line4WithSession()
         let a = h.nodes["a"]!, b = h.nodes["b"]!
-        XCTAssertTrue(a.sendControl(.endpoints, body: [7], to: b.identity.publicKey, now: h.now))
+        XCTAssertTrue(a.sendControl(.experimental, body: [7], to: b.identity.publicKey, now: h.now))
         h.collect("a")
         h.run(seconds: 1)
         XCTAssertEqual(b.stats.dropped(.controlUnknownType), 1)
@@ -67,7 +67,7 @@ extension NodeMeshTests {
         let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!, r2 = h.nodes["r2"]!
         let recorder = ControlRecorder()
         b.register(recorder)
-        XCTAssertTrue(a.sendControl(.endpoints, body: [9, 9], to: b.identity.publicKey, now: h.now))
+        XCTAssertTrue(a.sendControl(.experimental, body: [9, 9], to: b.identity.publicKey, now: h.now))
         // Take a's datagram off the wire and open it with r1's link, as r1 would.
         let (datagram, _) = try XCTUnwrap(a.output.datagrams.last)
         a.output.removeAll()
@@ -85,7 +85,7 @@ extension NodeMeshTests {
         XCTAssertEqual(recorder.got.count, 1, "a replayed control message was handled again")
         XCTAssertEqual(b.stats.dropped(.sessionReplay), 1)
         // A fresh message with one ciphertext bit flipped on the way fails the session's AEAD.
-        XCTAssertTrue(a.sendControl(.endpoints, body: [5, 5, 5], to: bKey, now: h.now))
+        XCTAssertTrue(a.sendControl(.experimental, body: [5, 5, 5], to: bKey, now: h.now))
         let (second, _) = try XCTUnwrap(a.output.datagrams.last)
         a.output.removeAll()
         r1.links.receive(datagram: second, from: h.endpoints["a"]!, now: h.now)

@@ -25,9 +25,10 @@ need_packages() {
 
 # What building and running a node needs (nftables: the VM source filters, `planetctl vm`).
 RUNTIME_PACKAGES=(libsodium-dev pkg-config iproute2 nftables)
-# What the tests add: traffic tools, the real yggdrasil for address checks, captures, and qemu,
-# busybox and cpio for the real-guest VM test (its kernel comes from apt-get download).
-TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc qemu-system-x86 busybox-static cpio)
+# What the tests add: traffic tools, the real yggdrasil for address checks, captures, qemu,
+# busybox and cpio for the real-guest VM test (its kernel comes from apt-get download), and
+# conntrack for the NAT tests (nftables routers, already a runtime package).
+TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc qemu-system-x86 busybox-static cpio conntrack)
 
 require_swift() {
   command -v swift >/dev/null 2>&1 || { echo "swift not found (expected in /opt/swift/usr/bin)" >&2; exit 1; }

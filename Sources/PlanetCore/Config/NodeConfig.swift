@@ -14,6 +14,15 @@ public struct NodeConfig: Sendable {
         public init() {}
     }
 
+    /// NAT traversal (Docs/operations.md, "Behind NAT").
+    public struct NAT: Sendable, Equatable {
+        /// Trade candidate endpoints with session peers and probe them for a direct link.
+        /// Off: the node still learns its public endpoints and stays reachable through relays,
+        /// but sends no offers and ignores those it receives.
+        public var punch = true
+        public init() {}
+    }
+
     /// nil: use (and on first start create) `<stateDir>/private.key`.
     public var privateKey: NodeIdentity?
     public var listen: [PeerURI] = [PeerURI(host: "::", port: NodeConfig.defaultPort)]
@@ -30,12 +39,14 @@ public struct NodeConfig: Sendable {
     public var logLevel = LogLevel.info
     /// `HOST:PORT` for Prometheus text metrics; empty is off.
     public var metricsListen = ""
+    public var nat = NAT()
 
     public init() {}
 
     public static let keys = ["privateKey", "listen", "peers", "allowedPublicKeys", "tun", "adminSocket", "adminGroup",
-                              "multicast", "stateDir", "logLevel", "metricsListen"]
+                              "multicast", "stateDir", "logLevel", "metricsListen", "nat"]
     static let tunKeys = ["enabled", "name", "mtu"]
+    static let natKeys = ["punch"]
 
     // MARK: Parsing
 
@@ -90,6 +101,8 @@ public struct NodeConfig: Sendable {
                 if !c.metricsListen.isEmpty, case .failure(let e) = PeerURI.parse("udp://" + c.metricsListen, allowKey: false) {
                     throw ConfigError(field: key, reason: "must be HOST:PORT (IPv6 in brackets): \(e.description.replacingOccurrences(of: "udp://", with: ""))")
                 }
+            case "nat":
+                c.nat = try parseNAT(value)
             default:
                 throw ConfigError(field: key, reason: "unknown key" + suggestion(for: key, among: keys))
             }
@@ -121,6 +134,22 @@ public struct NodeConfig: Sendable {
             }
         }
         return t
+    }
+
+    static func parseNAT(_ value: JSONValue) throws(ConfigError) -> NAT {
+        guard let pairs = value.objectValue else { throw ConfigError(field: "nat", reason: "must be an object like {\"punch\": true}, got \(value.typeName)") }
+        var n = NAT()
+        for (key, v) in pairs {
+            let field = "nat.\(key)"
+            switch key {
+            case "punch":
+                guard let b = v.boolValue else { throw ConfigError(field: field, reason: "must be true or false, got \(v.typeName)") }
+                n.punch = b
+            default:
+                throw ConfigError(field: field, reason: "unknown key" + suggestion(for: key, among: natKeys))
+            }
+        }
+        return n
     }
 
     static func string(_ v: JSONValue, _ field: String) throws(ConfigError) -> String {
@@ -187,6 +216,7 @@ public struct NodeConfig: Sendable {
             ("stateDir", .string(stateDir)),
             ("logLevel", .string(logLevel.name)),
             ("metricsListen", .string(metricsListen)),
+            ("nat", .object([("punch", .bool(nat.punch))])),
         ])
     }
 }

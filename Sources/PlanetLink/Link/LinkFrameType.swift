@@ -19,7 +19,15 @@ public enum LinkInnerFrameType: UInt8, Sendable {
     case ping = 0x01
     /// pong: u64 id echoed from the ping
     case pong = 0x02
+    /// observed endpoint: address 16, port u16 — where the sender sees this frame's receiver
+    /// (the source of its authenticated packets), so a node behind NAT learns its public
+    /// endpoint from every peer (Docs/protocol.md, "Observed endpoints").
+    case observedEndpoint = 0x03
 
     /// Inner frames below this belong to the link layer.
     public static let firstUpperLayerType: UInt8 = 0x10
+    /// Inner frames from this up carry the data plane (packets, relayed or for the neighbour);
+    /// below it, 0x10–0x1f, neighbour protocols. The link notes when it last carried either
+    /// way one of these (`LinkPeer.lastDataFrameAt`), so an idle punched link can be retired.
+    public static let firstDataPlaneType: UInt8 = 0x20
 }

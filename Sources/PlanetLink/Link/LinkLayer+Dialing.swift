@@ -106,6 +106,10 @@ extension LinkLayer {
                                      retryAt: retryAt, attempt: attempt)
         indices[index] = .initiating(state)
         attemptIndices.insert(index)
+        if case .punch(let key) = purpose {
+            punchDials[key, default: []].insert(index)
+            stats.punchInitsSent &+= 1
+        }
         deadlineDirty = true
         let body = handshake.initMessage()
         var out: [UInt8] = []
@@ -128,7 +132,7 @@ extension LinkLayer {
         switch purpose {
         case .peer: return LinkConstants.handshakeRetryAfter
         case .dial(let uri): unanswered = min(dialers[uri]?.failures ?? 0, 16) * LinkConstants.handshakeAttempts + attempt
-        case .beacon: unanswered = attempt
+        case .beacon, .punch: unanswered = attempt
         }
         let exponent = max(0, min(unanswered - 1, 16))
         let base = min(LinkConstants.handshakeRetryAfter, LinkConstants.firstContactRetryInitial * Double(1 << exponent))
@@ -146,7 +150,10 @@ extension LinkLayer {
 
     func removeAttempt(_ index: UInt32) {
         guard attemptIndices.remove(index) != nil else { return }
-        if case .initiating? = indices[index] { indices[index] = nil }
+        if case .initiating(let attempt)? = indices[index] {
+            indices[index] = nil
+            if case .punch(let key) = attempt.purpose { forgetPunchDial(index, key: key) }
+        }
     }
 
     /// A definite failure (pin mismatch, self): no retry.
@@ -163,6 +170,8 @@ extension LinkLayer {
             peers[key]?.handshakeIndex = nil
         case .beacon(let key):
             beaconDials.remove(key)
+        case .punch:
+            break // `removeAttempt` already took it out of `punchDials`
         }
     }
 
@@ -176,6 +185,7 @@ extension LinkLayer {
         case .dial(let uri): stillWanted = dialers[uri]?.state == .dialing(index: index)
         case .peer(let key): stillWanted = peers[key]?.handshakeIndex == index
         case .beacon(let key): stillWanted = peers[key] == nil
+        case .punch(let key): stillWanted = !(peers[key]?.isUp ?? false)
         }
         guard stillWanted else {
             removeAttempt(index)
@@ -198,7 +208,7 @@ extension LinkLayer {
         case .peer(let key):
             removeAttempt(index)
             peers[key]?.handshakeIndex = newIndex
-        case .beacon:
+        case .beacon, .punch:
             attempt.superseded = true
         }
         deadlineDirty = true

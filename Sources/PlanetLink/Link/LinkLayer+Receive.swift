@@ -46,7 +46,11 @@ extension LinkLayer {
         let prefix = buffer[0] == LinkFrameType.transportSealedPayload.rawValue ? LinkConstants.sealedPayloadEncryptedPrefix : nil
         guard let (peer, length) = openTransport(buffer, from: source, now: now, encryptedPrefix: prefix) else { return nil }
         let range = Keypair.headerLength..<(Keypair.headerLength + length)
-        if buffer[range.lowerBound] >= LinkInnerFrameType.firstUpperLayerType { return (range, peer.key) }
+        let type = buffer[range.lowerBound]
+        if type >= LinkInnerFrameType.firstUpperLayerType {
+            if type >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
+            return (range, peer.key)
+        }
         receiveLinkInner(UnsafeRawBufferPointer(rebasing: buffer[range]), peer: peer, now: now)
         return nil
     }
@@ -78,6 +82,8 @@ extension LinkLayer {
         if peer.endpoint != source {
             logger.debug("peer roamed", [("peer", peer.key.short), ("endpoint", source.description)])
             setEndpoint(peer, source)
+            // Its NAT may have given it a new mapping: tell it what we see now.
+            if peer.isUp { sendObservedEndpoint(peer, now: now) }
         }
         guard length > 0 else { stats.count(.malformedInnerFrame); return nil }
         return (peer, length)
@@ -94,6 +100,8 @@ extension LinkLayer {
             var pong = Array(inner)
             pong[0] = LinkInnerFrameType.pong.rawValue
             sendInner(pong, peer: peer, now: now)
+        case .observedEndpoint:
+            receiveObservedEndpoint(inner, peer: peer)
         case .pong:
             guard length == 9 else { stats.count(.malformedInnerFrame); return }
             let id = BigEndian.u64(inner, at: 1)
@@ -186,6 +194,8 @@ extension LinkLayer {
             if let dialer = dialers[uri] { dialer.state = .linked(keys.peer) }
             if peer.uri == nil { peer.uri = uri }
         case .beacon(let key): beaconDials.remove(key)
+        case .punch:
+            if !peer.isUp { markPunched(peer) }
         case .peer: break
         }
         deadlineDirty = true
@@ -229,6 +239,8 @@ extension LinkLayer {
         peer.sendingUnansweredSince = nil
         peer.upperSentUnansweredSince = nil
         deadlineDirty = true
+        // The peer's init answered our punching (both sides probe at once): a punched link too.
+        if !peer.isUp, punchDials[keys.peer] != nil { markPunched(peer) }
         // Both sides dialed at once: the smaller key yields, so one handshake stops retrying.
         if let mine = peer.handshakeIndex, identity.publicKey < peer.key {
             removeAttempt(mine)

@@ -88,6 +88,9 @@ extension LinkLayer {
             startPeerHandshake(peer, now: now)
         }
         if now >= peer.nextPingAt { sendPing(peer, now: now) }
+        if now.seconds(since: peer.lastObservedSent) >= LinkConstants.observedEndpointRefresh {
+            sendObservedEndpoint(peer, now: now)
+        }
         if now.seconds(since: peer.lastSent) >= LinkConstants.keepaliveInterval {
             sendInner([LinkInnerFrameType.keepalive.rawValue], peer: peer, now: now)
         }
@@ -132,6 +135,7 @@ extension LinkLayer {
                 at(since, LinkConstants.unansweredDeadAfter)
             }
             d = min(d, peer.nextPingAt)
+            at(peer.lastObservedSent, LinkConstants.observedEndpointRefresh)
             at(peer.lastSent, LinkConstants.keepaliveInterval)
             let retryFloor = peer.hasStartedHandshake ? peer.lastHandshakeStart.adding(seconds: LinkConstants.handshakeRetryAfter) : .zero
             if peer.handshakeIndex == nil, peer.next == nil {

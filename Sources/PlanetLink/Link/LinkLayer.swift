@@ -22,6 +22,10 @@ public final class LinkLayer {
     var peerByEndpoint: [Endpoint: PublicKey] = [:]
     var dialers: [PeerURI: Dialer] = [:]
     var beaconDials: Set<PublicKey> = []
+    /// Hole-punching inits in flight, by the key they are pinned to (`punch(_:candidates:now:)`).
+    var punchDials: [PublicKey: Set<UInt32>] = [:]
+    /// Peers whose link was made by punching (up or coming up), to bound how many there are.
+    var punchedPeers: Set<PublicKey> = []
     /// Pending responders oldest first (entries whose state has gone are skipped lazily).
     var pendingOrder: [(index: UInt32, createdAt: Instant)] = []
     var pendingHead = 0
@@ -103,7 +107,7 @@ public final class LinkLayer {
                                      rtt: peer.smoothedRTT, rxBytes: peer.rxBytes, txBytes: peer.txBytes,
                                      rxPackets: peer.rxPackets, txPackets: peer.txPackets,
                                      uptime: peer.isUp ? now.seconds(since: peer.upSince) : 0,
-                                     inbound: peer.inbound, uri: peer.uri, cipher: peer.current?.cipher))
+                                     inbound: peer.inbound, uri: peer.uri, cipher: peer.current?.cipher, punched: peer.punched))
         }
         for dialer in dialers.values.sorted(by: { $0.uri.description < $1.uri.description }) {
             let state: LinkPeerInfo.State
@@ -137,6 +141,7 @@ public final class LinkLayer {
             startPeerHandshake(peer, now: now)
             return false
         }
+        if let type = frame.first, type >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
         sentUpperFrame(out, peer: peer, keypair: kp, now: now)
         return true
     }
@@ -154,6 +159,8 @@ public final class LinkLayer {
             stats.count(.sendNoLink)
             return false
         }
+        // Read before sealing encrypts it.
+        if buffer[Keypair.headerLength] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
         let sealed = payloadSealed
             ? kp.sealInPlace(type: LinkFrameType.transportSealedPayload.rawValue, frame: &buffer,
                              encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix)
@@ -186,6 +193,7 @@ public final class LinkLayer {
         }
         noteTransmit(byteCount: frameLength + Keypair.overhead, peer: peer, now: now)
         noteUpperSent(peer: peer, keypair: kp, now: now)
+        peer.lastDataFrameAt = now
         return peer.endpoint
     }
 
@@ -280,8 +288,10 @@ public final class LinkLayer {
         peer.nextPingAt = now
         deadlineDirty = true
         for dialer in dialers.values where dialer.state == .linked(peer.key) { dialer.failures = 0 }
-        logger.info("link up", [("peer", peer.key.short), ("endpoint", peer.endpoint.description), ("inbound", "\(inbound)")])
+        logger.info("link up", [("peer", peer.key.short), ("endpoint", peer.endpoint.description), ("inbound", "\(inbound)"),
+                                ("punched", "\(peer.punched)")])
         events.append(.linkUp(peer.key, peer.endpoint, inbound: inbound))
+        sendObservedEndpoint(peer, now: now)
     }
 
     /// Forgets a peer entirely; configured peers redial after a backoff.
@@ -295,6 +305,7 @@ public final class LinkLayer {
         if let h = peer.handshakeIndex { removeAttempt(h) }
         peer.isUp = false
         peers[peer.key] = nil
+        punchedPeers.remove(peer.key)
         if peerByEndpoint[peer.endpoint] == peer.key { peerByEndpoint[peer.endpoint] = nil }
         for dialer in dialers.values where dialer.state == .linked(peer.key) {
             dialerFailed(dialer, now: now)

@@ -37,6 +37,18 @@ final class LinkPeer {
 
     var rxPackets: UInt64 = 0, rxBytes: UInt64 = 0, txPackets: UInt64 = 0, txBytes: UInt64 = 0
 
+    /// Where this peer last told us it sees us (inner frame 0x03): our public endpoint as seen
+    /// from its side of any NAT.
+    var observedSelf: Endpoint?
+    /// When we last told the peer where we see it (on link up, on roaming, then every
+    /// `observedEndpointRefresh`).
+    var lastObservedSent: Instant = .zero
+    /// The link came from hole punching (`LinkLayer.punch`), not from a configured peer, a
+    /// beacon or the peer dialing us on its own.
+    var punched = false
+    /// When a data-plane frame (inner type ≥ 0x20) last crossed this link either way.
+    var lastDataFrameAt: Instant = .zero
+
     init(key: PublicKey, endpoint: Endpoint, inbound: Bool, now: Instant) {
         self.key = key
         self.endpoint = endpoint
@@ -82,6 +94,10 @@ final class InitiatorAttempt {
         case peer(PublicKey)
         /// Dialing a node heard in a beacon.
         case beacon(PublicKey)
+        /// Hole punching: a candidate endpoint the peer with this key offered over our
+        /// end-to-end session (or that a link observed). Pinned to that key, so a wrong or
+        /// spoofed candidate can only fail.
+        case punch(PublicKey)
     }
 
     let handshake: HandshakeInitiator

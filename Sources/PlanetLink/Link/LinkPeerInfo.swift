@@ -21,4 +21,6 @@ public struct LinkPeerInfo: Sendable, Equatable {
     public var uri: PeerURI?
     /// The transport AEAD of the current keypair (nil when not up).
     public var cipher: TransportCipher? = nil
+    /// The link was made by hole punching.
+    public var punched = false
 }

@@ -50,6 +50,9 @@ public struct LinkStats: Sendable {
     public var handshakesCompleted: UInt64 = 0
     public var handshakesFailed: UInt64 = 0
     public var beaconsAccepted: UInt64 = 0
+    /// Hole-punching inits sent (each retry counts) and links that punching made.
+    public var punchInitsSent: UInt64 = 0
+    public var punchedLinks: UInt64 = 0
 
     public init() {}
 

@@ -14,6 +14,8 @@ public struct MetricsSnapshot: Equatable, Sendable {
     public var sessions: Int = 0
     public var handshakesCompleted: UInt64 = 0
     public var handshakesFailed: UInt64 = 0
+    /// Hole punching's counters by name (`getStats` "punch"; Docs/cli.md), in the node's order.
+    public var punch: [(event: String, count: UInt64)] = []
 
     public init() {}
 
@@ -23,7 +25,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
 
     /// The `getStats` response object (Docs/cli.md).
     public var json: JSONValue {
-        .object([
+        var fields: [(String, JSONValue)] = [
             ("rxPackets", .number(Double(rxPackets))),
             ("txPackets", .number(Double(txPackets))),
             ("rxBytes", .number(Double(rxBytes))),
@@ -34,7 +36,10 @@ public struct MetricsSnapshot: Equatable, Sendable {
             ("sessions", .number(Double(sessions))),
             ("handshakesCompleted", .number(Double(handshakesCompleted))),
             ("handshakesFailed", .number(Double(handshakesFailed))),
-        ])
+        ]
+        // Only from a daemon that reports them, so an older one's reply reads back unchanged.
+        if !punch.isEmpty { fields.append(("punch", .object(punch.map { ($0.event, .number(Double($0.count))) }))) }
+        return .object(fields)
     }
 
     /// Reads a `getStats` response back; absent or mistyped fields count as zero.
@@ -50,6 +55,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
         sessions = Int(u("sessions"))
         handshakesCompleted = u("handshakesCompleted")
         handshakesFailed = u("handshakesFailed")
+        punch = (stats["punch"]?.objectValue ?? []).map { ($0.0, UInt64(max(0, $0.1.numberValue ?? 0))) }
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
@@ -70,6 +76,10 @@ public struct MetricsSnapshot: Equatable, Sendable {
         metric("sessions", "gauge", "End-to-end sessions.", [("", UInt64(max(0, sessions)))])
         metric("handshakes_completed_total", "counter", "Link handshakes completed.", [("", handshakesCompleted)])
         metric("handshakes_failed_total", "counter", "Link handshakes that failed.", [("", handshakesFailed)])
+        if !punch.isEmpty {
+            metric("punch_total", "counter", "Hole punching: offers, probe runs, inits and outcomes, by event.",
+                   punch.map { ("{event=\"\(MetricsSnapshot.labelValue($0.event))\"}", $0.count) })
+        }
         return out
     }
 
