@@ -5,6 +5,7 @@ import PackageDescription
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
 //   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
+//   PlanetCapacity signed capacity records, their directory and gossip, the finder   (sans-I/O)
 //   PlanetSim      planetsim's engine: routers over simulated links in virtual time  (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
@@ -33,18 +34,20 @@ let package = Package(
         .target(name: "PlanetCore", dependencies: ["CSodium"], swiftSettings: fastRelease),
         .target(name: "PlanetLink", dependencies: ["PlanetCore", "CSodium"], swiftSettings: fastRelease),
         .target(name: "PlanetRouting", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
-        .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting"], swiftSettings: fastRelease),
+        .target(name: "PlanetCapacity", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
+        .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetNode", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
-        .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting"], swiftSettings: fastRelease),
+        .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),
         .testTarget(name: "PlanetSimTests", dependencies: ["PlanetSim", "PlanetRouting"]),
+        .testTarget(name: "PlanetCapacityTests", dependencies: ["PlanetCapacity"]),
         .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetTesting"]),
         .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
         .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),

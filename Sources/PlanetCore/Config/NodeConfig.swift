@@ -30,11 +30,13 @@ public struct NodeConfig: Sendable {
     public var logLevel = LogLevel.info
     /// `HOST:PORT` for Prometheus text metrics; empty is off.
     public var metricsListen = ""
+    /// What this node announces to the capacity directory (CapacityConfig.swift).
+    public var capacity = CapacityConfig()
 
     public init() {}
 
     public static let keys = ["privateKey", "listen", "peers", "allowedPublicKeys", "tun", "adminSocket", "adminGroup",
-                              "multicast", "stateDir", "logLevel", "metricsListen"]
+                              "multicast", "stateDir", "logLevel", "metricsListen", "capacity"]
     static let tunKeys = ["enabled", "name", "mtu"]
 
     // MARK: Parsing
@@ -90,6 +92,8 @@ public struct NodeConfig: Sendable {
                 if !c.metricsListen.isEmpty, case .failure(let e) = PeerURI.parse("udp://" + c.metricsListen, allowKey: false) {
                     throw ConfigError(field: key, reason: "must be HOST:PORT (IPv6 in brackets): \(e.description.replacingOccurrences(of: "udp://", with: ""))")
                 }
+            case "capacity":
+                c.capacity = try CapacityConfig.parse(value)
             default:
                 throw ConfigError(field: key, reason: "unknown key" + suggestion(for: key, among: keys))
             }
@@ -187,6 +191,7 @@ public struct NodeConfig: Sendable {
             ("stateDir", .string(stateDir)),
             ("logLevel", .string(logLevel.name)),
             ("metricsListen", .string(metricsListen)),
+            ("capacity", capacity.json()),
         ])
     }
 }

@@ -1,0 +1,88 @@
+import XCTest
+import PlanetCore
+@testable import PlanetCapacity
+
+final class CapacityGossipTests: XCTestCase {
+    let now = 1_000_100.0
+
+    /// Two directories that differ in every way reconciliation must handle — records only one
+    /// side has, the same key at different seqnos on either side, buckets empty on one side,
+    /// and a bucket too big for one list message — end up holding the same set.
+    func testReconciliationConvergesTwoDirectoriesThatDiffer() {
+        var random = SplitMix64(seed: 7)
+        let ids = (0..<400).map { _ in NodeIdentity.generate() }
+        // Keys sharing a first byte fill one bucket beyond one list message (74 entries).
+        let crowded = (0..<2000).lazy.map { _ in NodeIdentity.generate() }.filter { $0.publicKey.w0 >> 56 == 0x42 }.prefix(90)
+        let a = CapacityGossip(directory: CapacityDirectory())
+        let b = CapacityGossip(directory: CapacityDirectory())
+        for x in ids + Array(crowded) {
+            let seqA = random.next() % 4, seqB = random.next() % 4  // 0: not held on that side
+            if seqA > 0 { XCTAssertEqual(a.directory.offer(makeRecord(x, seqno: seqA).signed(by: x), unixNow: now), .accepted) }
+            if seqB > 0 { XCTAssertEqual(b.directory.offer(makeRecord(x, seqno: seqB).signed(by: x), unixNow: now), .accepted) }
+        }
+        XCTAssertNotEqual(heldSet(a.directory), heldSet(b.directory))
+        var mesh = GossipMesh(unixNow: now)
+        let ka = NodeIdentity.generate().publicKey, kb = NodeIdentity.generate().publicKey
+        mesh.add(ka, a); mesh.add(kb, b)
+        mesh.link(ka, kb)
+        XCTAssertLessThan(mesh.run(), 10)
+        XCTAssertEqual(heldSet(a.directory), heldSet(b.directory))
+        // Each side holds the newest of each key.
+        for x in ids { XCTAssertEqual(a.directory[x.publicKey]?.seqno, b.directory[x.publicKey]?.seqno) }
+        XCTAssertTrue(a.directory.rejections.isEmpty && b.directory.rejections.isEmpty,
+                      "reconciliation sent records the other side had: \(a.directory.rejections) \(b.directory.rejections)")
+        // A second summary finds nothing to send but summaries.
+        let before = mesh.bytesMoved
+        a.tick(now: mesh.now.adding(seconds: CapacityGossip.resummaryInterval), unixNow: now)
+        mesh.run()
+        XCTAssertEqual(mesh.bytesMoved - before, 3 * (3 + CapacityMessage.bucketsPerSummary * 12) - (3 * 96 - 256) * 12)
+    }
+
+    func testALateJoinerGetsEverythingAndIdenticalDirectoriesSendOnlySummaries() {
+        var mesh = GossipMesh(unixNow: now)
+        let keys = (0..<4).map { _ in NodeIdentity.generate() }
+        for k in keys { mesh.add(k.publicKey, CapacityGossip(directory: CapacityDirectory())) }
+        mesh.link(keys[0].publicKey, keys[1].publicKey)
+        mesh.link(keys[1].publicKey, keys[2].publicKey)
+        for k in keys.prefix(3) { mesh.nodes[k.publicKey]!.publish(makeRecord(k).signed(by: k), unixNow: now) }
+        mesh.run()
+        for k in keys.prefix(3) { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.count, 3) }
+        // Flooding verified each record once per node and stopped: duplicates are cheap.
+        for k in keys.prefix(3) { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.verifications, 3) }
+        // The fourth joins (with its own record) at the end of the line.
+        mesh.nodes[keys[3].publicKey]!.publish(makeRecord(keys[3]).signed(by: keys[3]), unixNow: now)
+        mesh.link(keys[2].publicKey, keys[3].publicKey)
+        mesh.run()
+        for k in keys { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.count, 4, "node \(k.publicKey.short)") }
+    }
+
+    func testAHostileRelayCannotPlantAChangedRecord() {
+        var mesh = GossipMesh(unixNow: now)
+        let honest = NodeIdentity.generate(), hostile = NodeIdentity.generate(), victim = NodeIdentity.generate()
+        for k in [honest, hostile] { mesh.add(k.publicKey, CapacityGossip(directory: CapacityDirectory())) }
+        mesh.link(honest.publicKey, hostile.publicKey)
+        mesh.run()
+        var forged = makeRecord(victim, freeMemory: 64 * ByteSize.gib).signed(by: victim)
+        forged[70] ^= 0x40  // the total memory, now a lie
+        mesh.nodes[hostile.publicKey]!.neighbours[honest.publicKey]!.records.append(forged)
+        mesh.run()
+        XCTAssertNil(mesh.nodes[honest.publicKey]!.directory[victim.publicKey])
+        XCTAssertEqual(mesh.nodes[honest.publicKey]!.directory.rejections[.badSignature], 1)
+        XCTAssertEqual(mesh.nodes[honest.publicKey]!.drops.first?.0, "capacity-bad-signature")
+    }
+
+    func testMalformedMessagesAreCounted() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let n = NodeIdentity.generate().publicKey
+        g.neighbourUp(n, now: .zero)
+        for body: [UInt8] in [[], [9], [1, 0], [1, 1, 0, 5, 1], [2, 200, 100], [3, 0, 0, 0, 0, 1, 1]] {
+            g.receive(body, from: n, now: .zero, unixNow: now)
+        }
+        XCTAssertEqual(g.malformedMessages, 6)
+        // Messages round-trip.
+        for m: CapacityMessage in [.records([[1, 2, 3]]), .summary(first: 3, buckets: [.init(count: 2, digest: 9)]),
+                                   .bucketList(bucket: 4, total: 3, entries: [.init(prefix: 1, seqno: 2)])] {
+            XCTAssertEqual(CapacityMessage.decode(m.encoded()), m)
+        }
+    }
+}
