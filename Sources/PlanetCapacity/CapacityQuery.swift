@@ -41,9 +41,8 @@ public struct CapacityQuery: Equatable, Sendable {
             && a.radiusKm == b.radiusKm && a.reachable == b.reachable && a.sort == b.sort && a.descending == b.descending && a.limit == b.limit
     }
 
-    /// The admin arguments, in the order they are documented.
-    public static let argumentNames = ["freeMru", "freeSru", "freeHru", "totalCru", "country", "city", "farm", "ipv4", "ipv6",
-                                       "gpu", "tag", "near", "radius", "reachable", "sort", "order", "limit"]
+    /// The admin arguments, in the order they are documented (the admin server's list).
+    public static var argumentNames: [String] { AdminCall.findNodesFilters }
 
     public struct ArgumentError: Error, Equatable, CustomStringConvertible {
         public let argument: String

@@ -48,7 +48,7 @@ extension Node {
             receiveDirect(frame, checksumPartial: false, from: peer)
         case .directChecksumPartial:
             receiveDirect(frame, checksumPartial: true, from: peer)
-        case .routing, nil:
+        case .routing, .capacity, nil:
             guard let p = neighbourProtocols[frame[0]] else { stats.drop(.unknownFrame); return nil }
             p.receive(Array(frame[1...]), from: peer, now: now)
             routeCache.clear()

@@ -1,6 +1,7 @@
 import PlanetCore
 import PlanetLink
 import PlanetRouting
+import PlanetCapacity
 
 /// A whole node as a state machine: the link layer, the neighbour protocols (routing first),
 /// end-to-end sessions and the data plane composed. Inputs are datagrams, packets from local
@@ -15,7 +16,8 @@ import PlanetRouting
 ///   Node+Relay.swift     an overlay packet for someone else: hop limit, route, sealed again in place
 ///   Node+Deliver.swift   a packet for a local device, into `output`
 ///   Node+Events.swift    the event pump: link events to the neighbour protocols, paced output
-///   NodeAdmin.swift      the admin API's answers
+///   Node+Capacity.swift  the runtime's inputs to the capacity directory (CapacityNeighbour)
+///   NodeAdmin.swift      the admin API's answers (NodeAdmin+Capacity.swift: the finder's)
 public final class Node {
     public let identity: NodeIdentity
     public let config: NodeConfig
@@ -27,6 +29,8 @@ public final class Node {
     public let links: LinkLayer
     /// The route table the data plane reads; also the first neighbour protocol (`RoutingNeighbour`).
     public let router: Router
+    /// The capacity directory and this node's own record (`CapacityNeighbour`, Node+Capacity.swift).
+    public let capacity: CapacityNeighbour
     var neighbourProtocols = NeighbourProtocols()
     var sessions = SessionTable()
     var pending = PendingPackets()
@@ -83,8 +87,10 @@ public final class Node {
         linkConfig.ciphers = ciphers
         links = LinkLayer(identity: identity, config: linkConfig, rng: random.split(), logger: logger, now: now)
         router = Router(identity: identity, logger: logger, now: now, random: random.split())
+        capacity = CapacityNeighbour(identity: identity, config: config.capacity)
         self.random = random
         register(RoutingNeighbour(router: router))
+        register(capacity)
         for peer in config.peers { links.addPeer(uri: peer, now: now) }
         pump(now: now)
     }

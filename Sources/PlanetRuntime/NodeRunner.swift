@@ -26,6 +26,7 @@ public final class NodeRunner: @unchecked Sendable {
     var metrics: MetricsServer?
     var beaconTimer: PeriodicTimer?
     var seqnoTimer: PeriodicTimer?
+    var capacityTimer: PeriodicTimer?  // capacity directory: NodeRunner+Capacity.swift
     let receiveBatch: DatagramBatch
     let tunBatch: DatagramBatch
     var sendBatches: [SendBatch] = []
@@ -53,6 +54,7 @@ public final class NodeRunner: @unchecked Sendable {
         tunBatch = DatagramBatch(capacity: 64, slotSize: config.tun.mtu + 64)
         node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
         restoreSeqno()
+        startCapacity()  // capacity directory: NodeRunner+Capacity.swift
 
         for (i, uri) in config.listen.enumerated() {
             do {
@@ -98,6 +100,7 @@ public final class NodeRunner: @unchecked Sendable {
                 sendBeacons()
             }
             seqnoTimer = try PeriodicTimer(loop: loop, every: 30) { [unowned self] in self.saveSeqno() }
+            capacityTimer = try PeriodicTimer(loop: loop, every: NodeRunner.capacityInterval) { [unowned self] in self.capacityTimerFired() }
         } catch {
             throw StartupError("cannot start the event loop: \(error)")
         }
@@ -126,6 +129,7 @@ public final class NodeRunner: @unchecked Sendable {
         metrics?.stop()
         admin?.stop()
         saveSeqno()
+        saveCapacity()  // capacity directory: NodeRunner+Capacity.swift
         tun?.close()
         for s in sockets { s.close() }
         multicast?.close()

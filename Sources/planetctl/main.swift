@@ -21,6 +21,15 @@ commands:
   routes               the routing table
   sessions             end-to-end sessions
   stats                traffic, drop and handshake counters
+  nodes                every capacity record this node holds, with its age
+  nodes show KEY|ADDRESS
+                       one capacity record
+  nodes find [FILTERS] nodes with the capacity asked for, nearest (lowest route metric) first:
+      --free-mru SIZE --free-sru SIZE --free-hru SIZE   free memory / SSD / HDD, sizes as 512M, 16G, 2T
+      --total-cru N --country CC --city NAME --farm ID[,ID...] --tag T
+      --ipv4 --ipv6 --gpu [VENDOR] --reachable
+      --near LAT,LON [--radius KM]
+      --sort free-mru|free-sru|free-hru|cru|distance|rtt|age --order asc|desc --limit N
 
 options:
   --socket PATH        admin socket (default $PLANETCTL_SOCKET, else /run/planetary/planetd.sock)
@@ -35,8 +44,17 @@ func fail(_ message: String, code: Int32) -> Never {
     exit(code)
 }
 
+// `nodes find` has options of its own: everything after `nodes` is the command's (and --json
+// among them is still the global flag).
+var words = Array(CommandLine.arguments.dropFirst())
+var nodesTail: [String] = []
+if let i = words.firstIndex(of: "nodes") ?? words.firstIndex(of: "node"), i == 0 || words[i - 1] != "--socket" {
+    nodesTail = Array(words[(i + 1)...])
+    words = Array(words[...i])
+    if nodesTail.contains("--json") { words.append("--json"); nodesTail.removeAll { $0 == "--json" } }
+}
 let args: Arguments
-do { args = try Arguments(Array(CommandLine.arguments.dropFirst()), valued: ["socket"], flags: ["json", "help", "version"]) } catch {
+do { args = try Arguments(words, valued: ["socket"], flags: ["json", "help", "version"]) } catch {
     fail(error.description, code: 2)
 }
 if args.has("version") { print("planetctl \(PlanetVersion.string)"); exit(0) }
@@ -44,7 +62,7 @@ if args.has("help") { print(usage); exit(0) }
 if args.positionals.isEmpty { FileHandle.standardError.write(Data((usage + "\n").utf8)); exit(2) }
 
 let command: PlanetctlCommand
-switch PlanetctlCommand.parse(args.positionals) {
+switch PlanetctlCommand.parse(args.positionals + nodesTail) {
 case .success(let c): command = c
 case .failure(let e): fail(e.description, code: 2)
 }

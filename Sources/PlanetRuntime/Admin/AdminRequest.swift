@@ -24,7 +24,7 @@ public struct AdminRequest: Equatable, Sendable {
         }
         let arguments = pairs.filter { $0.0 != "request" }
         for (key, value) in arguments {
-            guard call.stringArguments.contains(key) else { return .failure(AdminError("\(name) takes no argument '\(key)'")) }
+            guard call.stringArguments.contains(key) || call.optionalStringArguments.contains(key) else { return .failure(AdminError("\(name) takes no argument '\(key)'")) }
             guard value.stringValue != nil else { return .failure(AdminError("argument '\(key)' of \(name) must be a string, got \(value.typeName)")) }
         }
         for key in call.stringArguments where doc[key] == nil {

@@ -14,6 +14,8 @@ public struct MetricsSnapshot: Equatable, Sendable {
     public var sessions: Int = 0
     public var handshakesCompleted: UInt64 = 0
     public var handshakesFailed: UInt64 = 0
+    /// Records in the capacity directory (its refusals are among `drops`, as `capacity-<reason>`).
+    public var capacityRecords: Int = 0
 
     public init() {}
 
@@ -34,6 +36,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
             ("sessions", .number(Double(sessions))),
             ("handshakesCompleted", .number(Double(handshakesCompleted))),
             ("handshakesFailed", .number(Double(handshakesFailed))),
+            ("capacityRecords", .number(Double(capacityRecords))),
         ])
     }
 
@@ -50,6 +53,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
         sessions = Int(u("sessions"))
         handshakesCompleted = u("handshakesCompleted")
         handshakesFailed = u("handshakesFailed")
+        capacityRecords = Int(u("capacityRecords"))
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
@@ -70,6 +74,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
         metric("sessions", "gauge", "End-to-end sessions.", [("", UInt64(max(0, sessions)))])
         metric("handshakes_completed_total", "counter", "Link handshakes completed.", [("", handshakesCompleted)])
         metric("handshakes_failed_total", "counter", "Link handshakes that failed.", [("", handshakesFailed)])
+        metric("capacity_records", "gauge", "Records in the capacity directory.", [("", UInt64(max(0, capacityRecords)))])
         return out
     }
 
