@@ -11,7 +11,7 @@ import PackageDescription
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
 //   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
-//   planetd, planetctl, planetsim  executables
+//   planetd, planetctl, planetsim  executables (planetfault: the tests' hostile node)
 // Release builds drop Swift's run-time exclusivity checks in the library modules: on the data
 // path they cost ~4% of each daemon's CPU (profiled), and the debug builds the tests run keep them.
 let fastRelease: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -43,6 +43,9 @@ let package = Package(
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
         .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim"]),
+        // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
+        // test_capacity_hostile.sh); not a product, never installed.
+        .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),

@@ -34,6 +34,9 @@ public final class CapacityGossip {
     public private(set) var recordsSent: UInt64 = 0
     public private(set) var messagesSent: UInt64 = 0
     public private(set) var bytesSent: UInt64 = 0
+    /// For fault injection only (`planetfault`, the integration tests' hostile node): changes
+    /// every record on its way out. nil in every real node.
+    package var outgoingRecordTransform: (([UInt8]) -> [UInt8])?
 
     public init(directory: CapacityDirectory) { self.directory = directory }
 
@@ -140,7 +143,8 @@ public final class CapacityGossip {
             for m in n.control { emit(m.encoded(), to: key, send) }
             var batch: [[UInt8]] = []
             var size = 2
-            for r in n.records {
+            for original in n.records {
+                let r = outgoingRecordTransform?(original) ?? original
                 if !batch.isEmpty && (size + 2 + r.count > CapacityMessage.maxBytes || batch.count == 255) {
                     emit(CapacityMessage.records(batch).encoded(), to: key, send)
                     batch.removeAll(keepingCapacity: true)
