@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
         .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
-        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim"]),
+        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim", "PlanetCapacity"]),
         // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
         // test_capacity_hostile.sh); not a product, never installed.
         .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),

@@ -47,6 +47,8 @@ public final class CapacityDirectory {
     public private(set) var accepted: UInt64 = 0
     public private(set) var expiredRemoved: UInt64 = 0
     public private(set) var verifications: UInt64 = 0
+    /// The earliest expiry held, so `expire` costs nothing until something is due.
+    private var earliestExpiry = UInt64.max
     private(set) var bucketDigests = [UInt64](repeating: 0, count: CapacityDirectory.bucketCount)
     /// The keys in each bucket, so a bucket's records are found without scanning them all.
     private(set) var bucketKeys = [Set<PublicKey>](repeating: [], count: CapacityDirectory.bucketCount)
@@ -113,6 +115,7 @@ public final class CapacityDirectory {
     private func store(_ e: Entry) {
         if let old = entries[e.key] { unbucket(old) }
         entries[e.key] = e
+        earliestExpiry = min(earliestExpiry, e.expiresAt)
         let b = CapacityDirectory.bucket(of: e.key)
         bucketDigests[b] ^= e.digest
         bucketKeys[b].insert(e.key)
@@ -129,17 +132,19 @@ public final class CapacityDirectory {
     /// Drops every record expired by `unixNow`; returns how many.
     @discardableResult
     public func expire(unixNow: Double) -> Int {
+        guard Double(earliestExpiry) <= unixNow else { return 0 }
         let gone = entries.values.filter { Double($0.expiresAt) <= unixNow }
         for e in gone {
             unbucket(e)
             entries[e.key] = nil
         }
         expiredRemoved += UInt64(gone.count)
+        earliestExpiry = entries.values.lazy.map(\.expiresAt).min() ?? .max
         return gone.count
     }
 
     /// The earliest expiry held (Unix seconds), for the caller's next timer.
-    public var nextExpiry: UInt64? { entries.values.lazy.map(\.expiresAt).min() }
+    public var nextExpiry: UInt64? { earliestExpiry == .max ? nil : earliestExpiry }
 
     // MARK: Reconciliation support
 
@@ -170,6 +175,16 @@ public final class CapacityDirectory {
     /// The entries whose key falls in bucket `b`.
     public func entries(inBucket b: Int) -> [Entry] {
         bucketKeys[b].compactMap { entries[$0] }
+    }
+
+    /// Heap bytes the directory uses: its tables at their allocated capacity, and the records'
+    /// bytes unless they are shared with other directories (planetsim's nodes share them;
+    /// planetd's one directory owns its copies).
+    public func estimatedMemoryBytes(sharedRecordBytes: Bool) -> Int {
+        let slot = MemoryLayout<PublicKey>.stride + MemoryLayout<Entry>.stride
+        var total = entries.capacity * slot + bucketKeys.reduce(0) { $0 + $1.capacity * MemoryLayout<PublicKey>.stride }
+        if !sharedRecordBytes { total += entries.values.reduce(0) { $0 + $1.bytes.count + 32 } }
+        return total
     }
 
     // MARK: Persistence

@@ -12,6 +12,11 @@ import PlanetCore
 ///   and each sends exactly the records the other lacks or holds older. A late joiner gets the
 ///   whole directory from its first neighbour at the pacer's rate; a healed partition sends
 ///   only what changed on either side.
+/// - **A short hold before flooding.** A record to flood waits `floodDelay` (0.1 s) in each
+///   neighbour's outbox; if that neighbour sends us the same record (or a newer one) meanwhile,
+///   it is struck from the outbox, and records that arrive together leave in one message. On a
+///   mesh most records would otherwise cross many links both ways at once; the hold removes
+///   most of those second crossings for a tenth of a second per hop.
 ///
 /// Sans-I/O: messages in with the times, messages out through `drainOutgoing`. The node's
 /// adapter (`CapacityNeighbour`) paces the output with routing's in lane 1.
@@ -21,8 +26,15 @@ public final class CapacityGossip {
     /// (a record refused for its rate, a frame the pacer could not queue): 3 KiB a minute.
     public static let resummaryInterval = 60.0
 
+    /// How long a record to flood waits for the neighbour to send it first (see above).
+    public var floodDelay = 0.1
+
     struct Neighbour {
-        var records: [[UInt8]] = []
+        /// Records to send, newest per key, in the order they were queued.
+        var outbox: [PublicKey: (seqno: UInt64, bytes: [UInt8])] = [:]
+        var order: [PublicKey] = []
+        /// When the outbox may leave (nil: empty).
+        var outboxDue: Instant?
         var control: [CapacityMessage] = []
         /// Bucket lists being received in parts: bucket -> (total announced, prefix -> seqno).
         var lists: [Int: (total: Int, entries: [UInt64: UInt64])] = [:]
@@ -30,6 +42,8 @@ public final class CapacityGossip {
     }
 
     var neighbours: [PublicKey: Neighbour] = [:]
+    /// The latest time any input brought, for the outbox's hold.
+    private(set) var clock = Instant.zero
     public private(set) var malformedMessages: UInt64 = 0
     public private(set) var recordsSent: UInt64 = 0
     public private(set) var messagesSent: UInt64 = 0
@@ -45,6 +59,7 @@ public final class CapacityGossip {
     // MARK: Neighbours
 
     public func neighbourUp(_ key: PublicKey, now: Instant) {
+        advance(now: now)
         neighbours[key] = Neighbour(nextSummary: now)
         queueSummary(to: key, now: now)
     }
@@ -55,12 +70,17 @@ public final class CapacityGossip {
 
     /// A message body from a neighbour.
     public func receive(_ body: [UInt8], from key: PublicKey, now: Instant, unixNow: Double) {
+        advance(now: now)
         guard neighbours[key] != nil else { return }
         guard let message = CapacityMessage.decode(body) else { malformedMessages += 1; return }
         switch message {
         case .records(let records):
-            for bytes in records where directory.offer(bytes, unixNow: unixNow) == .accepted {
-                flood(bytes, except: key)
+            for bytes in records {
+                // The neighbour has this one (or newer): nothing older need go to it.
+                if let (k, seqno) = CapacityRecord.header(bytes), let queued = neighbours[key]?.outbox[k], queued.seqno <= seqno {
+                    neighbours[key]?.outbox[k] = nil
+                }
+                if directory.offer(bytes, unixNow: unixNow) == .accepted { flood(bytes, except: key) }
             }
         case .summary(let first, let buckets):
             for (i, theirs) in buckets.enumerated() { compare(bucket: first + i, theirs: theirs, with: key) }
@@ -79,22 +99,41 @@ public final class CapacityGossip {
 
     /// This node's own record (already signed): held like any other and flooded to everyone.
     @discardableResult
-    public func publish(_ bytes: [UInt8], unixNow: Double) -> CapacityDirectory.Outcome {
+    public func publish(_ bytes: [UInt8], now: Instant, unixNow: Double) -> CapacityDirectory.Outcome {
+        advance(now: now)
         let outcome = directory.offer(bytes, unixNow: unixNow)
         if outcome == .accepted { flood(bytes, except: nil) }
         return outcome
     }
 
     func flood(_ bytes: [UInt8], except: PublicKey?) {
-        for key in neighbours.keys where key != except { neighbours[key]?.records.append(bytes) }
+        for key in neighbours.keys where key != except { queue(bytes, to: key, hold: floodDelay) }
     }
+
+    /// Puts a record in a neighbour's outbox, replacing an older one of the same key; the
+    /// outbox leaves `hold` seconds from now at the latest.
+    func queue(_ bytes: [UInt8], to key: PublicKey, hold: Double) {
+        guard var n = neighbours[key], let (k, seqno) = CapacityRecord.header(bytes) else { return }
+        if let queued = n.outbox[k] {
+            if queued.seqno >= seqno { return }
+        } else {
+            n.order.append(k)
+        }
+        n.outbox[k] = (seqno, bytes)
+        let due = clock.adding(seconds: hold)
+        if n.outboxDue == nil || due < n.outboxDue! { n.outboxDue = due }
+        neighbours[key] = n
+    }
+
+    /// Moves the clock on (every input does), so held outboxes know when they are due.
+    public func advance(now: Instant) { if now > clock { clock = now } }
 
     func compare(bucket b: Int, theirs: CapacityMessage.Bucket, with key: PublicKey) {
         let mine = directory.bucketCount(b)
         guard mine != Int(theirs.count) || directory.bucketDigest(b) != theirs.digest else { return }
         if mine == 0 { return }
         if theirs.count == 0 {
-            for e in directory.entries(inBucket: b) { neighbours[key]?.records.append(e.bytes) }
+            for e in directory.entries(inBucket: b) { queue(e.bytes, to: key, hold: 0) }
             return
         }
         let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: CapacityDirectory.prefix(of: $0.key), seqno: $0.seqno) }
@@ -109,7 +148,7 @@ public final class CapacityGossip {
     func answer(bucket b: Int, theirs: [UInt64: UInt64], to key: PublicKey) {
         for e in directory.entries(inBucket: b) {
             if let seqno = theirs[CapacityDirectory.prefix(of: e.key)], seqno >= e.seqno { continue }
-            neighbours[key]?.records.append(e.bytes)
+            queue(e.bytes, to: key, hold: 0)
         }
     }
 
@@ -127,36 +166,51 @@ public final class CapacityGossip {
     // MARK: Time
 
     public func tick(now: Instant, unixNow: Double) {
+        advance(now: now)
         directory.expire(unixNow: unixNow)
         for (key, n) in neighbours where n.nextSummary <= now { queueSummary(to: key, now: now) }
     }
 
-    public var nextDeadline: Instant { neighbours.values.map(\.nextSummary).min() ?? .never }
+    public var nextDeadline: Instant {
+        var d = Instant.never
+        for n in neighbours.values {
+            d = min(d, n.nextSummary)
+            if let due = n.outboxDue { d = min(d, due) }
+        }
+        return d
+    }
 
     // MARK: Output
 
     /// Hands over each message: control messages first (they are small and decide what else
-    /// is sent), then records packed as many to a message as fit.
+    /// is sent), then, once its hold is over, the outbox packed as many records to a message as fit.
     public func drainOutgoing(_ send: (PublicKey, [UInt8]) -> Void) {
         for key in Array(neighbours.keys) {
-            guard var n = neighbours[key], !(n.control.isEmpty && n.records.isEmpty) else { continue }
+            guard var n = neighbours[key] else { continue }
+            let recordsDue = n.outboxDue.map { $0 <= clock } ?? false
+            guard !n.control.isEmpty || recordsDue else { continue }
             for m in n.control { emit(m.encoded(), to: key, send) }
-            var batch: [[UInt8]] = []
-            var size = 2
-            for original in n.records {
-                let r = outgoingRecordTransform?(original) ?? original
-                if !batch.isEmpty && (size + 2 + r.count > CapacityMessage.maxBytes || batch.count == 255) {
-                    emit(CapacityMessage.records(batch).encoded(), to: key, send)
-                    batch.removeAll(keepingCapacity: true)
-                    size = 2
-                }
-                batch.append(r)
-                size += 2 + r.count
-            }
-            if !batch.isEmpty { emit(CapacityMessage.records(batch).encoded(), to: key, send) }
-            recordsSent += UInt64(n.records.count)
             n.control.removeAll()
-            n.records.removeAll()
+            if recordsDue {
+                var batch: [[UInt8]] = []
+                var size = 2
+                for k in n.order {
+                    guard let queued = n.outbox[k] else { continue }  // struck: the neighbour sent it first
+                    let r = outgoingRecordTransform?(queued.bytes) ?? queued.bytes
+                    if !batch.isEmpty && (size + 2 + r.count > CapacityMessage.maxBytes || batch.count == 255) {
+                        emit(CapacityMessage.records(batch).encoded(), to: key, send)
+                        batch.removeAll(keepingCapacity: true)
+                        size = 2
+                    }
+                    batch.append(r)
+                    size += 2 + r.count
+                    recordsSent += 1
+                }
+                if !batch.isEmpty { emit(CapacityMessage.records(batch).encoded(), to: key, send) }
+                n.outbox.removeAll()
+                n.order.removeAll()
+                n.outboxDue = nil
+            }
             neighbours[key] = n
         }
     }
@@ -168,7 +222,7 @@ public final class CapacityGossip {
     }
 
     /// Whether anything waits to be drained.
-    public var hasOutgoing: Bool { neighbours.values.contains { !$0.control.isEmpty || !$0.records.isEmpty } }
+    public var hasOutgoing: Bool { neighbours.values.contains { !$0.control.isEmpty || !$0.outbox.isEmpty } }
 
     /// The directory's refusals and this protocol's own drops, by full reason name.
     public var drops: [(String, UInt64)] {

@@ -38,7 +38,7 @@ public final class CapacityNeighbour: NeighbourProtocol {
     func announce(now: Instant) {
         guard let unix = unixTime(now) else { return }
         let held = directory[announcer.identity.publicKey]?.seqno
-        if let bytes = announcer.poll(unixNow: unix, heldSeqno: held) { gossip.publish(bytes, unixNow: unix) }
+        if let bytes = announcer.poll(unixNow: unix, heldSeqno: held) { gossip.publish(bytes, now: now, unixNow: unix) }
     }
 
     // MARK: NeighbourProtocol

@@ -34,6 +34,7 @@ final class CapacityGossipTests: XCTestCase {
         // A second summary finds nothing to send but summaries.
         let before = mesh.bytesMoved
         a.tick(now: mesh.now.adding(seconds: CapacityGossip.resummaryInterval), unixNow: now)
+        mesh.now = mesh.now.adding(seconds: CapacityGossip.resummaryInterval)
         mesh.run()
         XCTAssertEqual(mesh.bytesMoved - before, 3 * (3 + CapacityMessage.bucketsPerSummary * 12) - (3 * 96 - 256) * 12)
     }
@@ -44,13 +45,13 @@ final class CapacityGossipTests: XCTestCase {
         for k in keys { mesh.add(k.publicKey, CapacityGossip(directory: CapacityDirectory())) }
         mesh.link(keys[0].publicKey, keys[1].publicKey)
         mesh.link(keys[1].publicKey, keys[2].publicKey)
-        for k in keys.prefix(3) { mesh.nodes[k.publicKey]!.publish(makeRecord(k).signed(by: k), unixNow: now) }
+        for k in keys.prefix(3) { mesh.nodes[k.publicKey]!.publish(makeRecord(k).signed(by: k), now: mesh.now, unixNow: now) }
         mesh.run()
         for k in keys.prefix(3) { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.count, 3) }
         // Flooding verified each record once per node and stopped: duplicates are cheap.
         for k in keys.prefix(3) { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.verifications, 3) }
         // The fourth joins (with its own record) at the end of the line.
-        mesh.nodes[keys[3].publicKey]!.publish(makeRecord(keys[3]).signed(by: keys[3]), unixNow: now)
+        mesh.nodes[keys[3].publicKey]!.publish(makeRecord(keys[3]).signed(by: keys[3]), now: mesh.now, unixNow: now)
         mesh.link(keys[2].publicKey, keys[3].publicKey)
         mesh.run()
         for k in keys { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.count, 4, "node \(k.publicKey.short)") }
@@ -64,7 +65,7 @@ final class CapacityGossipTests: XCTestCase {
         mesh.run()
         var forged = makeRecord(victim, freeMemory: 64 * ByteSize.gib).signed(by: victim)
         forged[70] ^= 0x40  // the total memory, now a lie
-        mesh.nodes[hostile.publicKey]!.neighbours[honest.publicKey]!.records.append(forged)
+        mesh.nodes[hostile.publicKey]!.queue(forged, to: honest.publicKey, hold: 0)
         mesh.run()
         XCTAssertNil(mesh.nodes[honest.publicKey]!.directory[victim.publicKey])
         XCTAssertEqual(mesh.nodes[honest.publicKey]!.directory.rejections[.badSignature], 1)
@@ -84,5 +85,33 @@ final class CapacityGossipTests: XCTestCase {
                                    .bucketList(bucket: 4, total: 3, entries: [.init(prefix: 1, seqno: 2)])] {
             XCTAssertEqual(CapacityMessage.decode(m.encoded()), m)
         }
+    }
+
+    /// A record to flood waits its hold; if the neighbour sends it first it is struck, and
+    /// records that arrive together leave together.
+    func testTheFloodHoldStrikesWhatTheNeighbourSentAndBatchesTheRest() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let a = NodeIdentity.generate().publicKey, c = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(a, now: t0)
+        g.neighbourUp(c, now: t0)
+        g.drainOutgoing { _, _ in }  // the summaries
+        let x = NodeIdentity.generate(), y = NodeIdentity.generate(), z = NodeIdentity.generate()
+        let rx = makeRecord(x).signed(by: x), ry = makeRecord(y).signed(by: y), rz = makeRecord(z).signed(by: z)
+        g.receive(CapacityMessage.records([rx, ry]).encoded(), from: a, now: t0, unixNow: now)
+        var sent: [(PublicKey, [UInt8])] = []
+        g.drainOutgoing { sent.append(($0, $1)) }
+        XCTAssertTrue(sent.isEmpty, "flooded before the hold")
+        XCTAssertEqual(g.nextDeadline, t0.adding(seconds: g.floodDelay))
+        // c sends y (and z) before the hold is over: y is struck from c's outbox.
+        g.receive(CapacityMessage.records([ry, rz]).encoded(), from: c, now: t0.adding(seconds: 0.05), unixNow: now)
+        g.advance(now: t0.adding(seconds: g.floodDelay))
+        g.drainOutgoing { sent.append(($0, $1)) }
+        let toC = sent.filter { $0.0 == c }.map(\.1), toA = sent.filter { $0.0 == a }.map(\.1)
+        XCTAssertEqual(toC, [CapacityMessage.records([rx]).encoded()])
+        XCTAssertEqual(toA.count, 0, "z's hold (from 0.05 s) is not over yet")
+        g.advance(now: t0.adding(seconds: 0.05 + g.floodDelay))
+        g.drainOutgoing { sent.append(($0, $1)) }
+        XCTAssertEqual(sent.filter { $0.0 == a }.map(\.1), [CapacityMessage.records([rz]).encoded()])
     }
 }
