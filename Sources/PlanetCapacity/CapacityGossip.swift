@@ -29,9 +29,16 @@ public final class CapacityGossip {
     /// How long a record to flood waits for the neighbour to send it first (see above).
     public var floodDelay = 0.1
 
+    /// A record waiting in an outbox (a struct, not a tuple: tuples as dictionary values cost
+    /// a run-time metadata lookup on every access).
+    struct Queued {
+        let seqno: UInt64
+        let bytes: [UInt8]
+    }
+
     struct Neighbour {
         /// Records to send, newest per key, in the order they were queued.
-        var outbox: [PublicKey: (seqno: UInt64, bytes: [UInt8])] = [:]
+        var outbox: [PublicKey: Queued] = [:]
         var order: [PublicKey] = []
         /// When the outbox may leave (nil: empty).
         var outboxDue: Instant?
@@ -83,7 +90,11 @@ public final class CapacityGossip {
                 if directory.offer(bytes, unixNow: unixNow) == .accepted { flood(bytes, except: key) }
             }
         case .summary(let first, let buckets):
-            for (i, theirs) in buckets.enumerated() { compare(bucket: first + i, theirs: theirs, with: key) }
+            var b = first
+            for theirs in buckets {
+                compare(bucket: b, theirs: theirs, with: key)
+                b += 1
+            }
         case .bucketList(let bucket, let total, let entries):
             var list = neighbours[key]?.lists[bucket] ?? (total, [:])
             if list.total != total { list = (total, [:]) }
@@ -119,7 +130,7 @@ public final class CapacityGossip {
         } else {
             n.order.append(k)
         }
-        n.outbox[k] = (seqno, bytes)
+        n.outbox[k] = Queued(seqno: seqno, bytes: bytes)
         let due = clock.adding(seconds: hold)
         if n.outboxDue == nil || due < n.outboxDue! { n.outboxDue = due }
         neighbours[key] = n

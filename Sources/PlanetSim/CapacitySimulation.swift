@@ -49,6 +49,9 @@ public final class CapacitySimulation {
         public var memoryBytesPerNode = 0
         public var verifications = 0
         public var rejections = 0
+        /// By reason: in an honest mesh only `stale` (a node re-announced before its previous
+        /// record reached everyone, and the two arrived out of order somewhere).
+        public var rejectionsByReason: [String: Int] = [:]
         public var virtualSeconds = 0.0
 
         public func json(wallSeconds: Double?) -> JSONValue {
@@ -61,7 +64,9 @@ public final class CapacitySimulation {
                 ("changeBytesPerLink", num(changeBytesPerLink)),
                 ("steadyBytesPerLinkPerSecond", num(steadyBytesPerLinkPerSecond)), ("steadyRecordsPerSecond", num(steadyRecordsPerSecond)),
                 ("memoryBytesPerNode", .number(Double(memoryBytesPerNode))), ("signatureVerifications", .number(Double(verifications))),
-                ("rejections", .number(Double(rejections))), ("virtualSeconds", num(virtualSeconds)),
+                ("rejections", .number(Double(rejections))),
+                ("rejectionsByReason", .object(rejectionsByReason.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
+                ("virtualSeconds", num(virtualSeconds)),
             ]
             if let wallSeconds { o.append(("wallSeconds", num(wallSeconds))) }
             return .object(o)
@@ -75,7 +80,7 @@ public final class CapacitySimulation {
                 "one change at 99% / 100% of nodes    \(s(change99Seconds)) / \(s(change100Seconds))   (\(Int(changeBytesPerLink)) B per link)",
                 "steady gossip per link               \(steadyBytesPerLinkPerSecond.map { String(Int($0)) + " B/s" } ?? "not measured")   (\(((steadyRecordsPerSecond * 100).rounded()) / 100) records/s)",
                 "directory memory per node            \(memoryBytesPerNode / 1024) KiB (planetd: own copies of the records)",
-                "signature checks \(verifications)   rejections \(rejections)   virtual \(Int(virtualSeconds)) s",
+                "signature checks \(verifications)   rejections \(rejections) \(rejectionsByReason.sorted { $0.key < $1.key })   virtual \(Int(virtualSeconds)) s",
             ]
             if let wallSeconds { lines.append("wall \(Int(wallSeconds.rounded())) s") }
             return lines.joined(separator: "\n") + "\n"
@@ -203,7 +208,12 @@ public final class CapacitySimulation {
         }
         report.virtualSeconds = now
         report.verifications = verifications
-        report.rejections = gossips.reduce(0) { $0 + $1.directory.rejections.values.reduce(0) { $0 + Int($1) } }
+        for g in gossips {
+            for (reason, count) in g.directory.rejections {
+                report.rejections += Int(count)
+                report.rejectionsByReason[reason.rawValue, default: 0] += Int(count)
+            }
+        }
         // planetd holds its own copy of each record's bytes (here they are shared).
         let d = gossips[0].directory
         report.memoryBytesPerNode = d.estimatedMemoryBytes(sharedRecordBytes: false)
