@@ -29,7 +29,7 @@ bad() { tb_ctl "$1" --json stats | json_get "d['drops'].get('capacity-bad-signat
 forged_seen() { [ "$(bad a)" -ge 1 ] && [ "$(bad b)" -ge 1 ]; }
 r_holds_both() { [ "$(count r)" = 2 ]; }
 wait_for 30 r_holds_both || { dump_logs a r b; fail "the relay holds $(count r) records, not 2"; }
-wait_for 30 forged_seen || { dump_logs a r b; fail "forged records not refused: a $(bad a), b $(bad b)"; }
+wait_for 30 forged_seen || { dump_logs a r b; fail "forged records not refused: a $(bad a), b $(bad b); a holds $(count a), b holds $(count b); stats of b: $(tb_ctl b --json stats)"; }
 # A few more re-announcements pass through r, forged each time.
 sleep 6
 [ "$(count a)" = 1 ] || fail "a stored a forged record: $(tb_ctl a --json nodes)"

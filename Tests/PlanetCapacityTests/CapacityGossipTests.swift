@@ -115,3 +115,23 @@ final class CapacityGossipTests: XCTestCase {
         XCTAssertEqual(sent.filter { $0.0 == a }.map(\.1), [CapacityMessage.records([rz]).encoded()])
     }
 }
+
+/// The fault-injection hook planetfault uses: a relay that changes every record it sends.
+final class CapacityTamperingRelayTests: XCTestCase {
+    func testARelayThatChangesEveryRecordGetsNothingStored() {
+        let now = 1_000_100.0
+        var mesh = GossipMesh(unixNow: now)
+        let a = NodeIdentity.generate(), r = NodeIdentity.generate(), b = NodeIdentity.generate()
+        for k in [a, r, b] { mesh.add(k.publicKey, CapacityGossip(directory: CapacityDirectory())) }
+        mesh.nodes[r.publicKey]!.outgoingRecordTransform = { var f = $0; f[77] ^= 0x10; return f }
+        mesh.link(a.publicKey, r.publicKey)
+        mesh.link(r.publicKey, b.publicKey)
+        mesh.nodes[a.publicKey]!.publish(makeRecord(a).signed(by: a), now: mesh.now, unixNow: now)
+        mesh.nodes[b.publicKey]!.publish(makeRecord(b).signed(by: b), now: mesh.now, unixNow: now)
+        mesh.run()
+        XCTAssertEqual(mesh.nodes[r.publicKey]!.directory.count, 2)
+        XCTAssertEqual(mesh.nodes[a.publicKey]!.directory.count, 1)
+        XCTAssertEqual(mesh.nodes[b.publicKey]!.directory.count, 1)
+        XCTAssertGreaterThan(mesh.nodes[b.publicKey]!.directory.rejections[.badSignature] ?? 0, 0)
+    }
+}
