@@ -74,19 +74,22 @@ expect_exit 2 "$PLANETCTL" --socket "$dir/n7.sock" nodes find --free-mru lots
 grep -q -- "--free-mru" "$TMP/stderr" || fail "a bad size does not name the option: $(cat "$TMP/stderr")"
 ok "filters, nodes show, and a bad filter (exit 2, names --free-mru)"
 
-# n4's operator lowers its offer to 6G (5 GiB free); after a restart everyone sees it.
+# n4's operator lowers its offer to 6G (5 GiB free); after a restart everyone sees it, and n4
+# itself starts with the directory it saved.
 tb stop n4
 python3 - "$dir/n4.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1])); c["capacity"]["offer"]["mru"] = "6G"; json.dump(c, open(sys.argv[1], "w"))
 PY
 tb start n4
+# It did not start empty: the directory it saved at shutdown came back (records=6).
+wait_for 5 grep -q 'capacity directory restored.*records=6' "$dir/n4.log" || fail "n4 did not restore its directory: $(grep capacity "$dir/n4.log")"
 free_n4() { tb_ctl n7 --json nodes show "$(k n4)" | json_get "d['free']['mru']"; }
 n4_changed() { [ "$(free_n4)" = $((5 * 1024 * 1024 * 1024)) ]; }
 wait_for 20 n4_changed || fail "n7 still sees n4 with $(free_n4) bytes free"
 got=$(tb_ctl n7 --json nodes find --country BE --free-mru 8G | json_get "' '.join(x['publicKey'] for x in d['nodes'])")
 [ "$got" = "$(k n6) $(k n1)" ] || fail "after n4's change find BE 8G gives $got"
-ok "n4's new offer is seen after its restart"
+ok "n4's new offer is seen after its restart, and n4 restarted with its saved directory"
 
 # A stopped node's record expires everywhere (12 s after its last announcement).
 tb stop n1
