@@ -13,7 +13,7 @@ public final class CapacityAnnouncer {
     /// What attached VMs declare they use (`vm attach --cpu --memory --disk`). VMs do not exist
     /// yet (issue 12); this is the hook their attach and detach will set. Until then it is zero
     /// and used capacity is the reserve alone.
-    public var declaredByVMs = CapacityResources.zero
+    public var declaredByVMs = CapacityResources.zero { didSet { recompute() } }
     public let version: String
 
     /// A changed record waits at least this long after the previous one, so a burst of changes
@@ -33,6 +33,7 @@ public final class CapacityAnnouncer {
     public func measured(_ m: CapacityMeasurement, unixNow: Double) {
         measurement = m
         measuredAt = unixNow
+        recompute()
     }
 
     /// The default reserve: max(10% of memory, 2 GiB) and one CPU (Docs/operations.md).
@@ -73,11 +74,17 @@ public final class CapacityAnnouncer {
             city: config.city, farmName: config.farmName, version: version, gpus: m.gpus, tags: config.tags)
     }
 
-    /// When the next record is due (Unix seconds; nil: nothing to announce).
-    public func nextDue() -> Double? {
-        guard let content = content() else { return nil }
-        guard let last = lastIssuedAt else { return measuredAt }
-        return content != lastContent ? last + CapacityAnnouncer.debounce : last + config.announceInterval
+    /// When the next record is due (Unix seconds; nil: nothing to announce). Cached: the node
+    /// asks for its deadline after every batch of packets, and building the record each time
+    /// would allocate on the data path; it changes only with the inputs below.
+    public func nextDue() -> Double? { due }
+
+    private var due: Double?
+
+    private func recompute() {
+        guard let content = content() else { due = nil; return }
+        guard let last = lastIssuedAt else { due = measuredAt; return }
+        due = content != lastContent ? last + CapacityAnnouncer.debounce : last + config.announceInterval
     }
 
     /// A new signed record if one is due at `unixNow`. `heldSeqno` is the highest seqno the
@@ -93,6 +100,7 @@ public final class CapacityAnnouncer {
         record.issuedAt = UInt64(unixNow)
         record.expiresAt = UInt64(unixNow + config.effectiveExpiry)
         record.uptimeSeconds = m.uptimeSeconds + UInt64(max(0, unixNow - measuredAt))
+        recompute()
         return record.signed(by: identity)
     }
 }
