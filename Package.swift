@@ -7,13 +7,14 @@ import PackageDescription
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
 //   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
+//   PlanetCapacity signed capacity records, their directory and gossip, the finder  (sans-I/O)
 //   PlanetSim      planetsim's engine: routers over simulated links, virtual time   (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
 //   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
 //   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
-//                  nor PlanetTesting
+//                  nor PlanetTesting (planetfault: the tests' hostile node, not a product)
 //   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
 // Release builds drop Swift's run-time exclusivity checks in the library modules: on the data
 // path they cost ~4% of each daemon's CPU (profiled), and the debug builds the tests run keep them.
@@ -37,18 +38,23 @@ let package = Package(
         .target(name: "PlanetCore", dependencies: ["CSodium"], swiftSettings: fastRelease),
         .target(name: "PlanetLink", dependencies: ["PlanetCore", "CSodium"], swiftSettings: fastRelease),
         .target(name: "PlanetRouting", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
-        .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting"], swiftSettings: fastRelease),
-        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetNode", "CPlanetShim"], swiftSettings: fastRelease),
+        .target(name: "PlanetCapacity", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
+        .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
+        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime"]),
+        .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetCapacity"]),
         .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
-        .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting"], swiftSettings: fastRelease),
-        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim"]),
+        .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
+        .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim", "PlanetCapacity"]),
+        // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
+        // test_capacity_hostile.sh); not a product, never installed.
+        .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),
         .testTarget(name: "PlanetSimTests", dependencies: ["PlanetSim", "PlanetRouting"]),
+        .testTarget(name: "PlanetCapacityTests", dependencies: ["PlanetCapacity"]),
         .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetTesting"]),
         .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
         .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),

@@ -23,6 +23,8 @@ public enum AdminReport {
         case .vmDetach(let name): return "detached VM \(name) (\(text(response["address"])))\n"
         case .vmPolicy(let name, _): return "policy of VM \(name): \(policy(response["policy"]))\n"
         case .vmCloudInit: return response["networkConfig"]?.stringValue ?? "-\n"
+        case .nodes, .nodesFind: return nodesTable(response)
+        case .nodeShow: return nodeTable(response)
         }
     }
 
@@ -99,6 +101,7 @@ public enum AdminReport {
             ("sessions", count(r["sessions"])),
             ("handshakes done", count(r["handshakesCompleted"])),
             ("handshakes failed", count(r["handshakesFailed"])),
+            ("capacity records", count(r["capacityRecords"])),
         ]
         if let punch = r["punch"]?.objectValue {
             for (name, n) in punch { pairs.append(("punch " + name, count(n))) }
@@ -149,6 +152,56 @@ public enum AdminReport {
             }.joined(separator: ",")
         }.joined(separator: " ")
     }
+
+    /// One row per record, nearest first unless sorted otherwise: the overlay address to go
+    /// to and the route metric from this node lead.
+    static func nodesTable(_ r: JSONValue) -> String {
+        let nodes = r["nodes"]?.arrayValue ?? []
+        var t = TableFormatter([.init("ADDRESS"), .init("KEY"), .init("METRIC", .right), .init("CC"), .init("CITY"), .init("FARM", .right),
+                                .init("CRU", .right), .init("FREE MRU", .right), .init("FREE SRU", .right), .init("FREE HRU", .right),
+                                .init("GPU"), .init("IPV4"), .init("IPV6"), .init("AGE", .right)])
+        for n in nodes {
+            let gpus = n["gpus"]?.arrayValue ?? []
+            t.append([text(n["address"]), key(n["publicKey"]), integer(n["metric"]), text(n["country"]), text(n["city"]), integer(n["farmId"]),
+                      integer(n["total"]?["cru"]), bytes(n["free"]?["mru"]), bytes(n["free"]?["sru"]), bytes(n["free"]?["hru"]),
+                      gpus.isEmpty ? "-" : gpus.map { text($0["vendor"]) }.joined(separator: ","),
+                      yesNo(n["publicIPv4"]), yesNo(n["publicIPv6"]), duration(n["ageSeconds"])])
+        }
+        return t.render() + summary(nodes.count, "node", "matching nodes")
+    }
+
+    static func nodeTable(_ n: JSONValue) -> String {
+        func res(_ name: String) -> String {
+            let unitBytes = name != "cru"
+            let f = { (v: JSONValue?) in unitBytes ? bytes(v) : integer(v) }
+            return "\(f(n["free"]?[name])) free of \(f(n["total"]?[name])) (\(f(n["used"]?[name])) used)"
+        }
+        let gpus = (n["gpus"]?.arrayValue ?? []).map { g in "\(text(g["vendor"])) \(integer(g["vendorId"]))/\(integer(g["deviceId"]))" }
+        var location = [text(n["city"]), text(n["country"])].filter { $0 != "-" }.joined(separator: ", ")
+        if let lat = n["latitude"]?.numberValue, let lon = n["longitude"]?.numberValue { location += " (\(lat), \(lon))" }
+        return TableFormatter.keyValues([
+            ("public key", text(n["publicKey"])),
+            ("address", text(n["address"])),
+            ("metric", integer(n["metric"])),
+            ("location", location.isEmpty ? "-" : location),
+            ("farm", "\(integer(n["farmId"])) \(text(n["farmName"]))"),
+            ("cru", res("cru")),
+            ("mru", res("mru")),
+            ("sru", res("sru")),
+            ("hru", res("hru")),
+            ("gpus", gpus.isEmpty ? "none" : gpus.joined(separator: ", ")),
+            ("public IPv4", yesNo(n["publicIPv4"])),
+            ("public IPv6", yesNo(n["publicIPv6"])),
+            ("tags", (n["tags"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")),
+            ("version", text(n["version"])),
+            ("node uptime", duration(n["uptimeSeconds"])),
+            ("age", duration(n["ageSeconds"])),
+            ("expires in", duration(n["expiresInSeconds"])),
+            ("seqno", integer(n["seqno"])),
+        ])
+    }
+
+    static func yesNo(_ v: JSONValue?) -> String { v?.boolValue.map { $0 ? "yes" : "no" } ?? "-" }
 
     static func summary(_ n: Int, _ one: String, _ many: String) -> String {
         n == 0 ? "(no \(many))\n" : ""

@@ -1,5 +1,6 @@
 import PlanetCore
 import PlanetRuntime
+import PlanetCapacity
 
 /// A planetctl command line (after the options), checked before anything is sent.
 public enum PlanetctlCommand: Equatable, Sendable {
@@ -17,6 +18,12 @@ public enum PlanetctlCommand: Equatable, Sendable {
     case vmDetach(String)
     case vmPolicy(String, [String])
     case vmCloudInit(String)
+    /// Every capacity record this node holds.
+    case nodes
+    /// One record, by public key or overlay address.
+    case nodeShow(String)
+    /// The finder: admin `findNodes` arguments, in the order given.
+    case nodesFind([FindArgument])
 
     /// A `vm attach` option as typed (`--allow` may repeat).
     public struct VMOption: Equatable, Sendable {
@@ -27,6 +34,13 @@ public enum PlanetctlCommand: Equatable, Sendable {
 
     /// The options `vm attach` and `vm policy` take (every one takes a value).
     public static let vmOptionNames = ["tap", "netns", "owner", "address", "allow", "cpu", "memory", "disk"]
+
+    /// A `nodes find` filter as sent: the admin argument's name and the text typed.
+    public struct FindArgument: Equatable, Sendable {
+        public let name: String
+        public let value: String
+        public init(_ name: String, _ value: String) { self.name = name; self.value = value }
+    }
 
     public struct UsageError: Error, Equatable, CustomStringConvertible {
         public let description: String
@@ -59,8 +73,10 @@ public enum PlanetctlCommand: Equatable, Sendable {
             return .success(verb == "add" ? .addPeer(rest[1]) : .removePeer(rest[1]))
         case "vm", "vms":
             return parseVM(rest, options: given)
+        case "nodes", "node":
+            return parseNodes(rest)
         default:
-            return .failure(UsageError("unknown command '\(first)' (self, peers, peers add, peers remove, routes, sessions, stats, vm)"))
+            return .failure(UsageError("unknown command '\(first)' (self, peers, peers add, peers remove, routes, sessions, stats, vm, nodes, nodes show, nodes find)"))
         }
     }
 
@@ -124,6 +140,9 @@ public enum PlanetctlCommand: Equatable, Sendable {
         case .vmDetach: return .vmDetach
         case .vmPolicy: return .vmPolicy
         case .vmCloudInit: return .vmCloudInit
+        case .nodes: return .getNodes
+        case .nodeShow: return .getNode
+        case .nodesFind: return .findNodes
         }
     }
 
@@ -149,7 +168,74 @@ public enum PlanetctlCommand: Equatable, Sendable {
             return [("name", .string(n))] + options.map { o in
                 (o.name, o.name == "allow" ? .array(o.values.map { .string($0) }) : .string(o.values.last ?? ""))
             }
+        case .nodeShow(let node): return [("node", .string(node))]
+        case .nodesFind(let args): return args.map { ($0.name, .string($0.value)) }
         default: return []
         }
+    }
+}
+
+extension PlanetctlCommand {
+    /// `nodes find` options and the admin argument each becomes. Flags (no value) send "true".
+    static let findOptions: [(option: String, argument: String, flag: Bool)] = [
+        ("free-mru", "freeMru", false), ("free-sru", "freeSru", false), ("free-hru", "freeHru", false),
+        ("total-cru", "totalCru", false), ("country", "country", false), ("city", "city", false), ("farm", "farm", false),
+        ("ipv4", "ipv4", true), ("ipv6", "ipv6", true), ("gpu", "gpu", false), ("tag", "tag", false), ("near", "near", false),
+        ("radius", "radius", false), ("reachable", "reachable", true), ("sort", "sort", false), ("order", "order", false),
+        ("limit", "limit", false),
+    ]
+
+    static func parseNodes(_ words: [String]) -> Result<PlanetctlCommand, UsageError> {
+        guard let verb = words.first else { return .success(.nodes) }
+        let rest = Array(words.dropFirst())
+        switch verb {
+        case "show":
+            guard rest.count == 1 else { return .failure(UsageError("usage: planetctl nodes show KEY|ADDRESS")) }
+            let target = rest[0]
+            guard PublicKey(hex: target) != nil || IPv6Address(target) != nil else {
+                return .failure(UsageError("nodes show: '\(target)' is neither a public key (64 hex digits) nor an overlay address"))
+            }
+            return .success(.nodeShow(target))
+        case "find":
+            return parseFind(rest)
+        default:
+            return .failure(UsageError("unknown nodes command '\(verb)' (show KEY|ADDRESS, or find [filters])"))
+        }
+    }
+
+    /// Checked here with the node's own rules (`CapacityQuery`), so a bad value is a usage
+    /// error (exit 2) naming the option, not a daemon error.
+    static func parseFind(_ words: [String]) -> Result<PlanetctlCommand, UsageError> {
+        var out: [FindArgument] = []
+        var i = 0
+        while i < words.count {
+            let word = words[i]
+            i += 1
+            guard word.hasPrefix("--") else { return .failure(UsageError("nodes find: unexpected argument '\(word)'")) }
+            var name = String(word.dropFirst(2))
+            var inline: String?
+            if let eq = name.firstIndex(of: "=") { inline = String(name[name.index(after: eq)...]); name = String(name[..<eq]) }
+            guard let spec = findOptions.first(where: { $0.option == name }) else {
+                return .failure(UsageError("nodes find: unknown option '--\(name)' (\(findOptions.map { "--" + $0.option }.joined(separator: ", ")))"))
+            }
+            if spec.flag {
+                guard inline == nil else { return .failure(UsageError("nodes find: --\(name) takes no value")) }
+                out.append(FindArgument(spec.argument, "true"))
+            } else if let inline {
+                out.append(FindArgument(spec.argument, inline))
+            } else if name == "gpu" {
+                // `--gpu` alone: any GPU; `--gpu nvidia`: that vendor's.
+                if i < words.count, !words[i].hasPrefix("--") { out.append(FindArgument("gpu", words[i])); i += 1 } else { out.append(FindArgument("gpu", "")) }
+            } else {
+                guard i < words.count else { return .failure(UsageError("nodes find: --\(name) needs a value")) }
+                out.append(FindArgument(spec.argument, words[i]))
+                i += 1
+            }
+        }
+        if case .failure(let e) = CapacityQuery.parse(out.map { ($0.name, $0.value) }) {
+            let option = findOptions.first { $0.argument == e.argument }?.option ?? e.argument
+            return .failure(UsageError("nodes find: --\(option): \(e.reason)"))
+        }
+        return .success(.nodesFind(out))
     }
 }

@@ -1,7 +1,7 @@
 import PlanetCore
 
-/// A protocol two linked nodes speak with each other over their link: routing today; capacity
-/// gossip and endpoint exchange next. The node owns the plumbing they share: it hands each its
+/// A protocol two linked nodes speak with each other over their link: routing and capacity
+/// gossip today. The node owns the plumbing they share: it hands each its
 /// frames (by the frame type it registered), tells it when neighbours come and go and how far
 /// away they are, asks for its deadline, and paces what it sends per neighbour in one
 /// `NeighbourPacer`, so a large dump of one protocol can neither overflow the socket nor starve
@@ -14,6 +14,9 @@ public protocol NeighbourProtocol: AnyObject {
     var frameType: UInt8 { get }
     /// Its lane in the per-neighbour pacer: lower lanes leave first when the allowance is short.
     var pacingLane: Int { get }
+    /// Whether its frames can change the route table: the node clears its route cache after
+    /// each frame of a protocol that can, and only then (true for routing alone so far).
+    var changesRoutes: Bool { get }
 
     func neighbourUp(_ key: PublicKey, now: Instant)
     func neighbourDown(_ key: PublicKey, now: Instant)

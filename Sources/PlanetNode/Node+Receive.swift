@@ -48,10 +48,13 @@ extension Node {
             receiveDirect(frame, checksumPartial: false, from: peer, now: now)
         case .directChecksumPartial:
             receiveDirect(frame, checksumPartial: true, from: peer, now: now)
-        case .routing, nil:
+        case .routing, .capacity, nil:
             guard let p = neighbourProtocols[frame[0]] else { stats.drop(.unknownFrame); return nil }
             p.receive(Array(frame[1...]), from: peer, now: now)
-            routeCache.clear()
+            // Cached routes go stale only when the frame could have changed the route table;
+            // clearing on every gossip frame would make the data path look routes up again
+            // for nothing.
+            if p.changesRoutes { routeCache.clear() }
         }
         return nil
     }

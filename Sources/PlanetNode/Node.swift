@@ -1,6 +1,7 @@
 import PlanetCore
 import PlanetLink
 import PlanetRouting
+import PlanetCapacity
 
 /// A whole node as a state machine: the link layer, the neighbour protocols (routing first),
 /// end-to-end sessions and the data plane composed. Inputs are datagrams, packets from local
@@ -17,7 +18,8 @@ import PlanetRouting
 ///   Node+Deliver.swift   a packet for a local device, into `output`
 ///   Node+VM.swift        VMs hosted here: inbound policy by sender key, per-VM counters (VMGuard.swift)
 ///   Node+Events.swift    the event pump: link events to the neighbour protocols, paced output
-///   NodeAdmin.swift      the admin API's answers
+///   Node+Capacity.swift  the runtime's inputs to the capacity directory (CapacityNeighbour)
+///   NodeAdmin.swift      the admin API's answers (NodeAdmin+Capacity.swift: the finder's)
 public final class Node {
     public let identity: NodeIdentity
     public let config: NodeConfig
@@ -29,6 +31,8 @@ public final class Node {
     public let links: LinkLayer
     /// The route table the data plane reads; also the first neighbour protocol (`RoutingNeighbour`).
     public let router: Router
+    /// The capacity directory and this node's own record (`CapacityNeighbour`, Node+Capacity.swift).
+    public let capacity: CapacityNeighbour
     var neighbourProtocols = NeighbourProtocols()
     var sessions = SessionTable()
     var pending = PendingPackets()
@@ -93,9 +97,11 @@ public final class Node {
         linkConfig.ciphers = ciphers
         links = LinkLayer(identity: identity, config: linkConfig, rng: random.split(), logger: logger, now: now)
         router = Router(identity: identity, logger: logger, now: now, random: random.split())
+        capacity = CapacityNeighbour(identity: identity, config: config.capacity)
         self.random = random
         punching = Punching(enabled: config.nat.punch, now: now)
         register(RoutingNeighbour(router: router))
+        register(capacity)
         register(EndpointsControlHandler(node: self))
         for peer in config.peers { links.addPeer(uri: peer, now: now) }
         pump(now: now)

@@ -42,6 +42,8 @@ extension Node {
             return .success(.object([("sessions", .array(sessionsJSON(now: now)))]))
         case .getStats:
             return .success(statsJSON())
+        case .getNodes, .getNode, .findNodes:
+            return capacityAdmin(call, args, now: now)
         case .list:
             return .success(.object([("requests", .array(AdminCall.names.map { .string($0) }))]))
         case .vmAttach, .vmDetach, .vmList, .vmShow, .vmPolicy, .vmCloudInit:
@@ -120,6 +122,7 @@ extension Node {
             ("sessions", .number(Double(sessions.all.filter(\.isEstablished).count))),
             ("handshakesCompleted", .number(Double(l.handshakesCompleted + stats.sessionsEstablished))),
             ("handshakesFailed", .number(Double(l.handshakesFailed + stats.sessionHandshakesFailed))),
+            ("capacityRecords", .number(Double(capacity.directory.count))),
         ]
         fields.append(("punch", punchStatsJSON()))
         return .object(fields)

@@ -10,6 +10,8 @@ final class RoutingNeighbour: NeighbourProtocol {
     let frameType = InnerFrameType.routing.rawValue
     /// Routing leaves before any other neighbour protocol: it keeps the data flowing.
     let pacingLane = 0
+    /// Its messages are what changes routes.
+    let changesRoutes = true
 
     init(router: Router) { self.router = router }
 

@@ -42,6 +42,7 @@ public final class NodeRunner: @unchecked Sendable {
     var beaconTimer: PeriodicTimer?
     var seqnoTimer: PeriodicTimer?
     var localEndpointsTimer: PeriodicTimer?
+    var capacityTimer: PeriodicTimer?  // capacity directory: NodeRunner+Capacity.swift
     let receiveBatch: DatagramBatch
     var sendBatches: [SendBatch] = []
     var lastBeaconTimestamp: UInt64 = 0
@@ -128,6 +129,7 @@ public final class NodeRunner: @unchecked Sendable {
         seqnoFile = RouterSeqnoFile(stateDir: config.stateDir)
         node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
         restoreSeqno()
+        startCapacity()  // capacity directory: NodeRunner+Capacity.swift
     }
 
     /// Re-applies the host's leases (a vanished namespace or tap is reported by `vm list`, not
@@ -172,6 +174,7 @@ public final class NodeRunner: @unchecked Sendable {
                 sendBeacons()
             }
             seqnoTimer = try PeriodicTimer(loop: loop, every: 30) { [unowned self] in self.saveSeqno() }
+            capacityTimer = try PeriodicTimer(loop: loop, every: NodeRunner.capacityInterval) { [unowned self] in self.capacityTimerFired() }
             refreshLocalEndpoints()
             localEndpointsTimer = try PeriodicTimer(loop: loop, every: NodeRunner.localEndpointsInterval) { [unowned self] in
                 self.refreshLocalEndpoints()
@@ -193,6 +196,7 @@ public final class NodeRunner: @unchecked Sendable {
         metrics?.stop()
         admin?.stop()
         saveSeqno()
+        saveCapacity()  // capacity directory: NodeRunner+Capacity.swift
         for device in devices.values { device.close() }
         for t in transports { t.close() }
         multicast?.close()

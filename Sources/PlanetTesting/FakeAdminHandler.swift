@@ -36,7 +36,7 @@ package final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
         "getStats": .object([("rxPackets", .number(1_234_567)), ("txPackets", .number(42)), ("rxBytes", .number(1_073_741_824)),
                              ("txBytes", .number(100)), ("drops", .object([("badMac", .number(3)), ("noRoute", .number(1))])),
                              ("peersUp", .number(1)), ("routes", .number(1)), ("sessions", .number(1)),
-                             ("handshakesCompleted", .number(5)), ("handshakesFailed", .number(2))]),
+                             ("handshakesCompleted", .number(5)), ("handshakesFailed", .number(2)), ("capacityRecords", .number(0))]),
         "addPeer": .object([]),
         "removePeer": .object([]),
     ]

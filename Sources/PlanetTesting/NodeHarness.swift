@@ -37,6 +37,9 @@ package final class NodeHarness {
 
     package init() {}
 
+    /// Unix time at virtual time zero.
+    package static let unixEpoch = 1_800_000_000.0
+
     package func endpoint(_ i: Int) -> Endpoint {
         Endpoint(address: IPv6Address(high: 0xfd7a_0000_0000_0000, low: UInt64(i)), port: 8470)
     }
@@ -45,9 +48,11 @@ package final class NodeHarness {
     /// `punch`: hole punching on. Off by default: the harness's underlay has no NAT, so every
     /// pair of nodes could link directly, and punching would turn every relayed path a test
     /// builds into a direct one.
-    package func add(_ name: String, peers: [String] = [], tun: Bool = true, punch: Bool = false) -> Node {
+    package func add(_ name: String, peers: [String] = [], tun: Bool = true, punch: Bool = false,
+                     capacity: CapacityConfig = CapacityConfig()) -> Node {
         let ep = endpoint(nodes.count + 1)
         var config = NodeConfig()
+        config.capacity = capacity
         config.tun.enabled = tun
         config.nat.punch = punch
         config.multicast = []
@@ -57,6 +62,8 @@ package final class NodeHarness {
         }
         seed += 1
         let node = Node(identity: .generate(), config: config, now: now, random: SplitMix64(seed: seed))
+        // The wall clock runs with virtual time from a fixed Unix moment, for capacity records.
+        node.setWallClock(unixSeconds: NodeHarness.unixEpoch + now.seconds, now: now)
         nodes[name] = node
         endpoints[name] = ep
         names[ep] = name

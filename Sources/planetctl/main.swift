@@ -31,6 +31,15 @@ commands:
   vm policy NAME --allow RULE...   replace a VM's inbound rules, live
   vm detach NAME       remove its interface, routes, filter and lease
   vm cloud-init NAME   the NoCloud network-config (v2) for the guest on that tap
+  nodes                every capacity record this node holds, with its age
+  nodes show KEY|ADDRESS
+                       one capacity record
+  nodes find [FILTERS] nodes with the capacity asked for, nearest (lowest route metric) first:
+      --free-mru SIZE --free-sru SIZE --free-hru SIZE   free memory / SSD / HDD, sizes as 512M, 16G, 2T
+      --total-cru N --country CC --city NAME --farm ID[,ID...] --tag T
+      --ipv4 --ipv6 --gpu [VENDOR] --reachable
+      --near LAT,LON [--radius KM]
+      --sort free-mru|free-sru|free-hru|cru|distance|rtt|age --order asc|desc --limit N
 
 options:
   --socket PATH        admin socket (default $PLANETCTL_SOCKET, else /run/planetary/planetd.sock)
@@ -45,8 +54,23 @@ func fail(_ message: String, code: Int32) -> Never {
     exit(code)
 }
 
+// `nodes find` has options of its own: everything after `nodes` is the command's (and --json
+// among them is still the global flag). Only when `nodes` is the command itself, the first word
+// that is no option: `vm attach nodes …` names a VM.
+var words = Array(CommandLine.arguments.dropFirst())
+var nodesTail: [String] = []
+var firstCommandWord = 0
+while firstCommandWord < words.count, words[firstCommandWord].hasPrefix("--") {
+    firstCommandWord += words[firstCommandWord] == "--socket" ? 2 : 1
+}
+if firstCommandWord < words.count, ["nodes", "node"].contains(words[firstCommandWord]) {
+    let i = firstCommandWord
+    nodesTail = Array(words[(i + 1)...])
+    words = Array(words[...i])
+    if nodesTail.contains("--json") { words.append("--json"); nodesTail.removeAll { $0 == "--json" } }
+}
 let args: Arguments
-do { args = try Arguments(Array(CommandLine.arguments.dropFirst()), valued: Set(["socket"] + PlanetctlCommand.vmOptionNames), flags: ["json", "help", "version"]) } catch {
+do { args = try Arguments(words, valued: Set(["socket"] + PlanetctlCommand.vmOptionNames), flags: ["json", "help", "version"]) } catch {
     fail(error.description, code: 2)
 }
 if args.has("version") { print("planetctl \(PlanetVersion.string)"); exit(0) }
@@ -56,7 +80,7 @@ if args.positionals.isEmpty { FileHandle.standardError.write(Data((usage + "\n")
 let command: PlanetctlCommand
 var vmOptions: [String: [String]] = [:]
 for name in PlanetctlCommand.vmOptionNames { vmOptions[name] = args.values(name) }
-switch PlanetctlCommand.parse(args.positionals, options: vmOptions) {
+switch PlanetctlCommand.parse(args.positionals + nodesTail, options: vmOptions) {
 case .success(let c): command = c
 case .failure(let e): fail(e.description, code: 2)
 }

@@ -92,6 +92,7 @@ case "address", "subnet":
 
 case "run":
     let config = loadConfig()
+    if let e = CapacityProbe.checkOffer(config) { fail(e.description) }
     let logger = StderrLog.logger(level: config.logLevel)
     Signals.blockTermination()
     do {

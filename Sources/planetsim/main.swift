@@ -3,6 +3,7 @@
 import PlanetCore
 import PlanetRouting
 import PlanetSim
+import PlanetCapacity
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,6 +12,8 @@ let usage = """
 usage: planetsim --nodes N --topology random|scale-free|line|ring|grid --degree D --seed S
                  [--fail-links K] [--churn RATE] [--crash K] [--partition] [--loss P]
                  [--steady SECONDS] [--sample SOURCES] [--origins K] [--json]
+       planetsim --capacity --nodes N [--topology T] [--degree D] [--seed S]
+                 [--announcers K] [--announce-interval SECONDS] [--steady SECONDS] [--json]
 """
 
 func printError(_ line: String) {
@@ -30,11 +33,14 @@ func wallClock() -> Double {
 }
 
 var config = SimulationConfig()
+var capacityConfig = CapacitySimulation.Config()
+var capacityMode = false
 let jsonOutput: Bool
 do {
     let args = try Arguments(Array(CommandLine.arguments.dropFirst()),
-                             valued: ["nodes", "topology", "degree", "seed", "fail-links", "churn", "crash", "loss", "steady", "sample", "origins"],
-                             flags: ["partition", "json", "help", "quiet"])
+                             valued: ["nodes", "topology", "degree", "seed", "fail-links", "churn", "crash", "loss", "steady", "sample", "origins",
+                                      "announcers", "announce-interval"],
+                             flags: ["partition", "json", "help", "quiet", "capacity"])
     if args.has("help") { print(usage); exit(0) }
     guard args.positionals.isEmpty else { throw Arguments.UsageError("unexpected argument '\(args.positionals[0])'") }
     config.nodes = try args.int("nodes", default: 100, range: 2...1_000_000)
@@ -61,10 +67,30 @@ do {
     }
     config.partition = args.has("partition")
     jsonOutput = args.has("json")
+    if args.has("capacity") {
+        capacityConfig.nodes = config.nodes
+        capacityConfig.topology = config.topology
+        capacityConfig.degree = config.degree
+        capacityConfig.seed = config.seed
+        capacityConfig.steadySeconds = Double(try args.int("steady", default: 300, range: 0...100_000))
+        capacityConfig.announcers = try args.int("announcers", default: 0, range: 0...config.nodes)
+        capacityConfig.announceInterval = Double(try args.int("announce-interval", default: 1800, range: 5...86_400))
+        capacityMode = true
+    } else if args.value("announcers") != nil || args.value("announce-interval") != nil {
+        throw Arguments.UsageError("--announcers and --announce-interval need --capacity")
+    }
 } catch let e as Arguments.UsageError {
     fail(e.description)
 } catch {
     fail("\(error)")
+}
+
+if capacityMode {
+    let started = wallClock()
+    let report = CapacitySimulation(config: capacityConfig).run { line in if !jsonOutput { printError("planetsim: \(line)") } }
+    let wall = wallClock() - started
+    print(jsonOutput ? report.json(wallSeconds: wall).serialized(pretty: true) : report.table(wallSeconds: wall), terminator: "")
+    exit(report.coldStartSeconds == nil || report.change100Seconds == nil ? 1 : 0)
 }
 
 let started = wallClock()

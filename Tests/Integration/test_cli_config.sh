@@ -15,7 +15,7 @@ expect_exit 0 "$PLANETCTL" --help
 "$PLANETD" genconf > "$TMP/a.json" || fail "genconf"
 "$PLANETD" genconf > "$TMP/b.json" || fail "genconf"
 cmp -s "$TMP/a.json" "$TMP/b.json" && fail "two genconf runs gave the same key"
-for key in privateKey listen peers allowedPublicKeys tun adminSocket adminGroup multicast stateDir logLevel metricsListen; do
+for key in privateKey listen peers allowedPublicKeys tun adminSocket adminGroup multicast stateDir logLevel metricsListen capacity; do
   grep -q "\"$key\"" "$TMP/a.json" || fail "genconf lacks $key"
 done
 addr=$("$PLANETD" address --config "$TMP/a.json") || fail "address"
@@ -50,6 +50,10 @@ check_bad '{"peers": ["udp://[::1]:notaport"]}' "peers\[0\]"
 check_bad "{\"privateKey\": \"$(printf '%0126d' 0)\"}" "privateKey: must be 64 bytes"
 check_bad '{"tun": {"mtu": 100}}' "tun.mtu"
 check_bad '{"listen": "udp://[::]:1"}' "listen: must be a list"
+check_bad '{"capacity": {"location": {"country": "Belgium"}}}' "capacity.location.country"
+check_bad '{"capacity": {"announceInterval": "soon"}}' "capacity.announceInterval"
+# An offer beyond what the machine has is refused before anything starts.
+check_bad '{"capacity": {"enabled": true, "offer": {"mru": "64P"}}}' "capacity.offer.mru: offers"
 expect_exit 2 "$PLANETD" run --config "$TMP/nonexistent.json"
 grep -q "does not exist" "$TMP/stderr" || fail "missing file error"
 expect_exit 2 "$PLANETD" run --confg x

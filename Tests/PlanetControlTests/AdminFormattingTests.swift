@@ -91,6 +91,7 @@ final class AdminFormattingTests: XCTestCase {
         sessions           1
         handshakes done    5
         handshakes failed  2
+        capacity records   0
         drops badMac       3
         drops noRoute      1
 

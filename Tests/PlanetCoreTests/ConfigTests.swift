@@ -97,4 +97,50 @@ final class ConfigTests: XCTestCase {
         }
         XCTAssertEqual(try JSONValue.parse(#"{"a":[1,true,null,"\u00e9"]}"#)["a"], .array([.number(1), .bool(true), .null, .string("é")]))
     }
+
+    func testCapacitySectionParsesAndRoundTrips() throws {
+        let c = try NodeConfig.parse(#"""
+        {"capacity": {"enabled": true, "farm": {"id": 42, "name": "freefarm"},
+                      "location": {"country": "be", "city": "Ghent", "latitude": 51.05, "longitude": 3.72},
+                      "offer": {"cru": 4, "mru": "16G", "sru": 1000}, "reserved": {"mru": "1G"},
+                      "tags": ["gpu-lab"], "announceInterval": "10m", "maxRecords": 500}}
+        """#)
+        XCTAssertTrue(c.capacity.enabled)
+        XCTAssertEqual(c.capacity.country, "BE")
+        XCTAssertEqual(c.capacity.farmId, 42)
+        XCTAssertEqual(c.capacity.offer, CapacityConfig.Amounts(cru: 4, mru: 16 << 30, sru: 1000))
+        XCTAssertEqual(c.capacity.reserved.mru, 1 << 30)
+        XCTAssertEqual(c.capacity.announceInterval, 600)
+        XCTAssertEqual(c.capacity.effectiveExpiry, 1800)
+        XCTAssertEqual(try NodeConfig.parse(c.json().serialized()).capacity, c.capacity)
+        let defaults = try NodeConfig.parse("{}").capacity
+        XCTAssertFalse(defaults.enabled, "a node must not announce unless asked")
+        XCTAssertEqual(defaults.announceInterval, 1800)
+        XCTAssertEqual(defaults.effectiveExpiry, 5400)
+        XCTAssertEqual(defaults.maxRecords, 100_000)
+    }
+
+    func testBadCapacityValuesNameTheField() {
+        let cases: [(String, String)] = [
+            (#"{"capacity": {"enabled": "yes"}}"#, "capacity.enabled"),
+            (#"{"capacity": {"location": {"country": "Belgium"}}}"#, "capacity.location.country"),
+            (#"{"capacity": {"location": {"latitude": 95, "longitude": 0}}}"#, "capacity.location.latitude"),
+            (#"{"capacity": {"location": {"latitude": 50}}}"#, "capacity.location.longitude"),
+            (#"{"capacity": {"offer": {"mru": "lots"}}}"#, "capacity.offer.mru"),
+            (#"{"capacity": {"offer": {"gpu": 1}}}"#, "capacity.offer.gpu"),
+            (#"{"capacity": {"reserved": {"cru": -1}}}"#, "capacity.reserved.cru"),
+            (#"{"capacity": {"tags": ["a", ""]}}"#, "capacity.tags[1]"),
+            (#"{"capacity": {"tags": ["1","2","3","4","5","6","7","8","9"]}}"#, "capacity.tags"),
+            (#"{"capacity": {"announceInterval": 1}}"#, "capacity.announceInterval"),
+            (#"{"capacity": {"announceInterval": "soon"}}"#, "capacity.announceInterval"),
+            (#"{"capacity": {"announceInterval": 60, "expiry": 30}}"#, "capacity.expiry"),
+            (#"{"capacity": {"maxRecords": 0}}"#, "capacity.maxRecords"),
+            (#"{"capacity": {"farm": {"id": "x"}}}"#, "capacity.farm.id"),
+            (#"{"capacity": {"farm": {"name": "\#(String(repeating: "x", count: 65))"}}}"#, "capacity.farm.name"),
+            (#"{"capacity": {"enabeld": true}}"#, "capacity.enabeld"),
+            (#"{"capacity": []}"#, "capacity"),
+        ]
+        for (text, field) in cases { XCTAssertEqual(error(text)?.field, field, text) }
+        XCTAssertTrue(error(#"{"capacity": {"enabeld": true}}"#)?.description.contains("did you mean 'enabled'") ?? false)
+    }
 }

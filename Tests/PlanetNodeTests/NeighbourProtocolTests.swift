@@ -10,6 +10,7 @@ final class EchoNeighbourProtocol: NeighbourProtocol {
     let name = "echo-test"
     let frameType: UInt8 = 0x1f
     let pacingLane = 3
+    let changesRoutes = false
     var up: [PublicKey] = []
     var down: [PublicKey] = []
     var rtts: [PublicKey: Double] = [:]

@@ -16,6 +16,8 @@ final class AdminMetricsTests: XCTestCase {
         s.sessions = 1
         s.handshakesCompleted = 4
         s.handshakesFailed = 1
+        s.capacityRecords = 6
+        s.drops.append(("capacity-bad-signature", 2))
         return s
     }
 
@@ -26,6 +28,8 @@ final class AdminMetricsTests: XCTestCase {
         XCTAssertTrue(text.contains("planetary_drops_total{reason=\"odd\\\"reason\"} 1\n"))
         XCTAssertTrue(text.contains("# TYPE planetary_peers_up gauge\nplanetary_peers_up 2\n"))
         XCTAssertTrue(text.contains("planetary_handshakes_failed_total 1\n"))
+        XCTAssertTrue(text.contains("# TYPE planetary_capacity_records gauge\nplanetary_capacity_records 6\n"))
+        XCTAssertTrue(text.contains("planetary_drops_total{reason=\"capacity-bad-signature\"} 2\n"))
         // Every sample line is NAME[{labels}] VALUE.
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             XCTAssertEqual(line.split(separator: " ").count, 2, String(line))
@@ -36,7 +40,8 @@ final class AdminMetricsTests: XCTestCase {
     func testStatsJSONRoundTrip() {
         let s = Self.snapshot
         XCTAssertEqual(MetricsSnapshot(stats: s.json), s)
-        XCTAssertEqual(s.json["drops"], .object([("badMac", .number(3)), ("odd\"reason", .number(1))]))
+        XCTAssertEqual(s.json["drops"], .object([("badMac", .number(3)), ("odd\"reason", .number(1)), ("capacity-bad-signature", .number(2))]))
+        XCTAssertEqual(s.json["capacityRecords"], .number(6))
         XCTAssertEqual(MetricsSnapshot(stats: .null), MetricsSnapshot())
     }
 

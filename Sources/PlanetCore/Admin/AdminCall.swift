@@ -15,6 +15,9 @@ public enum AdminCall: String, CaseIterable, Sendable {
     case vmShow
     case vmPolicy
     case vmCloudInit
+    case getNodes
+    case getNode
+    case findNodes
 
     /// One argument a call takes. Any key not listed is refused: a misspelt argument should
     /// fail loudly rather than be ignored.
@@ -39,9 +42,16 @@ public enum AdminCall: String, CaseIterable, Sendable {
                     .string("cpu", required: false), .string("memory", required: false), .string("disk", required: false)]
         case .vmDetach, .vmShow, .vmCloudInit: return [.string("name")]
         case .vmPolicy: return [.string("name"), .strings("allow")]
+        case .getNode: return [.string("node")]
+        // The finder's filters (Docs/cli.md, `findNodes`), all optional.
+        case .findNodes: return AdminCall.findNodesFilters.map { .string($0, required: false) }
         default: return []
         }
     }
+
+    /// Named as grid-explorer users know them; the node checks their values (CapacityQuery).
+    public static let findNodesFilters = ["freeMru", "freeSru", "freeHru", "totalCru", "country", "city", "farm", "ipv4", "ipv6",
+                                          "gpu", "tag", "near", "radius", "reachable", "sort", "order", "limit"]
 
     public static var names: [String] { allCases.map(\.rawValue) }
 }

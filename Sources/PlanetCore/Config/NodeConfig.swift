@@ -40,11 +40,13 @@ public struct NodeConfig: Sendable {
     /// `HOST:PORT` for Prometheus text metrics; empty is off.
     public var metricsListen = ""
     public var nat = NAT()
+    /// What this node announces to the capacity directory (CapacityConfig.swift).
+    public var capacity = CapacityConfig()
 
     public init() {}
 
     public static let keys = ["privateKey", "listen", "peers", "allowedPublicKeys", "tun", "adminSocket", "adminGroup",
-                              "multicast", "stateDir", "logLevel", "metricsListen", "nat"]
+                              "multicast", "stateDir", "logLevel", "metricsListen", "nat", "capacity"]
     static let tunKeys = ["enabled", "name", "mtu"]
     static let natKeys = ["punch"]
 
@@ -103,6 +105,8 @@ public struct NodeConfig: Sendable {
                 }
             case "nat":
                 c.nat = try parseNAT(value)
+            case "capacity":
+                c.capacity = try CapacityConfig.parse(value)
             default:
                 throw ConfigError(field: key, reason: "unknown key" + suggestion(for: key, among: keys))
             }
@@ -217,6 +221,7 @@ public struct NodeConfig: Sendable {
             ("logLevel", .string(logLevel.name)),
             ("metricsListen", .string(metricsListen)),
             ("nat", .object([("punch", .bool(nat.punch))])),
+            ("capacity", capacity.json()),
         ])
     }
 }

@@ -16,6 +16,8 @@ public struct MetricsSnapshot: Equatable, Sendable {
     public var handshakesFailed: UInt64 = 0
     /// Hole punching's counters by name (`getStats` "punch"; Docs/cli.md), in the node's order.
     public var punch: [(event: String, count: UInt64)] = []
+    /// Records in the capacity directory (its refusals are among `drops`, as `capacity-<reason>`).
+    public var capacityRecords: Int = 0
 
     public init() {}
 
@@ -36,6 +38,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
             ("sessions", .number(Double(sessions))),
             ("handshakesCompleted", .number(Double(handshakesCompleted))),
             ("handshakesFailed", .number(Double(handshakesFailed))),
+            ("capacityRecords", .number(Double(capacityRecords))),
         ]
         // Only from a daemon that reports them, so an older one's reply reads back unchanged.
         if !punch.isEmpty { fields.append(("punch", .object(punch.map { ($0.event, .number(Double($0.count))) }))) }
@@ -55,6 +58,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
         sessions = Int(u("sessions"))
         handshakesCompleted = u("handshakesCompleted")
         handshakesFailed = u("handshakesFailed")
+        capacityRecords = Int(u("capacityRecords"))
         punch = (stats["punch"]?.objectValue ?? []).map { ($0.0, UInt64(max(0, $0.1.numberValue ?? 0))) }
     }
 
@@ -76,6 +80,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
         metric("sessions", "gauge", "End-to-end sessions.", [("", UInt64(max(0, sessions)))])
         metric("handshakes_completed_total", "counter", "Link handshakes completed.", [("", handshakesCompleted)])
         metric("handshakes_failed_total", "counter", "Link handshakes that failed.", [("", handshakesFailed)])
+        metric("capacity_records", "gauge", "Records in the capacity directory.", [("", UInt64(max(0, capacityRecords)))])
         if !punch.isEmpty {
             metric("punch_total", "counter", "Hole punching: offers, probe runs, inits and outcomes, by event.",
                    punch.map { ("{event=\"\(MetricsSnapshot.labelValue($0.event))\"}", $0.count) })

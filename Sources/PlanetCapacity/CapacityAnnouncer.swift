@@ -1,0 +1,106 @@
+import PlanetCore
+
+/// The node's own record: built from the measurement, the operator's `capacity` config and
+/// what VMs declare, signed, and re-issued when its content changes (at most once per
+/// `debounce`) and every `announceInterval` regardless. Sans-I/O: the runtime measures and
+/// reads the clock; this decides what to say and when.
+public final class CapacityAnnouncer {
+    public let identity: NodeIdentity
+    public let config: CapacityConfig
+    public private(set) var measurement: CapacityMeasurement?
+    /// When the measurement was taken (Unix seconds), to age its uptime.
+    var measuredAt = 0.0
+    /// What attached VMs declare they use (`vm attach --cpu --memory --disk`). VMs do not exist
+    /// yet (issue 12); this is the hook their attach and detach will set. Until then it is zero
+    /// and used capacity is the reserve alone.
+    public var declaredByVMs = CapacityResources.zero { didSet { recompute() } }
+    public let version: String
+
+    /// A changed record waits at least this long after the previous one, so a burst of changes
+    /// (VMs attached one after another) costs the overlay one record, not one each.
+    public static let debounce = 5.0
+
+    private(set) var lastContent: CapacityRecord?
+    public private(set) var lastIssuedAt: Double?
+    public private(set) var lastSeqno: UInt64 = 0
+
+    public init(identity: NodeIdentity, config: CapacityConfig, version: String = PlanetVersion.string) {
+        self.identity = identity
+        self.config = config
+        self.version = version
+    }
+
+    public func measured(_ m: CapacityMeasurement, unixNow: Double) {
+        measurement = m
+        measuredAt = unixNow
+        recompute()
+    }
+
+    /// The default reserve: max(10% of memory, 2 GiB) and one CPU (Docs/operations.md).
+    public static func reserve(_ config: CapacityConfig, measured m: CapacityMeasurement) -> CapacityResources {
+        CapacityResources(cru: config.reserved.cru ?? 1, mru: config.reserved.mru ?? max(m.memoryBytes / 10, 2 * ByteSize.gib),
+                          sru: config.reserved.sru ?? 0, hru: config.reserved.hru ?? 0)
+    }
+
+    /// What is offered: the configured amount, or all that was measured.
+    public static func offered(_ config: CapacityConfig, measured m: CapacityMeasurement) -> CapacityResources {
+        CapacityResources(cru: config.offer.cru ?? m.cpus, mru: config.offer.mru ?? m.memoryBytes,
+                          sru: config.offer.sru ?? m.ssdBytes, hru: config.offer.hru ?? m.hddBytes)
+    }
+
+    /// An offer of more than the machine has, as a config error naming the field.
+    public static func checkOffer(_ config: CapacityConfig, measured m: CapacityMeasurement) -> ConfigError? {
+        for (name, offered, have, unit) in [("cru", config.offer.cru, m.cpus, "CPUs"), ("mru", config.offer.mru, m.memoryBytes, "bytes"),
+                                            ("sru", config.offer.sru, m.ssdBytes, "bytes"), ("hru", config.offer.hru, m.hddBytes, "bytes")] {
+            if let offered, offered > have {
+                let said = unit == "CPUs" ? "\(offered) CPUs" : ByteSize.text(offered)
+                let measured = unit == "CPUs" ? "\(have)" : ByteSize.text(have)
+                return ConfigError(field: "capacity.offer.\(name)", reason: "offers \(said) but this machine has \(measured)")
+            }
+        }
+        return nil
+    }
+
+    /// The record as it would be issued now, without seqno and times (nil when disabled or not
+    /// yet measured).
+    public func content() -> CapacityRecord? {
+        guard config.enabled, let m = measurement else { return nil }
+        return CapacityRecord(
+            key: identity.publicKey, seqno: 0, issuedAt: 0, expiresAt: 0, uptimeSeconds: 0,
+            publicIPv4: m.publicIPv4, publicIPv6: m.publicIPv6,
+            total: CapacityAnnouncer.offered(config, measured: m),
+            used: CapacityAnnouncer.reserve(config, measured: m).adding(declaredByVMs),
+            latitude: config.latitude, longitude: config.longitude, country: config.country, farmId: config.farmId,
+            city: config.city, farmName: config.farmName, version: version, gpus: m.gpus, tags: config.tags)
+    }
+
+    /// When the next record is due (Unix seconds; nil: nothing to announce). Cached: the node
+    /// asks for its deadline after every batch of packets, and building the record each time
+    /// would allocate on the data path; it changes only with the inputs below.
+    public func nextDue() -> Double? { due }
+
+    private var due: Double?
+
+    private func recompute() {
+        guard let content = content() else { due = nil; return }
+        guard let last = lastIssuedAt else { due = measuredAt; return }
+        due = content != lastContent ? last + CapacityAnnouncer.debounce : last + config.announceInterval
+    }
+
+    /// A new signed record if one is due at `unixNow`. `heldSeqno` is the highest seqno the
+    /// directory holds for this key (from before a restart, or heard back from the overlay):
+    /// the new one must beat it or nobody would take it.
+    public func poll(unixNow: Double, heldSeqno: UInt64?) -> [UInt8]? {
+        guard let due = nextDue(), unixNow >= due, var record = content(), let m = measurement else { return nil }
+        lastContent = record
+        lastIssuedAt = unixNow
+        let clockSeqno = UInt64(max(0, unixNow) * 1000)
+        lastSeqno = max(lastSeqno &+ 1, (heldSeqno ?? 0) &+ 1, clockSeqno)
+        record.seqno = lastSeqno
+        record.issuedAt = UInt64(unixNow)
+        record.expiresAt = UInt64(unixNow + config.effectiveExpiry)
+        record.uptimeSeconds = m.uptimeSeconds + UInt64(max(0, unixNow - measuredAt))
+        recompute()
+        return record.signed(by: identity)
+    }
+}

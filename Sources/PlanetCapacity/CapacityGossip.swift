@@ -1,0 +1,247 @@
+import PlanetCore
+
+/// Spreads capacity records between linked nodes (Docs/protocol.md, "Capacity gossip"):
+///
+/// - **Flooding.** A record this node accepts, from a neighbour or its own announcer, goes to
+///   every other neighbour once. The directory's (key, seqno) check stops it coming round
+///   again, so each record crosses each link at most once in each direction.
+/// - **Reconciliation by digest.** When a link comes up, and every `resummaryInterval` after,
+///   each side sends its 256 per-bucket (count, digest) pairs. For a bucket that differs, a side
+///   whose bucket is empty just waits, a side whose neighbour's bucket is empty sends all its
+///   records of that bucket, and otherwise both exchange the bucket's (key prefix, seqno) list
+///   and each sends exactly the records the other lacks or holds older. A late joiner gets the
+///   whole directory from its first neighbour at the pacer's rate; a healed partition sends
+///   only what changed on either side.
+/// - **A short hold before flooding.** A record to flood waits `floodDelay` (0.1 s) in each
+///   neighbour's outbox; if that neighbour sends us the same record (or a newer one) meanwhile,
+///   it is struck from the outbox, and records that arrive together leave in one message. On a
+///   mesh most records would otherwise cross many links both ways at once; the hold removes
+///   most of those second crossings for a tenth of a second per hop.
+///
+/// Sans-I/O: messages in with the times, messages out through `drainOutgoing`. The node's
+/// adapter (`CapacityNeighbour`) paces the output with routing's in lane 1.
+public final class CapacityGossip {
+    public let directory: CapacityDirectory
+    /// How often each neighbour is sent a fresh summary, to heal whatever flooding missed
+    /// (a record refused for its rate, a frame the pacer could not queue): 3 KiB a minute.
+    public static let resummaryInterval = 60.0
+
+    /// How long a record to flood waits for the neighbour to send it first (see above).
+    public var floodDelay = 0.1
+
+    /// A record waiting in an outbox (a struct, not a tuple: tuples as dictionary values cost
+    /// a run-time metadata lookup on every access).
+    struct Queued {
+        let seqno: UInt64
+        let bytes: [UInt8]
+    }
+
+    struct Neighbour {
+        /// Records to send, newest per key, in the order they were queued.
+        var outbox: [PublicKey: Queued] = [:]
+        var order: [PublicKey] = []
+        /// When the outbox may leave (nil: empty).
+        var outboxDue: Instant?
+        var control: [CapacityMessage] = []
+        /// Bucket lists being received in parts: bucket -> (total announced, prefix -> seqno).
+        var lists: [Int: (total: Int, entries: [UInt64: UInt64])] = [:]
+        var nextSummary: Instant
+    }
+
+    var neighbours: [PublicKey: Neighbour] = [:]
+    /// The latest time any input brought, for the outbox's hold.
+    private(set) var clock = Instant.zero
+    public private(set) var malformedMessages: UInt64 = 0
+    public private(set) var recordsSent: UInt64 = 0
+    public private(set) var messagesSent: UInt64 = 0
+    public private(set) var bytesSent: UInt64 = 0
+    /// For fault injection only (`planetfault`, the integration tests' hostile node): changes
+    /// every record on its way out. nil in every real node.
+    package var outgoingRecordTransform: (([UInt8]) -> [UInt8])?
+
+    public init(directory: CapacityDirectory) { self.directory = directory }
+
+    public var neighbourKeys: [PublicKey] { Array(neighbours.keys) }
+
+    // MARK: Neighbours
+
+    public func neighbourUp(_ key: PublicKey, now: Instant) {
+        advance(now: now)
+        neighbours[key] = Neighbour(nextSummary: now)
+        queueSummary(to: key, now: now)
+    }
+
+    public func neighbourDown(_ key: PublicKey) { neighbours[key] = nil }
+
+    // MARK: Input
+
+    /// A message body from a neighbour.
+    public func receive(_ body: [UInt8], from key: PublicKey, now: Instant, unixNow: Double) {
+        advance(now: now)
+        guard neighbours[key] != nil else { return }
+        guard let message = CapacityMessage.decode(body) else { malformedMessages += 1; return }
+        switch message {
+        case .records(let records):
+            for bytes in records {
+                // The neighbour has this one (or newer): nothing older need go to it.
+                if let (k, seqno) = CapacityRecord.header(bytes), let queued = neighbours[key]?.outbox[k], queued.seqno <= seqno {
+                    neighbours[key]?.outbox[k] = nil
+                }
+                if directory.offer(bytes, unixNow: unixNow) == .accepted { flood(bytes, except: key) }
+            }
+        case .summary(let first, let buckets):
+            var b = first
+            for theirs in buckets {
+                compare(bucket: b, theirs: theirs, with: key)
+                b += 1
+            }
+        case .bucketList(let bucket, let total, let entries):
+            var list = neighbours[key]?.lists[bucket] ?? (total, [:])
+            if list.total != total { list = (total, [:]) }
+            for e in entries { list.entries[e.prefix] = e.seqno }
+            if list.entries.count >= total {
+                neighbours[key]?.lists[bucket] = nil
+                answer(bucket: bucket, theirs: list.entries, to: key)
+            } else {
+                neighbours[key]?.lists[bucket] = list
+            }
+        }
+    }
+
+    /// This node's own record (already signed): held like any other and flooded to everyone.
+    @discardableResult
+    public func publish(_ bytes: [UInt8], now: Instant, unixNow: Double) -> CapacityDirectory.Outcome {
+        advance(now: now)
+        let outcome = directory.offer(bytes, unixNow: unixNow)
+        if outcome == .accepted { flood(bytes, except: nil) }
+        return outcome
+    }
+
+    func flood(_ bytes: [UInt8], except: PublicKey?) {
+        for key in neighbours.keys where key != except { queue(bytes, to: key, hold: floodDelay) }
+    }
+
+    /// Puts a record in a neighbour's outbox, replacing an older one of the same key; the
+    /// outbox leaves `hold` seconds from now at the latest.
+    func queue(_ bytes: [UInt8], to key: PublicKey, hold: Double) {
+        guard var n = neighbours[key], let (k, seqno) = CapacityRecord.header(bytes) else { return }
+        if let queued = n.outbox[k] {
+            if queued.seqno >= seqno { return }
+        } else {
+            n.order.append(k)
+        }
+        n.outbox[k] = Queued(seqno: seqno, bytes: bytes)
+        let due = clock.adding(seconds: hold)
+        if n.outboxDue == nil || due < n.outboxDue! { n.outboxDue = due }
+        neighbours[key] = n
+    }
+
+    /// Moves the clock on (every input does), so held outboxes know when they are due.
+    public func advance(now: Instant) { if now > clock { clock = now } }
+
+    func compare(bucket b: Int, theirs: CapacityMessage.Bucket, with key: PublicKey) {
+        let mine = directory.bucketCount(b)
+        guard mine != Int(theirs.count) || directory.bucketDigest(b) != theirs.digest else { return }
+        if mine == 0 { return }
+        if theirs.count == 0 {
+            for e in directory.entries(inBucket: b) { queue(e.bytes, to: key, hold: 0) }
+            return
+        }
+        let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: CapacityDirectory.prefix(of: $0.key), seqno: $0.seqno) }
+        var start = 0
+        repeat {
+            let part = Array(entries[start..<min(entries.count, start + CapacityMessage.entriesPerList)])
+            neighbours[key]?.control.append(.bucketList(bucket: b, total: entries.count, entries: part))
+            start += CapacityMessage.entriesPerList
+        } while start < entries.count
+    }
+
+    func answer(bucket b: Int, theirs: [UInt64: UInt64], to key: PublicKey) {
+        for e in directory.entries(inBucket: b) {
+            if let seqno = theirs[CapacityDirectory.prefix(of: e.key)], seqno >= e.seqno { continue }
+            queue(e.bytes, to: key, hold: 0)
+        }
+    }
+
+    func queueSummary(to key: PublicKey, now: Instant) {
+        var first = 0
+        while first < CapacityDirectory.bucketCount {
+            let n = min(CapacityMessage.bucketsPerSummary, CapacityDirectory.bucketCount - first)
+            let buckets = (first..<first + n).map { CapacityMessage.Bucket(count: UInt32(directory.bucketCount($0)), digest: directory.bucketDigest($0)) }
+            neighbours[key]?.control.append(.summary(first: first, buckets: buckets))
+            first += n
+        }
+        neighbours[key]?.nextSummary = now.adding(seconds: CapacityGossip.resummaryInterval)
+    }
+
+    // MARK: Time
+
+    public func tick(now: Instant, unixNow: Double) {
+        advance(now: now)
+        directory.expire(unixNow: unixNow)
+        for (key, n) in neighbours where n.nextSummary <= now { queueSummary(to: key, now: now) }
+    }
+
+    public var nextDeadline: Instant {
+        var d = Instant.never
+        for n in neighbours.values {
+            d = min(d, n.nextSummary)
+            if let due = n.outboxDue { d = min(d, due) }
+        }
+        return d
+    }
+
+    // MARK: Output
+
+    /// Hands over each message: control messages first (they are small and decide what else
+    /// is sent), then, once its hold is over, the outbox packed as many records to a message as fit.
+    public func drainOutgoing(_ send: (PublicKey, [UInt8]) -> Void) {
+        for key in Array(neighbours.keys) {
+            guard var n = neighbours[key] else { continue }
+            let recordsDue = n.outboxDue.map { $0 <= clock } ?? false
+            guard !n.control.isEmpty || recordsDue else { continue }
+            for m in n.control { emit(m.encoded(), to: key, send) }
+            n.control.removeAll()
+            if recordsDue {
+                var batch: [[UInt8]] = []
+                var size = 2
+                for k in n.order {
+                    guard let queued = n.outbox[k] else { continue }  // struck: the neighbour sent it first
+                    let r = outgoingRecordTransform?(queued.bytes) ?? queued.bytes
+                    if !batch.isEmpty && (size + 2 + r.count > CapacityMessage.maxBytes || batch.count == 255) {
+                        emit(CapacityMessage.records(batch).encoded(), to: key, send)
+                        batch.removeAll(keepingCapacity: true)
+                        size = 2
+                    }
+                    batch.append(r)
+                    size += 2 + r.count
+                    recordsSent += 1
+                }
+                if !batch.isEmpty { emit(CapacityMessage.records(batch).encoded(), to: key, send) }
+                n.outbox.removeAll()
+                n.order.removeAll()
+                n.outboxDue = nil
+            }
+            neighbours[key] = n
+        }
+    }
+
+    private func emit(_ body: [UInt8], to key: PublicKey, _ send: (PublicKey, [UInt8]) -> Void) {
+        messagesSent += 1
+        bytesSent += UInt64(body.count)
+        send(key, body)
+    }
+
+    /// Whether anything waits to be drained.
+    public var hasOutgoing: Bool { neighbours.values.contains { !$0.control.isEmpty || !$0.outbox.isEmpty } }
+
+    /// The directory's refusals and this protocol's own drops, by full reason name.
+    public var drops: [(String, UInt64)] {
+        var out = CapacityRejection.allCases.compactMap { r -> (String, UInt64)? in
+            guard let n = directory.rejections[r], n > 0 else { return nil }
+            return ("capacity-" + r.rawValue, n)
+        }
+        if malformedMessages > 0 { out.append(("capacity-malformed-message", malformedMessages)) }
+        return out
+    }
+}

@@ -1,0 +1,93 @@
+import PlanetCore
+
+/// The capacity gossip messages, each the body of one inner frame of type 0x11 between two
+/// linked nodes (Docs/protocol.md, "Capacity gossip"). At most `maxBytes`, so a message plus
+/// the link's framing fits one datagram on a 1280-byte path.
+public enum CapacityMessage: Equatable, Sendable {
+    /// Whole signed records: new ones flooded, or what a neighbour was found to lack.
+    case records([[UInt8]])
+    /// Per-bucket record counts and digests, for buckets `first ..< first + count`.
+    case summary(first: Int, buckets: [Bucket])
+    /// The (key prefix, seqno) of every record the sender holds in one bucket, in parts:
+    /// `total` says how many entries the whole list has.
+    case bucketList(bucket: Int, total: Int, entries: [ListEntry])
+
+    public struct Bucket: Equatable, Sendable {
+        public var count: UInt32
+        public var digest: UInt64
+        public init(count: UInt32, digest: UInt64) { self.count = count; self.digest = digest }
+    }
+
+    public struct ListEntry: Equatable, Sendable {
+        public var prefix: UInt64
+        public var seqno: UInt64
+        public init(prefix: UInt64, seqno: UInt64) { self.prefix = prefix; self.seqno = seqno }
+    }
+
+    public static let maxBytes = 1200
+    static let typeRecords: UInt8 = 1, typeSummary: UInt8 = 2, typeBucketList: UInt8 = 3
+    /// Buckets per summary message: 3 + 96 × 12 = 1155 bytes.
+    public static let bucketsPerSummary = 96
+    /// Entries per bucket-list message: 7 + 74 × 16 = 1191 bytes.
+    public static let entriesPerList = 74
+
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter(capacity: 256)
+        switch self {
+        case .records(let records):
+            w.u8(CapacityMessage.typeRecords)
+            w.u8(UInt8(records.count))
+            for r in records { w.u16(UInt16(r.count)); w.append(r) }
+        case .summary(let first, let buckets):
+            w.u8(CapacityMessage.typeSummary)
+            w.u8(UInt8(first))
+            w.u8(UInt8(buckets.count))
+            for b in buckets { w.u32(b.count); w.u64(b.digest) }
+        case .bucketList(let bucket, let total, let entries):
+            w.u8(CapacityMessage.typeBucketList)
+            w.u8(UInt8(bucket))
+            w.u32(UInt32(total))
+            w.u8(UInt8(entries.count))
+            for e in entries { w.u64(e.prefix); w.u64(e.seqno) }
+        }
+        return w.bytes
+    }
+
+    /// nil for anything malformed: an unknown type, a count the bytes don't hold, trailing bytes.
+    public static func decode(_ body: [UInt8]) -> CapacityMessage? {
+        guard body.count <= maxBytes else { return nil }
+        var r = ByteReader(body)
+        guard let type = r.u8() else { return nil }
+        var message: CapacityMessage
+        switch type {
+        case typeRecords:
+            guard let n = r.u8(), n > 0 else { return nil }
+            var records: [[UInt8]] = []
+            for _ in 0..<n {
+                guard let len = r.u16(), let bytes = r.array(Int(len)) else { return nil }
+                records.append(bytes)
+            }
+            message = .records(records)
+        case typeSummary:
+            guard let first = r.u8(), let n = r.u8(), n > 0, Int(first) + Int(n) <= CapacityDirectory.bucketCount else { return nil }
+            var buckets: [Bucket] = []
+            for _ in 0..<n {
+                guard let c = r.u32(), let d = r.u64() else { return nil }
+                buckets.append(Bucket(count: c, digest: d))
+            }
+            message = .summary(first: Int(first), buckets: buckets)
+        case typeBucketList:
+            guard let b = r.u8(), let total = r.u32(), let n = r.u8(), n <= entriesPerList, Int(n) <= Int(total) else { return nil }
+            var entries: [ListEntry] = []
+            for _ in 0..<n {
+                guard let p = r.u64(), let s = r.u64() else { return nil }
+                entries.append(ListEntry(prefix: p, seqno: s))
+            }
+            message = .bucketList(bucket: Int(b), total: Int(total), entries: entries)
+        default:
+            return nil
+        }
+        guard r.isAtEnd else { return nil }
+        return message
+    }
+}

@@ -1,0 +1,37 @@
+import PlanetCore
+import PlanetCapacity
+
+/// The runtime's inputs to the capacity directory: the wall clock, what it measured of the
+/// machine, what VMs declare, and the directory's bytes across restarts.
+extension Node {
+    /// Unix time now, so records (which carry wall-clock times) can be judged.
+    public func setWallClock(unixSeconds: Double, now: Instant) {
+        capacity.setWallClock(unixSeconds: unixSeconds, at: now)
+    }
+
+    /// A fresh measurement of the machine, with the wall clock read alongside it; the node
+    /// re-announces if its record changed.
+    public func capacityMeasured(_ m: CapacityMeasurement, unixSeconds: Double, now: Instant) {
+        capacity.setWallClock(unixSeconds: unixSeconds, at: now)
+        capacity.announcer.measured(m, unixNow: unixSeconds)
+        capacity.announce(now: now)
+        pump(now: now)
+    }
+
+    /// What attached VMs declare they use (`vm attach --cpu --memory --disk`, issue 12): used
+    /// capacity is the reserve plus this. Nothing calls it until VMs exist.
+    public func setDeclaredByVMs(_ r: CapacityResources, now: Instant) {
+        capacity.announcer.declaredByVMs = r
+        capacity.announce(now: now)
+        pump(now: now)
+    }
+
+    /// Loads a saved directory (`CapacityDirectory.saved()`); returns how many records were kept.
+    @discardableResult
+    public func restoreCapacityDirectory(_ file: [UInt8], unixSeconds: Double, now: Instant) -> Int {
+        capacity.setWallClock(unixSeconds: unixSeconds, at: now)
+        return capacity.directory.restore(file, unixNow: unixSeconds)
+    }
+
+    public func savedCapacityDirectory() -> [UInt8] { capacity.directory.saved() }
+}

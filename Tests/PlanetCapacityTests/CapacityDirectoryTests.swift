@@ -1,0 +1,107 @@
+import XCTest
+import PlanetCore
+@testable import PlanetCapacity
+
+final class CapacityDirectoryTests: XCTestCase {
+    let id = NodeIdentity.generate()
+    let now = 1_000_100.0
+
+    func testOlderAndEqualSequenceNumbersAreRejectedAndCounted() {
+        let d = CapacityDirectory()
+        XCTAssertEqual(d.offer(makeRecord(id, seqno: 5).signed(by: id), unixNow: now), .accepted)
+        XCTAssertEqual(d.offer(makeRecord(id, seqno: 4).signed(by: id), unixNow: now), .rejected(.stale))
+        // Same seqno, different content: signed by the right key, still not a newer record.
+        XCTAssertEqual(d.offer(makeRecord(id, seqno: 5, country: "NL").signed(by: id), unixNow: now), .rejected(.conflict))
+        XCTAssertEqual(d.offer(makeRecord(id, seqno: 6, country: "NL").signed(by: id), unixNow: now), .accepted)
+        XCTAssertEqual(try CapacityRecord.decode(d[id.publicKey]!.bytes).country, "NL")
+        XCTAssertEqual(d.rejections[.stale], 1)
+        XCTAssertEqual(d.rejections[.conflict], 1)
+        XCTAssertEqual(d.accepted, 2)
+    }
+
+    func testFutureExpiredAndOverlongLifetimesAreRejected() {
+        let d = CapacityDirectory()
+        let skew = UInt64(CapacityDirectory.allowedSkew)
+        XCTAssertEqual(d.offer(makeRecord(id, issuedAt: UInt64(now) + skew + 5).signed(by: id), unixNow: now), .rejected(.future))
+        XCTAssertEqual(d.offer(makeRecord(id, issuedAt: UInt64(now) - 100, lifetime: 100).signed(by: id), unixNow: now), .rejected(.expired))
+        XCTAssertEqual(d.offer(makeRecord(id, issuedAt: UInt64(now), lifetime: 8 * 86400).signed(by: id), unixNow: now), .rejected(.badLifetime))
+        // A little skew is tolerated.
+        XCTAssertEqual(d.offer(makeRecord(id, issuedAt: UInt64(now) + skew - 5).signed(by: id), unixNow: now), .accepted)
+        XCTAssertEqual(d.rejections[.future], 1)
+        XCTAssertEqual(d.rejections[.expired], 1)
+        XCTAssertEqual(d.rejections[.badLifetime], 1)
+    }
+
+    func testOversizeIsRejectedBeforeAnythingElse() {
+        let d = CapacityDirectory(verify: { _ in XCTFail("verified an oversize record"); return true })
+        let bytes = makeRecord(id).signed(by: id) + [UInt8](repeating: 0, count: CapacityRecord.maxBytes)
+        XCTAssertEqual(d.offer(bytes, unixNow: now), .rejected(.oversize))
+        XCTAssertEqual(d.rejections[.oversize], 1)
+    }
+
+    func testPerKeyRateLimit() {
+        let d = CapacityDirectory()
+        var seqno: UInt64 = 1
+        var accepted = 0
+        for _ in 0..<Int(CapacityDirectory.rateBurst) + 3 {
+            if d.offer(makeRecord(id, seqno: seqno).signed(by: id), unixNow: now) == .accepted { accepted += 1 }
+            seqno += 1
+        }
+        XCTAssertEqual(accepted, Int(CapacityDirectory.rateBurst))
+        XCTAssertEqual(d.rejections[.rateLimited], 3)
+        // The allowance comes back at its rate, for this key only.
+        XCTAssertEqual(d.offer(makeRecord(id, seqno: seqno).signed(by: id), unixNow: now + 1), .rejected(.rateLimited))
+        XCTAssertEqual(d.offer(makeRecord(id, seqno: seqno).signed(by: id), unixNow: now + 1 / CapacityDirectory.ratePerSecond), .accepted)
+        let other = NodeIdentity.generate()
+        XCTAssertEqual(d.offer(makeRecord(other).signed(by: other), unixNow: now), .accepted)
+    }
+
+    func testTheDirectoryIsBoundedButKeepsUpdatingWhatItHolds() {
+        let d = CapacityDirectory(maxRecords: 2)
+        let ids = (0..<3).map { _ in NodeIdentity.generate() }
+        XCTAssertEqual(d.offer(makeRecord(ids[0]).signed(by: ids[0]), unixNow: now), .accepted)
+        XCTAssertEqual(d.offer(makeRecord(ids[1]).signed(by: ids[1]), unixNow: now), .accepted)
+        XCTAssertEqual(d.offer(makeRecord(ids[2]).signed(by: ids[2]), unixNow: now), .rejected(.directoryFull))
+        XCTAssertEqual(d.offer(makeRecord(ids[1], seqno: 2).signed(by: ids[1]), unixNow: now), .accepted)
+        XCTAssertEqual(d.count, 2)
+    }
+
+    func testExpiredRecordsAreDropped() {
+        let d = CapacityDirectory()
+        let other = NodeIdentity.generate()
+        d.offer(makeRecord(id, lifetime: 200).signed(by: id), unixNow: now)
+        d.offer(makeRecord(other, lifetime: 5000).signed(by: other), unixNow: now)
+        let before = (0..<256).map { d.bucketDigest($0) }
+        XCTAssertEqual(d.expire(unixNow: now + 150), 1)
+        XCTAssertNil(d[id.publicKey])
+        XCTAssertNotNil(d[other.publicKey])
+        XCTAssertEqual(d.expiredRemoved, 1)
+        XCTAssertNotEqual((0..<256).map { d.bucketDigest($0) }, before, "the bucket digest still counts the expired record")
+        XCTAssertEqual((0..<256).reduce(0) { $0 + d.bucketCount($1) }, 1)
+    }
+
+    func testSavedDirectoryRestoresAndDropsWhatExpiredMeanwhile() {
+        let d = CapacityDirectory()
+        let ids = (0..<5).map { _ in NodeIdentity.generate() }
+        for (i, x) in ids.enumerated() { d.offer(makeRecord(x, lifetime: i == 0 ? 200 : 5000).signed(by: x), unixNow: now) }
+        let file = d.saved()
+        let back = CapacityDirectory()
+        XCTAssertEqual(back.restore(file, unixNow: now + 300), 4)
+        XCTAssertNil(back[ids[0].publicKey])
+        XCTAssertEqual(back[ids[3].publicKey]?.bytes, d[ids[3].publicKey]?.bytes)
+        XCTAssertTrue(back.rejections.isEmpty, "restoring counted what expired meanwhile as a rejection")
+        // A tampered file gives nothing unsigned, and a foreign file nothing at all.
+        var tampered = file
+        tampered[tampered.count - 100] ^= 1
+        XCTAssertEqual(CapacityDirectory().restore(tampered, unixNow: now), 4)
+        XCTAssertEqual(CapacityDirectory().restore(Array("hello".utf8), unixNow: now), 0)
+    }
+
+    func testOneVerificationPerAcceptedRecordNotPerCopy() {
+        let d = CapacityDirectory()
+        let bytes = makeRecord(id).signed(by: id)
+        for _ in 0..<10 { d.offer(bytes, unixNow: now) }
+        XCTAssertEqual(d.verifications, 1)
+        XCTAssertEqual(d.duplicates, 9)
+    }
+}

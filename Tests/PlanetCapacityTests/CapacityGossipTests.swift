@@ -1,0 +1,137 @@
+import XCTest
+import PlanetCore
+@testable import PlanetCapacity
+
+final class CapacityGossipTests: XCTestCase {
+    let now = 1_000_100.0
+
+    /// Two directories that differ in every way reconciliation must handle — records only one
+    /// side has, the same key at different seqnos on either side, buckets empty on one side,
+    /// and a bucket too big for one list message — end up holding the same set.
+    func testReconciliationConvergesTwoDirectoriesThatDiffer() {
+        var random = SplitMix64(seed: 7)
+        let ids = (0..<400).map { _ in NodeIdentity.generate() }
+        // Keys sharing a first byte fill one bucket beyond one list message (74 entries).
+        let crowded = (0..<2000).lazy.map { _ in NodeIdentity.generate() }.filter { $0.publicKey.w0 >> 56 == 0x42 }.prefix(90)
+        let a = CapacityGossip(directory: CapacityDirectory())
+        let b = CapacityGossip(directory: CapacityDirectory())
+        for x in ids + Array(crowded) {
+            let seqA = random.next() % 4, seqB = random.next() % 4  // 0: not held on that side
+            if seqA > 0 { XCTAssertEqual(a.directory.offer(makeRecord(x, seqno: seqA).signed(by: x), unixNow: now), .accepted) }
+            if seqB > 0 { XCTAssertEqual(b.directory.offer(makeRecord(x, seqno: seqB).signed(by: x), unixNow: now), .accepted) }
+        }
+        XCTAssertNotEqual(heldSet(a.directory), heldSet(b.directory))
+        var mesh = GossipMesh(unixNow: now)
+        let ka = NodeIdentity.generate().publicKey, kb = NodeIdentity.generate().publicKey
+        mesh.add(ka, a); mesh.add(kb, b)
+        mesh.link(ka, kb)
+        XCTAssertLessThan(mesh.run(), 10)
+        XCTAssertEqual(heldSet(a.directory), heldSet(b.directory))
+        // Each side holds the newest of each key.
+        for x in ids { XCTAssertEqual(a.directory[x.publicKey]?.seqno, b.directory[x.publicKey]?.seqno) }
+        XCTAssertTrue(a.directory.rejections.isEmpty && b.directory.rejections.isEmpty,
+                      "reconciliation sent records the other side had: \(a.directory.rejections) \(b.directory.rejections)")
+        // A second summary finds nothing to send but summaries.
+        let before = mesh.bytesMoved
+        a.tick(now: mesh.now.adding(seconds: CapacityGossip.resummaryInterval), unixNow: now)
+        mesh.now = mesh.now.adding(seconds: CapacityGossip.resummaryInterval)
+        mesh.run()
+        XCTAssertEqual(mesh.bytesMoved - before, 3 * (3 + CapacityMessage.bucketsPerSummary * 12) - (3 * 96 - 256) * 12)
+    }
+
+    func testALateJoinerGetsEverythingAndIdenticalDirectoriesSendOnlySummaries() {
+        var mesh = GossipMesh(unixNow: now)
+        let keys = (0..<4).map { _ in NodeIdentity.generate() }
+        for k in keys { mesh.add(k.publicKey, CapacityGossip(directory: CapacityDirectory())) }
+        mesh.link(keys[0].publicKey, keys[1].publicKey)
+        mesh.link(keys[1].publicKey, keys[2].publicKey)
+        for k in keys.prefix(3) { mesh.nodes[k.publicKey]!.publish(makeRecord(k).signed(by: k), now: mesh.now, unixNow: now) }
+        mesh.run()
+        for k in keys.prefix(3) { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.count, 3) }
+        // Flooding verified each record once per node and stopped: duplicates are cheap.
+        for k in keys.prefix(3) { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.verifications, 3) }
+        // The fourth joins (with its own record) at the end of the line.
+        mesh.nodes[keys[3].publicKey]!.publish(makeRecord(keys[3]).signed(by: keys[3]), now: mesh.now, unixNow: now)
+        mesh.link(keys[2].publicKey, keys[3].publicKey)
+        mesh.run()
+        for k in keys { XCTAssertEqual(mesh.nodes[k.publicKey]!.directory.count, 4, "node \(k.publicKey.short)") }
+    }
+
+    func testAHostileRelayCannotPlantAChangedRecord() {
+        var mesh = GossipMesh(unixNow: now)
+        let honest = NodeIdentity.generate(), hostile = NodeIdentity.generate(), victim = NodeIdentity.generate()
+        for k in [honest, hostile] { mesh.add(k.publicKey, CapacityGossip(directory: CapacityDirectory())) }
+        mesh.link(honest.publicKey, hostile.publicKey)
+        mesh.run()
+        var forged = makeRecord(victim, freeMemory: 64 * ByteSize.gib).signed(by: victim)
+        forged[70] ^= 0x40  // the total memory, now a lie
+        mesh.nodes[hostile.publicKey]!.queue(forged, to: honest.publicKey, hold: 0)
+        mesh.run()
+        XCTAssertNil(mesh.nodes[honest.publicKey]!.directory[victim.publicKey])
+        XCTAssertEqual(mesh.nodes[honest.publicKey]!.directory.rejections[.badSignature], 1)
+        XCTAssertEqual(mesh.nodes[honest.publicKey]!.drops.first?.0, "capacity-bad-signature")
+    }
+
+    func testMalformedMessagesAreCounted() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let n = NodeIdentity.generate().publicKey
+        g.neighbourUp(n, now: .zero)
+        for body: [UInt8] in [[], [9], [1, 0], [1, 1, 0, 5, 1], [2, 200, 100], [3, 0, 0, 0, 0, 1, 1]] {
+            g.receive(body, from: n, now: .zero, unixNow: now)
+        }
+        XCTAssertEqual(g.malformedMessages, 6)
+        // Messages round-trip.
+        for m: CapacityMessage in [.records([[1, 2, 3]]), .summary(first: 3, buckets: [.init(count: 2, digest: 9)]),
+                                   .bucketList(bucket: 4, total: 3, entries: [.init(prefix: 1, seqno: 2)])] {
+            XCTAssertEqual(CapacityMessage.decode(m.encoded()), m)
+        }
+    }
+
+    /// A record to flood waits its hold; if the neighbour sends it first it is struck, and
+    /// records that arrive together leave together.
+    func testTheFloodHoldStrikesWhatTheNeighbourSentAndBatchesTheRest() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let a = NodeIdentity.generate().publicKey, c = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(a, now: t0)
+        g.neighbourUp(c, now: t0)
+        g.drainOutgoing { _, _ in }  // the summaries
+        let x = NodeIdentity.generate(), y = NodeIdentity.generate(), z = NodeIdentity.generate()
+        let rx = makeRecord(x).signed(by: x), ry = makeRecord(y).signed(by: y), rz = makeRecord(z).signed(by: z)
+        g.receive(CapacityMessage.records([rx, ry]).encoded(), from: a, now: t0, unixNow: now)
+        var sent: [(PublicKey, [UInt8])] = []
+        g.drainOutgoing { sent.append(($0, $1)) }
+        XCTAssertTrue(sent.isEmpty, "flooded before the hold")
+        XCTAssertEqual(g.nextDeadline, t0.adding(seconds: g.floodDelay))
+        // c sends y (and z) before the hold is over: y is struck from c's outbox.
+        g.receive(CapacityMessage.records([ry, rz]).encoded(), from: c, now: t0.adding(seconds: 0.05), unixNow: now)
+        g.advance(now: t0.adding(seconds: g.floodDelay))
+        g.drainOutgoing { sent.append(($0, $1)) }
+        let toC = sent.filter { $0.0 == c }.map(\.1), toA = sent.filter { $0.0 == a }.map(\.1)
+        XCTAssertEqual(toC, [CapacityMessage.records([rx]).encoded()])
+        XCTAssertEqual(toA.count, 0, "z's hold (from 0.05 s) is not over yet")
+        g.advance(now: t0.adding(seconds: 0.05 + g.floodDelay))
+        g.drainOutgoing { sent.append(($0, $1)) }
+        XCTAssertEqual(sent.filter { $0.0 == a }.map(\.1), [CapacityMessage.records([rz]).encoded()])
+    }
+}
+
+/// The fault-injection hook planetfault uses: a relay that changes every record it sends.
+final class CapacityTamperingRelayTests: XCTestCase {
+    func testARelayThatChangesEveryRecordGetsNothingStored() {
+        let now = 1_000_100.0
+        var mesh = GossipMesh(unixNow: now)
+        let a = NodeIdentity.generate(), r = NodeIdentity.generate(), b = NodeIdentity.generate()
+        for k in [a, r, b] { mesh.add(k.publicKey, CapacityGossip(directory: CapacityDirectory())) }
+        mesh.nodes[r.publicKey]!.outgoingRecordTransform = { var f = $0; f[77] ^= 0x10; return f }
+        mesh.link(a.publicKey, r.publicKey)
+        mesh.link(r.publicKey, b.publicKey)
+        mesh.nodes[a.publicKey]!.publish(makeRecord(a).signed(by: a), now: mesh.now, unixNow: now)
+        mesh.nodes[b.publicKey]!.publish(makeRecord(b).signed(by: b), now: mesh.now, unixNow: now)
+        mesh.run()
+        XCTAssertEqual(mesh.nodes[r.publicKey]!.directory.count, 2)
+        XCTAssertEqual(mesh.nodes[a.publicKey]!.directory.count, 1)
+        XCTAssertEqual(mesh.nodes[b.publicKey]!.directory.count, 1)
+        XCTAssertGreaterThan(mesh.nodes[b.publicKey]!.directory.rejections[.badSignature] ?? 0, 0)
+    }
+}

@@ -1,0 +1,53 @@
+import XCTest
+import PlanetCore
+@testable import PlanetControl
+
+/// `planetctl nodes`, `nodes show` and `nodes find`: options become the finder's admin
+/// arguments, bad values are usage errors naming the option, rows lead with address and metric.
+final class NodesCommandTests: XCTestCase {
+    func parse(_ words: [String]) -> Result<PlanetctlCommand, PlanetctlCommand.UsageError> { PlanetctlCommand.parse(words) }
+
+    func testFindOptionsBecomeFindNodesArguments() throws {
+        let c = try parse(["nodes", "find", "--country", "BE", "--free-mru", "8G", "--ipv4", "--sort=rtt", "--gpu", "--limit", "3"]).get()
+        XCTAssertEqual(c.call, .findNodes)
+        XCTAssertEqual(c.arguments.map(\.0), ["country", "freeMru", "ipv4", "sort", "gpu", "limit"])
+        XCTAssertEqual(c.arguments.map { $0.1.stringValue ?? "?" }, ["BE", "8G", "true", "rtt", "", "3"])
+        let vendor = try parse(["nodes", "find", "--gpu", "nvidia", "--reachable"]).get()
+        XCTAssertEqual(vendor.arguments.map { $0.1.stringValue ?? "?" }, ["nvidia", "true"])
+        XCTAssertEqual(try parse(["nodes"]).get(), .nodes)
+        XCTAssertEqual(try parse(["nodes", "find"]).get(), .nodesFind([]))
+        let key = String(repeating: "ab", count: 32)
+        XCTAssertEqual(try parse(["nodes", "show", key]).get(), .nodeShow(key))
+        XCTAssertEqual(try parse(["nodes", "show", "200:1234::1"]).get().arguments.first?.1, .string("200:1234::1"))
+    }
+
+    func testBadFindInputNamesTheOption() {
+        for (words, needle) in [(["--free-mru", "lots"], "--free-mru"), (["--country", "Belgium"], "--country"), (["--colour", "red"], "--colour"),
+                                (["--radius", "5"], "--radius"), (["--sort", "speed"], "--sort"), (["--limit"], "--limit"), (["--ipv4=yes"], "--ipv4")] {
+            guard case .failure(let e) = parse(["nodes", "find"] + words) else { XCTFail("\(words) accepted"); continue }
+            XCTAssertTrue(e.description.contains(needle), "\(words): \(e.description)")
+        }
+        guard case .failure = parse(["nodes", "show", "not-a-key"]) else { return XCTFail("a bad key was accepted") }
+        guard case .failure = parse(["nodes", "list"]) else { return XCTFail("an unknown nodes verb was accepted") }
+    }
+
+    func testNodesTableLeadsWithAddressAndMetric() {
+        let row = JSONValue.object([
+            ("publicKey", .string(String(repeating: "ab", count: 32))), ("address", .string("200:1::1")), ("metric", .number(96)),
+            ("country", .string("BE")), ("city", .string("Ghent")), ("farmId", .number(7)),
+            ("total", .object([("cru", .number(16))])), ("free", .object([("mru", .number(Double(16 << 30))), ("sru", .number(0)), ("hru", .number(0))])),
+            ("gpus", .array([.object([("vendor", .string("nvidia"))])])), ("publicIPv4", .bool(true)), ("publicIPv6", .bool(false)),
+            ("ageSeconds", .number(75)),
+        ])
+        let out = AdminReport.table(for: .nodes, response: .object([("nodes", .array([row]))]))
+        let lines = out.split(separator: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("ADDRESS  "), String(lines[0]))
+        XCTAssertTrue(lines[1].hasPrefix("200:1::1  abababababababab…      96  BE  Ghent"), String(lines[1]))
+        XCTAssertTrue(lines[1].contains("16.0 GiB"), String(lines[1]))
+        XCTAssertTrue(lines[1].hasSuffix("nvidia  yes   no    1m15s"), String(lines[1]))
+        XCTAssertEqual(AdminReport.table(for: .nodesFind([]), response: .object([("nodes", .array([]))])).split(separator: "\n").last, "(no matching nodes)")
+        let one = AdminReport.table(for: .nodeShow("x"), response: row)
+        XCTAssertTrue(one.contains("metric       96\n"), one)
+        XCTAssertTrue(one.contains("location     Ghent, BE\n"), one)
+    }
+}
