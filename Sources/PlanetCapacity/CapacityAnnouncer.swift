@@ -10,9 +10,9 @@ public final class CapacityAnnouncer {
     public private(set) var measurement: CapacityMeasurement?
     /// When the measurement was taken (Unix seconds), to age its uptime.
     var measuredAt = 0.0
-    /// What attached VMs declare they use (`vm attach --cpu --memory --disk`). VMs do not exist
-    /// yet (issue 12); this is the hook their attach and detach will set. Until then it is zero
-    /// and used capacity is the reserve alone.
+    /// What attached VMs declare they use (`vm attach --cpu --memory --disk`), summed over the
+    /// VMs the node hosts; the runtime sets it at start and after each attach and detach
+    /// (`Node.setDeclaredByVMs`). Zero without VMs: used capacity is then the reserve alone.
     public var declaredByVMs = CapacityResources.zero { didSet { recompute() } }
     public let version: String
 

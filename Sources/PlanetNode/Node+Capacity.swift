@@ -18,8 +18,9 @@ extension Node {
         pump(now: now)
     }
 
-    /// What attached VMs declare they use (`vm attach --cpu --memory --disk`, issue 12): used
-    /// capacity is the reserve plus this. Nothing calls it until VMs exist.
+    /// What attached VMs declare they use (`vm attach --cpu --memory --disk`): used capacity is
+    /// the reserve plus this. The runtime calls it when it adopts its VMs at start and after
+    /// each attach and detach (NodeRunner+Capacity.swift).
     public func setDeclaredByVMs(_ r: CapacityResources, now: Instant) {
         capacity.announcer.declaredByVMs = r
         capacity.announce(now: now)

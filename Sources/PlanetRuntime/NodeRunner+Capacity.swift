@@ -4,8 +4,9 @@ import PlanetCapacity
 import PlanetNode
 
 /// The runner's part in the capacity directory: it tells the node the wall clock and what the
-/// machine has, at start and every `capacityInterval`, and keeps the directory's file in the
-/// state directory. NodeRunner calls these at start, on its timer and at shutdown.
+/// machine has, at start and every `capacityInterval`, what the hosted VMs declare, and keeps
+/// the directory's file in the state directory. NodeRunner calls these at start, on its timer
+/// and at shutdown; the VM admin calls `declareVMCapacity` after each attach and detach.
 extension NodeRunner {
     /// Measuring reads a few small files; a minute keeps the record current (memory resized,
     /// a disk added) at no cost worth counting, and bounds what a crash loses of the directory.
@@ -31,6 +32,22 @@ extension NodeRunner {
     }
 
     func saveCapacity() { CapacityDirectoryFile.save(node, config: config, logger: logger) }
+
+    /// Tells the node what its VMs declare (their leases' `--cpu --memory --disk`), so its
+    /// record's used capacity is the reserve plus that. On the loop thread (or before the loop
+    /// runs): the node is the loop's. The leases are read here rather than passed in, so two
+    /// changes close together can't leave the node with the older sum.
+    func declareVMCapacity() {
+        guard let host = vmHost else { return }
+        node.setDeclaredByVMs(NodeRunner.capacity(declaredByVMs: host.declaredTotals), now: MonotonicClock.now())
+    }
+
+    /// A VM's CPUs are the grid's `cru`, its memory `mru`; its disk counts as SSD (`sru`),
+    /// where a VM's image lives on any host that offers VMs; `hru` (HDD) is for storage the
+    /// grid rents by itself, which no VM lease declares.
+    static func capacity(declaredByVMs t: (cpu: Int, memoryBytes: UInt64, diskBytes: UInt64)) -> CapacityResources {
+        CapacityResources(cru: UInt64(max(0, t.cpu)), mru: t.memoryBytes, sru: t.diskBytes, hru: 0)
+    }
 }
 
 extension CapacityProbe {

@@ -133,10 +133,12 @@ public final class NodeRunner: @unchecked Sendable {
     }
 
     /// Re-applies the host's leases (a vanished namespace or tap is reported by `vm list`, not
-    /// fatal) and tells the node every VM's address and policy. Before the loop runs.
+    /// fatal) and tells the node every VM's address and policy, and what they declare to the
+    /// capacity record. Before the loop runs.
     public func adoptVMs(_ host: VMHost) {
         vmHost = host
         for lease in host.restore() { node.setVM(name: lease.name, address: lease.address, policy: lease.policy) }
+        declareVMCapacity()  // capacity directory: NodeRunner+Capacity.swift
     }
 
     // MARK: Lifetime

@@ -3,7 +3,8 @@
 # locations, farms and memory offers; the seventh starts last and must hold all six within
 # seconds; `nodes find` answers the question a user asks, ordered by route metric; a node
 # whose config changes is seen with its new values after a restart; a stopped node's record
-# expires everywhere (the test config uses a 5 s interval and 12 s expiry).
+# expires everywhere (the test config uses a 5 s interval and 12 s expiry); a VM attached with
+# --memory 2G shows as 2 GiB less free memory, and its detach gives them back.
 source "$(dirname "$0")/lib.sh"
 mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
 [ "$mem_kib" -ge $((12 * 1024 * 1024)) ] || skip "needs 12 GiB of memory to offer (the offers are checked against the machine)"
@@ -95,6 +96,20 @@ wait_for 20 n4_changed || fail "n7 still sees n4 with $(free_n4) bytes free"
 got=$(tb_ctl n7 --json nodes find --country BE --free-mru 8G | json_get "' '.join(x['publicKey'] for x in d['nodes'])")
 [ "$got" = "$(k n6) $(k n1)" ] || fail "after n4's change find BE 8G gives $got"
 ok "n4's new offer is seen after its restart, and n4 restarted with its saved directory"
+
+# What a VM declares is used capacity: a container attached on n5 with --memory 2G takes 2 GiB
+# off n5's free memory as n7 sees it (after the 5 s debounce), and detaching it gives them back.
+vm="$TB_NAME-vm"
+ip netns add "$vm"; NAMESPACES+=("$vm")
+free_n5() { tb_ctl n7 --json nodes show "$(k n5)" | json_get "d['free']['mru']"; }
+n5_free_is() { [ "$(free_n5)" = "$1" ]; }
+gib=$((1024 * 1024 * 1024))
+n5_free_is $((11 * gib)) || fail "n5 (12G offered, 1G reserved) shows $(free_n5) bytes free before any VM"
+expect_exit 0 tb_ctl n5 vm attach capvm --netns "$vm" --memory 2G
+wait_for 20 n5_free_is $((9 * gib)) || fail "after attaching a 2G VM on n5, n7 sees $(free_n5) bytes free"
+expect_exit 0 tb_ctl n5 vm detach capvm
+wait_for 20 n5_free_is $((11 * gib)) || fail "after detaching the VM, n7 sees $(free_n5) bytes free on n5"
+ok "a VM attached with --memory 2G lowers n5's announced free memory by 2 GiB; detaching restores it"
 
 # A stopped node's record expires everywhere (12 s after its last announcement).
 tb stop n1

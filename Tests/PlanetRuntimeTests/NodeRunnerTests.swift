@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import PlanetCore
 import PlanetNode
+import PlanetCapacity
 @testable import PlanetRuntime
 
 /// NodeRunners joined by in-memory transports on one `MemoryNetwork`, each with a
@@ -18,12 +19,13 @@ final class RunnerMesh {
 
     @discardableResult
     func add(_ name: String, peers: [String] = [], offloadingTun: Bool = false,
-             extraDevices: [PacketInterface: MemoryPacketDevice] = [:]) throws -> NodeRunner {
+             extraDevices: [PacketInterface: MemoryPacketDevice] = [:], capacity: CapacityConfig = CapacityConfig()) throws -> NodeRunner {
         let endpoint = Endpoint(address: IPv6Address(high: 0xfd7a_0000_0000_0000, low: UInt64(runners.count + 1)), port: 8470)
         var config = NodeConfig()
         config.listen = []
         config.multicast = []
         config.tun.enabled = true
+        config.capacity = capacity
         config.stateDir = stateDir + "/" + name
         try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
         config.peers = peers.map { PeerURI(host: endpoints[$0]!.address.description, port: endpoints[$0]!.port) }
@@ -372,6 +374,71 @@ final class VMAdminTests: XCTestCase {
         XCTAssertEqual(try onLoop { .bool($0.vmEntry(address: address) == nil) }, .bool(true))
         XCTAssertEqual(memory.inForce, [])
         XCTAssertEqual(try handler.handle(request: "vmList", arguments: .object([])).get()["vms"], .array([]))
+    }
+
+    /// What a VM declares is used capacity in the node's record: attaching one with 2 GiB of
+    /// memory (and 2 CPUs, 10 GiB of disk) raises the record's used mru, cru and sru by that
+    /// much, and detaching it gives them back. The record read is the one the announcer would
+    /// sign now; when it goes out is the announcer's debounce (CapacityAnnouncerTests).
+    func testAttachAndDetachChangeTheCapacityTheNodeAnnounces() throws {
+        let mesh = RunnerMesh()
+        defer { mesh.close() }
+        var capacity = CapacityConfig()
+        capacity.enabled = true
+        let a = try mesh.add("a", capacity: capacity)
+        let memory = MemoryHostNetwork()
+        memory.namespaces = ["ctr"]
+        a.adoptVMs(VMHost(subnet: a.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/a", host: memory))
+        let stopped = DispatchSemaphore(value: 0)
+        let thread = Thread { a.loop.run(); stopped.signal() }
+        thread.start()
+        defer {
+            a.stop()
+            stopped.wait()
+        }
+        let handler = NodeAdminHandler(runner: a)
+        func used() throws -> CapacityResources {
+            let r = try handler.onLoop { node in
+                guard let u = node.capacity.announcer.content()?.used else { return .null }
+                return u.json
+            }.get()
+            // No record would mean the runner never measured: a failure, not a skip.
+            guard r != .null else { throw AdminError("the node has no capacity record") }
+            return CapacityResources(cru: UInt64(r["cru"]?.numberValue ?? -1), mru: UInt64(r["mru"]?.numberValue ?? -1),
+                                     sru: UInt64(r["sru"]?.numberValue ?? -1), hru: UInt64(r["hru"]?.numberValue ?? -1))
+        }
+        let before = try used()
+        _ = try handler.handle(request: "vmAttach", arguments: .object([
+            ("name", .string("c1")), ("netns", .string("ctr")), ("cpu", .string("2")), ("memory", .string("2G")), ("disk", .string("10G")),
+        ])).get()
+        let attached = try used()
+        XCTAssertEqual(attached.mru, before.mru + 2 * ByteSize.gib)
+        XCTAssertEqual(attached.cru, before.cru + 2)
+        XCTAssertEqual(attached.sru, before.sru + 10 * ByteSize.gib)
+        XCTAssertEqual(attached.hru, before.hru)
+
+        _ = try handler.handle(request: "vmDetach", arguments: .object([("name", .string("c1"))])).get()
+        XCTAssertEqual(try used(), before)
+    }
+
+    /// A restarted planetd re-adopts its leases: what they declare is in the record from the
+    /// start, not only after the next attach.
+    func testAdoptedLeasesCountInTheRecordFromTheStart() throws {
+        let mesh = RunnerMesh()
+        defer { mesh.close() }
+        var capacity = CapacityConfig()
+        capacity.enabled = true
+        let a = try mesh.add("a", capacity: capacity)
+        let baseline = try XCTUnwrap(a.node.capacity.announcer.content()?.used)
+        let memory = MemoryHostNetwork()
+        memory.namespaces = ["ctr"]
+        let earlier = VMHost(subnet: a.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/a", host: memory)
+        var request = VMHost.AttachRequest(name: "db")
+        request.netns = "ctr"
+        request.memoryBytes = 3 * ByteSize.gib
+        _ = try earlier.attach(request).get()
+        a.adoptVMs(VMHost(subnet: a.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/a", host: memory))
+        XCTAssertEqual(a.node.capacity.announcer.content()?.used.mru, baseline.mru + 3 * ByteSize.gib)
     }
 
     func testWithoutAVMHostTheCallsSaySo() throws {

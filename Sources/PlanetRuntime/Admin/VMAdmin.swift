@@ -4,7 +4,8 @@ import PlanetNode
 /// The admin calls for VMs (`vmAttach`, `vmDetach`, `vmList`, `vmShow`, `vmPolicy`,
 /// `vmCloudInit`; schemas in Docs/cli.md). Host changes run here, on the admin thread, so the
 /// event loop keeps forwarding while `ip` and `nft` work; only the node's part (a VM's address
-/// and policy in, its counters out) is posted to the loop.
+/// and policy in, what VMs declare to the capacity record, its counters out) is posted to the
+/// loop.
 extension NodeAdminHandler {
     static let vmCalls: Set<AdminCall> = [.vmAttach, .vmDetach, .vmList, .vmShow, .vmPolicy, .vmCloudInit]
 
@@ -20,14 +21,22 @@ extension NodeAdminHandler {
             switch host.attach(request) {
             case .failure(let e): return .failure(AdminError(e.description))
             case .success(let lease):
-                _ = onLoop { node in node.setVM(name: lease.name, address: lease.address, policy: lease.policy); return .object([]) }
+                _ = onLoop { [runner] node in
+                    node.setVM(name: lease.name, address: lease.address, policy: lease.policy)
+                    runner.declareVMCapacity()
+                    return .object([])
+                }
                 return show(host, lease)
             }
         case .vmDetach:
             switch host.detach(name: name) {
             case .failure(let e): return .failure(AdminError(e.description))
             case .success(let lease):
-                _ = onLoop { node in node.removeVM(address: lease.address); return .object([]) }
+                _ = onLoop { [runner] node in
+                    node.removeVM(address: lease.address)
+                    runner.declareVMCapacity()
+                    return .object([])
+                }
                 return .success(.object([("name", .string(lease.name)), ("address", .string(lease.address.description))]))
             }
         case .vmPolicy:
