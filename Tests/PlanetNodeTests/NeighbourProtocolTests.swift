@@ -69,4 +69,25 @@ final class NeighbourProtocolTests: XCTestCase {
         h.run(seconds: 0.5)
         XCTAssertEqual(b.stats.dropped(.unknownFrame), 1)
     }
+
+    /// Only a protocol whose frames can change routes (`changesRoutes`: routing) clears the
+    /// data path's route cache; a capacity gossip frame leaves the cached route in place.
+    func testOnlyARoutingFrameClearsTheRouteCache() throws {
+        let h = NodeHarness()
+        let b = h.add("b")
+        let a = h.add("a", peers: ["b"])
+        h.run(seconds: 5)
+        let from = b.identity.publicKey
+        XCTAssertNotNil(a.routeCache.route(for: b.address, router: a.router), "no route to b")
+        func cached() -> Bool {
+            let hits = a.routeCache.hits
+            _ = a.routeCache.route(for: b.address, router: a.router)
+            return a.routeCache.hits == hits + 1
+        }
+        XCTAssertTrue(cached(), "the route was not cached to begin with")
+        a.receiveFrame(copying: [InnerFrameType.capacity.rawValue, 0xff, 0xff][...], from: from, now: h.now)
+        XCTAssertTrue(cached(), "a capacity frame cleared the route cache")
+        a.receiveFrame(copying: [InnerFrameType.routing.rawValue, 0xff, 0xff][...], from: from, now: h.now)
+        XCTAssertFalse(cached(), "a routing frame left the route cache as it was")
+    }
 }
