@@ -107,12 +107,7 @@ extension LinkLayer {
         indices[index] = .initiating(state)
         attemptIndices.insert(index)
         deadlineDirty = true
-        let body = handshake.initMessage()
-        var out: [UInt8] = []
-        out.reserveCapacity(1 + body.count)
-        out.append(LinkFrameType.handshakeInit.rawValue)
-        out.append(contentsOf: body)
-        transmit(out, to: endpoint)
+        transmit(initDatagram(handshake, to: endpoint, now: now), to: endpoint)
         return index
     }
 
