@@ -12,6 +12,9 @@ import PackageDescription
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
 //   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
+//   PlanetFuzz     the decoders' fuzz targets (Docs/security.md, "Fuzzing"); planetfuzz runs them,
+//                  under libFuzzer when Tools/fuzz builds it with -sanitize=fuzzer,address
+//   CPlanetFuzzer  the declaration of libFuzzer's LLVMFuzzerRunDriver
 //   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
 //                  nor PlanetTesting
 //   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
@@ -45,6 +48,9 @@ let package = Package(
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
         .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting"], swiftSettings: fastRelease),
         .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim"]),
+        .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
+        .target(name: "CPlanetFuzzer"),
+        .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),
@@ -52,5 +58,6 @@ let package = Package(
         .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetTesting"]),
         .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
         .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),
+        .testTarget(name: "PlanetFuzzTests", dependencies: ["PlanetFuzz"]),
     ]
 )
