@@ -43,15 +43,30 @@ if arguments[1] == "list" {
     for target in FuzzTargets.all { print("\(target.name)\t\(target.summary)") }
     exit(0)
 }
-guard let target = FuzzTargets.named(arguments[1]) else {
+// libFuzzer's -jobs starts copies of this program without the target's name: those find it
+// in PLANET_FUZZ_TARGET (Tools/fuzz sets it).
+let fromEnvironment = getenv("PLANET_FUZZ_TARGET").map { String(cString: $0) }
+let named = FuzzTargets.named(arguments[1])
+let targetArgumentCount = named == nil && fromEnvironment != nil ? 1 : 2
+guard let target = named ?? fromEnvironment.flatMap(FuzzTargets.named) else {
     warn("planetfuzz: unknown target '\(arguments[1])'")
     usage()
 }
 
 #if PLANET_LIBFUZZER
 nonisolated(unsafe) var selected: FuzzTarget? = target
+
+/// libFuzzer's own entry point, for the case its `main` is the one linked: the target then
+/// comes from PLANET_FUZZ_TARGET (Tools/fuzz sets it as well as passing the name).
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    if selected == nil, let name = getenv("PLANET_FUZZ_TARGET") { selected = FuzzTargets.named(String(cString: name)) }
+    selected!.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+
 // libFuzzer sees argv without the target name.
-var argv: [UnsafeMutablePointer<CChar>?] = ([arguments[0]] + arguments.dropFirst(2)).map { strdup($0) } + [nil]
+var argv: [UnsafeMutablePointer<CChar>?] = ([arguments[0]] + arguments.dropFirst(targetArgumentCount)).map { strdup($0) } + [nil]
 var argc = CInt(argv.count - 1)
 let status = argv.withUnsafeMutableBufferPointer { buffer -> CInt in
     var base = buffer.baseAddress
@@ -62,7 +77,7 @@ let status = argv.withUnsafeMutableBufferPointer { buffer -> CInt in
 }
 exit(status)
 #else
-let inputs = try FuzzCorpus.files(arguments.dropFirst(2))
+let inputs = try FuzzCorpus.files(arguments.dropFirst(targetArgumentCount))
 for path in inputs {
     try FuzzCorpus.read(path).withUnsafeBytes { target.run($0) }
 }
