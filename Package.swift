@@ -15,6 +15,7 @@ import PackageDescription
 //   PlanetFuzz     the decoders' fuzz targets (Docs/security.md, "Fuzzing"); planetfuzz runs them,
 //                  under libFuzzer when Tools/fuzz builds it with -sanitize=fuzzer,address
 //   CPlanetFuzzer  the declaration of libFuzzer's LLVMFuzzerRunDriver
+//   planethostile  a neighbour that links and then misbehaves (Tests/Integration/test_hostile_peer.sh)
 //   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
 //                  nor PlanetTesting
 //   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
@@ -51,6 +52,7 @@ let package = Package(
         .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
         .target(name: "CPlanetFuzzer"),
         .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
+        .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),
