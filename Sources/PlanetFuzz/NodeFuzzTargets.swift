@@ -24,6 +24,18 @@ final class NodePair: @unchecked Sendable {
         a.receiveTunPacket(NodePair.packet(from: a.address, to: b.address, nextHeader: 59, payload: []), now: clock.now)
         settle(seconds: 2)
         precondition(a.links.isUp(b.identity.publicKey), "fuzz node pair did not link")
+        // The session must carry a packet to B's TUN, or `node-tun` never reaches B's checks
+        // after decryption and the fuzzer would only be exercising A.
+        drop()
+        a.receiveTunPacket(NodePair.packet(from: a.address, to: b.address, nextHeader: 59, payload: [1, 2, 3]), now: clock.now)
+        let datagrams = a.output.datagrams
+        a.output.removeAll()
+        for (bytes, _) in datagrams {
+            var copy = bytes
+            copy.withUnsafeMutableBytes { _ = b.receiveDatagram(inPlace: $0, from: epA, now: clock.now) }
+        }
+        precondition(!b.output.tunPackets.isEmpty, "fuzz node pair: A's packet did not reach B's TUN over the session")
+        drop()
     }
 
     /// Delivers every queued datagram and runs due timers for `seconds` of virtual time.
