@@ -13,6 +13,10 @@ import PackageDescription
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
 //   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
+//   PlanetFuzz     the decoders' fuzz targets (Docs/security.md, "Fuzzing"); planetfuzz runs them,
+//                  under libFuzzer when Tools/fuzz builds it with -sanitize=fuzzer,address
+//   CPlanetFuzzer  the declaration of libFuzzer's LLVMFuzzerRunDriver
+//   planethostile  a neighbour that links and then misbehaves (Tests/Integration/test_hostile_peer.sh)
 //   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
 //                  nor PlanetTesting (planetfault: the tests' hostile node, not a product)
 //   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
@@ -50,6 +54,10 @@ let package = Package(
         // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
         // test_capacity_hostile.sh); not a product, never installed.
         .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),
+        .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
+        .target(name: "CPlanetFuzzer"),
+        .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
+        .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),
@@ -58,5 +66,6 @@ let package = Package(
         .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetTesting"]),
         .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
         .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),
+        .testTarget(name: "PlanetFuzzTests", dependencies: ["PlanetFuzz"]),
     ]
 )

@@ -106,6 +106,19 @@ public enum LinkConstants {
     public static let beaconBurst: Double = 100
     /// Most beacon senders remembered for replay protection.
     public static let maxBeaconSenders = 1024
+    /// The responder asks for return-routability cookies while its global init bucket holds
+    /// less than this fraction of its burst: a quiet node answers inits at once, a node whose
+    /// budget a flood is spending stops spending it on unproven source addresses. Half, so
+    /// honest peers that did prove their address still find tokens left.
+    public static let cookieLoadFraction: Double = 0.5
+    /// The responder's cookie secret is replaced this often (the previous one stays valid), as
+    /// WireGuard does: a cookie is good for 2 to 4 minutes and then has to be fetched again.
+    public static let cookieSecretLifetime: Double = 120
+    /// An initiator uses a cookie this long after receiving it: less than the shortest time
+    /// the responder still accepts it (one secret lifetime).
+    public static let cookieLifetime: Double = 110
+    /// Most cookies an initiator keeps (one per endpoint it dialed that was busy).
+    public static let maxStoredCookies = 1024
     /// Most peers (links) at once; inbound handshakes beyond this are refused.
     public static let maxPeers = 4096
 

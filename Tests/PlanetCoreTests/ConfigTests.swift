@@ -143,4 +143,15 @@ final class ConfigTests: XCTestCase {
         for (text, field) in cases { XCTAssertEqual(error(text)?.field, field, text) }
         XCTAssertTrue(error(#"{"capacity": {"enabeld": true}}"#)?.description.contains("did you mean 'enabled'") ?? false)
     }
+
+    /// A high surrogate followed by an escape that is not a low surrogate is U+FFFD, and the
+    /// next escape is read on its own. Combining them trapped on an underflow: a config file or
+    /// one admin request line could stop planetd (the config fuzzer's first finding; the input
+    /// is kept in Fuzz/corpus/config/ too).
+    func testLoneHighSurrogatesBecomeReplacementCharacters() throws {
+        XCTAssertEqual(try JSONValue.parse(#"{":Xe\ud894Xe\ud894\ud894":1}"#), .object([(":Xe\u{fffd}Xe\u{fffd}\u{fffd}", .number(1))]))
+        XCTAssertEqual(try JSONValue.parse(#""\ud83d\ude00""#), .string("\u{1f600}"), "a real pair still combines")
+        XCTAssertEqual(try JSONValue.parse(#""\ud83d\u0041""#), .string("\u{fffd}A"))
+        XCTAssertThrowsError(try JSONValue.parse(#""\ud83d\uZZZZ""#))
+    }
 }

@@ -140,6 +140,12 @@ final class LinkLayerTests: XCTestCase {
                 a.addPeer(uri: net.uri(of: b), now: net.now)
                 net.pump()
                 XCTAssertTrue(done)
+                // msg1's cookie field is outside the transcript (Docs/protocol.md, "Cookies
+                // under load"), and a responder that is not busy ignores it: the link comes up.
+                if type == .handshakeInit, (39..<55).contains(offset) {
+                    XCTAssertTrue(a.isUp(b.identity.publicKey), "a changed cookie field broke a quiet handshake (offset \(offset))")
+                    continue
+                }
                 XCTAssertFalse(a.isUp(b.identity.publicKey), "\(type) offset \(offset)")
                 XCTAssertFalse(b.isUp(a.identity.publicKey), "\(type) offset \(offset)")
                 XCTAssertGreaterThan(a.stats.totalDrops + b.stats.totalDrops, 0, "\(type) offset \(offset) not counted")

@@ -117,17 +117,34 @@ final class LinkSecurityTests: XCTestCase {
         XCTAssertEqual(responses(b), 1, "another source must still be answered")
     }
 
-    /// Together, all sources get a global budget (here 10), however many addresses they use.
+    /// Together, all sources get a global budget (here 10), however many addresses they use,
+    /// even when each proves its address with a cookie (HandshakeCookieTests covers the rest).
     func testInitsAreGloballyRateLimited() {
         let net = TestNetwork()
         var config = LinkConfig()
         config.initsGlobalPerSecond = 10
         config.initBurstGlobal = 10
         let b = net.add(.generate(), at: epB, config: config)
+        var cookies: [(Endpoint, [UInt8])] = []
         for i in 0..<30 {
-            b.receive(datagram: initDatagram(), from: Endpoint(ipv4: 192, 168, 2, UInt8(i), port: 1), now: net.now)
+            let source = Endpoint(ipv4: 192, 168, 2, UInt8(i), port: 1)
+            b.receive(datagram: initDatagram(), from: source, now: net.now)
         }
-        XCTAssertEqual(responses(b), 10)
+        var answered = 0
+        for event in b.drainEvents() {
+            guard case .transmit(let bytes, let to) = event else { continue }
+            if bytes.first == LinkFrameType.handshakeResponse.rawValue { answered += 1 }
+            if bytes.first == LinkFrameType.cookieReply.rawValue { cookies.append((to, Array(bytes[5..<21]))) }
+        }
+        // Above half the budget inits are answered at once; below it they are asked for cookies.
+        XCTAssertEqual(answered, 6)
+        XCTAssertEqual(cookies.count, 24)
+        for (source, cookie) in cookies {
+            var datagram = initDatagram()
+            datagram.replaceSubrange(39..<55, with: cookie)
+            b.receive(datagram: datagram, from: source, now: net.now)
+        }
+        XCTAssertEqual(answered + responses(b), 10)
         XCTAssertEqual(b.stats[.rateLimitedGlobal], 20)
     }
 

@@ -200,9 +200,17 @@ public enum JSONValue: Equatable, Sendable {
                 case UInt8(ascii: "u"):
                     var code = try hex4()
                     if (0xd800..<0xdc00).contains(code), pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") {
+                        let next = pos
                         pos += 2
                         let low = try hex4()
-                        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00)
+                        if (0xdc00..<0xe000).contains(low) {
+                            code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00)
+                        } else {
+                            // Not a low surrogate: the high one stands alone (U+FFFD below)
+                            // and the escape after it is read on its own. Combining them
+                            // anyway underflowed and trapped (found by the config fuzzer).
+                            pos = next
+                        }
                     }
                     let scalar = UnicodeScalar(code) ?? "\u{fffd}"
                     out.append(contentsOf: Array(String(scalar).utf8))

@@ -35,6 +35,9 @@ public struct TokenBucket: Sendable {
     /// When the bucket next holds something to spend (now, if it already does).
     public var nextAvailable: Instant { last.adding(seconds: max(0, -tokens) / rate) }
 
+    /// The tokens the bucket would hold at `now`, without taking any.
+    public func available(at now: Instant) -> Double { min(burst, tokens + max(0, now.seconds(since: last)) * rate) }
+
     /// Whether the bucket has refilled completely by `now`: nothing left to pay back.
     public func isFull(at now: Instant) -> Bool { tokens + max(0, now.seconds(since: last)) * rate >= burst }
 

@@ -9,6 +9,9 @@ public enum LinkFrameType: UInt8, Sendable {
     /// `LinkConstants.sealedPayloadEncryptedPrefix` bytes: those are encrypted, the rest only
     /// authenticated. Saves a relay most of two AEAD passes per packet.
     case transportSealedPayload = 0x06
+    /// A busy responder's answer to an init without a valid cookie (`HandshakeCookie`): the
+    /// cookie the initiator must echo in its init to prove it receives at its source address.
+    case cookieReply = 0x07
 }
 
 /// First byte of a decrypted transport payload, for the frames the link layer consumes itself

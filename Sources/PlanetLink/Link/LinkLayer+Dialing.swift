@@ -111,12 +111,7 @@ extension LinkLayer {
             stats.punchInitsSent &+= 1
         }
         deadlineDirty = true
-        let body = handshake.initMessage()
-        var out: [UInt8] = []
-        out.reserveCapacity(1 + body.count)
-        out.append(LinkFrameType.handshakeInit.rawValue)
-        out.append(contentsOf: body)
-        transmit(out, to: endpoint)
+        transmit(initDatagram(handshake, to: endpoint, now: now), to: endpoint)
         return index
     }
 

@@ -16,6 +16,7 @@ extension LinkLayer {
         case .handshakeResponse: receiveResponse(datagram, from: source, now: now)
         case .handshakeFinish: receiveFinish(datagram, from: source, now: now)
         case .beacon: receiveBeacon(datagram, from: source, now: now)
+        case .cookieReply: receiveCookieReply(datagram, now: now)
         case nil: stats.count(.unknownType)
         }
     }
@@ -131,12 +132,15 @@ extension LinkLayer {
 
     func receiveInit(_ datagram: [UInt8], from source: Endpoint, now: Instant) {
         guard datagram.count == 1 + HandshakeMessages.initLength else { stats.count(.handshakeMalformed); return }
+        // Under load, an unproven source address gets a cookie reply and nothing else, before
+        // it can touch the per-source table or the global budget (HandshakeCookie).
+        guard let body = admitInit(datagram, from: source, now: now) else { return }
         // Per source first, so one noisy source cannot spend the global budget.
         guard sourceLimiter.allow(source.address, now: now) else { stats.count(.rateLimitedSource); return }
         guard globalInits.take(now: now) else { stats.count(.rateLimitedGlobal); return }
         let index = newIndex()
         do throws(HandshakeError) {
-            let (pending, response) = try HandshakeResponder.respond(toInit: datagram[1...], local: identity,
+            let (pending, response) = try HandshakeResponder.respond(toInit: body, local: identity,
                                                                      localIndex: index, domain: config.domain,
                                                                      ciphers: config.ciphers)
             while pendingCount >= config.maxPendingResponders { evictOldestPending(count: .pendingEvicted) }

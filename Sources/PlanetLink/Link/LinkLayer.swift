@@ -34,6 +34,9 @@ public final class LinkLayer {
     var globalInits: TokenBucket
     var beaconBucket: TokenBucket
     var beaconSeen: [PublicKey: UInt64] = [:]
+    /// Return-routability cookies: those we issue as a busy responder, those we were given.
+    var cookieIssuer: CookieIssuer
+    var cookieJar = CookieJar()
 
     var events: [LinkEvent] = []
     var cachedDeadline: Instant = .zero
@@ -49,6 +52,7 @@ public final class LinkLayer {
                                           rate: config.initsPerSourcePerSecond, burst: config.initBurstPerSource)
         globalInits = TokenBucket(rate: config.initsGlobalPerSecond, burst: config.initBurstGlobal, now: now)
         beaconBucket = TokenBucket(rate: LinkConstants.beaconsPerSecond, burst: LinkConstants.beaconBurst, now: now)
+        cookieIssuer = CookieIssuer(now: now)
         events.reserveCapacity(64)
     }
 

@@ -5,6 +5,7 @@ public enum LinkDropReason: Int, CaseIterable, Sendable, CustomStringConvertible
     case handshakeMalformed, handshakeAuthFailed, peerKeyMismatch, notAllowed, selfConnection, noCommonCipher
     case staleResponse, staleFinish, rateLimitedSource, rateLimitedGlobal, peerLimit, pendingEvicted
     case unknownInnerFrame, malformedInnerFrame
+    case cookieRequired, cookieInvalid, cookieReplyMalformed, cookieReplyForged, staleCookieReply
     case beaconMalformed, beaconForged, beaconReplayed, beaconRateLimited, ownBeacon
     case sendNoLink, sendExhausted
 
@@ -31,6 +32,11 @@ public enum LinkDropReason: Int, CaseIterable, Sendable, CustomStringConvertible
         case .pendingEvicted: return "pending_evicted"
         case .unknownInnerFrame: return "unknown_inner_frame"
         case .malformedInnerFrame: return "malformed_inner_frame"
+        case .cookieRequired: return "cookie_required"
+        case .cookieInvalid: return "cookie_invalid"
+        case .cookieReplyMalformed: return "cookie_reply_malformed"
+        case .cookieReplyForged: return "cookie_reply_forged"
+        case .staleCookieReply: return "stale_cookie_reply"
         case .beaconMalformed: return "beacon_malformed"
         case .beaconForged: return "beacon_forged"
         case .beaconReplayed: return "beacon_replayed"
@@ -53,6 +59,9 @@ public struct LinkStats: Sendable {
     /// Hole-punching inits sent (each retry counts) and links that punching made.
     public var punchInitsSent: UInt64 = 0
     public var punchedLinks: UInt64 = 0
+    /// Cookie replies this node sent as a busy responder, and cookies it took as an initiator.
+    public var cookieRepliesSent: UInt64 = 0
+    public var cookiesAccepted: UInt64 = 0
 
     public init() {}
 

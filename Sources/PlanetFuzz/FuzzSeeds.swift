@@ -1,0 +1,156 @@
+import PlanetCore
+import PlanetLink
+import PlanetNode
+import PlanetRouting
+import PlanetRuntime
+
+/// Well-formed inputs for each target, so the fuzzers start from the formats themselves
+/// instead of having to discover a signed beacon or a TCP checksum. `planetfuzz seeds DIR`
+/// writes them to `Fuzz/corpus/<target>/seed-*`; the corpus in the repository is its output.
+public enum FuzzSeeds {
+    public static func all() -> [(target: String, name: String, bytes: [UInt8])] {
+        var out: [(String, String, [UInt8])] = []
+        func add(_ target: String, _ name: String, _ bytes: [UInt8]) { out.append((target, name, bytes)) }
+
+        // Link frames.
+        let id = FuzzIdentity.make(9)
+        let hs = HandshakeInitiator(local: id, localIndex: 0x0102_0304, expectedPeer: nil, domain: LinkConfig().domain)
+        add("link-datagram", "init", [LinkFrameType.handshakeInit.rawValue] + hs.initMessage())
+        var withCookie = [LinkFrameType.handshakeInit.rawValue] + hs.initMessage()
+        for i in 39..<55 { withCookie[i] = UInt8(i) }
+        add("link-datagram", "init-cookie", withCookie)
+        add("link-datagram", "response", [LinkFrameType.handshakeResponse.rawValue] + [UInt8](repeating: 0x11, count: HandshakeMessages.responseLength))
+        add("link-datagram", "finish", [LinkFrameType.handshakeFinish.rawValue] + [UInt8](repeating: 0x22, count: HandshakeMessages.finishLength))
+        add("link-datagram", "transport", [LinkFrameType.transport.rawValue] + [UInt8](repeating: 0, count: 12) + [UInt8](repeating: 0x33, count: 32))
+        add("link-datagram", "sealed-payload", [LinkFrameType.transportSealedPayload.rawValue] + [UInt8](repeating: 0, count: 12) + [UInt8](repeating: 0x44, count: 80))
+        add("link-datagram", "beacon", Beacon.make(identity: id, port: 8470, timestamp: 12345, domain: LinkConfig().domain))
+        add("link-datagram", "cookie-reply", [LinkFrameType.cookieReply.rawValue, 1, 2, 3, 4] + [UInt8](repeating: 0x55, count: 32))
+
+        // Link inner frames.
+        add("link-inner", "keepalive", [LinkInnerFrameType.keepalive.rawValue])
+        add("link-inner", "ping", [LinkInnerFrameType.ping.rawValue] + [UInt8](repeating: 7, count: 8))
+        add("link-inner", "pong", [LinkInnerFrameType.pong.rawValue] + [UInt8](repeating: 7, count: 8))
+        add("link-inner", "upper", [0x10, 1, 2, 3])
+
+        // Routing messages, as a router really sends them to a new neighbour.
+        let r1 = Router(identity: FuzzIdentity.make(10), now: Instant(seconds: 1000), random: SplitMix64(seed: 10))
+        let r2 = Router(identity: FuzzIdentity.make(11), now: Instant(seconds: 1000), random: SplitMix64(seed: 11))
+        r1.neighbourUp(r2.identity.publicKey, cost: 20, now: Instant(seconds: 1000))
+        r1.tick(now: Instant(seconds: 1001))
+        for (i, message) in r1.drainOutgoing().prefix(4).enumerated() {
+            add("routing", "router-\(i)", message.message)
+            add("node-frame", "routing-\(i)", [InnerFrameType.routing.rawValue] + message.message)
+        }
+        add("routing", "request", RoutingFuzzSeeds.request(origin: r2.identity.publicKey))
+
+        // Node inner frames: overlay packets carrying each session message, direct packets.
+        let a = FuzzIdentity.make(3), b = FuzzIdentity.make(4)
+        let session = HandshakeInitiator(local: a, localIndex: 9, expectedPeer: b.publicKey, domain: "planetary-session-v1")
+        let sessionInit = [SessionMessageType.handshakeInit.rawValue] + session.initMessage()
+        add("node-frame", "overlay-session-init", OverlayPacket.make(hopLimit: 64, destination: b.address, source: a.address, message: sessionInit))
+        add("node-frame", "overlay-relay", OverlayPacket.make(hopLimit: 64, destination: FuzzIdentity.make(12).address, source: a.address,
+                                                             message: [SessionMessageType.data.rawValue] + [UInt8](repeating: 0, count: 40)))
+        let echo = icmpEcho(from: a.address, to: b.address)
+        let report = ErrorReport.make(kind: .noRoute, reporter: a, invoking: [SessionMessageType.data.rawValue] + [UInt8](repeating: 1, count: 60))
+        add("node-frame", "overlay-error-report", OverlayPacket.make(hopLimit: 64, destination: b.address, source: a.address, message: report))
+        add("node-frame", "overlay-control", OverlayPacket.make(hopLimit: 64, destination: b.address, source: a.address,
+                                                               message: [SessionMessageType.control.rawValue] + [UInt8](repeating: 0, count: 40)))
+        add("node-frame", "direct", [InnerFrameType.direct.rawValue] + echo)
+        add("node-frame", "direct-partial", [InnerFrameType.directChecksumPartial.rawValue] + echo)
+        add("dataplane", "ipv6", echo)
+        add("dataplane", "overlay", OverlayPacket.make(hopLimit: 64, destination: b.address, source: a.address, message: sessionInit))
+        add("dataplane", "error-report", report)
+
+        // TUN packets: whole packets, and next-header byte + payload for the far node.
+        add("node-tun", "icmp-echo", echo)
+        add("node-tun", "payload-icmp", [58] + Array(echo[40...]))
+        add("node-tun", "payload-tcp", [6] + Array(tcp(seq: 1, payload: Array(0..<32))[40...]))
+        add("node-tun", "payload-udp", [17, 0x10, 0, 0x20, 0, 0, 12, 0, 0, 1, 2, 3, 4])
+
+        // Offload: a TCP super-packet with its virtio header, a packet needing a checksum, and
+        // runs of segments for the coalescer (two-byte lengths, top bit = checksum-partial).
+        let big = tcp(seq: 1000, payload: (0..<3000).map { UInt8(truncatingIfNeeded: $0) }, checksum: false)
+        add("segmenter", "tso", virtio(flags: 1, gso: 4, hdrLen: 60, gsoSize: 1000, csumStart: 40, csumOffset: 16) + big)
+        add("segmenter", "needs-csum", virtio(flags: 1, gso: 0, hdrLen: 0, gsoSize: 0, csumStart: 40, csumOffset: 16) + tcp(seq: 5, payload: [1, 2, 3], checksum: false))
+        add("segmenter", "plain", virtio(flags: 0, gso: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0) + echo)
+        var run: [UInt8] = []
+        for i in 0..<4 {
+            let segment = tcp(seq: 1000 + UInt32(i * 100), payload: [UInt8](repeating: UInt8(i), count: 100))
+            run += [UInt8(segment.count >> 8), UInt8(segment.count & 0xff)] + segment
+        }
+        add("coalescer", "run", run)
+        let partial = tcp(seq: 1, payload: [9, 9, 9], checksum: false)
+        add("coalescer", "partial", [UInt8(0x80 | partial.count >> 8), UInt8(partial.count & 0xff)] + partial)
+
+        // Text formats.
+        add("config", "full", Array(sampleConfig.utf8))
+        add("config", "minimal", Array("{\"peers\": [\"udp://[fd00::1]:8470?key=\(b.publicKey.hex)\"], \"tun\": {\"enabled\": false}}".utf8))
+        add("config", "uri", Array("udp://10.1.2.3:8470?key=\(a.publicKey.hex)".utf8))
+        add("yggdrasil", "json", Array("{\"PrivateKey\": \"\(hex(a.secretKey))\", \"Peers\": []}".utf8))
+        add("yggdrasil", "hjson", Array("{\n  # comment\n  PrivateKey: \(hex(a.secretKey))\n  Peers: []\n}\n".utf8))
+        for (i, line) in ["{\"request\": \"getSelf\"}", "{\"request\": \"addPeer\", \"uri\": \"udp://10.0.0.1:8470\"}",
+                          "{\"request\": \"getStats\", \"extra\": 1}", "{\"status\":\"success\",\"response\":{\"peers\":[]}}",
+                          "{\"status\":\"error\",\"error\":\"no\"}"].enumerated() {
+            add("admin", "line-\(i)", Array(line.utf8))
+        }
+        return out
+    }
+
+    static let sampleConfig = """
+    {"privateKey": "", "listen": ["udp://[::]:8470"], "peers": ["udp://192.0.2.1:8470"], "allowedPublicKeys": [],
+     "tun": {"enabled": true, "name": "planet0", "mtu": 1360}, "adminSocket": "/run/planetary/planetd.sock",
+     "adminGroup": "", "multicast": [".*"], "stateDir": "/var/lib/planetary", "logLevel": "info", "metricsListen": ""}
+    """
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+
+    static func virtio(flags: UInt8, gso: UInt8, hdrLen: UInt16, gsoSize: UInt16, csumStart: UInt16, csumOffset: UInt16) -> [UInt8] {
+        var raw = [UInt8](repeating: 0, count: VirtioNetHeader.length)
+        raw.withUnsafeMutableBytes {
+            VirtioNetHeader(flags: flags, gsoType: gso, hdrLen: hdrLen, gsoSize: gsoSize, csumStart: csumStart, csumOffset: csumOffset)
+                .write(to: $0.baseAddress!)
+        }
+        return raw
+    }
+
+    static func icmpEcho(from source: IPv6Address, to destination: IPv6Address) -> [UInt8] {
+        var p = NodePair.packet(from: source, to: destination, nextHeader: 58, payload: [128, 0, 0, 0, 0, 1, 0, 1, 0x61, 0x62])
+        p.withUnsafeMutableBytes { raw in
+            let sum = InternetChecksum.pseudoHeaderSum(ipv6: raw.baseAddress!, proto: 58, length: raw.count - 40)
+                &+ InternetChecksum.sum(raw.baseAddress! + 40, raw.count - 40)
+            let c = ~InternetChecksum.fold(sum)
+            raw[42] = UInt8(c >> 8)
+            raw[43] = UInt8(c & 0xff)
+        }
+        return p
+    }
+
+    static func tcp(seq: UInt32, payload: [UInt8], checksum: Bool = true) -> [UInt8] {
+        let src = IPv6Address("200::1")!, dst = IPv6Address("200::2")!
+        var segment: [UInt8] = [0x0f, 0xa0, 0x14, 0x51]
+        segment += [UInt8(seq >> 24), UInt8(seq >> 16 & 0xff), UInt8(seq >> 8 & 0xff), UInt8(seq & 0xff), 0, 0, 0, 7]
+        segment += [0x50, 0x10, 2, 0, 0, 0, 0, 0] + payload
+        var p = NodePair.packet(from: src, to: dst, nextHeader: 6, payload: segment)
+        p.withUnsafeMutableBytes { raw in
+            let sum = InternetChecksum.pseudoHeaderSum(ipv6: raw.baseAddress!, proto: 6, length: raw.count - 40)
+            if checksum {
+                let c = ~InternetChecksum.fold(sum &+ InternetChecksum.sum(raw.baseAddress! + 40, raw.count - 40))
+                raw[56] = UInt8(c >> 8); raw[57] = UInt8(c & 0xff)
+            } else {
+                // As the kernel leaves it: the pseudo-header sum in the field, to be completed.
+                let c = InternetChecksum.fold(sum)
+                raw[56] = UInt8(c >> 8); raw[57] = UInt8(c & 0xff)
+            }
+        }
+        return p
+    }
+}
+
+enum RoutingFuzzSeeds {
+    static func request(origin: PublicKey) -> [UInt8] {
+        var w = ByteWriter(capacity: 64)
+        w.u8(RoutingMessage.version)
+        RoutingTLV.routeRequest(origin: origin).encode(into: &w)
+        return w.bytes
+    }
+}
