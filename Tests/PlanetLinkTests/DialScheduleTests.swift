@@ -108,28 +108,18 @@ final class DialScheduleTests: XCTestCase {
     /// A peer that is up but slow to answer (still starting) answers the first init after the
     /// retry went out: that late msg2 completes the link instead of arriving stale.
     func testLateAnswerToAnEarlierInitStillLinks() {
-        let net = TestNetwork()
-        let epA = Endpoint(ipv4: 10, 0, 0, 1, port: 7001)
-        let epB = Endpoint(ipv4: 10, 0, 0, 2, port: 7002)
-        let a = net.add(.generate(), at: epA)
-        let b = net.add(.generate(), at: epB)
-        var answers: [TestNetwork.Datagram] = []
-        net.filter = { d in
-            guard d.from == epB, d.bytes.first == LinkFrameType.handshakeResponse.rawValue else { return d.bytes }
-            answers.append(d)
-            return nil
-        }
+        let (net, a, b, held) = pairHoldingAnswers()
         a.addPeer(uri: net.uri(of: b), now: net.now)
         net.advance(by: 0.8)   // past the first retry (0.5 s ± 20 %), before the second
-        XCTAssertEqual(answers.count, 2, "b answered the first init and its retry")
+        XCTAssertEqual(held.answers.count, 2, "b answered the first init and its retry")
         XCTAssertFalse(a.isUp(b.identity.publicKey))
         net.filter = nil
-        net.deliver(answers[0])   // the answer to the first init, late
+        net.deliver(held.answers[0])   // the answer to the first init, late
         net.pump()
         XCTAssertTrue(a.isUp(b.identity.publicKey) && b.isUp(a.identity.publicKey))
         XCTAssertEqual(a.stats.drops[LinkDropReason.staleResponse.rawValue], 0)
         // The retry's own answer, later still, is harmless: one link, and it carries frames.
-        net.deliver(answers[1])
+        net.deliver(held.answers[1])
         net.pump()
         net.advance(by: 10)
         XCTAssertEqual(net.ups(a).count, 1)
@@ -142,25 +132,15 @@ final class DialScheduleTests: XCTestCase {
     /// Removing a configured peer also forgets the earlier inits kept for a late msg2, so an
     /// answer arriving afterwards cannot bring back a link the admin removed.
     func testRemovedPeerIsNotLinkedByALateAnswer() {
-        let net = TestNetwork()
-        let epA = Endpoint(ipv4: 10, 0, 0, 1, port: 7001)
-        let epB = Endpoint(ipv4: 10, 0, 0, 2, port: 7002)
-        let a = net.add(.generate(), at: epA)
-        let b = net.add(.generate(), at: epB)
-        var answers: [TestNetwork.Datagram] = []
-        net.filter = { d in
-            guard d.from == epB, d.bytes.first == LinkFrameType.handshakeResponse.rawValue else { return d.bytes }
-            answers.append(d)
-            return nil
-        }
+        let (net, a, b, held) = pairHoldingAnswers()
         let uri = net.uri(of: b)
         a.addPeer(uri: uri, now: net.now)
         net.advance(by: 0.8)
-        XCTAssertEqual(answers.count, 2)
+        XCTAssertEqual(held.answers.count, 2)
         a.removePeer(uri: uri, now: net.now)
         XCTAssertEqual(a.tableSizes.initiations, 0)
         net.filter = nil
-        for d in answers { net.deliver(d) }
+        for d in held.answers { net.deliver(d) }
         net.pump()
         XCTAssertFalse(a.isUp(b.identity.publicKey))
         XCTAssertEqual(a.stats.drops[LinkDropReason.staleResponse.rawValue], 2)
@@ -197,5 +177,25 @@ final class DialScheduleTests: XCTestCase {
             let head = rest.remove(at: i)
             return permutations(rest).map { [head] + $0 }
         }
+    }
+
+    /// What `pairHoldingAnswers` kept back.
+    final class HeldAnswers { var answers: [TestNetwork.Datagram] = [] }
+
+    /// Two link layers a and b whose msg2s from b are held back (in `held`) instead of delivered,
+    /// so a test can hand them to a late, in any order.
+    func pairHoldingAnswers() -> (TestNetwork, LinkLayer, LinkLayer, HeldAnswers) {
+        let net = TestNetwork()
+        let epA = Endpoint(ipv4: 10, 0, 0, 1, port: 7001)
+        let epB = Endpoint(ipv4: 10, 0, 0, 2, port: 7002)
+        let a = net.add(.generate(), at: epA)
+        let b = net.add(.generate(), at: epB)
+        let held = HeldAnswers()
+        net.filter = { d in
+            guard d.from == epB, d.bytes.first == LinkFrameType.handshakeResponse.rawValue else { return d.bytes }
+            held.answers.append(d)
+            return nil
+        }
+        return (net, a, b, held)
     }
 }
