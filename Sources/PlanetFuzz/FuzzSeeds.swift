@@ -1,3 +1,4 @@
+import PlanetCapacity
 import PlanetCore
 import PlanetLink
 import PlanetNode
@@ -93,6 +94,20 @@ public enum FuzzSeeds {
                           "{\"status\":\"error\",\"error\":\"no\"}"].enumerated() {
             add("admin", "line-\(i)", Array(line.utf8))
         }
+
+        // Capacity gossip: a record signed by the neighbour the target links to, valid at the
+        // target's fixed clock, in a records message; a summary; part of a bucket list.
+        let announcer = FuzzIdentity.make(6)
+        let record = CapacityRecord(key: announcer.publicKey, seqno: 7, issuedAt: 1_800_000_000, expiresAt: 1_800_005_400,
+                                    publicIPv4: true, total: CapacityResources(cru: 8, mru: 16 << 30, sru: 512 << 30),
+                                    latitude: 50.85, longitude: 4.35, country: "BE", farmId: 1, city: "Brussels", farmName: "fuzz",
+                                    gpus: [CapacityGPU(vendor: 0x10de, device: 0x2204, name: "GA102")], tags: ["seed"])
+            .signed(by: announcer)
+        add("capacity", "records", CapacityMessage.records([record]).encoded())
+        add("capacity", "record-alone", record)
+        add("capacity", "summary", CapacityMessage.summary(first: 0, buckets: (0..<4).map { CapacityMessage.Bucket(count: UInt32($0), digest: UInt64($0) &* 0x9e37_79b9) }).encoded())
+        add("capacity", "bucket-list", CapacityMessage.bucketList(bucket: Int(announcer.publicKey.w0 >> 56), total: 2,
+                                                                  entries: [CapacityMessage.ListEntry(prefix: 1, seqno: 7)]).encoded())
         return out
     }
 

@@ -28,6 +28,7 @@ public enum FuzzTargets {
         ConfigFuzzTargets.admin,
         OffloadFuzzTargets.segmenter,
         OffloadFuzzTargets.coalescer,
+        CapacityFuzzTargets.message,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
