@@ -49,7 +49,7 @@ public final class NodeRunner: @unchecked Sendable {
     let seqnoFile: RouterSeqnoFile
     var seqnoSaveFailing = false
     var spareOutput = NodeOutput()
-    let coalescer = TCPCoalescer()
+    let coalescer = PacketCoalescer()
     /// The VMs this node hosts, host side (nil without a TUN: VMs are routed through it).
     public internal(set) var vmHost: VMHost?
     /// Packets the node addressed to an interface with no device (`io-unknown-interface`).
