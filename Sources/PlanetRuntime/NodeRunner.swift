@@ -130,7 +130,13 @@ public final class NodeRunner: @unchecked Sendable {
         node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
         restoreSeqno()
         startCapacity()  // capacity directory: NodeRunner+Capacity.swift
+        // Data frames are sealed straight into the send batches (NodeRunner+Flush.swift).
+        node.links.sink = self
     }
+
+    // The node may outlive its runner (a test holding it): its link layer must not keep
+    // lending from a runner that is gone.
+    deinit { node.links.sink = nil }
 
     /// Re-applies the host's leases (a vanished namespace or tap is reported by `vm list`, not
     /// fatal) and tells the node every VM's address and policy, and what they declare to the

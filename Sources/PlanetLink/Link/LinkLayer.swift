@@ -39,6 +39,10 @@ public final class LinkLayer {
     var cookieJar = CookieJar()
 
     var events: [LinkEvent] = []
+    /// Where `send(frameLength:…)` seals data frames when the runtime lends memory (its send
+    /// batch); nil: they leave as `.transmit` events. Not retained: the runtime owns the node,
+    /// and with it this layer, and sets it to itself.
+    public unowned(unsafe) var sink: (any DatagramSink)?
     var cachedDeadline: Instant = .zero
     var deadlineDirty = true
 
@@ -176,6 +180,55 @@ public final class LinkLayer {
         }
         sentUpperFrame(buffer, peer: peer, keypair: kp, now: now)
         return true
+    }
+
+    /// Sends an upper-layer frame of `frameLength` bytes that `fill` writes (returning false to
+    /// send nothing, e.g. when its own sealing failed; it is called only when there is a usable
+    /// link). Where the runtime lends a send slot (`sink`) the frame is written and sealed there;
+    /// otherwise into a buffer of its own, sent as a `.transmit` event. `payloadSealed` as for
+    /// `send(headroomFrame:)`. False (counted) when there is no usable link, or `fill` declined.
+    @discardableResult
+    public func send(frameLength: Int, to key: PublicKey, now: Instant, payloadSealed: Bool = false,
+                     fill: (UnsafeMutableRawBufferPointer) -> Bool) -> Bool {
+        guard frameLength > 0, let peer = peers[key], peer.isUp, let kp = peer.current, !kp.isExpired(at: now) else {
+            stats.count(.sendNoLink)
+            return false
+        }
+        let total = Keypair.overhead + frameLength
+        let type = payloadSealed ? LinkFrameType.transportSealedPayload.rawValue : LinkFrameType.transport.rawValue
+        let prefix = payloadSealed ? LinkConstants.sealedPayloadEncryptedPrefix : nil
+        // Pending events may hold datagrams for the wire (a handshake just started): a slot
+        // would overtake them, so then this frame queues behind them as an event too.
+        if let sink, events.isEmpty {
+            var sent = false
+            let lent = sink.send(to: peer.endpoint, maxLength: total) { slot in
+                let frame = UnsafeMutableRawBufferPointer(rebasing: slot[Keypair.headerLength..<(Keypair.headerLength + frameLength)])
+                guard fill(frame) else { return 0 }
+                if frame[0] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
+                guard kp.sealInPlace(type: type, buffer: slot, length: frameLength, encryptedPrefix: prefix) else {
+                    stats.count(.sendExhausted)
+                    startPeerHandshake(peer, now: now)
+                    return 0
+                }
+                sent = true
+                return total
+            }
+            if lent {
+                guard sent else { return false }
+                noteTransmit(byteCount: total, peer: peer, now: now)
+                noteUpperSent(peer: peer, keypair: kp, now: now)
+                return true
+            }
+        }
+        var declined = false
+        let buffer = [UInt8](unsafeUninitializedCapacity: total) { buf, n in
+            let raw = UnsafeMutableRawBufferPointer(buf)
+            raw.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: Keypair.headerLength)
+            declined = !fill(UnsafeMutableRawBufferPointer(rebasing: raw[Keypair.headerLength..<(Keypair.headerLength + frameLength)]))
+            n = Keypair.headerLength + frameLength
+        }
+        if declined { return false }
+        return send(headroomFrame: buffer, to: key, now: now, payloadSealed: payloadSealed)
     }
 
     /// Seals an upper-layer frame that `receive(inPlace:)` returned, for another peer, in the
