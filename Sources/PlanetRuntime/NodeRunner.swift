@@ -83,6 +83,8 @@ public final class NodeRunner: @unchecked Sendable {
                 let device = try TunDevice(name: config.tun.name, offload: true)
                 try device.configure(address: identity.address, mtu: config.tun.mtu)
                 devices[.tun] = device
+                // Which offloads the kernel took decides the data path's cost (Docs/performance.md).
+                logger.info("tun offloads", [("tcp", device.offloading ? "on" : "off"), ("udp", device.udpOffloading ? "on" : "off")])
             } catch {
                 throw StartupError("tun: cannot create \(config.tun.name): \(error) (planetd needs root or CAP_NET_ADMIN)")
             }
