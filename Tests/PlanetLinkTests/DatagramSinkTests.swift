@@ -52,7 +52,7 @@ final class DatagramSinkTests: XCTestCase {
             let d = try XCTUnwrap(slots.sent.popLast())
             XCTAssertEqual(d.to, net.endpoint(of: b))
             XCTAssertEqual(d.bytes.count, inner.count + Keypair.overhead)
-            XCTAssertEqual(d.bytes.first, sealed ? LinkFrameType.transportSealedPayload.rawValue : LinkFrameType.transport.rawValue)
+            XCTAssertEqual(d.bytes.first, sealed ? LinkFrameType.transportTagBound.rawValue : LinkFrameType.transport.rawValue)
             net.deliver(.init(bytes: d.bytes, from: net.endpoint(of: a), to: d.to))
             net.pump()
             XCTAssertEqual(net.frames(b).last, inner)

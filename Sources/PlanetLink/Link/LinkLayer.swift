@@ -158,7 +158,8 @@ public final class LinkLayer {
     /// inner frame. It is sealed in place and becomes the transmitted datagram.
     /// `payloadSealed`: everything after the inner frame's first
     /// `LinkConstants.sealedPayloadEncryptedPrefix` bytes is end-to-end ciphertext, so it is
-    /// authenticated but not encrypted again (frame type 0x06).
+    /// authenticated but not encrypted again (frame type 0x06), or where the link agreed to it
+    /// only its end-to-end tag is (0x08, `sealedFraming`).
     @discardableResult
     public func send(headroomFrame buffer: consuming [UInt8], to key: PublicKey, now: Instant, payloadSealed: Bool = false) -> Bool {
         var buffer = buffer
@@ -169,9 +170,10 @@ public final class LinkLayer {
         }
         // Read before sealing encrypts it.
         if buffer[Keypair.headerLength] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
+        let framing = LinkLayer.sealedFraming(kp, frameLength: buffer.count - Keypair.headerLength)
         let sealed = payloadSealed
-            ? kp.sealInPlace(type: LinkFrameType.transportSealedPayload.rawValue, frame: &buffer,
-                             encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix)
+            ? kp.sealInPlace(type: framing.type, frame: &buffer, encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix,
+                             authenticatedSuffix: framing.suffix)
             : kp.sealInPlace(type: LinkFrameType.transport.rawValue, frame: &buffer)
         guard sealed else {
             stats.count(.sendExhausted)
@@ -195,8 +197,10 @@ public final class LinkLayer {
             return false
         }
         let total = Keypair.overhead + frameLength
-        let type = payloadSealed ? LinkFrameType.transportSealedPayload.rawValue : LinkFrameType.transport.rawValue
+        let framing = LinkLayer.sealedFraming(kp, frameLength: frameLength)
+        let type = payloadSealed ? framing.type : LinkFrameType.transport.rawValue
         let prefix = payloadSealed ? LinkConstants.sealedPayloadEncryptedPrefix : nil
+        let suffix = payloadSealed ? framing.suffix : nil
         // Pending events may hold datagrams for the wire (a handshake just started): a slot
         // would overtake them, so then this frame queues behind them as an event too.
         if let sink, events.isEmpty {
@@ -205,7 +209,8 @@ public final class LinkLayer {
                 let frame = UnsafeMutableRawBufferPointer(rebasing: slot[Keypair.headerLength..<(Keypair.headerLength + frameLength)])
                 guard fill(frame) else { return 0 }
                 if frame[0] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
-                guard kp.sealInPlace(type: type, buffer: slot, length: frameLength, encryptedPrefix: prefix) else {
+                guard kp.sealInPlace(type: type, buffer: slot, length: frameLength, encryptedPrefix: prefix,
+                                     authenticatedSuffix: suffix) else {
                     stats.count(.sendExhausted)
                     startPeerHandshake(peer, now: now)
                     return 0
@@ -231,10 +236,23 @@ public final class LinkLayer {
         return send(headroomFrame: buffer, to: key, now: now, payloadSealed: payloadSealed)
     }
 
+    /// How a frame whose inner frame is end-to-end ciphertext after its first 48 bytes leaves on
+    /// `kp`: tag-bound (0x08, only the prefix and the end-to-end tag authenticated here) where
+    /// the handshake agreed to it and the frame has a tag after the prefix; else sealed payload
+    /// (0x06, everything authenticated).
+    @inline(__always)
+    static func sealedFraming(_ kp: Keypair, frameLength: Int) -> (type: UInt8, suffix: Int?) {
+        if kp.tagBoundPayload,
+           frameLength >= LinkConstants.sealedPayloadEncryptedPrefix + LinkConstants.tagBoundAuthenticatedSuffix {
+            return (LinkFrameType.transportTagBound.rawValue, LinkConstants.tagBoundAuthenticatedSuffix)
+        }
+        return (LinkFrameType.transportSealedPayload.rawValue, nil)
+    }
+
     /// Seals an upper-layer frame that `receive(inPlace:)` returned, for another peer, in the
     /// same buffer: `datagram` is the received datagram, whose inner frame (still at byte 13,
     /// `frameLength` long, everything after its first 48 bytes end-to-end ciphertext) becomes a
-    /// sealed-payload frame (0x06) in place. Returns where to send `datagram`'s first
+    /// sealed-payload frame (0x06, or 0x08 where that link agreed to it) in place. Returns where to send `datagram`'s first
     /// `frameLength + 29` bytes, or nil (counted) when there is no usable link: the runtime then
     /// sends nothing, and the buffer holds a frame sealed for nobody.
     public func forward(inPlace datagram: UnsafeMutableRawBufferPointer, frameLength: Int, to key: PublicKey, now: Instant) -> Endpoint? {
@@ -242,8 +260,9 @@ public final class LinkLayer {
             stats.count(.sendNoLink)
             return nil
         }
-        guard kp.sealInPlace(type: LinkFrameType.transportSealedPayload.rawValue, buffer: datagram, length: frameLength,
-                             encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix) else {
+        let framing = LinkLayer.sealedFraming(kp, frameLength: frameLength)
+        guard kp.sealInPlace(type: framing.type, buffer: datagram, length: frameLength,
+                             encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix, authenticatedSuffix: framing.suffix) else {
             stats.count(.sendExhausted)
             startPeerHandshake(peer, now: now)
             return nil
