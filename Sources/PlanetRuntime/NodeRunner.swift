@@ -65,6 +65,13 @@ public final class NodeRunner: @unchecked Sendable {
         return c
     }
 
+    /// UDP segmentation offload on the TUN unless the operator sets PLANETARY_NO_USO=1 (to
+    /// compare, or to rule it out).
+    static func wantsUDPOffload(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard let v = environment["PLANETARY_NO_USO"], !v.isEmpty, v != "0" else { return true }
+        return false
+    }
+
     /// planetd's runner: binds a UDP socket per `listen` URI, creates and configures the TUN
     /// (when enabled) and the multicast socket (when discovery is on).
     public convenience init(config: NodeConfig, identity: NodeIdentity, logger: Logger) throws(StartupError) {
@@ -80,7 +87,7 @@ public final class NodeRunner: @unchecked Sendable {
         var devices: [PacketInterface: any PacketDevice] = [:]
         if config.tun.enabled {
             do {
-                let device = try TunDevice(name: config.tun.name, offload: true)
+                let device = try TunDevice(name: config.tun.name, offload: true, udpOffload: NodeRunner.wantsUDPOffload())
                 try device.configure(address: identity.address, mtu: config.tun.mtu)
                 devices[.tun] = device
                 // Which offloads the kernel took decides the data path's cost (Docs/performance.md).

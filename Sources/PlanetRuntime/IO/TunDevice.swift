@@ -37,7 +37,8 @@ public final class TunDevice: PacketDevice {
     private static let scratchSize = 65536 + 16
 
     /// Creates the interface. `name` may be a kernel template like "planet%d".
-    public init(name: String, vnetHeader: Bool = false, offload: Bool = false) throws(SystemError) {
+    /// `udpOffload` (with `offload`): ask for UDP segmentation offload too, where the kernel has it.
+    public init(name: String, vnetHeader: Bool = false, offload: Bool = false, udpOffload: Bool = true) throws(SystemError) {
         var out = [CChar](repeating: 0, count: Int(IFNAMSIZ))
         let vnetHeader = vnetHeader || offload
         let f = planet_tun_open(name, vnetHeader ? 1 : 0, &out)
@@ -55,7 +56,7 @@ public final class TunDevice: PacketDevice {
         // TUN_F_CSUM | TUN_F_TSO6 (IPv6 only, the overlay carries nothing else), and where the
         // kernel has it (6.2 on) UDP segmentation, TUN_F_USO4 | TUN_F_USO6 — the kernel takes the
         // two only together. An older kernel refuses the unknown bits: then TSO alone.
-        if offload, planet_tun_set_offload(f, TunDevice.offloadCsum | TunDevice.offloadTSO6 | TunDevice.offloadUSO) == 0 {
+        if offload, udpOffload, planet_tun_set_offload(f, TunDevice.offloadCsum | TunDevice.offloadTSO6 | TunDevice.offloadUSO) == 0 {
             offloading = true
             udpOffloading = true
         } else {
