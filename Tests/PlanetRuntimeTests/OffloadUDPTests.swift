@@ -155,6 +155,13 @@ final class OffloadUDPTests: XCTestCase {
         XCTAssertEqual(out.last?.bytes, u[0])
     }
 
+    func testPLANETARY_NO_USOTurnsTheOffloadOff() {
+        XCTAssertTrue(NodeRunner.wantsUDPOffload(environment: [:]))
+        XCTAssertTrue(NodeRunner.wantsUDPOffload(environment: ["PLANETARY_NO_USO": "0"]))
+        XCTAssertTrue(NodeRunner.wantsUDPOffload(environment: ["PLANETARY_NO_USO": ""]))
+        XCTAssertFalse(NodeRunner.wantsUDPOffload(environment: ["PLANETARY_NO_USO": "1"]))
+    }
+
     func testWithoutUSOTheDeviceGetsEveryDatagramAlone() {
         let datagrams = (0..<3).map { Self.udp(Self.body(500, $0)) }
         let out = coalesce(datagrams, udp: false)
