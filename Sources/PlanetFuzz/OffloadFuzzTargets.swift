@@ -4,7 +4,7 @@ import PlanetRuntime
 
 enum OffloadFuzzTargets {
     /// A TUN read: the first 10 bytes are its virtio header, the rest the packet (a plain
-    /// packet to checksum, or a TCP super-packet to cut), as `TCPSegmenter.process` gets them.
+    /// packet to checksum, or a TCP or UDP super-packet to cut), as `TCPSegmenter.process` gets them.
     static let segmenter = FuzzTarget("segmenter", "TUN reads: virtio header and TCP super-packets") { input in
         guard input.count >= VirtioNetHeader.length else { return }
         let header = VirtioNetHeader(reading: input.baseAddress!)
@@ -25,7 +25,7 @@ enum OffloadFuzzTargets {
 
     /// Packets leaving the overlay for the TUN: the input is cut into packets (a two-byte
     /// length before each; the top bit of the length marks it checksum-partial) and merged.
-    static let coalescer = FuzzTarget("coalescer", "TUN writes: TCP segments merged into super-packets") { input in
+    static let coalescer = FuzzTarget("coalescer", "TUN writes: TCP segments and UDP datagrams merged into super-packets") { input in
         var packets: [(bytes: [UInt8], partial: Bool)] = []
         var at = 0
         let bytes = Array(input)
@@ -40,10 +40,17 @@ enum OffloadFuzzTargets {
             at += 2 + length
         }
         // Through `coalesce`, which keeps every packet alive until the run is written (the
-        // coalescer reads a run's first packet lazily).
-        let coalescer = TCPCoalescer()
-        coalescer.coalesce(packets.map { NodeOutput.TunPacket($0.bytes[...], checksumPartial: $0.partial) }) { out, _ in
-            precondition(out.count <= TCPCoalescer.maxPacket, "a merged packet past the IPv6 length limit")
+        // coalescers read a run's first packet lazily); with UDP merged too, as on a TUN with USO.
+        let tunPackets = packets.map { NodeOutput.TunPacket($0.bytes[...], checksumPartial: $0.partial) }
+        for mergeUDP in [false, true] {
+            PacketCoalescer().coalesce(tunPackets, mergeUDP: mergeUDP) { out, header in
+                precondition(out.count <= TCPCoalescer.maxPacket, "a merged packet past the IPv6 length limit")
+                if header.gsoType == VirtioNetHeader.gsoUDPL4 {
+                    precondition(mergeUDP && out.count > 48 && header.gsoSize > 0, "a UDP super-packet that was not asked for, or empty")
+                    precondition((out.count - 48 + Int(header.gsoSize) - 1) / Int(header.gsoSize) <= UDPCoalescer.maxSegments,
+                                 "more datagrams in a UDP super-packet than the kernel takes")
+                }
+            }
         }
     }
 }

@@ -24,6 +24,9 @@ public enum LinkConstants {
     /// header (34) and an end-to-end data message's header (13), rounded up. Everything after
     /// is end-to-end ciphertext already, so the link only authenticates it.
     public static let sealedPayloadEncryptedPrefix = 48
+    /// Bytes at the end of a tag-bound frame's inner frame (0x08) that the link authenticates:
+    /// the end-to-end session message's tag.
+    public static let tagBoundAuthenticatedSuffix = 16
 
     // MARK: Handshake
 

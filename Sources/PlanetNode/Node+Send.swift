@@ -15,7 +15,8 @@ extension Node {
     }
 
     /// A packet read where it lies (the runtime's receive slot): it is copied once, into the
-    /// frame that the link seals in place; the runtime copies that datagram into its send batch.
+    /// frame that the link seals in place — in the runtime's send batch when it lends a slot
+    /// (`LinkLayer.sink`), else in an array that the runtime then copies into the batch.
     /// `checksumPartial`: its TCP/UDP checksum is the kernel's partial one; it travels marked
     /// as such (direct frame 0x22, session message 0x06) so nobody on the way sums the payload.
     /// `interface`: the device it came in on (the runtime's id; `.tun` for the node's TUN).
@@ -63,8 +64,12 @@ extension Node {
         }
         if route.nextHop == route.destination, links.isUp(route.destination) {
             let type = checksumPartial ? InnerFrameType.directChecksumPartial : .direct
-            let frame = HeadroomFrame.make(type: type.rawValue, copying: packet)
-            if !links.send(headroomFrame: frame, to: route.destination, now: now) { stats.drop(.linkDown) }
+            let sent = links.send(frameLength: 1 + packet.count, to: route.destination, now: now) { frame in
+                frame[0] = type.rawValue
+                if !packet.isEmpty { (frame.baseAddress! + 1).copyMemory(from: packet.baseAddress!, byteCount: packet.count) }
+                return true
+            }
+            if !sent { stats.drop(.linkDown) }
         } else {
             sendThroughSession(packet, checksumPartial: checksumPartial, hopLimit: h.hopLimit, destinationAddress: h.destination,
                                to: route.destination, via: route.nextHop, now: now)

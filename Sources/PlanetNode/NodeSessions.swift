@@ -43,18 +43,23 @@ extension Node {
             stats.drop(.noRoute)
             return
         }
-        // The message is sealed behind room for the link header and the overlay header, so the
-        // link seals the same buffer again in place: one allocation and one copy of the packet
-        // here (the runtime's send batch makes the second).
-        let room = HeadroomFrame.linkHeadroom + OverlayPacket.headerLength
+        // The overlay packet is written into the frame the link seals — a slot of the runtime's
+        // send batch when it lends one — and the session message sealed in place behind its
+        // header, so the packet is copied once on its way from the TUN to the wire.
         let type = type ?? (checksumPartial ? .dataChecksumPartial : .data)
-        guard var frame = keypair.sealDataMessage(packet, type: type, headroom: room, tailroom: HeadroomFrame.tail) else {
+        var sealed = true
+        let frameLength = OverlayPacket.headerLength + Keypair.overhead + packet.count
+        let sent = links.send(frameLength: frameLength, to: nextHop, now: now, payloadSealed: true) { frame in
+            OverlayPacket.writeHeader(into: frame, hopLimit: max(1, hopLimit), destination: destinationAddress, source: address)
+            let message = UnsafeMutableRawBufferPointer(rebasing: frame[OverlayPacket.headerLength...])
+            sealed = keypair.sealDataMessage(packet, type: type, into: message)
+            return sealed
+        }
+        if !sealed {
             stats.drop(.sessionHandshake)
             return
         }
-        OverlayPacket.writeHeader(into: &frame, at: HeadroomFrame.linkHeadroom, hopLimit: max(1, hopLimit),
-                                  destination: destinationAddress, source: address)
-        if links.send(headroomFrame: frame, to: nextHop, now: now, payloadSealed: true) {
+        if sent {
             session.txBytes += UInt64(packet.count)
             session.txPackets += 1
             session.lastSent = now

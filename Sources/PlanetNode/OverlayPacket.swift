@@ -26,6 +26,15 @@ public enum OverlayPacket {
 
     /// Writes the header into the 34 bytes of `frame` from `offset` (a buffer whose message part
     /// is already in place behind them).
+    /// The same into borrowed memory (a frame being built in a send slot), at its start.
+    public static func writeHeader(into frame: UnsafeMutableRawBufferPointer, hopLimit: UInt8, destination: IPv6Address,
+                                   source: IPv6Address) {
+        frame[0] = frameType
+        frame[1] = hopLimit
+        destination.write(to: frame, at: 2)
+        source.write(to: frame, at: 18)
+    }
+
     public static func writeHeader(into frame: inout [UInt8], at offset: Int = 0, hopLimit: UInt8, destination: IPv6Address,
                                    source: IPv6Address) {
         frame[offset] = frameType

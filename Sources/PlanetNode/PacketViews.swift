@@ -28,36 +28,3 @@ extension OverlayPacket {
         return Header(hopLimit: frame[1], destination: IPv6Address(frame, at: 2), source: IPv6Address(frame, at: 18))
     }
 }
-
-/// Frames handed to `LinkLayer.send(headroomFrame:)` start with the link's 13-byte header room
-/// and are sealed in place, the 16-byte tag appended. Building them at full capacity up front
-/// means the node allocates the frame once and copies the packet into it once; the runtime then
-/// copies the sealed datagram into its send batch (a second copy, which sealing straight into a
-/// send slot would save).
-enum HeadroomFrame {
-    static let linkHeadroom = Keypair.headerLength
-    static let tail = Keypair.tagLength
-
-    /// [13 bytes room][type][bytes] with capacity for the tag.
-    static func make(type: UInt8, copying bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        let length = linkHeadroom + 1 + bytes.count
-        return [UInt8](unsafeUninitializedCapacity: length + tail) { buf, n in
-            let base = UnsafeMutableRawPointer(buf.baseAddress!)
-            base.initializeMemory(as: UInt8.self, repeating: 0, count: linkHeadroom)
-            base.storeBytes(of: type, toByteOffset: linkHeadroom, as: UInt8.self)
-            if bytes.count > 0 { (base + linkHeadroom + 1).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-            n = length
-        }
-    }
-
-    /// [13 bytes room][bytes] with capacity for the tag (bytes already start with their type).
-    static func make(copying bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        let length = linkHeadroom + bytes.count
-        return [UInt8](unsafeUninitializedCapacity: length + tail) { buf, n in
-            let base = UnsafeMutableRawPointer(buf.baseAddress!)
-            base.initializeMemory(as: UInt8.self, repeating: 0, count: linkHeadroom)
-            if bytes.count > 0 { (base + linkHeadroom).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-            n = length
-        }
-    }
-}

@@ -1,17 +1,17 @@
 import PlanetCore
 import PlanetLink
 
-/// Session data messages are `Keypair` frames with type 0x04, placed behind room for the
-/// overlay header (and the link header) so the frame is built in one buffer.
+/// Session data messages are `Keypair` frames with type 0x04, sealed behind the overlay header
+/// in the frame the link seals in turn, so the frame is built in one buffer.
 extension Keypair {
-    /// [headroom][sealed message], with capacity for `tailroom` more bytes (the link's tag).
-    func sealDataMessage(_ packet: UnsafeRawBufferPointer, type: SessionMessageType = .data, headroom: Int, tailroom: Int = 0) -> [UInt8]? {
-        // One allocation at full size: headroom zeroed, then the sealed message appended.
-        var frame = [UInt8](unsafeUninitializedCapacity: headroom + Keypair.overhead + packet.count + tailroom) { buf, n in
-            buf.baseAddress!.initialize(repeating: 0, count: headroom)
-            n = headroom
+    /// Seals `packet` as a session message into `message`, which must hold exactly
+    /// `Keypair.overhead + packet.count` bytes (the frame the link is building). False once the
+    /// counter is exhausted.
+    func sealDataMessage(_ packet: UnsafeRawBufferPointer, type: SessionMessageType = .data, into message: UnsafeMutableRawBufferPointer) -> Bool {
+        guard message.count == Keypair.overhead + packet.count else { return false }
+        if !packet.isEmpty {
+            (message.baseAddress! + Keypair.headerLength).copyMemory(from: packet.baseAddress!, byteCount: packet.count)
         }
-        guard seal(type: type.rawValue, plaintext: packet, appendingTo: &frame) else { return nil }
-        return frame
+        return sealInPlace(type: type.rawValue, buffer: message, length: packet.count)
     }
 }

@@ -23,6 +23,7 @@ extension NodeRunner {
     }
 
     /// Copies datagrams into the send batches, in order.
+    /// (The node's data frames mostly skip this: `send(to:maxLength:_:)` below.)
     func queue(_ datagrams: [(bytes: [UInt8], to: Endpoint)]) {
         for (bytes, endpoint) in datagrams {
             let i = sendSocket(for: endpoint)
@@ -107,5 +108,18 @@ extension NodeRunner {
         let unsent = transports.reduce(0) { $0 + $1.counters.sendErrors }
         if unsent > 0 { out.append(("io-udp-send-failed", UInt64(unsent))) }
         return out
+    }
+}
+
+/// The link layer seals data frames straight into a send batch's slot: no array per packet,
+/// no copy into the batch at the flush.
+extension NodeRunner: DatagramSink {
+    public func send(to endpoint: Endpoint, maxLength: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+        let i = sendSocket(for: endpoint)
+        guard maxLength <= sendBatches[i].slotSize else { return false }
+        // What the node produced the ordinary way before this frame leaves before it.
+        if !node.output.datagrams.isEmpty { queueNodeDatagrams() }
+        if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
+        return sendBatches[i].append(to: endpoint, maxLength: maxLength, fill)
     }
 }

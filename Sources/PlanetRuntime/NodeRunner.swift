@@ -49,7 +49,7 @@ public final class NodeRunner: @unchecked Sendable {
     let seqnoFile: RouterSeqnoFile
     var seqnoSaveFailing = false
     var spareOutput = NodeOutput()
-    let coalescer = TCPCoalescer()
+    let coalescer = PacketCoalescer()
     /// The VMs this node hosts, host side (nil without a TUN: VMs are routed through it).
     public internal(set) var vmHost: VMHost?
     /// Packets the node addressed to an interface with no device (`io-unknown-interface`).
@@ -63,6 +63,13 @@ public final class NodeRunner: @unchecked Sendable {
         var c = TransportCiphers.hardwareSupported
         if let v = environment["PLANETARY_NO_AES"], !v.isEmpty, v != "0" { c.remove(.aes256Gcm) }
         return c
+    }
+
+    /// UDP segmentation offload on the TUN unless the operator sets PLANETARY_NO_USO=1 (to
+    /// compare, or to rule it out).
+    static func wantsUDPOffload(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard let v = environment["PLANETARY_NO_USO"], !v.isEmpty, v != "0" else { return true }
+        return false
     }
 
     /// planetd's runner: binds a UDP socket per `listen` URI, creates and configures the TUN
@@ -80,9 +87,11 @@ public final class NodeRunner: @unchecked Sendable {
         var devices: [PacketInterface: any PacketDevice] = [:]
         if config.tun.enabled {
             do {
-                let device = try TunDevice(name: config.tun.name, offload: true)
+                let device = try TunDevice(name: config.tun.name, offload: true, udpOffload: NodeRunner.wantsUDPOffload())
                 try device.configure(address: identity.address, mtu: config.tun.mtu)
                 devices[.tun] = device
+                // Which offloads the kernel took decides the data path's cost (Docs/performance.md).
+                logger.info("tun offloads", [("tcp", device.offloading ? "on" : "off"), ("udp", device.udpOffloading ? "on" : "off")])
             } catch {
                 throw StartupError("tun: cannot create \(config.tun.name): \(error) (planetd needs root or CAP_NET_ADMIN)")
             }
@@ -130,7 +139,13 @@ public final class NodeRunner: @unchecked Sendable {
         node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
         restoreSeqno()
         startCapacity()  // capacity directory: NodeRunner+Capacity.swift
+        // Data frames are sealed straight into the send batches (NodeRunner+Flush.swift).
+        node.links.sink = self
     }
+
+    // The node may outlive its runner (a test holding it): its link layer must not keep
+    // lending from a runner that is gone.
+    deinit { node.links.sink = nil }
 
     /// Re-applies the host's leases (a vanished namespace or tap is reported by `vm list`, not
     /// fatal) and tells the node every VM's address and policy, and what they declare to the

@@ -60,10 +60,14 @@ final class SealedPayloadTests: XCTestCase {
         }
     }
 
+    /// With a peer that predates tag-bound frames (its handshake offers no features), sealed
+    /// payloads travel as 0x06 and every byte is authenticated per link.
     func testLinkLayerCarriesSealedPayloadFramesAndCountsForgeries() {
         let net = TestNetwork()
         let a = net.add(.generate(), at: Endpoint(ipv4: 10, 0, 0, 1, port: 7001))
-        let b = net.add(.generate(), at: Endpoint(ipv4: 10, 0, 0, 2, port: 7002))
+        var old = LinkConfig()
+        old.features = []
+        let b = net.add(.generate(), at: Endpoint(ipv4: 10, 0, 0, 2, port: 7002), config: old)
         a.addPeer(uri: net.uri(of: b), now: net.now)
         net.pump()
         XCTAssertTrue(a.isUp(b.identity.publicKey))

@@ -74,24 +74,47 @@ extension NodeMeshTests {
         XCTAssertEqual(errors.first?[40], 3, "not an ICMPv6 time exceeded")
     }
 
-    /// A relayed frame damaged on the wire fails the link's authentication in place: dropped,
-    /// counted, and nothing is sent on.
-    func testInPlaceRelayDropsATamperedFrame() throws {
-        let h = try line4WithSession()
-        let a = h.nodes["a"]!, b = h.nodes["b"]!, r1 = h.nodes["r1"]!
-        // Catch a's next datagram to r1 and flip one byte in the end-to-end ciphertext.
+    /// Flips one byte of a's next datagram to r1 (a tag-bound frame, 0x08) at `offsetFromEnd`.
+    func tamperWithNextFrameToR1(_ h: NodeHarness, offsetFromEnd: Int) throws {
+        let a = h.nodes["a"]!, b = h.nodes["b"]!
         h.sendFromTun("a", echo(from: a.address, to: b.address, seq: 2, payload: 500))
         let r1Endpoint = h.endpoints["r1"]!
-        let index = try XCTUnwrap(h.inFlight.lastIndex { (d: NodeHarness.Datagram) -> Bool in d.to == r1Endpoint && d.bytes.first == 0x06 })
+        let index = try XCTUnwrap(h.inFlight.lastIndex { (d: NodeHarness.Datagram) -> Bool in
+            d.to == r1Endpoint && d.bytes.first == LinkFrameType.transportTagBound.rawValue
+        })
         var bytes = h.inFlight[index].bytes
-        bytes[bytes.count - 100] ^= 0x40
+        bytes[bytes.count - offsetFromEnd] ^= 0x40
         let d = h.inFlight[index]
         h.inFlight[index] = NodeHarness.Datagram(at: d.at, bytes: bytes, from: d.from, to: d.to)
+    }
+
+    /// A relayed frame whose authenticated parts (headers, end-to-end tag) were damaged on the
+    /// wire fails the link's authentication in place: dropped, counted, nothing sent on.
+    func testInPlaceRelayDropsAFrameWithTamperedHeadersOrTag() throws {
+        let h = try line4WithSession()
+        let r1 = h.nodes["r1"]!
+        // 16 (link tag) + 10: inside the end-to-end tag, the inner frame's last 16 bytes.
+        try tamperWithNextFrameToR1(h, offsetFromEnd: 26)
         let failedBefore = r1.links.stats[LinkDropReason.authenticationFailed]
         let forwardedBefore = r1.stats.forwardedPackets
         h.run(seconds: 1)
         XCTAssertEqual(r1.links.stats[LinkDropReason.authenticationFailed], failedBefore + 1)
         XCTAssertEqual(r1.stats.forwardedPackets, forwardedBefore)
+        XCTAssertEqual(h.takeTun("b").count, 0)
+    }
+
+    /// In a tag-bound frame the ciphertext between the headers and the end-to-end tag is
+    /// vouched for by that tag alone: damaged there, the packet is relayed on and dropped by the
+    /// destination's session, never delivered.
+    func testATamperedCiphertextIsDroppedByTheDestinationsSession() throws {
+        let h = try line4WithSession()
+        let r1 = h.nodes["r1"]!, b = h.nodes["b"]!
+        try tamperWithNextFrameToR1(h, offsetFromEnd: 100)
+        let forwardedBefore = r1.stats.forwardedPackets
+        let decryptBefore = b.stats.dropped(.sessionDecrypt)
+        h.run(seconds: 1)
+        XCTAssertEqual(r1.stats.forwardedPackets, forwardedBefore + 1, "r1 cannot tell, and relays it")
+        XCTAssertEqual(b.stats.dropped(.sessionDecrypt), decryptBefore + 1)
         XCTAssertEqual(h.takeTun("b").count, 0)
     }
 }

@@ -18,7 +18,7 @@ final class RunnerMesh {
     let stateDir = NSTemporaryDirectory() + "planet-runner-\(UInt32.random(in: 0..<UInt32.max))"
 
     @discardableResult
-    func add(_ name: String, peers: [String] = [], offloadingTun: Bool = false,
+    func add(_ name: String, peers: [String] = [], offloadingTun: Bool = false, udpOffloadingTun: Bool = false,
              extraDevices: [PacketInterface: MemoryPacketDevice] = [:], capacity: CapacityConfig = CapacityConfig()) throws -> NodeRunner {
         let endpoint = Endpoint(address: IPv6Address(high: 0xfd7a_0000_0000_0000, low: UInt64(runners.count + 1)), port: 8470)
         var config = NodeConfig()
@@ -30,7 +30,7 @@ final class RunnerMesh {
         try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
         config.peers = peers.map { PeerURI(host: endpoints[$0]!.address.description, port: endpoints[$0]!.port) }
         let transport = try MemoryTransport(network: network, endpoint: endpoint)
-        let tun = try MemoryPacketDevice(offloading: offloadingTun)
+        let tun = try MemoryPacketDevice(offloading: offloadingTun || udpOffloadingTun, udpOffloading: udpOffloadingTun)
         var devices: [PacketInterface: any PacketDevice] = [.tun: tun]
         for (interface, device) in extraDevices { devices[interface] = device }
         let runner = try NodeRunner(config: config, identity: .generate(), logger: .disabled, transports: [transport], devices: devices)
@@ -192,6 +192,32 @@ final class NodeRunnerTests: XCTestCase {
             scratch.withUnsafeMutableBytes { s in TCPSegmenter.process(w.header, packet: raw, scratch: s) { p, _ in segments.append(Array(p)) } }
         }
         assertSamePackets(segments, flow, "b's super-packet cut again")
+    }
+
+    /// With UDP segmentation offload on the device, a UDP flow's datagrams go up as one UDP_L4
+    /// super-packet, which cut again gives back exactly the datagrams a's TUN was given.
+    func testAUDPOffloadingDeviceGetsMergedDatagrams() throws {
+        let b = try mesh.add("b", udpOffloadingTun: true)
+        let a = try mesh.add("a", peers: ["b"])
+        XCTAssertTrue(mesh.turn { mesh.hasRoute("a", to: "b") })
+        let flow = (0..<5).map { i in
+            OffloadUDPTests.udp(OffloadUDPTests.body(1200, i), src: a.node.address.bytes, dst: b.node.address.bytes)
+        }
+        for p in flow { mesh.tuns["a"]!.inject(p) }
+        mesh.settle(["a"])
+        XCTAssertTrue(mesh.turn(["b"]) { mesh.transports["b"]!.pendingCount == 0 })
+        let written = mesh.tuns["b"]!.takeWritten()
+        XCTAssertEqual(written.count, 1, "the five datagrams should go up as one super-packet")
+        guard let w = written.first else { return }
+        XCTAssertEqual(w.header.gsoType, VirtioNetHeader.gsoUDPL4)
+        XCTAssertEqual(w.header.gsoSize, 1200)
+        var bytes = w.bytes
+        var datagrams: [[UInt8]] = []
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        _ = bytes.withUnsafeMutableBytes { raw in
+            scratch.withUnsafeMutableBytes { s in TCPSegmenter.process(w.header, packet: raw, scratch: s) { p, _ in datagrams.append(Array(p)) } }
+        }
+        assertSamePackets(datagrams, flow, "b's super-packet cut again")
     }
 
     func testAPacketForAnInterfaceWithNoDeviceIsCountedNotWritten() throws {

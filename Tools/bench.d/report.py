@@ -35,6 +35,8 @@ METRICS = [
     ("tcp4_gbps_max", "Gbit/s", "higher", "TCP 4 streams, max"),
     ("udp_loss_pct", "%", "lower", "UDP 1300 B loss"),
     ("udp_recv_gbps", "Gbit/s", "higher", "UDP 1300 B received"),
+    ("udp_high_loss_pct", "%", "lower", "UDP 1300 B loss, high rate"),
+    ("udp_high_recv_gbps", "Gbit/s", "higher", "UDP 1300 B received, high rate"),
     ("rtt_avg_ms", "ms", "lower", "ping RTT avg"),
     ("rtt_p50_ms", "ms", "lower", "ping RTT p50"),
     ("rtt_p99_ms", "ms", "lower", "ping RTT p99"),
@@ -101,6 +103,10 @@ def derive(samples):
         m["udp_loss_pct"] = statistics.median(samples["udp_loss"])
     if samples.get("udp_recv"):
         m["udp_recv_gbps"] = statistics.median(samples["udp_recv"])
+    if samples.get("udp_high_loss"):
+        m["udp_high_loss_pct"] = statistics.median(samples["udp_high_loss"])
+    if samples.get("udp_high_recv"):
+        m["udp_high_recv_gbps"] = statistics.median(samples["udp_high_recv"])
     rtt = samples.get("rtt")
     if rtt:
         m["rtt_avg_ms"] = sum(rtt) / len(rtt)
@@ -200,6 +206,9 @@ def summarize(samples_path, meta_path, json_out):
     print("\n".join(out))
     m = meta.get("machine", {})
     print("\nmachine: %s, %s cores, kernel %s; %s" % (m.get("cpu"), m.get("nproc"), m.get("kernel"), meta.get("date")))
+    o = meta.get("options", {})
+    if o.get("udp_rate"):
+        print("UDP offered at %s; high rate %s" % (o.get("udp_rate"), o.get("udp_rate_high", "not run")))
     print("P/ygg and P/wg are Planetary divided by yggdrasil (default MTU) and by wireguard-go;")
     print("for throughput higher is better, for loss, RTT, CPU and RSS lower is better.")
     for s in ran:

@@ -24,6 +24,9 @@ public final class Keypair {
     public let isInitiator: Bool
     public let createdAt: Instant
     public let cipher: TransportCipher
+    /// Both ends agreed in the handshake that relayed data may travel in tag-bound frames
+    /// (0x08): the link authenticates the end-to-end tag instead of the whole ciphertext.
+    public let tagBoundPayload: Bool
     public private(set) var sendCounter: UInt64
     public private(set) var replay = ReplayWindow()
     var sendKey: [UInt8]
@@ -54,6 +57,7 @@ public final class Keypair {
         sendKey = keys.sendKey
         receiveKey = keys.receiveKey
         cipher = keys.cipher
+        tagBoundPayload = keys.features.contains(.tagBoundPayload)
         if keys.cipher == .aes256Gcm {
             sendState = AESGCMState(key: keys.sendKey)
             receiveState = AESGCMState(key: keys.receiveKey)
@@ -100,32 +104,35 @@ public final class Keypair {
     /// selects instead of by the associated data: the index selects the key, and the type byte
     /// and counter make the nonce.
     @discardableResult
-    public func sealInPlace(type: UInt8, frame: inout [UInt8], at start: Int = 0, encryptedPrefix: Int? = nil) -> Bool {
+    public func sealInPlace(type: UInt8, frame: inout [UInt8], at start: Int = 0, encryptedPrefix: Int? = nil,
+                            authenticatedSuffix: Int? = nil) -> Bool {
         guard sendCounter < LinkConstants.rejectAfterMessages,
               start >= 0, frame.count - start >= Keypair.headerLength else { return false }
         let length = frame.count - start - Keypair.headerLength
         for _ in 0..<Keypair.tagLength { frame.append(0) }
         return frame.withUnsafeMutableBytes { raw in
             sealInPlace(type: type, buffer: UnsafeMutableRawBufferPointer(rebasing: raw[start...]), length: length,
-                        encryptedPrefix: encryptedPrefix)
+                        encryptedPrefix: encryptedPrefix, authenticatedSuffix: authenticatedSuffix)
         }
     }
 
     /// The same over borrowed memory: `buffer` holds 13 bytes of header room, `length` bytes of
     /// plaintext and 16 bytes for the tag (at least). False once the counter is exhausted.
     @discardableResult
-    public func sealInPlace(type: UInt8, buffer: UnsafeMutableRawBufferPointer, length: Int, encryptedPrefix: Int? = nil) -> Bool {
+    public func sealInPlace(type: UInt8, buffer: UnsafeMutableRawBufferPointer, length: Int, encryptedPrefix: Int? = nil,
+                            authenticatedSuffix: Int? = nil) -> Bool {
         guard sendCounter < LinkConstants.rejectAfterMessages, length >= 0,
               buffer.count >= Keypair.overhead + length else { return false }
+        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        guard let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix,
+                                                            authenticatedSuffix: authenticatedSuffix) else { return false }
         let counter = sendCounter
         sendCounter += 1
         let remote = remoteIndex
-        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         base[0] = type
         for i in 0..<4 { base[1 + i] = UInt8(truncatingIfNeeded: remote >> UInt32(24 - 8 * i)) }
         for i in 0..<8 { base[5 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
         let message = base + Keypair.headerLength
-        let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix)
         withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : type) { nonce in
             if let state = sendState {
                 _ = crypto_aead_aes256gcm_encrypt_detached_afternm(
@@ -156,10 +163,18 @@ public final class Keypair {
     /// Which bytes the AEAD encrypts and which it only authenticates: normally the whole
     /// plaintext is encrypted and the header is the associated data; with a prefix, the
     /// prefix is encrypted and the rest of the plaintext is the associated data.
+    /// With `authenticatedSuffix` s as well (tag-bound frames), only the plaintext's last s
+    /// bytes are the associated data and the bytes between prefix and suffix are neither
+    /// encrypted nor authenticated here: they are end-to-end ciphertext whose own tag is those
+    /// last bytes. nil when the plaintext is too short to hold prefix and suffix apart.
     @inline(__always)
-    private static func split(_ base: UnsafeMutablePointer<UInt8>, length: Int, encryptedPrefix: Int?)
-        -> (encrypted: Int, ad: UnsafeMutablePointer<UInt8>, adLength: Int) {
+    private static func split(_ base: UnsafeMutablePointer<UInt8>, length: Int, encryptedPrefix: Int?, authenticatedSuffix: Int?)
+        -> (encrypted: Int, ad: UnsafeMutablePointer<UInt8>, adLength: Int)? {
         guard let prefix = encryptedPrefix else { return (length, base, headerLength) }
+        if let suffix = authenticatedSuffix {
+            guard prefix >= 0, suffix >= 0, length >= prefix + suffix else { return nil }
+            return (prefix, base + headerLength + length - suffix, suffix)
+        }
         let n = min(max(prefix, 0), length)
         return (n, base + headerLength + n, length - n)
     }
@@ -167,7 +182,8 @@ public final class Keypair {
     /// Authenticates and decrypts a whole frame (header included) in place. On success the
     /// counter is recorded in the replay window; on any failure nothing changes.
     /// `encryptedPrefix` must be what the sender sealed with (the frame type says which).
-    public func open(frame: UnsafeMutableRawBufferPointer, now: Instant, encryptedPrefix: Int? = nil) -> OpenResult {
+    public func open(frame: UnsafeMutableRawBufferPointer, now: Instant, encryptedPrefix: Int? = nil,
+                     authenticatedSuffix: Int? = nil) -> OpenResult {
         guard let (index, counter) = Keypair.header(of: UnsafeRawBufferPointer(frame)) else { return .tooShort }
         // Callers find the keypair by this index; checking it here too binds it in sealed-payload
         // mode, where the header is not associated data.
@@ -177,7 +193,8 @@ public final class Keypair {
         let length = frame.count - Keypair.overhead
         let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let message = base + Keypair.headerLength
-        let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix)
+        guard let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix,
+                                                            authenticatedSuffix: authenticatedSuffix) else { return .tooShort }
         let status = withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : base[0]) { nonce in
             if let state = receiveState {
                 return crypto_aead_aes256gcm_decrypt_detached_afternm(

@@ -65,9 +65,12 @@ public struct SessionKeys: Sendable {
     public let isInitiator: Bool
     /// The transport AEAD the responder picked from the initiator's offer.
     public let cipher: TransportCipher
+    /// Framing capabilities both ends offered (the responder names them with its pick).
+    public let features: HandshakeFeatures
 
     public init(peer: PublicKey, localIndex: UInt32, remoteIndex: UInt32, sendKey: [UInt8], receiveKey: [UInt8],
-                isInitiator: Bool, cipher: TransportCipher = .chacha20Poly1305) {
+                isInitiator: Bool, cipher: TransportCipher = .chacha20Poly1305, features: HandshakeFeatures = []) {
+        self.features = features
         self.peer = peer
         self.localIndex = localIndex
         self.remoteIndex = remoteIndex
@@ -78,17 +81,33 @@ public struct SessionKeys: Sendable {
     }
 }
 
+/// Capabilities a handshake negotiates beside the cipher, in the high bit(s) of the same byte:
+/// the initiator offers them with its ciphers (msg1), the responder names those it shares with
+/// its pick (msg2). A responder that predates a bit ignores it in the offer (unknown cipher
+/// bits are ignored) and never names it, so both ends agree on the old framing.
+public struct HandshakeFeatures: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue & HandshakeFeatures.mask }
+
+    /// Relayed data may travel in tag-bound frames (0x08, Docs/protocol.md).
+    public static let tagBoundPayload = HandshakeFeatures(rawValue: 0x80)
+    /// The bits of the cipher byte that are features, not ciphers.
+    static let mask: UInt8 = 0x80
+    /// What this version offers and accepts on links.
+    public static let supported: HandshakeFeatures = [.tagBoundPayload]
+}
+
 public enum HandshakeMessages {
     /// 2: msg1 offers transport ciphers and msg2 names the one picked.
     public static let version: UInt8 = 2
-    /// msg2 body: senderIndex 4, receiverIndex 4, cipher 1, ephemeral 32, sealed (key 32, signature 64) + tag 16.
+    /// msg2 body: senderIndex 4, receiverIndex 4, cipher 1 (high bit: features), ephemeral 32, sealed (key 32, signature 64) + tag 16.
     public static let responseLength = 4 + 4 + 1 + 32 + sealedIdentityLength
     /// msg1 body is padded to msg2's length so a responder never sends more than it receives.
     public static let initLength = responseLength
     /// msg3 body: receiverIndex 4, sealed identity.
     public static let finishLength = 4 + sealedIdentityLength
     static let sealedIdentityLength = 32 + 64 + 16
-    /// msg1 body: version 1, senderIndex 4, ephemeral 32, offered ciphers 1, then zeros.
+    /// msg1 body: version 1, senderIndex 4, ephemeral 32, offered ciphers 1 (high bit: features), then zeros.
     static let unpaddedInitLength = 1 + 4 + 32 + 1
     static let responseHeadLength = 4 + 4 + 1 + 32
 
@@ -149,6 +168,7 @@ public final class HandshakeInitiator {
     public let localIndex: UInt32
     public let expectedPeer: PublicKey?
     public let offeredCiphers: TransportCiphers
+    public let offeredFeatures: HandshakeFeatures
     private let local: NodeIdentity
     private var ephemeralSecret: [UInt8]
     private let message: [UInt8]
@@ -156,18 +176,19 @@ public final class HandshakeInitiator {
     private var done = false
 
     public init(local: NodeIdentity, localIndex: UInt32, expectedPeer: PublicKey?, domain: String,
-                ciphers: TransportCiphers = .hardwareSupported) {
+                ciphers: TransportCiphers = .hardwareSupported, features: HandshakeFeatures = []) {
         self.local = local
         self.localIndex = localIndex
         self.expectedPeer = expectedPeer
-        self.offeredCiphers = ciphers
+        self.offeredCiphers = TransportCiphers(rawValue: ciphers.rawValue & ~HandshakeFeatures.mask)
+        self.offeredFeatures = features
         let eph = Sodium.x25519Keypair()
         ephemeralSecret = eph.secret
         var m = ByteWriter(capacity: HandshakeMessages.initLength)
         m.u8(HandshakeMessages.version)
         m.u32(localIndex)
         m.append(eph.publicKey)
-        m.u8(ciphers.rawValue)
+        m.u8(offeredCiphers.rawValue | features.rawValue)
         m.append([UInt8](repeating: 0, count: HandshakeMessages.initLength - HandshakeMessages.unpaddedInitLength))
         message = m.bytes
         h1 = HandshakeCrypto.mix(HandshakeCrypto.initialHash(domain: domain), message)
@@ -187,7 +208,11 @@ public final class HandshakeInitiator {
         let remoteIndex = BigEndian.u32(msg, at: 0)
         guard BigEndian.u32(msg, at: 4) == localIndex else { throw .malformed }
         // The pick is covered by h2, which the responder signs: nobody in between can downgrade it.
-        guard let cipher = TransportCipher(rawValue: msg[8]), offeredCiphers.contains(cipher) else { throw .malformed }
+        guard let cipher = TransportCipher(rawValue: msg[8] & ~HandshakeFeatures.mask), offeredCiphers.contains(cipher) else {
+            throw .malformed
+        }
+        let features = HandshakeFeatures(rawValue: msg[8])
+        guard offeredFeatures.isSuperset(of: features) else { throw .malformed }
         let head = HandshakeMessages.responseHeadLength
         let eR = Array(msg[9..<head])
         let c2 = Array(msg[head...])
@@ -213,7 +238,7 @@ public final class HandshakeInitiator {
         done = true
         Sodium.wipe(&ephemeralSecret)
         let keys = SessionKeys(peer: peer, localIndex: localIndex, remoteIndex: remoteIndex,
-                               sendKey: t.i2r, receiveKey: t.r2i, isInitiator: true, cipher: cipher)
+                               sendKey: t.i2r, receiveKey: t.r2i, isInitiator: true, cipher: cipher, features: features)
         return (finish.bytes, keys)
     }
 }
@@ -222,7 +247,7 @@ public enum HandshakeResponder {
     /// Answers msg1. Costs one X25519 key generation, one X25519 and one signature, which is
     /// why callers rate-limit inits before calling this.
     public static func respond(toInit body: some Collection<UInt8>, local: NodeIdentity, localIndex: UInt32,
-                               domain: String, ciphers: TransportCiphers = .hardwareSupported)
+                               domain: String, ciphers: TransportCiphers = .hardwareSupported, features: HandshakeFeatures = [])
         throws(HandshakeError) -> (pending: PendingResponder, response: [UInt8]) {
         let msg = Array(body)
         guard msg.count == HandshakeMessages.initLength else { throw .malformed }
@@ -231,6 +256,7 @@ public enum HandshakeResponder {
         let remoteIndex = BigEndian.u32(msg, at: 1)
         let eI = Array(msg[5..<37])
         guard let cipher = ciphers.choose(offered: TransportCiphers(rawValue: msg[37])) else { throw .noCommonCipher }
+        let agreed = features.intersection(HandshakeFeatures(rawValue: msg[37]))
         var eph = Sodium.x25519Keypair()
         defer { Sodium.wipe(&eph.secret) }
         guard var dh = Sodium.x25519(secret: eph.secret, peer: eI), !dh.allSatisfy({ $0 == 0 }) else { throw .weakEphemeral }
@@ -238,7 +264,7 @@ public enum HandshakeResponder {
         var head = ByteWriter(capacity: HandshakeMessages.responseLength)
         head.u32(localIndex)
         head.u32(remoteIndex)
-        head.u8(cipher.rawValue)
+        head.u8(cipher.rawValue | agreed.rawValue)
         head.append(eph.publicKey)
         let h2 = HandshakeCrypto.mix(h1, head.bytes)
         let sigR = local.sign(HandshakeCrypto.responderSignatureLabel + h2)
@@ -247,7 +273,7 @@ public enum HandshakeResponder {
         let c2 = HandshakeCrypto.sealIdentity(key: k1, ad: h2, publicKey: local.publicKey, signature: sigR)
         let h3 = HandshakeCrypto.mix(h2, c2)
         let pending = PendingResponder(local: local.publicKey, localIndex: localIndex, remoteIndex: remoteIndex, dh: dh, h3: h3,
-                                       cipher: cipher)
+                                       cipher: cipher, features: agreed)
         Sodium.wipe(&dh)
         head.append(c2)
         return (pending, head.bytes)
@@ -263,10 +289,13 @@ public final class PendingResponder {
     private var dh: [UInt8]
     private let h3: [UInt8]
     public let cipher: TransportCipher
+    public let features: HandshakeFeatures
     public private(set) var completed = false
 
-    init(local: PublicKey, localIndex: UInt32, remoteIndex: UInt32, dh: [UInt8], h3: [UInt8], cipher: TransportCipher) {
+    init(local: PublicKey, localIndex: UInt32, remoteIndex: UInt32, dh: [UInt8], h3: [UInt8], cipher: TransportCipher,
+         features: HandshakeFeatures = []) {
         self.cipher = cipher
+        self.features = features
         self.local = local
         self.localIndex = localIndex
         self.remoteIndex = remoteIndex
@@ -294,6 +323,6 @@ public final class PendingResponder {
         completed = true
         Sodium.wipe(&dh)
         return SessionKeys(peer: peer, localIndex: localIndex, remoteIndex: remoteIndex,
-                           sendKey: t.r2i, receiveKey: t.i2r, isInitiator: false, cipher: cipher)
+                           sendKey: t.r2i, receiveKey: t.i2r, isInitiator: false, cipher: cipher, features: features)
     }
 }

@@ -19,6 +19,9 @@ public struct LinkConfig: Sendable {
     public var maxPendingResponders = LinkConstants.maxPendingResponders
     /// Transport ciphers offered in handshakes (links and, through the node, end-to-end sessions).
     public var ciphers = TransportCiphers.hardwareSupported
+    /// Framing capabilities offered in link handshakes (not sessions': they never frame links).
+    /// Tests narrow it to act as a node that predates one.
+    public var features = HandshakeFeatures.supported
 
     public init() {}
 }

@@ -12,6 +12,13 @@ public enum LinkFrameType: UInt8, Sendable {
     /// A busy responder's answer to an init without a valid cookie (`HandshakeCookie`): the
     /// cookie the initiator must echo in its init to prove it receives at its source address.
     case cookieReply = 0x07
+    /// A sealed-payload transport frame on a link whose handshake agreed to it
+    /// (`HandshakeFeatures.tagBoundPayload`): the first `sealedPayloadEncryptedPrefix` bytes of
+    /// the inner frame are encrypted, and only those and its last
+    /// `tagBoundAuthenticatedSuffix` bytes — the end-to-end session tag — are authenticated.
+    /// The ciphertext between is vouched for by that tag, end to end. Saves a relay nearly all
+    /// of its AEAD work per packet (Docs/protocol.md, "tag-bound payload").
+    case transportTagBound = 0x08
 }
 
 /// First byte of a decrypted transport payload, for the frames the link layer consumes itself

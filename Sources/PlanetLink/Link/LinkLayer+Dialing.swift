@@ -100,7 +100,7 @@ extension LinkLayer {
         guard attemptIndices.count < LinkConstants.maxPendingInitiators else { return nil }
         let index = newIndex()
         let handshake = HandshakeInitiator(local: identity, localIndex: index, expectedPeer: expectedPeer, domain: config.domain,
-                                          ciphers: config.ciphers)
+                                          ciphers: config.ciphers, features: config.features)
         let retryAt = now.adding(seconds: initRetryDelay(purpose, attempt: attempt))
         let state = InitiatorAttempt(handshake: handshake, endpoint: endpoint, purpose: purpose, sentAt: now,
                                      retryAt: retryAt, attempt: attempt)

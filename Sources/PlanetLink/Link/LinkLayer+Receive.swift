@@ -9,7 +9,7 @@ extension LinkLayer {
         var datagram = datagram
         guard let type = datagram.first else { stats.count(.empty); return }
         switch LinkFrameType(rawValue: type) {
-        case .transport, .transportSealedPayload:
+        case .transport, .transportSealedPayload, .transportTagBound:
             guard let (range, peer) = datagram.withUnsafeMutableBytes({ openUpperFrame($0, from: source, now: now) }) else { return }
             events.append(.frame(datagram[range], from: peer))
         case .handshakeInit: receiveInit(datagram, from: source, now: now)
@@ -31,7 +31,7 @@ extension LinkLayer {
     public func receive(inPlace buffer: UnsafeMutableRawBufferPointer, from source: Endpoint, now: Instant)
         -> (frame: UnsafeMutableRawBufferPointer, peer: PublicKey)? {
         switch buffer.first.flatMap(LinkFrameType.init(rawValue:)) {
-        case .transport, .transportSealedPayload:
+        case .transport, .transportSealedPayload, .transportTagBound:
             guard let (range, peer) = openUpperFrame(buffer, from: source, now: now) else { return nil }
             return (UnsafeMutableRawBufferPointer(rebasing: buffer[range]), peer)
         default:
@@ -40,12 +40,15 @@ extension LinkLayer {
         }
     }
 
-    /// Opens a transport frame (0x04, or 0x06 with its sealed payload) in place. The link's own
-    /// inner frames (keepalive, ping, pong) are consumed here; for an upper-layer frame, its
-    /// range within `buffer` and the peer it came from. nil for anything else (counted).
+    /// Opens a transport frame (0x04, or 0x06 / 0x08 with its sealed payload) in place. The
+    /// link's own inner frames (keepalive, ping, pong) are consumed here; for an upper-layer
+    /// frame, its range within `buffer` and the peer it came from. nil for anything else (counted).
     func openUpperFrame(_ buffer: UnsafeMutableRawBufferPointer, from source: Endpoint, now: Instant) -> (Range<Int>, PublicKey)? {
-        let prefix = buffer[0] == LinkFrameType.transportSealedPayload.rawValue ? LinkConstants.sealedPayloadEncryptedPrefix : nil
-        guard let (peer, length) = openTransport(buffer, from: source, now: now, encryptedPrefix: prefix) else { return nil }
+        let frameType = buffer[0]
+        let prefix = frameType == LinkFrameType.transport.rawValue ? nil : LinkConstants.sealedPayloadEncryptedPrefix
+        let suffix = frameType == LinkFrameType.transportTagBound.rawValue ? LinkConstants.tagBoundAuthenticatedSuffix : nil
+        guard let (peer, length) = openTransport(buffer, from: source, now: now, encryptedPrefix: prefix,
+                                                 authenticatedSuffix: suffix) else { return nil }
         let range = Keypair.headerLength..<(Keypair.headerLength + length)
         let type = buffer[range.lowerBound]
         if type >= LinkInnerFrameType.firstUpperLayerType {
@@ -60,11 +63,14 @@ extension LinkLayer {
     /// (counters, liveness, keypair confirmation, roaming). nil, counted, when the frame is not
     /// fresh and authentic or carries no inner frame; otherwise the inner frame's length.
     func openTransport(_ datagram: UnsafeMutableRawBufferPointer, from source: Endpoint, now: Instant,
-                       encryptedPrefix: Int?) -> (LinkPeer, Int)? {
+                       encryptedPrefix: Int?, authenticatedSuffix: Int? = nil) -> (LinkPeer, Int)? {
         guard let (index, _) = Keypair.header(of: UnsafeRawBufferPointer(datagram)) else { stats.count(.tooShort); return nil }
         guard case .keypair(let kp, let peer)? = indices[index] else { stats.count(.unknownIndex); return nil }
+        // Tag-bound frames only on a keypair whose handshake agreed to them: a peer that did not
+        // offer them gets its payloads authenticated whole, and cannot be talked out of it.
+        if authenticatedSuffix != nil, !kp.tagBoundPayload { stats.count(.unknownType); return nil }
         let length: Int
-        switch kp.open(frame: datagram, now: now, encryptedPrefix: encryptedPrefix) {
+        switch kp.open(frame: datagram, now: now, encryptedPrefix: encryptedPrefix, authenticatedSuffix: authenticatedSuffix) {
         case .ok(let n): length = n
         case .tooShort: stats.count(.tooShort); return nil
         case .replayed: stats.count(.replayed); return nil
@@ -142,7 +148,7 @@ extension LinkLayer {
         do throws(HandshakeError) {
             let (pending, response) = try HandshakeResponder.respond(toInit: body, local: identity,
                                                                      localIndex: index, domain: config.domain,
-                                                                     ciphers: config.ciphers)
+                                                                     ciphers: config.ciphers, features: config.features)
             while pendingCount >= config.maxPendingResponders { evictOldestPending(count: .pendingEvicted) }
             indices[index] = .responding(PendingEntry(state: pending, endpoint: source, createdAt: now))
             pendingOrder.append((index, now))

@@ -39,6 +39,10 @@ public final class LinkLayer {
     var cookieJar = CookieJar()
 
     var events: [LinkEvent] = []
+    /// Where `send(frameLength:…)` seals data frames when the runtime lends memory (its send
+    /// batch); nil: they leave as `.transmit` events. Not retained: the runtime owns the node,
+    /// and with it this layer, and sets it to itself.
+    public unowned(unsafe) var sink: (any DatagramSink)?
     var cachedDeadline: Instant = .zero
     var deadlineDirty = true
 
@@ -154,7 +158,8 @@ public final class LinkLayer {
     /// inner frame. It is sealed in place and becomes the transmitted datagram.
     /// `payloadSealed`: everything after the inner frame's first
     /// `LinkConstants.sealedPayloadEncryptedPrefix` bytes is end-to-end ciphertext, so it is
-    /// authenticated but not encrypted again (frame type 0x06).
+    /// authenticated but not encrypted again (frame type 0x06), or where the link agreed to it
+    /// only its end-to-end tag is (0x08, `sealedFraming`).
     @discardableResult
     public func send(headroomFrame buffer: consuming [UInt8], to key: PublicKey, now: Instant, payloadSealed: Bool = false) -> Bool {
         var buffer = buffer
@@ -165,9 +170,10 @@ public final class LinkLayer {
         }
         // Read before sealing encrypts it.
         if buffer[Keypair.headerLength] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
+        let framing = LinkLayer.sealedFraming(kp, frameLength: buffer.count - Keypair.headerLength)
         let sealed = payloadSealed
-            ? kp.sealInPlace(type: LinkFrameType.transportSealedPayload.rawValue, frame: &buffer,
-                             encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix)
+            ? kp.sealInPlace(type: framing.type, frame: &buffer, encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix,
+                             authenticatedSuffix: framing.suffix)
             : kp.sealInPlace(type: LinkFrameType.transport.rawValue, frame: &buffer)
         guard sealed else {
             stats.count(.sendExhausted)
@@ -178,10 +184,75 @@ public final class LinkLayer {
         return true
     }
 
+    /// Sends an upper-layer frame of `frameLength` bytes that `fill` writes (returning false to
+    /// send nothing, e.g. when its own sealing failed; it is called only when there is a usable
+    /// link). Where the runtime lends a send slot (`sink`) the frame is written and sealed there;
+    /// otherwise into a buffer of its own, sent as a `.transmit` event. `payloadSealed` as for
+    /// `send(headroomFrame:)`. False (counted) when there is no usable link, or `fill` declined.
+    @discardableResult
+    public func send(frameLength: Int, to key: PublicKey, now: Instant, payloadSealed: Bool = false,
+                     fill: (UnsafeMutableRawBufferPointer) -> Bool) -> Bool {
+        guard frameLength > 0, let peer = peers[key], peer.isUp, let kp = peer.current, !kp.isExpired(at: now) else {
+            stats.count(.sendNoLink)
+            return false
+        }
+        let total = Keypair.overhead + frameLength
+        let framing = LinkLayer.sealedFraming(kp, frameLength: frameLength)
+        let type = payloadSealed ? framing.type : LinkFrameType.transport.rawValue
+        let prefix = payloadSealed ? LinkConstants.sealedPayloadEncryptedPrefix : nil
+        let suffix = payloadSealed ? framing.suffix : nil
+        // Pending events may hold datagrams for the wire (a handshake just started): a slot
+        // would overtake them, so then this frame queues behind them as an event too.
+        if let sink, events.isEmpty {
+            var sent = false
+            let lent = sink.send(to: peer.endpoint, maxLength: total) { slot in
+                let frame = UnsafeMutableRawBufferPointer(rebasing: slot[Keypair.headerLength..<(Keypair.headerLength + frameLength)])
+                guard fill(frame) else { return 0 }
+                if frame[0] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
+                guard kp.sealInPlace(type: type, buffer: slot, length: frameLength, encryptedPrefix: prefix,
+                                     authenticatedSuffix: suffix) else {
+                    stats.count(.sendExhausted)
+                    startPeerHandshake(peer, now: now)
+                    return 0
+                }
+                sent = true
+                return total
+            }
+            if lent {
+                guard sent else { return false }
+                noteTransmit(byteCount: total, peer: peer, now: now)
+                noteUpperSent(peer: peer, keypair: kp, now: now)
+                return true
+            }
+        }
+        var declined = false
+        let buffer = [UInt8](unsafeUninitializedCapacity: total) { buf, n in
+            let raw = UnsafeMutableRawBufferPointer(buf)
+            raw.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: Keypair.headerLength)
+            declined = !fill(UnsafeMutableRawBufferPointer(rebasing: raw[Keypair.headerLength..<(Keypair.headerLength + frameLength)]))
+            n = Keypair.headerLength + frameLength
+        }
+        if declined { return false }
+        return send(headroomFrame: buffer, to: key, now: now, payloadSealed: payloadSealed)
+    }
+
+    /// How a frame whose inner frame is end-to-end ciphertext after its first 48 bytes leaves on
+    /// `kp`: tag-bound (0x08, only the prefix and the end-to-end tag authenticated here) where
+    /// the handshake agreed to it and the frame has a tag after the prefix; else sealed payload
+    /// (0x06, everything authenticated).
+    @inline(__always)
+    static func sealedFraming(_ kp: Keypair, frameLength: Int) -> (type: UInt8, suffix: Int?) {
+        if kp.tagBoundPayload,
+           frameLength >= LinkConstants.sealedPayloadEncryptedPrefix + LinkConstants.tagBoundAuthenticatedSuffix {
+            return (LinkFrameType.transportTagBound.rawValue, LinkConstants.tagBoundAuthenticatedSuffix)
+        }
+        return (LinkFrameType.transportSealedPayload.rawValue, nil)
+    }
+
     /// Seals an upper-layer frame that `receive(inPlace:)` returned, for another peer, in the
     /// same buffer: `datagram` is the received datagram, whose inner frame (still at byte 13,
     /// `frameLength` long, everything after its first 48 bytes end-to-end ciphertext) becomes a
-    /// sealed-payload frame (0x06) in place. Returns where to send `datagram`'s first
+    /// sealed-payload frame (0x06, or 0x08 where that link agreed to it) in place. Returns where to send `datagram`'s first
     /// `frameLength + 29` bytes, or nil (counted) when there is no usable link: the runtime then
     /// sends nothing, and the buffer holds a frame sealed for nobody.
     public func forward(inPlace datagram: UnsafeMutableRawBufferPointer, frameLength: Int, to key: PublicKey, now: Instant) -> Endpoint? {
@@ -189,8 +260,9 @@ public final class LinkLayer {
             stats.count(.sendNoLink)
             return nil
         }
-        guard kp.sealInPlace(type: LinkFrameType.transportSealedPayload.rawValue, buffer: datagram, length: frameLength,
-                             encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix) else {
+        let framing = LinkLayer.sealedFraming(kp, frameLength: frameLength)
+        guard kp.sealInPlace(type: framing.type, buffer: datagram, length: frameLength,
+                             encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix, authenticatedSuffix: framing.suffix) else {
             stats.count(.sendExhausted)
             startPeerHandshake(peer, now: now)
             return nil

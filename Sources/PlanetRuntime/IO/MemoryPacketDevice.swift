@@ -22,6 +22,7 @@ public final class MemoryPacketDevice: PacketDevice, @unchecked Sendable {
 
     public var readinessFD: Int32 { inbound.fd }
     public let offloading: Bool
+    public let udpOffloading: Bool
     private let lock = NSLock()
     private let inbound: ReadinessQueue<(bytes: [UInt8], checksumPartial: Bool)>
     private var written: [Written] = []
@@ -30,9 +31,11 @@ public final class MemoryPacketDevice: PacketDevice, @unchecked Sendable {
 
     /// `offloading`: writes go through the coalescer (as on planetd's TUN) and are recorded with
     /// their headers; otherwise partial checksums are completed before they are recorded.
-    public init(offloading: Bool = false) throws(SystemError) {
+    /// `udpOffloading` (with `offloading`): UDP runs are merged too, as on a TUN with USO.
+    public init(offloading: Bool = false, udpOffloading: Bool = false) throws(SystemError) {
         inbound = try ReadinessQueue()
         self.offloading = offloading
+        self.udpOffloading = offloading && udpOffloading
     }
 
     deinit { close() }

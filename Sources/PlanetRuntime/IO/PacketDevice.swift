@@ -14,8 +14,12 @@ public protocol PacketDevice: AnyObject {
     /// (level-triggered, so a read that stops early is called again).
     var readinessFD: Int32 { get }
     /// Reads may be TCP super-packets, which `readPackets` cuts into segments with partial
-    /// checksums, and writes may be `TCPCoalescer` super-packets behind a GSO virtio header.
+    /// checksums (UDP super-packets too when `udpOffloading`), and writes may be `TCPCoalescer`
+    /// super-packets behind a GSO virtio header.
     var offloading: Bool { get }
+    /// Writes may also be `UDPCoalescer` super-packets (GSO type UDP_L4): the kernel accepted
+    /// UDP segmentation offload on the device.
+    var udpOffloading: Bool { get }
     var counters: PacketDeviceCounters { get }
 
     /// Reads up to `maxReads` times and calls `body` with every IPv6 packet that came out and
@@ -35,15 +39,15 @@ public protocol PacketDevice: AnyObject {
 
     /// Writes the node's packets for this device, in order: merged by `coalescer` when the
     /// device offloads, else one by one with checksums completed.
-    func writePackets(_ packets: [NodeOutput.TunPacket], coalescer: TCPCoalescer)
+    func writePackets(_ packets: [NodeOutput.TunPacket], coalescer: PacketCoalescer)
 
     func close()
 }
 
 extension PacketDevice {
-    public func writePackets(_ packets: [NodeOutput.TunPacket], coalescer: TCPCoalescer) {
+    public func writePackets(_ packets: [NodeOutput.TunPacket], coalescer: PacketCoalescer) {
         if offloading {
-            coalescer.coalesce(packets) { packet, header in _ = write(packet, header: header) }
+            coalescer.coalesce(packets, mergeUDP: udpOffloading) { packet, header in _ = write(packet, header: header) }
         } else {
             for packet in packets { packet.withUnsafeBytes { writeCompletingChecksum($0, partial: packet.checksumPartial) } }
         }

@@ -14,6 +14,7 @@ import PlanetCore
 /// finish checksums and cut TCP super-packets ourselves: the TCP stack above then sends 64 KiB
 /// at a time, one read instead of ~45, and `readPackets` segments them (`TCPSegmenter`).
 /// `write(_:header:)` hands the kernel super-packets the other way (merged by `TCPCoalescer`).
+/// Where the kernel offers it, UDP goes the same way (USO: `UDPSegmenter`, `UDPCoalescer`).
 public final class TunDevice: PacketDevice {
     /// struct virtio_net_hdr is 10 bytes (TUNSETVNETHDRSZ could raise it to 12).
     public static let virtioHeaderLength = 10
@@ -36,7 +37,8 @@ public final class TunDevice: PacketDevice {
     private static let scratchSize = 65536 + 16
 
     /// Creates the interface. `name` may be a kernel template like "planet%d".
-    public init(name: String, vnetHeader: Bool = false, offload: Bool = false) throws(SystemError) {
+    /// `udpOffload` (with `offload`): ask for UDP segmentation offload too, where the kernel has it.
+    public init(name: String, vnetHeader: Bool = false, offload: Bool = false, udpOffload: Bool = true) throws(SystemError) {
         var out = [CChar](repeating: 0, count: Int(IFNAMSIZ))
         let vnetHeader = vnetHeader || offload
         let f = planet_tun_open(name, vnetHeader ? 1 : 0, &out)
@@ -51,8 +53,16 @@ public final class TunDevice: PacketDevice {
         interfaceIndex = idx
         headerLength = vnetHeader ? TunDevice.virtioHeaderLength : 0
         scratch = vnetHeader ? UnsafeMutableRawPointer.allocate(byteCount: TunDevice.scratchSize, alignment: 16) : nil
-        // TUN_F_CSUM | TUN_F_TSO6: IPv6 only, the overlay carries nothing else.
-        offloading = offload && planet_tun_set_offload(f, 0x01 | 0x04) == 0
+        // TUN_F_CSUM | TUN_F_TSO6 (IPv6 only, the overlay carries nothing else), and where the
+        // kernel has it (6.2 on) UDP segmentation, TUN_F_USO4 | TUN_F_USO6 — the kernel takes the
+        // two only together. An older kernel refuses the unknown bits: then TSO alone.
+        if offload, udpOffload, planet_tun_set_offload(f, TunDevice.offloadCsum | TunDevice.offloadTSO6 | TunDevice.offloadUSO) == 0 {
+            offloading = true
+            udpOffloading = true
+        } else {
+            offloading = offload && planet_tun_set_offload(f, TunDevice.offloadCsum | TunDevice.offloadTSO6) == 0
+            udpOffloading = false
+        }
         readBuffer = .allocate(byteCount: TunDevice.scratchSize, alignment: 16)
         segmentBuffer = .allocate(byteCount: TunDevice.scratchSize, alignment: 16)
     }
@@ -67,6 +77,13 @@ public final class TunDevice: PacketDevice {
     /// True when the kernel accepted TUNSETOFFLOAD: reads may be super-packets (segmented by
     /// `readPackets`) and writes may be coalesced.
     public let offloading: Bool
+    /// True when it accepted UDP segmentation offload too: reads may be UDP super-packets (from
+    /// programs sending with UDP_SEGMENT) and writes may be `UDPCoalescer` runs.
+    public let udpOffloading: Bool
+    // TUN_F_* (linux/if_tun.h).
+    static let offloadCsum: UInt32 = 0x01
+    static let offloadTSO6: UInt32 = 0x04
+    static let offloadUSO: UInt32 = 0x20 | 0x40
     /// Packets dropped because their virtio header or TCP framing didn't add up.
     public private(set) var offloadDrops = 0
     private let readBuffer: UnsafeMutableRawPointer

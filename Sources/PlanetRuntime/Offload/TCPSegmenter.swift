@@ -2,7 +2,8 @@ import PlanetCore
 
 /// Turns what a TUN with offloads hands us into IPv6 packets the overlay can carry: cuts TCP
 /// super-packets (TSO, up to 64 KiB) into segments of the flow's MSS — the job a NIC does in
-/// hardware — each with its own payload length, sequence number and flags.
+/// hardware — each with its own payload length, sequence number and flags; UDP super-packets
+/// (USO) go to `UDPSegmenter`.
 ///
 /// Checksums: with `partialChecksums` (what planetd runs), TCP and UDP packets whose checksum
 /// the kernel left partial stay partial — the field holds the pseudo-header sum — and are
@@ -47,6 +48,10 @@ public enum TCPSegmenter {
             guard InternetChecksum.complete(packet, start: Int(header.csumStart), offset: Int(header.csumOffset)) else { return .malformed }
             emit(UnsafeRawBufferPointer(packet), false)
             return .packets(1)
+        }
+        if gso == VirtioNetHeader.gsoUDPL4 {
+            return UDPSegmenter.segmentUDPv6(packet: UnsafeRawBufferPointer(packet), segmentSize: Int(header.gsoSize), scratch: scratch,
+                                             partialChecksums: partialChecksums, emit: emit)
         }
         guard gso == VirtioNetHeader.gsoTCPv6 else { return .malformed }
         return segmentTCPv6(packet: UnsafeRawBufferPointer(packet), mss: Int(header.gsoSize), scratch: scratch,

@@ -3,9 +3,9 @@
 /// super-packets (TSO), and how we hand it coalesced ones back (GRO-like).
 ///
 ///     0  flags        1 = NEEDS_CSUM: checksum bytes from csumStart, store at csumStart+csumOffset
-///     1  gsoType      0 none, 1 TCPv4, 4 TCPv6 (0x80 ECN)
-///     2  hdrLen       bytes of headers (IP + TCP) before the payload
-///     4  gsoSize      payload bytes per segment (the MSS)
+///     1  gsoType      0 none, 1 TCPv4, 4 TCPv6, 5 UDP_L4 (USO, either IP version) (0x80 ECN)
+///     2  hdrLen       bytes of headers (IP + TCP/UDP) before the payload
+///     4  gsoSize      payload bytes per segment (the MSS; for UDP each datagram's payload)
 ///     6  csumStart
 ///     8  csumOffset
 public struct VirtioNetHeader: Equatable {
@@ -14,6 +14,7 @@ public struct VirtioNetHeader: Equatable {
     public static let gsoNone: UInt8 = 0
     public static let gsoTCPv4: UInt8 = 1
     public static let gsoTCPv6: UInt8 = 4
+    public static let gsoUDPL4: UInt8 = 5
     public static let gsoECN: UInt8 = 0x80
 
     public var flags: UInt8 = 0
