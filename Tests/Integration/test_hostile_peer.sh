@@ -3,8 +3,8 @@
 # relay r of a line a - r - b: malformed inner frames of every type, 100,000 genuinely signed
 # fake origins, retractions and absurd-metric refreshes for other origins, a replayed signed
 # update, a session-init flood. After each: r is alive, a reaches b through r again (within
-# 10 s; 60 s after the fake origins, a known gap), r's memory stays within the bound in
-# Docs/security.md, and r counts what it dropped.
+# 10 s), r's memory stays within the bound in Docs/security.md, and r counts what it dropped;
+# during the fake origins, pings a -> b keep being answered.
 source "$(dirname "$0")/lib.sh"
 HOSTILE="${PLANETHOSTILE:-$(dirname "$PLANETD")/planethostile}"
 [ -x "$HOSTILE" ] || fail "no planethostile at $HOSTILE (swift build -c release --product planethostile)"
@@ -34,9 +34,35 @@ attack malformed 20000
 attack replay 2000
 attack retract 20000
 routes_before=$(tb_ctl r --json routes | json_get "len(d['routes'])")
-# Known gap (Docs/security.md): while r, a and b verify and pass on 100,000 new origins, the
-# honest path a - r - b stops carrying pings for tens of seconds; the test bounds it at 60 s.
-attack origins 100000 60
+# While r, a and b check and pass on 100,000 new origins, the honest path a - r - b keeps
+# carrying traffic: a ping every 0.2 s from before the flood until 15 s after the hostile is
+# done (r, a and b are still working off their verification backlogs then) loses at most 5%
+# and never goes 2 s without an answer (Docs/security.md has the measured figures: before
+# the backlog, ~40% unanswered and gaps of up to 11 s; with it, ~2% and under 0.5 s).
+ip netns exec "$TB_NAME-a" ping -6 -i 0.2 -W 1 -D -O "$(tb_addr b)" > "$TMP/flood-ping.txt" 2>&1 &
+ping_pid=$!
+PIDS+=($ping_pid)
+sleep 1
+attack origins 100000 10
+sleep 15
+kill "$ping_pid"; sleep 0.5
+flood_ping=$(python3 - "$TMP/flood-ping.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+# ping -O says "no answer yet" for each request unanswered when the next one leaves; sent is
+# the highest sequence number seen, answered the distinct ones that got a reply.
+replies = re.findall(r'^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)', text, re.M)
+sent = max([int(n) for n in re.findall(r'icmp_seq=(\d+)', text)], default=0)
+got = len({int(n) for _, n in replies})
+times = [float(t) for t, _ in replies]
+gap = max((b - a for a, b in zip(times, times[1:])), default=99)
+print("%d %d %.1f %.2f" % (sent, got, 100.0 * (sent - got) / max(sent, 1), gap))
+PY
+)
+read -r ping_sent ping_got ping_loss ping_gap <<< "$flood_ping"
+echo "pings a -> b during the flood: $ping_sent sent, $ping_got answered ($ping_loss% lost), longest gap ${ping_gap} s"
+awk -v l="$ping_loss" 'BEGIN {exit !(l <= 5)}' || fail "a -> b lost $ping_loss% of its pings during the fake-origin flood"
+awk -v g="$ping_gap" 'BEGIN {exit !(g <= 2)}' || fail "a -> b went ${ping_gap} s without an answer during the fake-origin flood"
 echo "r's drops by reason after the fake origins: $(drop_reasons)"
 routes=$(tb_ctl r --json routes | json_get "len(d['routes'])")
 echo "r holds $routes routes ($routes_before before the fake origins)"
