@@ -134,6 +134,10 @@ public final class CapacityNeighbour: NeighbourProtocol {
     }
 
     public var nextDeadline: Instant {
+        // Without Unix time `tick` does nothing, so nothing may be due: a summary due then
+        // stayed due, and the runtime's loop spun on it (found by the session-control fuzzer,
+        // whose nodes had no clock set; planetd sets it at start).
+        guard wallClockOffset != nil else { return .never }
         var d = min(gossip.nextDeadline, backlogDue)
         if let due = announcer.nextDue() { d = min(d, instant(unix: due)) }
         if let expiry = directory.nextExpiry { d = min(d, instant(unix: Double(expiry))) }

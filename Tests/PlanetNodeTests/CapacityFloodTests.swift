@@ -96,6 +96,25 @@ final class CapacityFloodTests: XCTestCase {
     }
 }
 
+extension CapacityFloodTests {
+    /// Without Unix time the protocol does nothing on its ticks, so nothing may be due: a
+    /// neighbour's summary, due a minute after it came up, stayed due and would spin the
+    /// runtime's loop (a finding of the session-control fuzzer).
+    func testWithoutAWallClockNothingIsDue() {
+        var config = CapacityConfig()
+        config.maxRecords = 10
+        let c = CapacityNeighbour(identity: RouterHarnessKeys.key(0), config: config)
+        c.neighbourUp(hostile.publicKey, now: t0)
+        let later = t0.adding(seconds: 120)
+        c.tick(now: later)
+        XCTAssertGreaterThan(c.nextDeadline, later, "a deadline stays due that no tick can serve")
+        c.setWallClock(unixSeconds: unix, at: later)
+        XCTAssertLessThanOrEqual(c.nextDeadline, later, "with the clock, the summary is due")
+        c.tick(now: later)
+        XCTAssertGreaterThan(c.nextDeadline, later)
+    }
+}
+
 /// Deterministic identities for these tests.
 enum RouterHarnessKeys {
     static func key(_ i: Int) -> NodeIdentity { key(seed: [UInt8(i), 0xc4]) }
