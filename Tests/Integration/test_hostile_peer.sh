@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A hostile neighbour (planethostile: a real link handshake, then misbehaviour) linked to the
-# relay r of a line a - r - b: malformed inner frames of every type, 100,000 genuinely signed
-# capacity records for fresh keys, 100,000 genuinely signed fake origins, retractions and
-# absurd-metric refreshes for other origins, a replayed signed update, a session-init flood. After each: r is alive, a reaches b through r again (within
-# 10 s), r's memory stays within the bound in Docs/security.md, and r counts what it dropped;
-# during the records and the fake origins, pings a -> b keep being answered.
+# relay r of a line a - r - b: 100,000 genuinely signed capacity records for fresh keys,
+# malformed inner frames of every type, retractions and absurd-metric refreshes for other
+# origins, a replayed signed update, 100,000 genuinely signed fake origins, a session-init
+# flood. After each: r is alive, a reaches b through r again (within 10 s), r's memory stays
+# within the bound in Docs/security.md, and r counts what it dropped; during the records and
+# the fake origins, pings a -> b keep being answered.
 source "$(dirname "$0")/lib.sh"
 HOSTILE="${PLANETHOSTILE:-$(dirname "$PLANETD")/planethostile}"
 [ -x "$HOSTILE" ] || fail "no planethostile at $HOSTILE (swift build -c release --product planethostile)"
