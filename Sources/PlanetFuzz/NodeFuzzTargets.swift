@@ -108,6 +108,9 @@ enum NodeFuzzTargets {
             guard case .transmit(var bytes, _) = event else { continue }
             bytes.withUnsafeMutableBytes { _ = pair.b.receiveDatagram(inPlace: $0, from: pair.epA, now: pair.clock.now) }
         }
+        // Signed routing updates wait for B's next ticks to be checked: check them now, so
+        // what follows the check is reached (and the backlog cannot grow across inputs).
+        pair.b.router.verifyBacklog(now: pair.clock.now, budget: .max)
         pair.drop()
     }
 
