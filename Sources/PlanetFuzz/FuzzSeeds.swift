@@ -68,6 +68,22 @@ public enum FuzzSeeds {
         add("node-tun", "payload-tcp", [6] + Array(tcp(seq: 1, payload: Array(0..<32))[40...]))
         add("node-tun", "payload-udp", [17, 0x10, 0, 0x20, 0, 0, 12, 0, 0, 1, 2, 3, 4])
 
+        // Session control plaintexts (type byte, body): endpoint offers (hole punching), an
+        // empty offer, the experimental type nobody handles, a type that does not exist.
+        let offer = EndpointCandidates([
+            .init(kind: .observed, endpoint: Endpoint(address: IPv6Address("2001:db8::7")!, port: 8470)),
+            .init(kind: .local, endpoint: Endpoint(address: IPv6Address("fd12::7")!, port: 8471)),
+            .init(kind: .observed, endpoint: Endpoint(address: IPv6Address("::ffff:198.51.100.7")!, port: 40000)),
+        ])
+        add("session-control", "endpoints", [SessionControlType.endpoints.rawValue] + offer.encode())
+        add("session-control", "endpoints-unprobeable", [SessionControlType.endpoints.rawValue] + EndpointCandidates([
+            .init(kind: .observed, endpoint: Endpoint(address: IPv6Address("::1")!, port: 8470)),
+            .init(kind: .local, endpoint: Endpoint(address: IPv6Address("ff02::1")!, port: 8470)),
+        ]).encode())
+        add("session-control", "endpoints-empty", [SessionControlType.endpoints.rawValue, 0])
+        add("session-control", "experimental", [SessionControlType.experimental.rawValue, 1, 2, 3])
+        add("session-control", "unknown-type", [0x42, 0, 0, 0])
+
         // Offload: a TCP super-packet with its virtio header, a packet needing a checksum, and
         // runs of segments for the coalescer (two-byte lengths, top bit = checksum-partial).
         let big = tcp(seq: 1000, payload: (0..<3000).map { UInt8(truncatingIfNeeded: $0) }, checksum: false)

@@ -21,6 +21,7 @@ public enum FuzzTargets {
         LinkFuzzTargets.innerFrame,
         NodeFuzzTargets.innerFrame,
         NodeFuzzTargets.tunPacket,
+        NodeFuzzTargets.sessionControl,
         RoutingFuzzTargets.message,
         DataPlaneFuzzTargets.decoders,
         ConfigFuzzTargets.config,

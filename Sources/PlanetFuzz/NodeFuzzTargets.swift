@@ -108,6 +108,9 @@ enum NodeFuzzTargets {
             guard case .transmit(var bytes, _) = event else { continue }
             bytes.withUnsafeMutableBytes { _ = pair.b.receiveDatagram(inPlace: $0, from: pair.epA, now: pair.clock.now) }
         }
+        // Signed routing updates wait for B's next ticks to be checked: check them now, so
+        // what follows the check is reached (and the backlog cannot grow across inputs).
+        pair.b.router.verifyBacklog(now: pair.clock.now, budget: .max)
         pair.drop()
     }
 
@@ -124,5 +127,117 @@ enum NodeFuzzTargets {
                                                 payload: input.dropFirst()), now: pair.clock.now)
         pair.deliverQueued()
         pair.drop()
+    }
+}
+
+/// Three nodes in a line, A – R – B, with an end-to-end session A→B relayed by R (set up
+/// once): A and B have no link of their own and cannot get one (datagrams between them are
+/// dropped), so a candidate-endpoints offer from A is acted on at B (probes, an answer), as
+/// between two nodes behind NATs.
+final class NodeLine: @unchecked Sendable {
+    let nodes: [Node]
+    let endpoints: [Endpoint]
+    var clock = FuzzClock()
+    var a: Node { nodes[0] }
+    var b: Node { nodes[2] }
+
+    init() {
+        endpoints = (1...3).map { Endpoint(address: IPv6Address("fd00::1:\($0)")!, port: 8470) }
+        var made: [Node] = []
+        for i in 0..<3 {
+            var config = NodeConfig()
+            config.multicast = []
+            // A and B dial R; R dials nobody.
+            if i != 1 { config.peers = [PeerURI(host: "fd00::1:2", port: 8470)] }
+            let node = Node(identity: FuzzIdentity.make(UInt8(20 + i)), config: config, now: clock.now, random: SplitMix64(seed: UInt64(20 + i)))
+            // As planetd does at start (capacity gossip needs Unix time).
+            node.setWallClock(unixSeconds: 1_800_000_000 + clock.now.seconds, now: clock.now)
+            made.append(node)
+        }
+        nodes = made
+        settle(seconds: 3)
+        a.receiveTunPacket(NodePair.packet(from: a.address, to: b.address, nextHeader: 59, payload: []), now: clock.now)
+        settle(seconds: 2)
+        precondition(!a.links.isUp(b.identity.publicKey), "fuzz node line: A and B linked directly")
+        let received = b.stats.controlReceived
+        precondition(a.sendControlMessage([SessionControlType.endpoints.rawValue, 0], to: b.identity.publicKey, now: clock.now),
+                     "fuzz node line: no session A→B to seal control messages with")
+        settle(seconds: 0.1)
+        // Else the target would only exercise A's sealing, never B's parsers.
+        precondition(b.stats.controlReceived > received, "fuzz node line: A's control message did not reach B's handler")
+    }
+
+    /// Delivers datagrams between the three by endpoint (others are dropped) and runs due
+    /// timers for `seconds` of virtual time.
+    func settle(seconds: Double) {
+        let end = clock.now.adding(seconds: seconds)
+        var stuck = 0
+        while true {
+            if deliverQueued() { continue }
+            let due = nodes.map(\.nextDeadline).min()!
+            guard due <= end else { break }
+            if due > clock.now { clock.now = due; stuck = 0 } else { stuck += 1 }
+            // A deadline that stays due after its tick would spin planetd's loop: a finding.
+            precondition(stuck < 10_000, "fuzz node line: a deadline stays due at \(clock.now): "
+                         + nodes.map { "links \($0.links.nextDeadline) router \($0.router.nextDeadline) capacity \($0.capacity.nextDeadline)" }.joined(separator: "; "))
+            for n in nodes { n.tick(now: clock.now) }
+        }
+        clock.now = max(clock.now, end)
+    }
+
+    @discardableResult
+    func deliverQueued() -> Bool {
+        var moved = false
+        var queue: [(from: Int, bytes: [UInt8], to: Endpoint)] = []
+        for (i, from) in nodes.enumerated() {
+            for uri in from.output.resolve {
+                if let address = IPv6Address(uri.host) { from.resolved(uri, endpoints: [Endpoint(address: address, port: uri.port)], now: clock.now) }
+            }
+            queue += from.output.datagrams.map { (i, $0.0, $0.1) }
+            from.output.removeAll()
+        }
+        while !queue.isEmpty {
+            let (i, bytes, to) = queue.removeFirst()
+            // A and B never reach each other directly, as behind two NATs that do not let
+            // probes through: punching is tried (and the parsers behind it run) but never
+            // succeeds, so every input meets the same relayed session.
+            guard let j = endpoints.firstIndex(where: { $0.address == to.address && $0.port == to.port }), i + j != 2 else { continue }
+            moved = true
+            var copy = bytes
+            copy.withUnsafeMutableBytes { raw in
+                // R relays in place: what it hands back goes on, as planetd sends it from the slot.
+                if let (length, next) = nodes[j].receiveDatagram(inPlace: raw, from: endpoints[i], now: clock.now) {
+                    queue.append((j, Array(raw[..<length]), next))
+                }
+            }
+            queue += nodes[j].output.datagrams.map { (j, $0.0, $0.1) }
+            nodes[j].output.removeAll()
+        }
+        return moved
+    }
+
+    nonisolated(unsafe) static var shared: NodeLine?
+    static func get() -> NodeLine {
+        if let l = shared { return l }
+        let l = NodeLine()
+        shared = l
+        return l
+    }
+}
+
+extension NodeFuzzTargets {
+    /// Session control messages (session message 0x07): the input is the plaintext (control
+    /// type byte and body), sealed by A with the live session's keys and relayed by R, so B's
+    /// control dispatch and the endpoints (0x01) parser and punching logic see it after
+    /// end-to-end decryption; B's answers and probes go where they go, and 10 ms of timers run
+    /// (so a punch window closes every ~500 inputs and the next offer is acted on again).
+    static let sessionControl = FuzzTarget("session-control", "session control messages sealed end to end: control types, the endpoints (hole punching) offers") { input in
+        let line = NodeLine.get()
+        line.clock.tick()
+        // False only while the session is being keyed again (virtual time runs on); the
+        // handshake completes in the settle, and the next input is sealed again.
+        _ = line.a.sendControlMessage(Array(input), to: line.b.identity.publicKey, now: line.clock.now)
+        line.settle(seconds: 0.01)
+        for n in line.nodes { n.output.removeAll() }
     }
 }

@@ -31,6 +31,8 @@ enum RoutingFuzzTargets {
         let r = RouterUnderFuzz.get()
         r.clock.tick()
         r.router.receive(bytes, from: r.neighbour, now: r.clock.now)
+        // Signed updates wait for a slice of checks: run it, so handling after the check is reached.
+        r.router.verifyBacklog(now: r.clock.now, budget: .max)
         _ = r.router.drainOutgoing()
     }
 }

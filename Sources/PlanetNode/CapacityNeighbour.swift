@@ -20,6 +20,27 @@ public final class CapacityNeighbour: NeighbourProtocol {
     /// Messages that arrived before the runtime told the time.
     public private(set) var droppedWithoutClock: UInt64 = 0
 
+    /// Messages wait here and are handled a few at a time, on the node's ticks, rather than
+    /// as they arrive: each record that passes the directory's cheap rules costs a signature
+    /// check (~77 µs), and a neighbour sending many genuinely signed records for fresh keys
+    /// would otherwise hold the node's one event loop (and every packet behind it) for as
+    /// long as it takes. Per neighbour in arrival order (bucket lists come in parts that
+    /// belong together), neighbours in turn, and each tick handles messages until
+    /// `checksPerTurn` signatures were checked (at most a message's worth more).
+    var backlog: [PublicKey: [[UInt8]]] = [:]
+    var backlogHeads: [PublicKey: Int] = [:]
+    var backlogOrder: [PublicKey] = []
+    var backlogCursor = 0
+    var backlogCount = 0
+    var backlogDue = Instant.never
+    /// Signature checks per tick: fewer than routing's 64, records are bulk.
+    public var checksPerTurn = 32
+    /// Messages waiting from one neighbour (each at most 1,200 bytes: ~5 MB) and from all.
+    public var maxWaitingPerNeighbour = 4096
+    public var maxWaiting = 16_384
+    /// Messages refused because their neighbour's backlog (or all of them) was full.
+    public private(set) var droppedBacklogFull: UInt64 = 0
+
     public var directory: CapacityDirectory { gossip.directory }
 
     public init(identity: NodeIdentity, config: CapacityConfig) {
@@ -46,22 +67,78 @@ public final class CapacityNeighbour: NeighbourProtocol {
     // MARK: NeighbourProtocol
 
     public func neighbourUp(_ key: PublicKey, now: Instant) { gossip.neighbourUp(key, now: now) }
-    public func neighbourDown(_ key: PublicKey, now: Instant) { gossip.neighbourDown(key) }
+    public func neighbourDown(_ key: PublicKey, now: Instant) {
+        gossip.neighbourDown(key)
+        // What it still had waiting would be refused now (the gossip no longer knows it).
+        if let queue = backlog.removeValue(forKey: key) {
+            backlogCount -= queue.count - (backlogHeads.removeValue(forKey: key) ?? 0)
+            if let i = backlogOrder.firstIndex(of: key) {
+                backlogOrder.remove(at: i)
+                if i < backlogCursor { backlogCursor -= 1 }
+            }
+            if backlogCount == 0 { backlogDue = .never }
+        }
+    }
+
+    /// Messages waiting to be handled, from one neighbour or from all.
+    public func waitingMessages(from key: PublicKey? = nil) -> Int {
+        guard let key else { return backlogCount }
+        return (backlog[key]?.count ?? 0) - (backlogHeads[key] ?? 0)
+    }
     public func neighbourRTT(_ key: PublicKey, seconds: Double, now: Instant) {}
 
     public func receive(_ body: [UInt8], from key: PublicKey, now: Instant) {
-        guard let unix = unixTime(now) else { droppedWithoutClock += 1; return }
-        gossip.receive(body, from: key, now: now, unixNow: unix)
+        guard unixTime(now) != nil else { droppedWithoutClock += 1; return }
+        let waiting = backlog[key]?.count ?? 0
+        let head = backlogHeads[key] ?? 0
+        guard waiting - head < maxWaitingPerNeighbour, backlogCount < maxWaiting else { droppedBacklogFull += 1; return }
+        if waiting == head { backlogOrder.append(key) }
+        backlog[key, default: []].append(body)
+        backlogCount += 1
+        if backlogDue == .never { backlogDue = now }
+    }
+
+    /// Handles waiting messages, one neighbour after another, until `budget` signatures were
+    /// checked or nothing waits.
+    public func handleBacklog(now: Instant, budget: Int) {
+        guard let unix = unixTime(now) else { return }
+        let start = directory.verifications
+        while backlogCount > 0, directory.verifications - start < UInt64(budget) {
+            if backlogCursor >= backlogOrder.count { backlogCursor = 0 }
+            let key = backlogOrder[backlogCursor]
+            var queue = backlog.removeValue(forKey: key) ?? []
+            var head = backlogHeads[key] ?? 0
+            let body = queue[head]
+            queue[head] = []
+            head += 1
+            backlogCount -= 1
+            if head == queue.count {
+                backlogHeads[key] = nil
+                backlogOrder.remove(at: backlogCursor)
+            } else {
+                if head > 64, head * 2 > queue.count { queue.removeFirst(head); head = 0 }
+                backlog[key] = queue
+                backlogHeads[key] = head
+                backlogCursor += 1
+            }
+            gossip.receive(body, from: key, now: now, unixNow: unix)
+        }
+        backlogDue = backlogCount > 0 ? now : .never
     }
 
     public func tick(now: Instant) {
         guard let unix = unixTime(now) else { return }
+        handleBacklog(now: now, budget: checksPerTurn)
         gossip.tick(now: now, unixNow: unix)
         announce(now: now)
     }
 
     public var nextDeadline: Instant {
-        var d = gossip.nextDeadline
+        // Without Unix time `tick` does nothing, so nothing may be due: a summary due then
+        // stayed due, and the runtime's loop spun on it (found by the session-control fuzzer,
+        // whose nodes had no clock set; planetd sets it at start).
+        guard wallClockOffset != nil else { return .never }
+        var d = min(gossip.nextDeadline, backlogDue)
         if let due = announcer.nextDue() { d = min(d, instant(unix: due)) }
         if let expiry = directory.nextExpiry { d = min(d, instant(unix: Double(expiry))) }
         return d
@@ -72,6 +149,7 @@ public final class CapacityNeighbour: NeighbourProtocol {
     public var drops: [(String, UInt64)] {
         var out = gossip.drops
         if droppedWithoutClock > 0 { out.append(("capacity-no-clock", droppedWithoutClock)) }
+        if droppedBacklogFull > 0 { out.append(("capacity-backlog-full", droppedBacklogFull)) }
         return out
     }
 }

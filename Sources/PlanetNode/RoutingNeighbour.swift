@@ -43,7 +43,7 @@ final class RoutingNeighbour: NeighbourProtocol {
             ("route-origin-table-full", s.droppedOriginTableFull), ("route-route-slots-full", s.droppedRouteSlotsFull),
             ("route-request-table-full", s.droppedRequestTableFull), ("route-duplicate-request", s.droppedDuplicateRequest),
             ("route-queue-full", s.droppedQueueFull), ("route-neighbour-table-full", s.droppedNeighbourTableFull),
-            ("route-self-refresh", s.droppedSelfRefresh),
+            ("route-self-refresh", s.droppedSelfRefresh), ("route-verify-backlog-full", s.droppedVerificationBacklogFull),
         ]
         return all.filter { $0.1 > 0 }.map { ($0.0, UInt64($0.1)) }
     }

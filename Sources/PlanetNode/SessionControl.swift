@@ -49,6 +49,16 @@ extension Node {
     @discardableResult
     public func sendControl(_ type: SessionControlType, body: [UInt8], to peer: PublicKey, now: Instant) -> Bool {
         guard body.count <= Node.maxControlBody else { return false }
+        var message = [type.rawValue]
+        message.append(contentsOf: body)
+        return sendControlMessage(message, to: peer, now: now)
+    }
+
+    /// Seals any bytes as a control message's plaintext (type byte and body, or nothing at
+    /// all) and sends them as `sendControl` does. Only for the fuzzer (PlanetFuzz
+    /// `session-control`), which must reach the receiver's parsers with what no node sends.
+    @discardableResult
+    package func sendControlMessage(_ message: [UInt8], to peer: PublicKey, now: Instant) -> Bool {
         let session = sessions.session(for: peer, now: now)
         guard let keypair = session.current, !keypair.isExpired(at: now), !keypair.isExhausted else {
             if session.initiator == nil { startHandshake(session, now: now) }
@@ -56,8 +66,6 @@ extension Node {
             return false
         }
         let txBefore = session.txPackets
-        var message = [type.rawValue]
-        message.append(contentsOf: body)
         message.withUnsafeBytes {
             sendData($0, type: .control, hopLimit: OverlayPacket.defaultHopLimit, destinationAddress: peer.address,
                      session: session, keypair: keypair, now: now)

@@ -117,6 +117,13 @@ public final class OriginDirectory {
         return id
     }
 
+    /// Whether exactly this signature is held already (verified before), without a reference.
+    func holds(origin: PublicKey, seqno: UInt32, flags: UInt8, signature: ArraySlice<UInt8>) -> Bool {
+        guard signature.count == OriginSignature.byteCount, let o = originIds[origin],
+              let id = signatureIds[SignatureKey(origin: o, seqno: seqno, flags: flags)] else { return false }
+        return signatureMatches(id, signature)
+    }
+
     @inline(__always) func retainSignature(_ id: UInt32) { signatureRefs[Int(id)] += 1 }
 
     func releaseSignature(_ id: UInt32) {

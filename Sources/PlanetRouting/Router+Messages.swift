@@ -16,7 +16,12 @@ extension Router {
         RoutingMessage.forEach(message) { t in
             switch t.kind {
             case .update:
-                handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: t.flags, metric: t.metric, signature: t.signature(in: message), now: now)
+                let signature = t.signature(in: message)
+                if needsVerification(origin: t.origin!, seqno: t.seqno, flags: t.flags, signature: signature) {
+                    deferUpdate(n, origin: t.origin!, seqno: t.seqno, flags: t.flags, metric: t.metric, signature: signature, now: now)
+                } else {
+                    handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: t.flags, metric: t.metric, signature: signature, now: now)
+                }
             case .refresh:
                 handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: 0, metric: t.metric, signature: nil, now: now)
             case .retraction:

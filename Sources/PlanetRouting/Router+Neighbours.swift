@@ -50,6 +50,10 @@ extension Router {
 
     public func neighbourDown(_ key: PublicKey, now: Instant) {
         guard let n = neighbours.removeValue(forKey: key) else { return }
+        // Its routes go, so what it still had waiting for a check would only be thrown away later.
+        _ = backlog.removeAll(slot: n.slot)
+        stats.verificationBacklog = backlog.count
+        if backlog.isEmpty { backlogDue = .never }
         for i in entries.indices where entries[i].live && routeIndex(i, slot: n.slot) != nil {
             removeRoute(Int32(i), slot: n.slot)
             reselect(Int32(i), now: now)

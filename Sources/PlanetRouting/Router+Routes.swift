@@ -37,9 +37,12 @@ extension Router {
             }
         } else {
             guard let idx = existing, let known = knownSignature(Int(idx), seqno: seqno) else {
-                // We never saw this seqno signed: ask this neighbour for the signed version.
+                // We never saw this seqno signed: ask this neighbour for the signed version,
+                // unless it is already waiting for its check.
                 stats.droppedUnverifiedRefresh += 1
-                if metric != RouteMetric.infinity { queue(.routeRequest(origin: origin), to: n.key) }
+                if metric != RouteMetric.infinity && !backlog.holds(slot: n.slot, origin: origin) {
+                    queue(.routeRequest(origin: origin), to: n.key)
+                }
                 return
             }
             sig = known
@@ -226,11 +229,11 @@ extension Router {
         return routeMetric(r)
     }
 
-    /// Heap use of this router's own tables (entries, route pool, index); keys and signatures
+    /// Heap use of this router's own tables (entries, route pool, index, verification backlog); keys and signatures
     /// are in the `OriginDirectory` (`origins.estimatedMemoryBytes`).
     public var estimatedMemoryBytes: Int {
         entries.count * MemoryLayout<OriginEntry>.stride + routePool.count * MemoryLayout<NeighbourRoute>.stride
-            + entryOfOrigin.count * MemoryLayout<Int32>.stride
+            + entryOfOrigin.count * MemoryLayout<Int32>.stride + backlog.estimatedMemoryBytes
     }
 
     public func routes() -> [RouteInfo] {

@@ -14,7 +14,9 @@ import PlanetCore
 /// - Router+Routes.swift: routes, updates, route selection and the lookups (`route(forAddress:)`, `routes()`);
 /// - Router+Sources.swift: origin entries and their feasibility distances;
 /// - Router+Requests.swift: route and seqno requests and their de-duplication;
-/// - Router+Messages.swift: `receive` (TLV dispatch) and `drainOutgoing` (TLV packing).
+/// - Router+Messages.swift: `receive` (TLV dispatch) and `drainOutgoing` (TLV packing);
+/// - Router+Verification.swift: signed updates waiting for their signature check, checked a
+///   slice per `tick` (`VerificationBacklog`).
 public final class Router {
     public let identity: NodeIdentity
     public let config: RouterConfig
@@ -51,6 +53,11 @@ public final class Router {
 
     var recentRequests: [RequestKey: UInt32] = [:]
 
+    /// Signed updates waiting for their signature check (Router+Verification.swift), and the
+    /// deadline that asks for the next slice of checks: due at once while any wait.
+    var backlog: VerificationBacklog
+    var backlogDue = Instant.never
+
     var nextSweep: Instant
     var outgoing: [(to: PublicKey, message: [UInt8])] = []
 
@@ -68,6 +75,7 @@ public final class Router {
         self.selfSeqno = seqno
         self.selfSignature = OriginSignature.sign(identity, seqno: seqno, flags: 0)
         self.nextSweep = now.adding(seconds: config.sweepInterval)
+        self.backlog = VerificationBacklog(perNeighbour: config.maxUnverifiedPerNeighbour, total: config.maxUnverified)
     }
 
     // MARK: - Sequence number persistence
@@ -94,6 +102,7 @@ public final class Router {
     // MARK: - Timers
 
     public func tick(now: Instant) {
+        verifyBacklog(now: now, budget: config.verificationsPerTurn)
         // Sorted so the jitter draws, and so a simulation, replay identically.
         for key in neighbours.keys.sorted() where neighbours[key]!.nextDump <= now {
             neighbours[key]?.wantsPeriodicDump = true
@@ -106,7 +115,7 @@ public final class Router {
     }
 
     public var nextDeadline: Instant {
-        var d = nextSweep
+        var d = min(nextSweep, backlogDue)
         for n in neighbours.values where n.nextDump < d { d = n.nextDump }
         return d
     }

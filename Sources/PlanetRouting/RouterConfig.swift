@@ -30,6 +30,19 @@ public struct RouterConfig: Sendable {
     /// paces the bytes per neighbour instead, PlanetNode `NeighbourPacer`).
     public var maxAdvertsPerDrain: Int = .max
 
+    /// Origin signatures a router checks per `tick` (one turn of planetd's loop, which ticks
+    /// at once while any wait); the rest wait in a `VerificationBacklog`, served round robin
+    /// per neighbour. 64 checks are ~5 ms of CPU, so packets read between two slices wait at
+    /// most that long, while an idle loop still checks ~12,000 a second (a 10⁴-origin dump,
+    /// which the pacer spreads over ~1 s, is checked as fast as it arrives).
+    public var verificationsPerTurn: Int = 64
+    /// Updates waiting for their signature check from one neighbour: 32,768 is ~3 s of checks,
+    /// three times a 10⁴-origin dump; more are refused (counted) and come again on request.
+    public var maxUnverifiedPerNeighbour: Int = 32_768
+    /// … and from all neighbours together (~250 bytes each, 32 MB in all); past it the longest
+    /// backlog gives up its newest update.
+    public var maxUnverified: Int = 131_072
+
     public var maxOrigins: Int = 200_000
     public var maxRoutesPerOrigin: Int = 4
     public var maxNeighbours: Int = 4096

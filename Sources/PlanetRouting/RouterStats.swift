@@ -9,6 +9,10 @@ public struct RouterStats: Sendable, Equatable {
     public var seqnoRequestsSent = 0
     public var seqnoRequestsForwarded = 0
     public var selfSeqnoBumps = 0
+    /// Signed updates that waited in the verification backlog (rather than being checked or
+    /// matched at once), and those waiting now.
+    public var updatesDeferred = 0
+    public var verificationBacklog = 0
 
     public var droppedMalformed = 0
     public var droppedUnknownTLV = 0
@@ -23,6 +27,9 @@ public struct RouterStats: Sendable, Equatable {
     public var droppedQueueFull = 0
     public var droppedNeighbourTableFull = 0
     public var droppedSelfRefresh = 0
+    /// A signed update refused because its neighbour's verification backlog was full, or
+    /// given up from the longest backlog when all of them together were.
+    public var droppedVerificationBacklogFull = 0
 
     public init() {}
 }

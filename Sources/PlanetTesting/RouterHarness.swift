@@ -41,6 +41,9 @@ package final class RouterHarness {
         var delivered = 0
         for _ in 0..<maxRounds {
             var batch: [(Int, Int, [UInt8])] = []
+            // Signature checks wait for a tick in a node; here they happen before each round,
+            // so a test sees what it delivered applied (the backlog itself: VerificationTests).
+            for r in routers where r.hasUnverifiedUpdates { r.verifyBacklog(now: now, budget: .max) }
             for (i, r) in routers.enumerated() {
                 for (to, m) in r.drainOutgoing() { if let j = index(to) { batch.append((i, j, m)) } }
             }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PlanetCapacity
 import PlanetCore
 import PlanetLink
 import PlanetNode
@@ -19,6 +20,8 @@ import PlanetRouting
 //       retract     COUNT retractions and absurd-metric refreshes for random keys
 //       replay      the first signed update sent COUNT times (replayed, same seqno)
 //       sessions    COUNT session inits to the peer's own overlay address
+//       records     100 re-announcements of one key (far faster than its rate limit),
+//                   then COUNT genuinely signed capacity records for fresh keys
 // Prints one line: what it sent. Exit 2 on bad arguments, 1 if it cannot link in 10 s.
 
 func die(_ code: Int32, _ message: String) -> Never {
@@ -40,7 +43,7 @@ guard case .success(let peerURI) = PeerURI.parse("udp://" + peerText, allowKey: 
       let peerAddress = IPv6Address(peerURI.host) else { die(2, "--peer must be [IPv6]:PORT, got '\(peerText)'") }
 guard args.count == 2, let count = Int(args[1]), count >= 0 else { die(2, "usage: --listen PORT --peer [ADDR]:PORT MODE COUNT") }
 let mode = args[0]
-guard ["malformed", "origins", "retract", "replay", "sessions"].contains(mode) else { die(2, "unknown MODE '\(mode)'") }
+guard ["malformed", "origins", "retract", "replay", "sessions", "records"].contains(mode) else { die(2, "unknown MODE '\(mode)'") }
 
 // MARK: A UDP socket
 
@@ -180,6 +183,32 @@ case "sessions":
         let message = [SessionMessageType.handshakeInit.rawValue] + hs.initMessage()
         frame(OverlayPacket.make(hopLimit: 64, destination: destination, source: identity.address, message: message))
     }
+case "records":
+    // Records carry Unix times; each is valid for an hour from now, so the receiver's rules
+    // (issue time, expiry, lifetime) pass and only its bounds and rate limits stand in the way.
+    let unix = UInt64(time(nil))
+    var batch: [[UInt8]] = []
+    var size = 2
+    @MainActor func add(_ record: [UInt8]) {
+        if !batch.isEmpty && (size + 2 + record.count > CapacityMessage.maxBytes || batch.count == 255) {
+            frame([InnerFrameType.capacity.rawValue] + CapacityMessage.records(batch).encoded())
+            batch.removeAll()
+            size = 2
+        }
+        batch.append(record)
+        size += 2 + record.count
+    }
+    // The re-announcements first, while the directory still has room for their key.
+    let churner = NodeIdentity.generate()
+    for seqno in 1...100 {
+        add(CapacityRecord(key: churner.publicKey, seqno: UInt64(seqno), issuedAt: unix, expiresAt: unix + 3600).signed(by: churner))
+    }
+    for _ in 0..<count {
+        let fake = NodeIdentity.generate()
+        add(CapacityRecord(key: fake.publicKey, seqno: 1, issuedAt: unix, expiresAt: unix + 3600,
+                           total: CapacityResources(cru: 64, mru: 1 << 40, sru: 0, hru: 0), country: "ZZ").signed(by: fake))
+    }
+    if !batch.isEmpty { frame([InnerFrameType.capacity.rawValue] + CapacityMessage.records(batch).encoded()) }
 default:
     break
 }

@@ -1,15 +1,33 @@
 #!/usr/bin/env bash
 # A hostile neighbour (planethostile: a real link handshake, then misbehaviour) linked to the
-# relay r of a line a - r - b: malformed inner frames of every type, 100,000 genuinely signed
-# fake origins, retractions and absurd-metric refreshes for other origins, a replayed signed
-# update, a session-init flood. After each: r is alive, a reaches b through r again (within
-# 10 s; 60 s after the fake origins, a known gap), r's memory stays within the bound in
-# Docs/security.md, and r counts what it dropped.
+# relay r of a line a - r - b: 100,000 genuinely signed capacity records for fresh keys,
+# malformed inner frames of every type, retractions and absurd-metric refreshes for other
+# origins, a replayed signed update, 100,000 genuinely signed fake origins, a session-init
+# flood. After each: r is alive, a reaches b through r again (within 10 s), r's memory stays
+# within the bound in Docs/security.md, and r counts what it dropped; during the records and
+# the fake origins, pings a -> b keep being answered.
 source "$(dirname "$0")/lib.sh"
 HOSTILE="${PLANETHOSTILE:-$(dirname "$PLANETD")/planethostile}"
 [ -x "$HOSTILE" ] || fail "no planethostile at $HOSTILE (swift build -c release --product planethostile)"
 tb_up hostile line3
-r_pid=$(cat "/tmp/planet-testbed-$TB_NAME/r.pid")
+# Capacity records: a and b announce theirs, and every node holds at most 5,000 (for the
+# records flood below).
+dir=/tmp/planet-testbed-$TB_NAME
+for n in a r b; do tb stop $n; done
+for n in a r b; do
+  python3 - "$dir/$n.json" "$n" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["capacity"] = {"enabled": sys.argv[2] != "r", "location": {"country": "BE"}, "maxRecords": 5000}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+done
+for n in a r b; do tb start $n; done
+r_pid=$(cat "$dir/r.pid")
+records() { tb_ctl "$1" --json nodes | json_get "len(d['nodes'])"; }
+r_holds_a_and_b() { [ "$(records r)" = 2 ]; }
+tb_wait_ping a b 30 || fail "a cannot reach b after the restart with capacity records"
+wait_for 30 r_holds_a_and_b || fail "r holds $(records r) records, not a's and b's"
 rss() { awk '/VmRSS/{print $2}' "/proc/$r_pid/status"; }
 drops() { tb_ctl r --json stats | json_get "sum(d['drops'].values())"; }
 drop_reasons() { tb_ctl r --json stats | json_get "', '.join('%s %d' % kv for kv in sorted(d['drops'].items()))"; }
@@ -28,15 +46,79 @@ attack() {  # attack MODE COUNT [SECONDS]: runs planethostile from a's namespace
   ATTACK_DROPS=$((after - before))
 }
 
+# During the floods the honest path a - r - b keeps carrying traffic: a ping every 0.2 s from
+# before the flood until 15 s after the hostile is done (r, a and b may still be working off
+# their verification backlogs then) loses at most 5% and never goes 3 s without an answer.
+# Docs/security.md has the measured figures: before the verification backlog, 42-45% of the
+# pings went unanswered during the origin flood and gaps reached 8-11 s; with it, 0-2.7% and
+# 0.3-1.3 s on a machine loaded to 4-5 (the bounds are about twice the worst seen, and far
+# below what the old behaviour gave).
+pings_start() {
+  ip netns exec "$TB_NAME-a" ping -6 -i 0.2 -W 1 -D -O "$(tb_addr b)" > "$TMP/flood-ping.txt" 2>&1 &
+  ping_pid=$!
+  PIDS+=($ping_pid)
+  sleep 1
+}
+pings_check() {  # pings_check WHAT: stops the pings and applies the bound
+  sleep 15
+  kill "$ping_pid"; sleep 0.5
+  local flood_ping
+  flood_ping=$(python3 - "$TMP/flood-ping.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+# ping -O says "no answer yet" for each request unanswered when the next one leaves; sent is
+# the highest sequence number seen, answered the distinct ones that got a reply.
+replies = re.findall(r'^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)', text, re.M)
+sent = max([int(n) for n in re.findall(r'icmp_seq=(\d+)', text)], default=0)
+got = len({int(n) for _, n in replies})
+times = [float(t) for t, _ in replies]
+gap = max((b - a for a, b in zip(times, times[1:])), default=99)
+print("%d %d %.1f %.2f" % (sent, got, 100.0 * (sent - got) / max(sent, 1), gap))
+PY
+)
+  local sent got loss gap
+  read -r sent got loss gap <<< "$flood_ping"
+  echo "pings a -> b during the $1: $sent sent, $got answered ($loss% lost), longest gap ${gap} s"
+  awk -v l="$loss" 'BEGIN {exit !(l <= 5)}' || fail "a -> b lost $loss% of its pings during the $1"
+  awk -v g="$gap" 'BEGIN {exit !(g <= 3)}' || fail "a -> b went ${gap} s without an answer during the $1"
+}
+
+# First (so that r's memory is measured from a clean start): 100,000 genuinely signed
+# capacity records for fresh keys and 100 re-announcements of one key: r keeps at most maxRecords (5,000), refuses the rest before checking a signature
+# (directory-full, rate-limited), keeps a's and b's records, stays within 2 KiB a record.
+rss_records0=$(rss)
+pings_start
+attack records 100000 10
+pings_check "records flood"
+# The bound (Docs/security.md): 2 KiB per record the directory may hold, 10 MB for 5,000,
+# and as much again for the records queued to a and b. Measured before planetctl lists the
+# records below: a 5,000-record JSON reply alone leaves r's RSS ~18 MB higher.
+rss_records=$(( $(rss) - rss_records0 ))
+echo "r's RSS after the records flood: +$rss_records KiB"
+[ "$rss_records" -lt 20480 ] || fail "r's RSS grew by $rss_records KiB with a directory of 5,000 records"
+held=$(records r)
+echo "r holds $held capacity records; its capacity drops: $(tb_ctl r --json stats | json_get "', '.join('%s %d' % kv for kv in sorted(d['drops'].items()) if kv[0].startswith('capacity'))")"
+[ "$held" -le 5000 ] || fail "r holds $held capacity records, beyond maxRecords 5000"
+for n in a b; do
+  k=$(tb_key $n)
+  tb_ctl r --json nodes | json_get "any(x['publicKey'] == '$k' for x in d['nodes'])" | grep -q True ||
+    fail "r no longer holds $n's capacity record after the flood"
+done
+full=$(tb_ctl r --json stats | json_get "d['drops'].get('capacity-directory-full', 0)")
+limited=$(tb_ctl r --json stats | json_get "d['drops'].get('capacity-rate-limited', 0)")
+[ "$full" -gt 50000 ] || fail "only $full records counted directory-full"
+[ "$limited" -gt 0 ] || fail "100 re-announcements of one key and none rate limited"
+
 attack malformed 20000
 [ "$ATTACK_DROPS" -gt 1000 ] || fail "only $ATTACK_DROPS drops counted for 20,000 malformed frames"
 
 attack replay 2000
 attack retract 20000
 routes_before=$(tb_ctl r --json routes | json_get "len(d['routes'])")
-# Known gap (Docs/security.md): while r, a and b verify and pass on 100,000 new origins, the
-# honest path a - r - b stops carrying pings for tens of seconds; the test bounds it at 60 s.
-attack origins 100000 60
+# While r, a and b check and pass on 100,000 new origins, the same bound on the pings.
+pings_start
+attack origins 100000 10
+pings_check "fake-origin flood"
 echo "r's drops by reason after the fake origins: $(drop_reasons)"
 routes=$(tb_ctl r --json routes | json_get "len(d['routes'])")
 echo "r holds $routes routes ($routes_before before the fake origins)"

@@ -87,6 +87,11 @@ final class Intruder {
     func send(frame: [UInt8]) {
         XCTAssertTrue(link.send(frame: frame, to: node.identity.publicKey, now: now), "the intruder's link is down")
         exchange()
+        // Signed updates wait for the node's next turns (ticks) to be checked, as in planetd.
+        while node.router.hasUnverifiedUpdates {
+            node.tick(now: now)
+            exchange()
+        }
     }
 
     /// Announces `origin`'s route with the origin's genuine signature (a relay may always

@@ -52,6 +52,7 @@ final class MalformedInputTests: XCTestCase {
                 }
             }
             r.receive(m, from: h.key(1), now: h.now)
+            r.verifyBacklog(now: h.now, budget: .max)
             _ = r.drainOutgoing()
         }
         XCTAssertGreaterThan(r.stats.droppedMalformed, 1000)

@@ -26,6 +26,7 @@ final class RoutingSecurityTests: XCTestCase {
         w.u8(RoutingMessage.version)
         for t in tlvs { t.encode(into: &w) }
         h.routers[0].receive(w.bytes, from: h.key(1), now: h.now)
+        h.routers[0].verifyBacklog(now: h.now, budget: .max)
     }
 
     /// Retractions are unsigned, so a neighbour may only withdraw the route it offered itself:

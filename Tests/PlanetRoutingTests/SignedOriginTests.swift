@@ -22,6 +22,7 @@ final class SignedOriginTests: XCTestCase {
         w.u8(RoutingMessage.version)
         for t in tlvs { t.encode(into: &w) }
         h.routers[0].receive(w.bytes, from: h.key(1), now: h.now)
+        h.routers[0].verifyBacklog(now: h.now, budget: .max)
     }
 
     func testReplayedOldSeqnoDoesNotWin() {
