@@ -36,7 +36,9 @@ public final class CapacityGossip {
         let bytes: [UInt8]
     }
 
-    struct Neighbour {
+    /// A class: its outbox is mutated on every record queued, and a struct held in a
+    /// dictionary would be copied out and back, outbox and all (quadratic in a large outbox).
+    final class Neighbour {
         /// Records to send, newest per key, in the order they were queued.
         var outbox: [PublicKey: Queued] = [:]
         var order: [PublicKey] = []
@@ -46,6 +48,8 @@ public final class CapacityGossip {
         /// Bucket lists being received in parts: bucket -> (total announced, prefix -> seqno).
         var lists: [Int: (total: Int, entries: [UInt64: UInt64])] = [:]
         var nextSummary: Instant
+
+        init(nextSummary: Instant) { self.nextSummary = nextSummary }
     }
 
     var neighbours: [PublicKey: Neighbour] = [:]
@@ -80,12 +84,20 @@ public final class CapacityGossip {
         advance(now: now)
         guard neighbours[key] != nil else { return }
         guard let message = CapacityMessage.decode(body) else { malformedMessages += 1; return }
+        receive(message, from: key, now: now, unixNow: unixNow)
+    }
+
+    /// A decoded message from a neighbour. planetsim delivers messages this way, so its
+    /// nodes share each record's bytes instead of each holding a decoded copy.
+    public func receive(_ message: CapacityMessage, from key: PublicKey, now: Instant, unixNow: Double) {
+        advance(now: now)
+        guard let neighbour = neighbours[key] else { return }
         switch message {
         case .records(let records):
             for bytes in records {
                 // The neighbour has this one (or newer): nothing older need go to it.
-                if let (k, seqno) = CapacityRecord.header(bytes), let queued = neighbours[key]?.outbox[k], queued.seqno <= seqno {
-                    neighbours[key]?.outbox[k] = nil
+                if !neighbour.outbox.isEmpty, let (k, seqno) = CapacityRecord.header(bytes), let queued = neighbour.outbox[k], queued.seqno <= seqno {
+                    neighbour.outbox[k] = nil
                 }
                 if directory.offer(bytes, unixNow: unixNow) == .accepted { flood(bytes, except: key) }
             }
@@ -96,14 +108,13 @@ public final class CapacityGossip {
                 b += 1
             }
         case .bucketList(let bucket, let total, let entries):
-            var list = neighbours[key]?.lists[bucket] ?? (total, [:])
+            var list = neighbour.lists.removeValue(forKey: bucket) ?? (total, [:])
             if list.total != total { list = (total, [:]) }
             for e in entries { list.entries[e.prefix] = e.seqno }
             if list.entries.count >= total {
-                neighbours[key]?.lists[bucket] = nil
                 answer(bucket: bucket, theirs: list.entries, to: key)
             } else {
-                neighbours[key]?.lists[bucket] = list
+                neighbour.lists[bucket] = list
             }
         }
     }
@@ -124,7 +135,7 @@ public final class CapacityGossip {
     /// Puts a record in a neighbour's outbox, replacing an older one of the same key; the
     /// outbox leaves `hold` seconds from now at the latest.
     func queue(_ bytes: [UInt8], to key: PublicKey, hold: Double) {
-        guard var n = neighbours[key], let (k, seqno) = CapacityRecord.header(bytes) else { return }
+        guard let n = neighbours[key], let (k, seqno) = CapacityRecord.header(bytes) else { return }
         if let queued = n.outbox[k] {
             if queued.seqno >= seqno { return }
         } else {
@@ -133,7 +144,6 @@ public final class CapacityGossip {
         n.outbox[k] = Queued(seqno: seqno, bytes: bytes)
         let due = clock.adding(seconds: hold)
         if n.outboxDue == nil || due < n.outboxDue! { n.outboxDue = due }
-        neighbours[key] = n
     }
 
     /// Moves the clock on (every input does), so held outboxes know when they are due.
@@ -147,7 +157,7 @@ public final class CapacityGossip {
             for e in directory.entries(inBucket: b) { queue(e.bytes, to: key, hold: 0) }
             return
         }
-        let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: CapacityDirectory.prefix(of: $0.key), seqno: $0.seqno) }
+        let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: $0.keyPrefix, seqno: $0.seqno) }
         var start = 0
         repeat {
             let part = Array(entries[start..<min(entries.count, start + CapacityMessage.entriesPerList)])
@@ -158,7 +168,7 @@ public final class CapacityGossip {
 
     func answer(bucket b: Int, theirs: [UInt64: UInt64], to key: PublicKey) {
         for e in directory.entries(inBucket: b) {
-            if let seqno = theirs[CapacityDirectory.prefix(of: e.key)], seqno >= e.seqno { continue }
+            if let seqno = theirs[e.keyPrefix], seqno >= e.seqno { continue }
             queue(e.bytes, to: key, hold: 0)
         }
     }
@@ -196,11 +206,16 @@ public final class CapacityGossip {
     /// Hands over each message: control messages first (they are small and decide what else
     /// is sent), then, once its hold is over, the outbox packed as many records to a message as fit.
     public func drainOutgoing(_ send: (PublicKey, [UInt8]) -> Void) {
-        for key in Array(neighbours.keys) {
-            guard var n = neighbours[key] else { continue }
+        drainMessages { key, message in send(key, message.encoded()) }
+    }
+
+    /// The same messages not yet encoded (planetsim's path: a record stays one shared array
+    /// from its announcer to every directory; `encodedCount` is what it would cost).
+    public func drainMessages(_ send: (PublicKey, CapacityMessage) -> Void) {
+        for (key, n) in neighbours {
             let recordsDue = n.outboxDue.map { $0 <= clock } ?? false
             guard !n.control.isEmpty || recordsDue else { continue }
-            for m in n.control { emit(m.encoded(), to: key, send) }
+            for m in n.control { emit(m, to: key, send) }
             n.control.removeAll()
             if recordsDue {
                 var batch: [[UInt8]] = []
@@ -209,27 +224,26 @@ public final class CapacityGossip {
                     guard let queued = n.outbox[k] else { continue }  // struck: the neighbour sent it first
                     let r = outgoingRecordTransform?(queued.bytes) ?? queued.bytes
                     if !batch.isEmpty && (size + 2 + r.count > CapacityMessage.maxBytes || batch.count == 255) {
-                        emit(CapacityMessage.records(batch).encoded(), to: key, send)
-                        batch.removeAll(keepingCapacity: true)
+                        emit(.records(batch), to: key, send)
+                        batch = []
                         size = 2
                     }
                     batch.append(r)
                     size += 2 + r.count
                     recordsSent += 1
                 }
-                if !batch.isEmpty { emit(CapacityMessage.records(batch).encoded(), to: key, send) }
+                if !batch.isEmpty { emit(.records(batch), to: key, send) }
                 n.outbox.removeAll()
                 n.order.removeAll()
                 n.outboxDue = nil
             }
-            neighbours[key] = n
         }
     }
 
-    private func emit(_ body: [UInt8], to key: PublicKey, _ send: (PublicKey, [UInt8]) -> Void) {
+    private func emit(_ message: CapacityMessage, to key: PublicKey, _ send: (PublicKey, CapacityMessage) -> Void) {
         messagesSent += 1
-        bytesSent += UInt64(body.count)
-        send(key, body)
+        bytesSent += UInt64(message.encodedCount)
+        send(key, message)
     }
 
     /// Whether anything waits to be drained.

@@ -84,6 +84,7 @@ final class CapacityGossipTests: XCTestCase {
         for m: CapacityMessage in [.records([[1, 2, 3]]), .summary(first: 3, buckets: [.init(count: 2, digest: 9)]),
                                    .bucketList(bucket: 4, total: 3, entries: [.init(prefix: 1, seqno: 2)])] {
             XCTAssertEqual(CapacityMessage.decode(m.encoded()), m)
+            XCTAssertEqual(m.encodedCount, m.encoded().count, "\(m)")
         }
     }
 
