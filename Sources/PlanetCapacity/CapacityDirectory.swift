@@ -23,7 +23,7 @@ public final class CapacityDirectory {
         /// without a set per bucket.
         var nextInBucket: Int32
 
-        public var key: PublicKey { PublicKey(bytes[1..<33])! }
+        public var key: PublicKey { PublicKey(bytes, at: 1)! }
         public var seqno: UInt64 { bytes.withUnsafeBytes { BigEndian.u64($0, at: 33) } }
         public var expiresAt: UInt64 { bytes.withUnsafeBytes { BigEndian.u64($0, at: 49) } }
         /// The first 8 bytes of the key: its bucket and reconciliation prefix.
