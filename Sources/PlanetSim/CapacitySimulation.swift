@@ -59,6 +59,9 @@ public final class CapacitySimulation {
         /// record reached everyone, and the two arrived out of order somewhere).
         public var rejectionsByReason: [String: Int] = [:]
         public var virtualSeconds = 0.0
+        /// The most messages in flight at once (the simulator's own memory; in planetd they
+        /// would wait in the neighbours' pacers).
+        public var peakMessagesInFlight = 0
 
         public func json(wallSeconds: Double?) -> JSONValue {
             func num(_ v: Double?) -> JSONValue { v.map { .number(($0 * 1000).rounded() / 1000) } ?? .null }
@@ -73,7 +76,7 @@ public final class CapacitySimulation {
                 ("directoryBytesPerEntry", num(directoryBytesPerEntry)), ("signatureVerifications", .number(Double(verifications))),
                 ("rejections", .number(Double(rejections))),
                 ("rejectionsByReason", .object(rejectionsByReason.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-                ("virtualSeconds", num(virtualSeconds)),
+                ("virtualSeconds", num(virtualSeconds)), ("peakMessagesInFlight", .number(Double(peakMessagesInFlight))),
             ]
             if let wallSeconds { o.append(("wallSeconds", num(wallSeconds))) }
             return .object(o)
@@ -87,7 +90,7 @@ public final class CapacitySimulation {
                 "one change at 99% / 100% of nodes    \(s(change99Seconds)) / \(s(change100Seconds))   (\(Int(changeBytesPerLink)) B per link)",
                 "steady gossip per link               \(steadyBytesPerLinkPerSecond.map { String(Int($0)) + " B/s" } ?? "not measured")   (\(((steadyRecordsPerSecond * 100).rounded()) / 100) records/s)",
                 "directory memory per node            \(memoryBytesPerNode / 1024) KiB (planetd: own copies of the records)   \(Int(directoryBytesPerEntry.rounded())) B per entry besides the record",
-                "signature checks \(verifications)   rejections \(rejections) \(rejectionsByReason.sorted { $0.key < $1.key })   virtual \(Int(virtualSeconds)) s",
+                "signature checks \(verifications)   rejections \(rejections) \(rejectionsByReason.sorted { $0.key < $1.key })   virtual \(Int(virtualSeconds)) s   peak in flight \(peakMessagesInFlight) messages",
             ]
             if let wallSeconds { lines.append("wall \(Int(wallSeconds.rounded())) s") }
             return lines.joined(separator: "\n") + "\n"
@@ -121,6 +124,7 @@ public final class CapacitySimulation {
     var announcerIds: [Int32] = []
     var seqnos: [Int32: UInt64] = [:]
     var lastRecordBytes = 0
+    var inFlight = 0, peakInFlight = 0
     /// When each node's held outbox is due to be drained, in queue time (.max: nothing scheduled).
     var flushAt: [UInt64] = []
 
@@ -227,6 +231,7 @@ public final class CapacitySimulation {
             progress("steady: \(Int(report.steadyBytesPerLinkPerSecond!)) B per link per second")
         }
         report.virtualSeconds = now
+        report.peakMessagesInFlight = peakInFlight
         report.verifications = verifications
         for g in gossips {
             for (reason, count) in g.directory.rejections {
@@ -284,6 +289,8 @@ public final class CapacitySimulation {
             pacer[link] = tat + size * emission
             let arrive = depart + Double(latency[link] ?? 0) / 1e9
             queue.push(UInt64(arrive * 1e9), .deliver(Delivery(to: j, from: from, message: message)))
+            inFlight += 1
+            peakInFlight = max(peakInFlight, inFlight)
         }
         // A held outbox: come back when it is due (the node's deadline, in planetd).
         // A microsecond late, so converting the time back and forth never lands it just short.
@@ -301,6 +308,7 @@ public final class CapacitySimulation {
             now = Double(item.time) / 1e9
             switch item.payload {
             case .deliver(let d):
+                inFlight -= 1
                 let g = gossips[Int(d.to)]
                 let before = g.directory.count
                 g.advance(now: instant(now))
