@@ -174,11 +174,28 @@ public final class CapacityDirectory {
 
     /// Drops every record expired by `unixNow`; returns how many.
     @discardableResult
-    public func expire(unixNow: Double) -> Int {
+    public func expire(unixNow: Double) -> Int { expire(unixNow: unixNow, remap: { _ in }) }
+
+    /// Bumped whenever records leave, which moves the others to new slots.
+    public private(set) var generation: UInt64 = 0
+
+    /// Expiry for a caller that keeps slot numbers (`CapacityGossip`'s outboxes): `remap`
+    /// gets, for each old slot, its new one (-1: gone), once, when anything left.
+    @discardableResult
+    func expire(unixNow: Double, remap: ([Int32]) -> Void) -> Int {
         guard Double(earliestExpiry) <= unixNow else { return 0 }
-        let before = entries.count
-        entries.removeAll { Double($0.expiresAt) <= unixNow }
-        let gone = before - entries.count
+        var moved = [Int32](repeating: -1, count: entries.count)
+        var kept = 0
+        for (slot, e) in entries.enumerated() where Double(e.expiresAt) > unixNow {
+            moved[slot] = Int32(kept)
+            kept += 1
+        }
+        let gone = entries.count - kept
+        if gone > 0 {
+            entries.removeAll { Double($0.expiresAt) <= unixNow }
+            generation += 1
+            remap(moved)
+        }
         expiredRemoved += UInt64(gone)
         rebuild()
         return gone
@@ -230,6 +247,15 @@ public final class CapacityDirectory {
 
     public func bucketDigest(_ b: Int) -> UInt64 { bucketDigests[b] }
     public func bucketCount(_ b: Int) -> Int { Int(bucketSizes[b]) }
+
+    /// The slots of the entries whose key falls in bucket `b`.
+    func forEachSlot(inBucket b: Int, _ body: (Int) -> Void) {
+        var i = bucketHeads[b]
+        while i >= 0 {
+            body(Int(i))
+            i = entries[Int(i)].nextInBucket
+        }
+    }
 
     /// The entries whose key falls in bucket `b`.
     public func entries(inBucket b: Int) -> [Entry] {

@@ -29,19 +29,16 @@ public final class CapacityGossip {
     /// How long a record to flood waits for the neighbour to send it first (see above).
     public var floodDelay = 0.1
 
-    /// A record waiting in an outbox (a struct, not a tuple: tuples as dictionary values cost
-    /// a run-time metadata lookup on every access).
-    struct Queued {
-        let seqno: UInt64
-        let bytes: [UInt8]
-    }
-
     /// A class: its outbox is mutated on every record queued, and a struct held in a
     /// dictionary would be copied out and back, outbox and all (quadratic in a large outbox).
     final class Neighbour {
-        /// Records to send, newest per key, in the order they were queued.
-        var outbox: [PublicKey: Queued] = [:]
-        var order: [PublicKey] = []
+        /// The outbox: the directory slots of the records to send, in the order queued. A
+        /// slot's record is read when the outbox leaves, so what goes is the newest held for
+        /// that key. 4 bytes a record: a whole directory queued for a new neighbour is 400 KB
+        /// at 10⁵ records, and planetsim's 10⁴ nodes × 4 neighbours can each hold thousands.
+        var order: [Int32] = []
+        /// A bit per directory slot: queued and not struck since (the neighbour sent it first).
+        var queued: [UInt64] = []
         /// When the outbox may leave (nil: empty).
         var outboxDue: Instant?
         var control: [CapacityMessage] = []
@@ -50,6 +47,35 @@ public final class CapacityGossip {
         var nextSummary: Instant
 
         init(nextSummary: Instant) { self.nextSummary = nextSummary }
+
+        @inline(__always)
+        func isQueued(_ slot: Int) -> Bool { slot >> 6 < queued.count && queued[slot >> 6] & (1 << UInt64(slot & 63)) != 0 }
+
+        /// Queues a slot; false if it was queued already.
+        func enqueue(_ slot: Int) -> Bool {
+            if isQueued(slot) { return false }
+            while slot >> 6 >= queued.count { queued.append(0) }
+            queued[slot >> 6] |= 1 << UInt64(slot & 63)
+            order.append(Int32(slot))
+            return true
+        }
+
+        func strike(_ slot: Int) { if slot >> 6 < queued.count { queued[slot >> 6] &= ~(1 << UInt64(slot & 63)) } }
+
+        /// The directory moved its records (some expired): the same records, new slots.
+        func remap(_ moved: [Int32]) {
+            let old = order.filter { Int($0) < moved.count && isQueued(Int($0)) }.map { moved[Int($0)] }
+            order = []
+            queued = []
+            for s in old where s >= 0 { _ = enqueue(Int(s)) }
+            if order.isEmpty { outboxDue = nil }
+        }
+
+        func clearOutbox() {
+            order = []
+            queued = []
+            outboxDue = nil
+        }
     }
 
     var neighbours: [PublicKey: Neighbour] = [:]
@@ -63,7 +89,25 @@ public final class CapacityGossip {
     /// every record on its way out. nil in every real node.
     package var outgoingRecordTransform: (([UInt8]) -> [UInt8])?
 
-    public init(directory: CapacityDirectory) { self.directory = directory }
+    /// The directory's generation the outboxes' slot numbers belong to.
+    private var slotsGeneration: UInt64
+
+    public init(directory: CapacityDirectory) {
+        self.directory = directory
+        slotsGeneration = directory.generation
+    }
+
+    /// If someone else expired records (the slots moved and nobody told the outboxes), the
+    /// outboxes are dropped and every neighbour is sent a summary: reconciliation resends
+    /// whatever it still lacks. `tick` expires with the remap, so this is a safety net.
+    private func syncSlots() {
+        guard slotsGeneration != directory.generation else { return }
+        slotsGeneration = directory.generation
+        for (key, n) in neighbours {
+            n.clearOutbox()
+            queueSummary(to: key, now: clock)
+        }
+    }
 
     public var neighbourKeys: [PublicKey] { Array(neighbours.keys) }
 
@@ -91,15 +135,20 @@ public final class CapacityGossip {
     /// nodes share each record's bytes instead of each holding a decoded copy.
     public func receive(_ message: CapacityMessage, from key: PublicKey, now: Instant, unixNow: Double) {
         advance(now: now)
+        syncSlots()
         guard let neighbour = neighbours[key] else { return }
         switch message {
         case .records(let records):
             for bytes in records {
-                // The neighbour has this one (or newer): nothing older need go to it.
-                if !neighbour.outbox.isEmpty, let (k, seqno) = CapacityRecord.header(bytes), let queued = neighbour.outbox[k], queued.seqno <= seqno {
-                    neighbour.outbox[k] = nil
+                guard let (k, seqno) = CapacityRecord.header(bytes) else {
+                    directory.offer(bytes, unixNow: unixNow)  // counted as malformed
+                    continue
                 }
-                if directory.offer(bytes, unixNow: unixNow) == .accepted { flood(bytes, except: key) }
+                // The neighbour has this one (or newer): nothing older need go to it.
+                if !neighbour.order.isEmpty, let slot = directory.slot(of: k), neighbour.isQueued(slot), directory.entries[slot].seqno <= seqno {
+                    neighbour.strike(slot)
+                }
+                if directory.offer(bytes, unixNow: unixNow) == .accepted, let slot = directory.slot(of: k) { flood(slot, except: key) }
             }
         case .summary(let first, let buckets):
             var b = first
@@ -123,25 +172,21 @@ public final class CapacityGossip {
     @discardableResult
     public func publish(_ bytes: [UInt8], now: Instant, unixNow: Double) -> CapacityDirectory.Outcome {
         advance(now: now)
+        syncSlots()
         let outcome = directory.offer(bytes, unixNow: unixNow)
-        if outcome == .accepted { flood(bytes, except: nil) }
+        if outcome == .accepted, let (k, _) = CapacityRecord.header(bytes), let slot = directory.slot(of: k) { flood(slot, except: nil) }
         return outcome
     }
 
-    func flood(_ bytes: [UInt8], except: PublicKey?) {
-        for key in neighbours.keys where key != except { queue(bytes, to: key, hold: floodDelay) }
+    func flood(_ slot: Int, except: PublicKey?) {
+        for (key, n) in neighbours where key != except { queue(slot, to: n, hold: floodDelay) }
     }
 
-    /// Puts a record in a neighbour's outbox, replacing an older one of the same key; the
-    /// outbox leaves `hold` seconds from now at the latest.
-    func queue(_ bytes: [UInt8], to key: PublicKey, hold: Double) {
-        guard let n = neighbours[key], let (k, seqno) = CapacityRecord.header(bytes) else { return }
-        if let queued = n.outbox[k] {
-            if queued.seqno >= seqno { return }
-        } else {
-            n.order.append(k)
-        }
-        n.outbox[k] = Queued(seqno: seqno, bytes: bytes)
+    /// Puts the record in directory slot `slot` in a neighbour's outbox (once: if a newer
+    /// record of the key replaces it meanwhile, the newer one goes); the outbox leaves
+    /// `hold` seconds from now at the latest.
+    func queue(_ slot: Int, to n: Neighbour, hold: Double) {
+        guard n.enqueue(slot) else { return }
         let due = clock.adding(seconds: hold)
         if n.outboxDue == nil || due < n.outboxDue! { n.outboxDue = due }
     }
@@ -154,7 +199,8 @@ public final class CapacityGossip {
         guard mine != Int(theirs.count) || directory.bucketDigest(b) != theirs.digest else { return }
         if mine == 0 { return }
         if theirs.count == 0 {
-            for e in directory.entries(inBucket: b) { queue(e.bytes, to: key, hold: 0) }
+            guard let n = neighbours[key] else { return }
+            directory.forEachSlot(inBucket: b) { queue($0, to: n, hold: 0) }
             return
         }
         let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: $0.keyPrefix, seqno: $0.seqno) }
@@ -167,9 +213,11 @@ public final class CapacityGossip {
     }
 
     func answer(bucket b: Int, theirs: [UInt64: UInt64], to key: PublicKey) {
-        for e in directory.entries(inBucket: b) {
-            if let seqno = theirs[e.keyPrefix], seqno >= e.seqno { continue }
-            queue(e.bytes, to: key, hold: 0)
+        guard let n = neighbours[key] else { return }
+        directory.forEachSlot(inBucket: b) { slot in
+            let e = directory.entries[slot]
+            if let seqno = theirs[e.keyPrefix], seqno >= e.seqno { return }
+            queue(slot, to: n, hold: 0)
         }
     }
 
@@ -188,7 +236,11 @@ public final class CapacityGossip {
 
     public func tick(now: Instant, unixNow: Double) {
         advance(now: now)
-        directory.expire(unixNow: unixNow)
+        syncSlots()
+        directory.expire(unixNow: unixNow) { moved in
+            for n in neighbours.values { n.remap(moved) }
+        }
+        slotsGeneration = directory.generation
         for (key, n) in neighbours where n.nextSummary <= now { queueSummary(to: key, now: now) }
     }
 
@@ -212,6 +264,7 @@ public final class CapacityGossip {
     /// The same messages not yet encoded (planetsim's path: a record stays one shared array
     /// from its announcer to every directory; `encodedCount` is what it would cost).
     public func drainMessages(_ send: (PublicKey, CapacityMessage) -> Void) {
+        syncSlots()
         for (key, n) in neighbours {
             let recordsDue = n.outboxDue.map { $0 <= clock } ?? false
             guard !n.control.isEmpty || recordsDue else { continue }
@@ -220,9 +273,12 @@ public final class CapacityGossip {
             if recordsDue {
                 var batch: [[UInt8]] = []
                 var size = 2
-                for k in n.order {
-                    guard let queued = n.outbox[k] else { continue }  // struck: the neighbour sent it first
-                    let r = outgoingRecordTransform?(queued.bytes) ?? queued.bytes
+                for s in n.order {
+                    let slot = Int(s)
+                    guard n.isQueued(slot) else { continue }  // struck: the neighbour sent it first
+                    n.strike(slot)
+                    let bytes = directory.entries[slot].bytes
+                    let r = outgoingRecordTransform?(bytes) ?? bytes
                     if !batch.isEmpty && (size + 2 + r.count > CapacityMessage.maxBytes || batch.count == 255) {
                         emit(.records(batch), to: key, send)
                         batch = []
@@ -233,7 +289,6 @@ public final class CapacityGossip {
                     recordsSent += 1
                 }
                 if !batch.isEmpty { emit(.records(batch), to: key, send) }
-                n.outbox.removeAll()
                 n.order.removeAll()
                 n.outboxDue = nil
             }
@@ -247,7 +302,7 @@ public final class CapacityGossip {
     }
 
     /// Whether anything waits to be drained.
-    public var hasOutgoing: Bool { neighbours.values.contains { !$0.control.isEmpty || !$0.outbox.isEmpty } }
+    public var hasOutgoing: Bool { neighbours.values.contains { !$0.control.isEmpty || !$0.order.isEmpty } }
 
     /// The directory's refusals and this protocol's own drops, by full reason name.
     public var drops: [(String, UInt64)] {
