@@ -32,6 +32,8 @@ public final class CapacitySimulation {
         /// `announceInterval` as if every node announced (the load a full directory makes).
         public var steadyRate: Double?
         public var maxSeconds = 600.0
+        /// Each node's `CapacityGossip.floodDelay`; nil: the default planetd uses.
+        public var floodHold: Double?
         public var pacerBytesPerSecond = 1_000_000.0
         public var pacerBurstBytes = 262_144.0
         public init() {}
@@ -159,7 +161,9 @@ public final class CapacitySimulation {
             identities.append(id)
             keys.append(id.publicKey)
             index[id.publicKey] = Int32(i)
-            gossips.append(CapacityGossip(directory: CapacityDirectory(maxRecords: 1_000_000, verify: verify)))
+            let g = CapacityGossip(directory: CapacityDirectory(maxRecords: 1_000_000, verify: verify))
+            if let hold = config.floodHold { g.floodDelay = hold }
+            gossips.append(g)
         }
         let announcerCount = config.announcers == 0 ? n : min(config.announcers, n)
         // Each node will hold every record: one allocation each instead of a doubling series.
