@@ -189,9 +189,9 @@ public final class CapacityGossip {
 
     /// Puts the record in directory slot `slot` in a neighbour's outbox (once: if a newer
     /// record of the key replaces it meanwhile, the newer one goes); the outbox leaves
-    /// `hold` seconds from now at the latest.
+    /// `hold` seconds from now at the latest, even if the slot was queued already.
     func queue(_ slot: Int, to n: Neighbour, hold: Double) {
-        guard n.enqueue(slot) else { return }
+        _ = n.enqueue(slot)
         let due = clock.adding(seconds: hold)
         if n.outboxDue == nil || due < n.outboxDue! { n.outboxDue = due }
     }

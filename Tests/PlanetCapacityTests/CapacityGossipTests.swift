@@ -117,6 +117,28 @@ final class CapacityGossipTests: XCTestCase {
         XCTAssertEqual(sent.filter { $0.0 == a }.map(\.1), [CapacityMessage.records([rz]).encoded()])
     }
 
+    /// A record already waiting out its flood hold leaves at once when reconciliation finds
+    /// the neighbour lacks it (reconciled records are not held).
+    func testAReconciledRecordIsNotHeldEvenIfQueuedForFlooding() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let n = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(n, now: t0)
+        g.drainOutgoing { _, _ in }  // the summaries
+        let x = NodeIdentity.generate()
+        g.publish(makeRecord(x).signed(by: x), now: t0, unixNow: now)
+        XCTAssertEqual(g.nextDeadline, t0.adding(seconds: g.floodDelay))
+        // n's summary: every bucket empty, so n lacks x's record.
+        let empty = [CapacityMessage.Bucket](repeating: .init(count: 0, digest: 0), count: CapacityMessage.bucketsPerSummary)
+        g.receive(CapacityMessage.summary(first: 0, buckets: empty).encoded(), from: n, now: t0, unixNow: now)
+        g.receive(CapacityMessage.summary(first: 96, buckets: empty).encoded(), from: n, now: t0, unixNow: now)
+        g.receive(CapacityMessage.summary(first: 192, buckets: Array(empty.prefix(64))).encoded(), from: n, now: t0, unixNow: now)
+        XCTAssertEqual(g.nextDeadline, t0)
+        var sent: [[UInt8]] = []
+        g.drainOutgoing { _, body in sent.append(body) }
+        XCTAssertEqual(sent, [CapacityMessage.records([makeRecord(x).signed(by: x)]).encoded()])
+    }
+
     /// Outboxes hold directory slots; records expiring moves the rest to new slots. What was
     /// queued still goes (and nothing expired does); if the directory was expired behind the
     /// gossip's back, the outboxes are dropped and a summary goes instead, so reconciliation
