@@ -30,7 +30,7 @@ public final class CapacityGossip {
     /// How long a record to flood waits for the neighbour to send it first (see above). The
     /// trade, measured at 10⁴ records re-announced every 30 min (Docs/scale.md): 0.1 s kept a
     /// link at 1,985 B/s, just under the 2 KB/s the steady state may cost, with a change at
-    /// 99% of 10⁴ nodes in 1.1 s; 0.2 s: 1,828 B/s, and a change at 99% in 2.0 s, well
+    /// 99% of 10⁴ nodes in 1.1 s; 0.2 s: 1,830 B/s, and a change at 99% in 2.0 s, well
     /// inside its 5 s.
     public var floodDelay = 0.2
 
