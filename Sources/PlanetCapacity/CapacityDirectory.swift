@@ -4,23 +4,38 @@ import PlanetCore
 /// refused and why, the bound on size, expiry, the per-key rate limit, the per-bucket digests
 /// that reconciliation compares, and the bytes saved in the state directory.
 ///
-/// Records are kept as their signed bytes (at most 1 KiB) with the few header fields the rules
-/// need, and decoded only when asked for: an entry costs its bytes plus ~120 bytes, within the
-/// 2 KiB per record the directory may use. Clocks are Unix seconds (`unixNow`), because
-/// records carry wall-clock times that other nodes must agree on; the caller reads the clock.
+/// Records are kept as their signed bytes (at most 1 KiB) and decoded only when asked for;
+/// the key, seqno and expiry the rules need are read from those bytes, not stored again.
+/// Besides the bytes an entry costs 16 bytes in a dense array, an 8-byte slot of the key
+/// index (`CapacityIndex`, at most three quarters full) and its share of 256 buckets: about
+/// 30 bytes, well within the 2 KiB per record the directory may use (Docs/scale.md). Clocks
+/// are Unix seconds (`unixNow`), because records carry wall-clock times that other nodes must
+/// agree on; the caller reads the clock.
 public final class CapacityDirectory {
     public struct Entry: Sendable {
-        public let key: PublicKey
-        public let seqno: UInt64
-        public let expiresAt: UInt64
+        /// The signed record: format, key and seqno at fixed offsets, then the times.
         public let bytes: [UInt8]
-        /// When it was accepted here (Unix seconds): the age `planetctl nodes` shows.
-        public let receivedAt: Double
-        /// This entry's share of its bucket's digest.
-        let digest: UInt64
-        /// The key's rate-limit allowance (records), as of `allowanceAt`.
-        var allowance: Double
-        var allowanceAt: Double
+        /// The key's rate limit as the Unix second at which its allowance is full again (the
+        /// GCRA form of a token bucket: one number instead of an allowance and its time),
+        /// to the whole second.
+        var allowanceFullAt: UInt32
+        /// The next entry of the same bucket (-1: none), so a bucket's records are found
+        /// without a set per bucket.
+        var nextInBucket: Int32
+
+        public var key: PublicKey { PublicKey(bytes, at: 1)! }
+        public var seqno: UInt64 { bytes.withUnsafeBytes { BigEndian.u64($0, at: 33) } }
+        public var expiresAt: UInt64 { bytes.withUnsafeBytes { BigEndian.u64($0, at: 49) } }
+        /// The first 8 bytes of the key: its bucket and reconciliation prefix.
+        var keyPrefix: UInt64 { bytes.withUnsafeBytes { BigEndian.u64($0, at: 1) } }
+
+        @inline(__always)
+        func has(_ key: PublicKey) -> Bool {
+            bytes.withUnsafeBytes {
+                BigEndian.u64($0, at: 1) == key.w0 && BigEndian.u64($0, at: 9) == key.w1
+                    && BigEndian.u64($0, at: 17) == key.w2 && BigEndian.u64($0, at: 25) == key.w3
+            }
+        }
     }
 
     public enum Outcome: Equatable, Sendable {
@@ -34,14 +49,18 @@ public final class CapacityDirectory {
     public static let allowedSkew = 120.0
     /// New records per key: a burst of 8, then one per 5 s; an announcer sends at most one
     /// per 5 s (`CapacityConfig.minAnnounceInterval` and its debounce), so a correct node never
-    /// meets this.
+    /// meets this. The allowance is kept to the whole second, rounded down: a key whose
+    /// allowance was full may send its next record up to a second early, once; a key in
+    /// debt is held to exactly one per 5 s.
     public static let rateBurst = 8.0
     public static let ratePerSecond = 1.0 / 5
     /// Buckets for reconciliation: 256 by the key's first byte, so a summary is 256 digests.
     public static let bucketCount = 256
 
     public let maxRecords: Int
-    public private(set) var entries: [PublicKey: Entry] = [:]
+    /// Every record held, in no particular order.
+    public private(set) var entries: [Entry] = []
+    private var index: CapacityIndex
     public private(set) var rejections: [CapacityRejection: UInt64] = [:]
     public private(set) var duplicates: UInt64 = 0
     public private(set) var accepted: UInt64 = 0
@@ -50,27 +69,42 @@ public final class CapacityDirectory {
     /// The earliest expiry held, so `expire` costs nothing until something is due.
     private var earliestExpiry = UInt64.max
     private(set) var bucketDigests = [UInt64](repeating: 0, count: CapacityDirectory.bucketCount)
-    /// The keys in each bucket, so a bucket's records are found without scanning them all.
-    private(set) var bucketKeys = [Set<PublicKey>](repeating: [], count: CapacityDirectory.bucketCount)
+    private var bucketSizes = [Int32](repeating: 0, count: CapacityDirectory.bucketCount)
+    /// Each bucket's first entry (-1: empty); the rest follow `nextInBucket`.
+    private var bucketHeads = [Int32](repeating: -1, count: CapacityDirectory.bucketCount)
     /// Checks a record's signature. planetd verifies with libsodium every time it is called;
     /// planetsim shares one memoising checker among all its nodes so each distinct record is
     /// verified once per run. Either way it is called only for a record that passed every
     /// cheaper rule, never for one already held.
     let verify: ([UInt8]) -> Bool
 
-    public init(maxRecords: Int = 100_000, verify: @escaping ([UInt8]) -> Bool = CapacityRecord.verify) {
-        precondition(maxRecords > 0)
+    /// `hashSeed` keys the index's hash (random unless a test fixes it).
+    public init(maxRecords: Int = 100_000, verify: @escaping ([UInt8]) -> Bool = CapacityRecord.verify,
+                hashSeed: UInt64 = Sodium.randomUInt64()) {
+        precondition(maxRecords > 0 && maxRecords < Int(Int32.max))
         self.maxRecords = maxRecords
         self.verify = verify
+        index = CapacityIndex(seed: hashSeed)
     }
 
     public var count: Int { entries.count }
-    public subscript(key: PublicKey) -> Entry? { entries[key] }
+
+    public subscript(key: PublicKey) -> Entry? { slot(of: key).map { entries[$0] } }
+
+    @inline(__always)
+    func slot(of key: PublicKey) -> Int? { index.find(key) { entries[$0].has(key) } }
+
+    /// Makes room for `n` records at once (planetsim, which knows how many there will be),
+    /// so the tables are not grown, and over-allocated, one doubling at a time.
+    public func reserveCapacity(_ n: Int) {
+        entries.reserveCapacity(n)
+        if CapacityIndex.size(for: n) > index.slots.count { index.rebuild(entries.map(\.key), minimumCapacity: n) }
+    }
 
     // MARK: Acceptance
 
     /// Applies the rules in order of cost, cheapest first (Docs/protocol.md, "Accepting a
-    /// record"): size, the held seqno (a duplicate or an old copy costs a dictionary lookup),
+    /// record"): size, the held seqno (a duplicate or an old copy costs an index lookup),
     /// the decode, the clock, the allowance and the room, and only then the signature.
     @discardableResult
     public func offer(_ bytes: [UInt8], unixNow: Double) -> Outcome {
@@ -86,10 +120,12 @@ public final class CapacityDirectory {
     private func check(_ bytes: [UInt8], unixNow: Double) -> Outcome {
         guard bytes.count <= CapacityRecord.maxBytes else { return .rejected(.oversize) }
         guard let (key, seqno) = CapacityRecord.header(bytes) else { return .rejected(.malformed) }
-        let held = entries[key]
-        if let held {
-            if seqno < held.seqno { return .rejected(.stale) }
-            if seqno == held.seqno { return held.bytes == bytes ? .duplicate : .rejected(.conflict) }
+        let slot = self.slot(of: key)
+        if let slot {
+            let held = entries[slot]
+            let heldSeqno = held.seqno
+            if seqno < heldSeqno { return .rejected(.stale) }
+            if seqno == heldSeqno { return held.bytes == bytes ? .duplicate : .rejected(.conflict) }
         }
         let record: CapacityRecord
         do { record = try CapacityRecord.decode(bytes) } catch { return .rejected(error == .tooLong(bytes.count) ? .oversize : .malformed) }
@@ -98,49 +134,89 @@ public final class CapacityDirectory {
         if record.expiresAt < record.issuedAt || Double(record.expiresAt - record.issuedAt) > CapacityConfig.maxLifetime {
             return .rejected(.badLifetime)
         }
-        var allowance = CapacityDirectory.rateBurst
-        if let held {
-            allowance = min(CapacityDirectory.rateBurst, held.allowance + max(0, unixNow - held.allowanceAt) * CapacityDirectory.ratePerSecond)
-            if allowance < 1 { return .rejected(.rateLimited) }
+        let interval = 1 / CapacityDirectory.ratePerSecond
+        var fullAt = unixNow
+        if let slot {
+            // Burst − 1 records of debt may be outstanding, and this one adds one more.
+            fullAt = max(Double(entries[slot].allowanceFullAt), unixNow)
+            if fullAt - unixNow > (CapacityDirectory.rateBurst - 1) * interval { return .rejected(.rateLimited) }
         } else if entries.count >= maxRecords {
             return .rejected(.directoryFull)
         }
         verifications += 1
         guard verify(bytes) else { return .rejected(.badSignature) }
-        store(Entry(key: key, seqno: seqno, expiresAt: record.expiresAt, bytes: bytes, receivedAt: unixNow,
-                    digest: CapacityDirectory.digest(key: key, seqno: seqno), allowance: allowance - 1, allowanceAt: unixNow))
+        store(bytes, key: key, seqno: seqno, slot: slot, allowanceFullAt: CapacityDirectory.wholeSecond(fullAt + interval))
         return .accepted
     }
 
-    private func store(_ e: Entry) {
-        if let old = entries[e.key] { unbucket(old) }
-        entries[e.key] = e
-        earliestExpiry = min(earliestExpiry, e.expiresAt)
-        let b = CapacityDirectory.bucket(of: e.key)
-        bucketDigests[b] ^= e.digest
-        bucketKeys[b].insert(e.key)
-    }
+    /// A time in Unix seconds, rounded down, in 32 bits (good until 2106). Rounded up, a burst
+    /// that starts at a fractional second would be cut to 7.
+    static func wholeSecond(_ t: Double) -> UInt32 { UInt32(min(max(0, t.rounded(.down)), Double(UInt32.max))) }
 
-    private func unbucket(_ e: Entry) {
-        let b = CapacityDirectory.bucket(of: e.key)
-        bucketDigests[b] ^= e.digest
-        bucketKeys[b].remove(e.key)
+    private func store(_ bytes: [UInt8], key: PublicKey, seqno: UInt64, slot: Int?, allowanceFullAt: UInt32) {
+        let b = CapacityDirectory.bucket(of: key)
+        if let slot {
+            // A newer record of a held key: same slot, same bucket, a new digest.
+            bucketDigests[b] ^= CapacityDirectory.digest(key: key, seqno: entries[slot].seqno) ^ CapacityDirectory.digest(key: key, seqno: seqno)
+            entries[slot] = Entry(bytes: bytes, allowanceFullAt: allowanceFullAt, nextInBucket: entries[slot].nextInBucket)
+        } else {
+            let slot = entries.count
+            entries.append(Entry(bytes: bytes, allowanceFullAt: allowanceFullAt, nextInBucket: bucketHeads[b]))
+            bucketHeads[b] = Int32(slot)
+            bucketSizes[b] += 1
+            bucketDigests[b] ^= CapacityDirectory.digest(key: key, seqno: seqno)
+            index.insert(key, slot: slot) { entries[$0].key }
+        }
+        earliestExpiry = min(earliestExpiry, entries[slot ?? entries.count - 1].expiresAt)
     }
 
     // MARK: Expiry
 
     /// Drops every record expired by `unixNow`; returns how many.
     @discardableResult
-    public func expire(unixNow: Double) -> Int {
+    public func expire(unixNow: Double) -> Int { expire(unixNow: unixNow, remap: { _ in }) }
+
+    /// Bumped whenever records leave, which moves the others to new slots.
+    public private(set) var generation: UInt64 = 0
+
+    /// Expiry for a caller that keeps slot numbers (`CapacityGossip`'s outboxes): `remap`
+    /// gets, for each old slot, its new one (-1: gone), once, when anything left.
+    @discardableResult
+    func expire(unixNow: Double, remap: ([Int32]) -> Void) -> Int {
         guard Double(earliestExpiry) <= unixNow else { return 0 }
-        let gone = entries.values.filter { Double($0.expiresAt) <= unixNow }
-        for e in gone {
-            unbucket(e)
-            entries[e.key] = nil
+        var moved = [Int32](repeating: -1, count: entries.count)
+        var kept = 0
+        for (slot, e) in entries.enumerated() where Double(e.expiresAt) > unixNow {
+            moved[slot] = Int32(kept)
+            kept += 1
         }
-        expiredRemoved += UInt64(gone.count)
-        earliestExpiry = entries.values.lazy.map(\.expiresAt).min() ?? .max
-        return gone.count
+        let gone = entries.count - kept
+        if gone > 0 {
+            entries.removeAll { Double($0.expiresAt) <= unixNow }
+            generation += 1
+            remap(moved)
+        }
+        expiredRemoved += UInt64(gone)
+        rebuild()
+        return gone
+    }
+
+    /// Index, buckets and digests again from `entries`, after some left (rare: expiry).
+    private func rebuild() {
+        let keys = entries.map(\.key)
+        index.rebuild(keys, minimumCapacity: 0)
+        bucketDigests = [UInt64](repeating: 0, count: CapacityDirectory.bucketCount)
+        bucketSizes = [Int32](repeating: 0, count: CapacityDirectory.bucketCount)
+        bucketHeads = [Int32](repeating: -1, count: CapacityDirectory.bucketCount)
+        earliestExpiry = .max
+        for (slot, key) in keys.enumerated() {
+            let b = CapacityDirectory.bucket(of: key)
+            entries[slot].nextInBucket = bucketHeads[b]
+            bucketHeads[b] = Int32(slot)
+            bucketSizes[b] += 1
+            bucketDigests[b] ^= CapacityDirectory.digest(key: key, seqno: entries[slot].seqno)
+            earliestExpiry = min(earliestExpiry, entries[slot].expiresAt)
+        }
     }
 
     /// The earliest expiry held (Unix seconds), for the caller's next timer.
@@ -170,20 +246,36 @@ public final class CapacityDirectory {
     }
 
     public func bucketDigest(_ b: Int) -> UInt64 { bucketDigests[b] }
-    public func bucketCount(_ b: Int) -> Int { bucketKeys[b].count }
+    public func bucketCount(_ b: Int) -> Int { Int(bucketSizes[b]) }
+
+    /// The slots of the entries whose key falls in bucket `b`.
+    func forEachSlot(inBucket b: Int, _ body: (Int) -> Void) {
+        var i = bucketHeads[b]
+        while i >= 0 {
+            body(Int(i))
+            i = entries[Int(i)].nextInBucket
+        }
+    }
 
     /// The entries whose key falls in bucket `b`.
     public func entries(inBucket b: Int) -> [Entry] {
-        bucketKeys[b].compactMap { entries[$0] }
+        var out: [Entry] = []
+        out.reserveCapacity(Int(bucketSizes[b]))
+        var i = bucketHeads[b]
+        while i >= 0 {
+            out.append(entries[Int(i)])
+            i = entries[Int(i)].nextInBucket
+        }
+        return out
     }
 
     /// Heap bytes the directory uses: its tables at their allocated capacity, and the records'
     /// bytes unless they are shared with other directories (planetsim's nodes share them;
-    /// planetd's one directory owns its copies).
+    /// planetd's one directory owns its copies, each with a 32-byte array header).
     public func estimatedMemoryBytes(sharedRecordBytes: Bool) -> Int {
-        let slot = MemoryLayout<PublicKey>.stride + MemoryLayout<Entry>.stride
-        var total = entries.capacity * slot + bucketKeys.reduce(0) { $0 + $1.capacity * MemoryLayout<PublicKey>.stride }
-        if !sharedRecordBytes { total += entries.values.reduce(0) { $0 + $1.bytes.count + 32 } }
+        var total = entries.capacity * MemoryLayout<Entry>.stride + index.allocatedBytes
+        total += CapacityDirectory.bucketCount * (MemoryLayout<UInt64>.stride + 2 * MemoryLayout<Int32>.stride)
+        if !sharedRecordBytes { total += entries.reduce(0) { $0 + $1.bytes.count + 32 } }
         return total
     }
 
@@ -195,7 +287,7 @@ public final class CapacityDirectory {
     public func saved() -> [UInt8] {
         var w = ByteWriter(capacity: 16 + entries.count * 300)
         w.append(CapacityDirectory.fileMagic)
-        for e in entries.values.sorted(by: { $0.key < $1.key }) {
+        for e in entries.sorted(by: { $0.key < $1.key }) {
             w.u16(UInt16(e.bytes.count))
             w.append(e.bytes)
         }

@@ -12,11 +12,12 @@ import PlanetCore
 ///   and each sends exactly the records the other lacks or holds older. A late joiner gets the
 ///   whole directory from its first neighbour at the pacer's rate; a healed partition sends
 ///   only what changed on either side.
-/// - **A short hold before flooding.** A record to flood waits `floodDelay` (0.1 s) in each
+/// - **A short hold before flooding.** A record to flood waits `floodDelay` (0.2 s) in each
 ///   neighbour's outbox; if that neighbour sends us the same record (or a newer one) meanwhile,
 ///   it is struck from the outbox, and records that arrive together leave in one message. On a
 ///   mesh most records would otherwise cross many links both ways at once; the hold removes
-///   most of those second crossings for a tenth of a second per hop.
+///   most of those second crossings, and packs re-announcements that meet at a node into
+///   fewer messages (78 bytes of framing each), for 0.2 s per hop.
 ///
 /// Sans-I/O: messages in with the times, messages out through `drainOutgoing`. The node's
 /// adapter (`CapacityNeighbour`) paces the output with routing's in lane 1.
@@ -26,26 +27,60 @@ public final class CapacityGossip {
     /// (a record refused for its rate, a frame the pacer could not queue): 3 KiB a minute.
     public static let resummaryInterval = 60.0
 
-    /// How long a record to flood waits for the neighbour to send it first (see above).
-    public var floodDelay = 0.1
+    /// How long a record to flood waits for the neighbour to send it first (see above). The
+    /// trade, measured at 10⁴ records re-announced every 30 min (Docs/scale.md): 0.1 s kept a
+    /// link at 1,985 B/s, just under the 2 KB/s the steady state may cost, with a change at
+    /// 99% of 10⁴ nodes in 1.1 s; 0.2 s: 1,830 B/s, and a change at 99% in 2.0 s, well
+    /// inside its 5 s.
+    public var floodDelay = 0.2
 
-    /// A record waiting in an outbox (a struct, not a tuple: tuples as dictionary values cost
-    /// a run-time metadata lookup on every access).
-    struct Queued {
-        let seqno: UInt64
-        let bytes: [UInt8]
-    }
-
-    struct Neighbour {
-        /// Records to send, newest per key, in the order they were queued.
-        var outbox: [PublicKey: Queued] = [:]
-        var order: [PublicKey] = []
+    /// A class: its outbox is mutated on every record queued, and a struct held in a
+    /// dictionary would be copied out and back, outbox and all (quadratic in a large outbox).
+    final class Neighbour {
+        /// The outbox: the directory slots of the records to send, in the order queued. A
+        /// slot's record is read when the outbox leaves, so what goes is the newest held for
+        /// that key. 4 bytes a record: a whole directory queued for a new neighbour is 400 KB
+        /// at 10⁵ records, and planetsim's 10⁴ nodes × 4 neighbours can each hold thousands.
+        var order: [Int32] = []
+        /// A bit per directory slot: queued and not struck since (the neighbour sent it first).
+        var queued: [UInt64] = []
         /// When the outbox may leave (nil: empty).
         var outboxDue: Instant?
         var control: [CapacityMessage] = []
         /// Bucket lists being received in parts: bucket -> (total announced, prefix -> seqno).
         var lists: [Int: (total: Int, entries: [UInt64: UInt64])] = [:]
         var nextSummary: Instant
+
+        init(nextSummary: Instant) { self.nextSummary = nextSummary }
+
+        @inline(__always)
+        func isQueued(_ slot: Int) -> Bool { slot >> 6 < queued.count && queued[slot >> 6] & (1 << UInt64(slot & 63)) != 0 }
+
+        /// Queues a slot; false if it was queued already.
+        func enqueue(_ slot: Int) -> Bool {
+            if isQueued(slot) { return false }
+            while slot >> 6 >= queued.count { queued.append(0) }
+            queued[slot >> 6] |= 1 << UInt64(slot & 63)
+            order.append(Int32(slot))
+            return true
+        }
+
+        func strike(_ slot: Int) { if slot >> 6 < queued.count { queued[slot >> 6] &= ~(1 << UInt64(slot & 63)) } }
+
+        /// The directory moved its records (some expired): the same records, new slots.
+        func remap(_ moved: [Int32]) {
+            let old = order.filter { Int($0) < moved.count && isQueued(Int($0)) }.map { moved[Int($0)] }
+            order = []
+            queued = []
+            for s in old where s >= 0 { _ = enqueue(Int(s)) }
+            if order.isEmpty { outboxDue = nil }
+        }
+
+        func clearOutbox() {
+            order = []
+            queued = []
+            outboxDue = nil
+        }
     }
 
     var neighbours: [PublicKey: Neighbour] = [:]
@@ -59,7 +94,25 @@ public final class CapacityGossip {
     /// every record on its way out. nil in every real node.
     package var outgoingRecordTransform: (([UInt8]) -> [UInt8])?
 
-    public init(directory: CapacityDirectory) { self.directory = directory }
+    /// The directory's generation the outboxes' slot numbers belong to.
+    private var slotsGeneration: UInt64
+
+    public init(directory: CapacityDirectory) {
+        self.directory = directory
+        slotsGeneration = directory.generation
+    }
+
+    /// If someone else expired records (the slots moved and nobody told the outboxes), the
+    /// outboxes are dropped and every neighbour is sent a summary: reconciliation resends
+    /// whatever it still lacks. `tick` expires with the remap, so this is a safety net.
+    private func syncSlots() {
+        guard slotsGeneration != directory.generation else { return }
+        slotsGeneration = directory.generation
+        for (key, n) in neighbours {
+            n.clearOutbox()
+            queueSummary(to: key, now: clock)
+        }
+    }
 
     public var neighbourKeys: [PublicKey] { Array(neighbours.keys) }
 
@@ -80,14 +133,27 @@ public final class CapacityGossip {
         advance(now: now)
         guard neighbours[key] != nil else { return }
         guard let message = CapacityMessage.decode(body) else { malformedMessages += 1; return }
+        receive(message, from: key, now: now, unixNow: unixNow)
+    }
+
+    /// A decoded message from a neighbour. planetsim delivers messages this way, so its
+    /// nodes share each record's bytes instead of each holding a decoded copy.
+    public func receive(_ message: CapacityMessage, from key: PublicKey, now: Instant, unixNow: Double) {
+        advance(now: now)
+        syncSlots()
+        guard let neighbour = neighbours[key] else { return }
         switch message {
         case .records(let records):
             for bytes in records {
-                // The neighbour has this one (or newer): nothing older need go to it.
-                if let (k, seqno) = CapacityRecord.header(bytes), let queued = neighbours[key]?.outbox[k], queued.seqno <= seqno {
-                    neighbours[key]?.outbox[k] = nil
+                guard let (k, seqno) = CapacityRecord.header(bytes) else {
+                    directory.offer(bytes, unixNow: unixNow)  // counted as malformed
+                    continue
                 }
-                if directory.offer(bytes, unixNow: unixNow) == .accepted { flood(bytes, except: key) }
+                // The neighbour has this one (or newer): nothing older need go to it.
+                if !neighbour.order.isEmpty, let slot = directory.slot(of: k), neighbour.isQueued(slot), directory.entries[slot].seqno <= seqno {
+                    neighbour.strike(slot)
+                }
+                if directory.offer(bytes, unixNow: unixNow) == .accepted, let slot = directory.slot(of: k) { flood(slot, except: key) }
             }
         case .summary(let first, let buckets):
             var b = first
@@ -96,14 +162,13 @@ public final class CapacityGossip {
                 b += 1
             }
         case .bucketList(let bucket, let total, let entries):
-            var list = neighbours[key]?.lists[bucket] ?? (total, [:])
+            var list = neighbour.lists.removeValue(forKey: bucket) ?? (total, [:])
             if list.total != total { list = (total, [:]) }
             for e in entries { list.entries[e.prefix] = e.seqno }
             if list.entries.count >= total {
-                neighbours[key]?.lists[bucket] = nil
                 answer(bucket: bucket, theirs: list.entries, to: key)
             } else {
-                neighbours[key]?.lists[bucket] = list
+                neighbour.lists[bucket] = list
             }
         }
     }
@@ -112,28 +177,23 @@ public final class CapacityGossip {
     @discardableResult
     public func publish(_ bytes: [UInt8], now: Instant, unixNow: Double) -> CapacityDirectory.Outcome {
         advance(now: now)
+        syncSlots()
         let outcome = directory.offer(bytes, unixNow: unixNow)
-        if outcome == .accepted { flood(bytes, except: nil) }
+        if outcome == .accepted, let (k, _) = CapacityRecord.header(bytes), let slot = directory.slot(of: k) { flood(slot, except: nil) }
         return outcome
     }
 
-    func flood(_ bytes: [UInt8], except: PublicKey?) {
-        for key in neighbours.keys where key != except { queue(bytes, to: key, hold: floodDelay) }
+    func flood(_ slot: Int, except: PublicKey?) {
+        for (key, n) in neighbours where key != except { queue(slot, to: n, hold: floodDelay) }
     }
 
-    /// Puts a record in a neighbour's outbox, replacing an older one of the same key; the
-    /// outbox leaves `hold` seconds from now at the latest.
-    func queue(_ bytes: [UInt8], to key: PublicKey, hold: Double) {
-        guard var n = neighbours[key], let (k, seqno) = CapacityRecord.header(bytes) else { return }
-        if let queued = n.outbox[k] {
-            if queued.seqno >= seqno { return }
-        } else {
-            n.order.append(k)
-        }
-        n.outbox[k] = Queued(seqno: seqno, bytes: bytes)
+    /// Puts the record in directory slot `slot` in a neighbour's outbox (once: if a newer
+    /// record of the key replaces it meanwhile, the newer one goes); the outbox leaves
+    /// `hold` seconds from now at the latest, even if the slot was queued already.
+    func queue(_ slot: Int, to n: Neighbour, hold: Double) {
+        _ = n.enqueue(slot)
         let due = clock.adding(seconds: hold)
         if n.outboxDue == nil || due < n.outboxDue! { n.outboxDue = due }
-        neighbours[key] = n
     }
 
     /// Moves the clock on (every input does), so held outboxes know when they are due.
@@ -144,10 +204,11 @@ public final class CapacityGossip {
         guard mine != Int(theirs.count) || directory.bucketDigest(b) != theirs.digest else { return }
         if mine == 0 { return }
         if theirs.count == 0 {
-            for e in directory.entries(inBucket: b) { queue(e.bytes, to: key, hold: 0) }
+            guard let n = neighbours[key] else { return }
+            directory.forEachSlot(inBucket: b) { queue($0, to: n, hold: 0) }
             return
         }
-        let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: CapacityDirectory.prefix(of: $0.key), seqno: $0.seqno) }
+        let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: $0.keyPrefix, seqno: $0.seqno) }
         var start = 0
         repeat {
             let part = Array(entries[start..<min(entries.count, start + CapacityMessage.entriesPerList)])
@@ -157,9 +218,11 @@ public final class CapacityGossip {
     }
 
     func answer(bucket b: Int, theirs: [UInt64: UInt64], to key: PublicKey) {
-        for e in directory.entries(inBucket: b) {
-            if let seqno = theirs[CapacityDirectory.prefix(of: e.key)], seqno >= e.seqno { continue }
-            queue(e.bytes, to: key, hold: 0)
+        guard let n = neighbours[key] else { return }
+        directory.forEachSlot(inBucket: b) { slot in
+            let e = directory.entries[slot]
+            if let seqno = theirs[e.keyPrefix], seqno >= e.seqno { return }
+            queue(slot, to: n, hold: 0)
         }
     }
 
@@ -178,7 +241,11 @@ public final class CapacityGossip {
 
     public func tick(now: Instant, unixNow: Double) {
         advance(now: now)
-        directory.expire(unixNow: unixNow)
+        syncSlots()
+        directory.expire(unixNow: unixNow) { moved in
+            for n in neighbours.values { n.remap(moved) }
+        }
+        slotsGeneration = directory.generation
         for (key, n) in neighbours where n.nextSummary <= now { queueSummary(to: key, now: now) }
     }
 
@@ -196,44 +263,51 @@ public final class CapacityGossip {
     /// Hands over each message: control messages first (they are small and decide what else
     /// is sent), then, once its hold is over, the outbox packed as many records to a message as fit.
     public func drainOutgoing(_ send: (PublicKey, [UInt8]) -> Void) {
-        for key in Array(neighbours.keys) {
-            guard var n = neighbours[key] else { continue }
+        drainMessages { key, message in send(key, message.encoded()) }
+    }
+
+    /// The same messages not yet encoded (planetsim's path: a record stays one shared array
+    /// from its announcer to every directory; `encodedCount` is what it would cost).
+    public func drainMessages(_ send: (PublicKey, CapacityMessage) -> Void) {
+        syncSlots()
+        for (key, n) in neighbours {
             let recordsDue = n.outboxDue.map { $0 <= clock } ?? false
             guard !n.control.isEmpty || recordsDue else { continue }
-            for m in n.control { emit(m.encoded(), to: key, send) }
+            for m in n.control { emit(m, to: key, send) }
             n.control.removeAll()
             if recordsDue {
                 var batch: [[UInt8]] = []
                 var size = 2
-                for k in n.order {
-                    guard let queued = n.outbox[k] else { continue }  // struck: the neighbour sent it first
-                    let r = outgoingRecordTransform?(queued.bytes) ?? queued.bytes
+                for s in n.order {
+                    let slot = Int(s)
+                    guard n.isQueued(slot) else { continue }  // struck: the neighbour sent it first
+                    n.strike(slot)
+                    let bytes = directory.entries[slot].bytes
+                    let r = outgoingRecordTransform?(bytes) ?? bytes
                     if !batch.isEmpty && (size + 2 + r.count > CapacityMessage.maxBytes || batch.count == 255) {
-                        emit(CapacityMessage.records(batch).encoded(), to: key, send)
-                        batch.removeAll(keepingCapacity: true)
+                        emit(.records(batch), to: key, send)
+                        batch = []
                         size = 2
                     }
                     batch.append(r)
                     size += 2 + r.count
                     recordsSent += 1
                 }
-                if !batch.isEmpty { emit(CapacityMessage.records(batch).encoded(), to: key, send) }
-                n.outbox.removeAll()
+                if !batch.isEmpty { emit(.records(batch), to: key, send) }
                 n.order.removeAll()
                 n.outboxDue = nil
             }
-            neighbours[key] = n
         }
     }
 
-    private func emit(_ body: [UInt8], to key: PublicKey, _ send: (PublicKey, [UInt8]) -> Void) {
+    private func emit(_ message: CapacityMessage, to key: PublicKey, _ send: (PublicKey, CapacityMessage) -> Void) {
         messagesSent += 1
-        bytesSent += UInt64(body.count)
-        send(key, body)
+        bytesSent += UInt64(message.encodedCount)
+        send(key, message)
     }
 
     /// Whether anything waits to be drained.
-    public var hasOutgoing: Bool { neighbours.values.contains { !$0.control.isEmpty || !$0.outbox.isEmpty } }
+    public var hasOutgoing: Bool { neighbours.values.contains { !$0.control.isEmpty || !$0.order.isEmpty } }
 
     /// The directory's refusals and this protocol's own drops, by full reason name.
     public var drops: [(String, UInt64)] {

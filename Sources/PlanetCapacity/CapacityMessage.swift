@@ -31,8 +31,17 @@ public enum CapacityMessage: Equatable, Sendable {
     /// Entries per bucket-list message: 7 + 74 × 16 = 1191 bytes.
     public static let entriesPerList = 74
 
+    /// The length of `encoded()`, without encoding.
+    public var encodedCount: Int {
+        switch self {
+        case .records(let records): return 2 + records.reduce(0) { $0 + 2 + $1.count }
+        case .summary(_, let buckets): return 3 + 12 * buckets.count
+        case .bucketList(_, _, let entries): return 7 + 16 * entries.count
+        }
+    }
+
     public func encoded() -> [UInt8] {
-        var w = ByteWriter(capacity: 256)
+        var w = ByteWriter(capacity: encodedCount)
         switch self {
         case .records(let records):
             w.u8(CapacityMessage.typeRecords)

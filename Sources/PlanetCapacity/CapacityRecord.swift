@@ -130,7 +130,7 @@ public struct CapacityRecord: Equatable, Sendable {
 
     /// Whether `bytes` carries a valid signature by the key in its own header.
     public static func verify(_ bytes: [UInt8]) -> Bool {
-        guard bytes.count > headerBytes + signatureBytes, let key = PublicKey(bytes[1..<33]) else { return false }
+        guard bytes.count > headerBytes + signatureBytes, let key = PublicKey(bytes, at: 1) else { return false }
         let split = bytes.count - signatureBytes
         return key.verify(signature: bytes[split...], message: signedMessage(body: bytes[..<split]))
     }
@@ -156,8 +156,8 @@ public struct CapacityRecord: Equatable, Sendable {
     /// Key and seqno from the header alone: enough to discard a duplicate or an old record
     /// before decoding or verifying anything.
     public static func header(_ bytes: [UInt8]) -> (key: PublicKey, seqno: UInt64)? {
-        guard bytes.count >= headerBytes, bytes[0] == format, let key = PublicKey(bytes[1..<33]) else { return nil }
-        return (key, BigEndian.u64(bytes, at: 33))
+        guard bytes.count >= headerBytes, bytes[0] == format, let key = PublicKey(bytes, at: 1) else { return nil }
+        return (key, bytes.withUnsafeBytes { BigEndian.u64($0, at: 33) })
     }
 
     /// Decodes a whole record, signature included (which this does not check).

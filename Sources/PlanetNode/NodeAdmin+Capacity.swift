@@ -14,7 +14,7 @@ extension Node {
             let key: PublicKey
             if let k = PublicKey(hex: text) {
                 key = k
-            } else if let a = IPv6Address(text), let k = capacity.directory.entries.keys.first(where: { $0.address == a || $0.subnet.contains(a) }) {
+            } else if let a = IPv6Address(text), let k = capacity.directory.entries.lazy.map(\.key).first(where: { $0.address == a || $0.subnet.contains(a) }) {
                 key = k
             } else if IPv6Address(text) != nil {
                 return .failure(AdminError("no capacity record for address \(text)"))
@@ -49,7 +49,7 @@ extension Node {
 
     /// Every held record decoded, with this node's route metric to it (0 for itself).
     func candidates(unixNow: Double, near: (latitude: Double, longitude: Double)?) -> [CapacityQuery.Candidate] {
-        capacity.directory.entries.values.compactMap { e in
+        capacity.directory.entries.compactMap { e in
             guard let r = try? CapacityRecord.decode(e.bytes) else { return nil }
             let metric: Int? = r.key == identity.publicKey ? 0 : router.metric(to: r.key).flatMap { $0 == .max ? nil : Int($0) }
             return CapacityQuery.Candidate(record: r, metric: metric, ageSeconds: max(0, unixNow - Double(r.issuedAt)),

@@ -12,7 +12,10 @@ import PlanetCapacity
 /// the link's latency. Each message counts its body, its frame type byte and the link's
 /// framing and UDP/IPv6 headers (`perMessageOverhead`). All nodes share one memoising
 /// signature check, so each distinct record is verified once per run; every node still applies
-/// every other rule itself.
+/// every other rule itself. Messages travel decoded (`drainMessages`, `receive(_:CapacityMessage)`),
+/// so a record is one array from its announcer to every directory that holds it: at 10⁴ nodes
+/// all announcing, 10⁸ entries share 10⁴ arrays (the codec has its own tests; the links are
+/// charged `encodedCount`).
 public final class CapacitySimulation {
     public struct Config: Sendable {
         public var nodes = 1000
@@ -29,6 +32,8 @@ public final class CapacitySimulation {
         /// `announceInterval` as if every node announced (the load a full directory makes).
         public var steadyRate: Double?
         public var maxSeconds = 600.0
+        /// Each node's `CapacityGossip.floodDelay`; nil: the default planetd uses.
+        public var floodHold: Double?
         public var pacerBytesPerSecond = 1_000_000.0
         public var pacerBurstBytes = 262_144.0
         public init() {}
@@ -47,12 +52,18 @@ public final class CapacitySimulation {
         public var steadyRecordsPerSecond = 0.0
         public var coldStartBytesPerLink = 0.0
         public var memoryBytesPerNode = 0
+        /// The directory's own bytes per record held, the record's bytes not counted (the
+        /// entry, its index slot, its share of the buckets).
+        public var directoryBytesPerEntry = 0.0
         public var verifications = 0
         public var rejections = 0
         /// By reason: in an honest mesh only `stale` (a node re-announced before its previous
         /// record reached everyone, and the two arrived out of order somewhere).
         public var rejectionsByReason: [String: Int] = [:]
         public var virtualSeconds = 0.0
+        /// The most messages in flight at once (the simulator's own memory; in planetd they
+        /// would wait in the neighbours' pacers).
+        public var peakMessagesInFlight = 0
 
         public func json(wallSeconds: Double?) -> JSONValue {
             func num(_ v: Double?) -> JSONValue { v.map { .number(($0 * 1000).rounded() / 1000) } ?? .null }
@@ -63,10 +74,11 @@ public final class CapacitySimulation {
                 ("change99Seconds", num(change99Seconds)), ("change100Seconds", num(change100Seconds)),
                 ("changeBytesPerLink", num(changeBytesPerLink)),
                 ("steadyBytesPerLinkPerSecond", num(steadyBytesPerLinkPerSecond)), ("steadyRecordsPerSecond", num(steadyRecordsPerSecond)),
-                ("memoryBytesPerNode", .number(Double(memoryBytesPerNode))), ("signatureVerifications", .number(Double(verifications))),
+                ("memoryBytesPerNode", .number(Double(memoryBytesPerNode))),
+                ("directoryBytesPerEntry", num(directoryBytesPerEntry)), ("signatureVerifications", .number(Double(verifications))),
                 ("rejections", .number(Double(rejections))),
                 ("rejectionsByReason", .object(rejectionsByReason.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-                ("virtualSeconds", num(virtualSeconds)),
+                ("virtualSeconds", num(virtualSeconds)), ("peakMessagesInFlight", .number(Double(peakMessagesInFlight))),
             ]
             if let wallSeconds { o.append(("wallSeconds", num(wallSeconds))) }
             return .object(o)
@@ -79,8 +91,8 @@ public final class CapacitySimulation {
                 "cold start, every record everywhere  \(s(coldStartSeconds))   (\(Int(coldStartBytesPerLink)) B per link)",
                 "one change at 99% / 100% of nodes    \(s(change99Seconds)) / \(s(change100Seconds))   (\(Int(changeBytesPerLink)) B per link)",
                 "steady gossip per link               \(steadyBytesPerLinkPerSecond.map { String(Int($0)) + " B/s" } ?? "not measured")   (\(((steadyRecordsPerSecond * 100).rounded()) / 100) records/s)",
-                "directory memory per node            \(memoryBytesPerNode / 1024) KiB (planetd: own copies of the records)",
-                "signature checks \(verifications)   rejections \(rejections) \(rejectionsByReason.sorted { $0.key < $1.key })   virtual \(Int(virtualSeconds)) s",
+                "directory memory per node            \(memoryBytesPerNode / 1024) KiB (planetd: own copies of the records)   \(Int(directoryBytesPerEntry.rounded())) B per entry besides the record",
+                "signature checks \(verifications)   rejections \(rejections) \(rejectionsByReason.sorted { $0.key < $1.key })   virtual \(Int(virtualSeconds)) s   peak in flight \(peakMessagesInFlight) messages",
             ]
             if let wallSeconds { lines.append("wall \(Int(wallSeconds.rounded())) s") }
             return lines.joined(separator: "\n") + "\n"
@@ -92,7 +104,9 @@ public final class CapacitySimulation {
     public static let perMessageOverhead = 78
     static let unixEpoch = 1_800_000_000.0
 
-    struct Delivery { let to: Int32; let from: Int32; let body: [UInt8] }
+    /// A message in flight, not encoded: its records are the announcers' arrays, shared by
+    /// every node (the bytes `encodedCount` says it would take are what the link is charged).
+    struct Delivery { let to: Int32; let from: Int32; let message: CapacityMessage }
     enum Event { case deliver(Delivery), tick(Int32), flush(Int32), reannounce }
 
     public let config: Config
@@ -112,6 +126,7 @@ public final class CapacitySimulation {
     var announcerIds: [Int32] = []
     var seqnos: [Int32: UInt64] = [:]
     var lastRecordBytes = 0
+    var inFlight = 0, peakInFlight = 0
     /// When each node's held outbox is due to be drained, in queue time (.max: nothing scheduled).
     var flushAt: [UInt64] = []
 
@@ -127,14 +142,18 @@ public final class CapacitySimulation {
         var report = Report()
         let n = config.nodes
         report.nodes = n
-        // One shared memo: each distinct record's signature is checked once per run.
-        var verified = Set<[UInt8]>()
+        // One shared memo: each distinct record's signature is checked once per run. Keyed by
+        // (key, seqno), whose hash is cheaper than the whole record's; a hit still needs the
+        // very bytes that verified (the arrays are shared, so that compare is an identity check).
+        struct Signed: Hashable { let key: PublicKey; let seqno: UInt64 }
+        var verified: [Signed: [UInt8]] = [:]
         var verifications = 0
         let verify: ([UInt8]) -> Bool = { bytes in
-            if verified.contains(bytes) { return true }
+            guard let (key, seqno) = CapacityRecord.header(bytes) else { return false }
+            if verified[Signed(key: key, seqno: seqno)] == bytes { return true }
             verifications += 1
             guard CapacityRecord.verify(bytes) else { return false }
-            verified.insert(bytes)
+            verified[Signed(key: key, seqno: seqno)] = bytes
             return true
         }
         for i in 0..<n {
@@ -142,8 +161,13 @@ public final class CapacitySimulation {
             identities.append(id)
             keys.append(id.publicKey)
             index[id.publicKey] = Int32(i)
-            gossips.append(CapacityGossip(directory: CapacityDirectory(maxRecords: 1_000_000, verify: verify)))
+            let g = CapacityGossip(directory: CapacityDirectory(maxRecords: 1_000_000, verify: verify))
+            if let hold = config.floodHold { g.floodDelay = hold }
+            gossips.append(g)
         }
+        let announcerCount = config.announcers == 0 ? n : min(config.announcers, n)
+        // Each node will hold every record: one allocation each instead of a doubling series.
+        for g in gossips { g.directory.reserveCapacity(announcerCount) }
         neighbours = Array(repeating: [], count: n)
         flushAt = Array(repeating: .max, count: n)
         let specs = SimulatedTopology.build(config.topology, nodes: n, degree: config.degree, random: &random)
@@ -156,7 +180,6 @@ public final class CapacitySimulation {
             latency[CapacitySimulation.pair(b, a)] = lat
         }
         report.links = specs.count
-        let announcerCount = config.announcers == 0 ? n : min(config.announcers, n)
         var order = Array(0..<Int32(n))
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
         announcerIds = Array(order.prefix(announcerCount)).sorted()
@@ -172,7 +195,12 @@ public final class CapacitySimulation {
         for i in 0..<n { drain(Int32(i)) }
         report.recordBytes = lastRecordBytes
         let want = n * announcerCount
-        run(until: config.maxSeconds) { self.heldTotal >= want }
+        var step = 0.5
+        while heldTotal < want && now < config.maxSeconds {
+            run(until: min(config.maxSeconds, now + step)) { self.heldTotal >= want }
+            progress("cold start: \(now) s virtual, \(heldTotal) of \(want) records held")
+            step = min(step * 2, 30)
+        }
         report.coldStartSeconds = heldTotal >= want ? now : nil
         report.coldStartBytesPerLink = bytesSent / Double(max(1, report.links))
         progress("cold start: \(report.coldStartSeconds.map { "\($0) s" } ?? "incomplete") (\(heldTotal) of \(want) records held)")
@@ -207,6 +235,7 @@ public final class CapacitySimulation {
             progress("steady: \(Int(report.steadyBytesPerLinkPerSecond!)) B per link per second")
         }
         report.virtualSeconds = now
+        report.peakMessagesInFlight = peakInFlight
         report.verifications = verifications
         for g in gossips {
             for (reason, count) in g.directory.rejections {
@@ -217,6 +246,7 @@ public final class CapacitySimulation {
         // planetd holds its own copy of each record's bytes (here they are shared).
         let d = gossips[0].directory
         report.memoryBytesPerNode = d.estimatedMemoryBytes(sharedRecordBytes: false)
+        report.directoryBytesPerEntry = Double(d.estimatedMemoryBytes(sharedRecordBytes: true)) / Double(max(1, d.count))
         return report
     }
 
@@ -251,9 +281,9 @@ public final class CapacitySimulation {
 
     func drain(_ node: Int32) {
         let from = node
-        gossips[Int(node)].drainOutgoing { to, body in
+        gossips[Int(node)].drainMessages { to, message in
             guard let j = index[to] else { return }
-            let size = Double(body.count + CapacitySimulation.perMessageOverhead)
+            let size = Double(message.encodedCount + CapacitySimulation.perMessageOverhead)
             bytesSent += size
             let link = CapacitySimulation.pair(from, j)
             // Token bucket as GCRA: a message leaves once the bucket would hold it.
@@ -262,7 +292,9 @@ public final class CapacitySimulation {
             let depart = max(now, tat - config.pacerBurstBytes * emission)
             pacer[link] = tat + size * emission
             let arrive = depart + Double(latency[link] ?? 0) / 1e9
-            queue.push(UInt64(arrive * 1e9), .deliver(Delivery(to: j, from: from, body: body)))
+            queue.push(UInt64(arrive * 1e9), .deliver(Delivery(to: j, from: from, message: message)))
+            inFlight += 1
+            peakInFlight = max(peakInFlight, inFlight)
         }
         // A held outbox: come back when it is due (the node's deadline, in planetd).
         // A microsecond late, so converting the time back and forth never lands it just short.
@@ -280,10 +312,11 @@ public final class CapacitySimulation {
             now = Double(item.time) / 1e9
             switch item.payload {
             case .deliver(let d):
+                inFlight -= 1
                 let g = gossips[Int(d.to)]
                 let before = g.directory.count
                 g.advance(now: instant(now))
-                g.receive(d.body, from: keys[Int(d.from)], now: instant(now), unixNow: unixNow)
+                g.receive(d.message, from: keys[Int(d.from)], now: instant(now), unixNow: unixNow)
                 heldTotal += g.directory.count - before
                 onDelivery(d.to)
                 drain(d.to)

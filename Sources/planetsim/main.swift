@@ -13,7 +13,7 @@ usage: planetsim --nodes N --topology random|scale-free|line|ring|grid --degree 
                  [--fail-links K] [--churn RATE] [--crash K] [--partition] [--loss P]
                  [--steady SECONDS] [--sample SOURCES] [--origins K] [--json]
        planetsim --capacity --nodes N [--topology T] [--degree D] [--seed S]
-                 [--announcers K] [--announce-interval SECONDS] [--steady SECONDS] [--json]
+                 [--announcers K] [--announce-interval SECONDS] [--flood-hold SECONDS] [--steady SECONDS] [--json]
 """
 
 func printError(_ line: String) {
@@ -39,7 +39,7 @@ let jsonOutput: Bool
 do {
     let args = try Arguments(Array(CommandLine.arguments.dropFirst()),
                              valued: ["nodes", "topology", "degree", "seed", "fail-links", "churn", "crash", "loss", "steady", "sample", "origins",
-                                      "announcers", "announce-interval"],
+                                      "announcers", "announce-interval", "flood-hold"],
                              flags: ["partition", "json", "help", "quiet", "capacity"])
     if args.has("help") { print(usage); exit(0) }
     guard args.positionals.isEmpty else { throw Arguments.UsageError("unexpected argument '\(args.positionals[0])'") }
@@ -75,9 +75,13 @@ do {
         capacityConfig.steadySeconds = Double(try args.int("steady", default: 300, range: 0...100_000))
         capacityConfig.announcers = try args.int("announcers", default: 0, range: 0...config.nodes)
         capacityConfig.announceInterval = Double(try args.int("announce-interval", default: 1800, range: 5...86_400))
+        if let text = args.value("flood-hold") {
+            guard let v = Double(text), (0.0...5.0).contains(v) else { throw Arguments.UsageError("--flood-hold: '\(text)' is not a number of seconds in 0...5") }
+            capacityConfig.floodHold = v
+        }
         capacityMode = true
-    } else if args.value("announcers") != nil || args.value("announce-interval") != nil {
-        throw Arguments.UsageError("--announcers and --announce-interval need --capacity")
+    } else if args.value("announcers") != nil || args.value("announce-interval") != nil || args.value("flood-hold") != nil {
+        throw Arguments.UsageError("--announcers, --announce-interval and --flood-hold need --capacity")
     }
 } catch let e as Arguments.UsageError {
     fail(e.description)

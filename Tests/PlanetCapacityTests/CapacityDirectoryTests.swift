@@ -104,4 +104,91 @@ final class CapacityDirectoryTests: XCTestCase {
         XCTAssertEqual(d.verifications, 1)
         XCTAssertEqual(d.duplicates, 9)
     }
+
+    /// The allowance is kept to the whole second, rounded down: an announcer at the fastest
+    /// correct pace (one record per 5 s) at fractional times is never refused, a burst that
+    /// starts at a fractional second is still cut at exactly 8, and the allowance comes back
+    /// at most a second early.
+    func testTheRateLimitAtFractionalTimesIsAtMostASecondStricter() {
+        let d = CapacityDirectory()
+        let t0 = now + 0.25
+        for k in 0..<50 {
+            let t = t0 + Double(k) / CapacityDirectory.ratePerSecond
+            XCTAssertEqual(d.offer(makeRecord(id, seqno: UInt64(k + 1)).signed(by: id), unixNow: t), .accepted, "record \(k)")
+        }
+        let other = NodeIdentity.generate()
+        var seqno: UInt64 = 1
+        for _ in 0..<Int(CapacityDirectory.rateBurst) {
+            XCTAssertEqual(d.offer(makeRecord(other, seqno: seqno).signed(by: other), unixNow: t0), .accepted)
+            seqno += 1
+        }
+        XCTAssertEqual(d.offer(makeRecord(other, seqno: seqno).signed(by: other), unixNow: t0), .rejected(.rateLimited))
+        // An exact bucket allows the next record at t0 + 5; whole seconds allow it at t0 + 4.75.
+        XCTAssertEqual(d.offer(makeRecord(other, seqno: seqno).signed(by: other), unixNow: t0 + 4.5), .rejected(.rateLimited))
+        XCTAssertEqual(d.offer(makeRecord(other, seqno: seqno).signed(by: other), unixNow: t0 + 4.75), .accepted)
+        seqno += 1
+        // In debt, exactly one per 5 s: not at t0 + 9.5, at t0 + 9.75.
+        XCTAssertEqual(d.offer(makeRecord(other, seqno: seqno).signed(by: other), unixNow: t0 + 9.5), .rejected(.rateLimited))
+        XCTAssertEqual(d.offer(makeRecord(other, seqno: seqno).signed(by: other), unixNow: t0 + 9.75), .accepted)
+    }
+
+    /// The index, the bucket chains and the digests agree with the entries through growth,
+    /// replacement and expiry, for many keys.
+    func testIndexAndBucketsStayConsistentThroughGrowthAndExpiry() throws {
+        let d = CapacityDirectory(verify: { _ in true }, hashSeed: 42)
+        let ids = (0..<600).map { _ in NodeIdentity.generate() }
+        func unsigned(_ x: NodeIdentity, seqno: UInt64, lifetime: UInt64) -> [UInt8] {
+            makeRecord(x, seqno: seqno, lifetime: lifetime).body() + [UInt8](repeating: 0, count: CapacityRecord.signatureBytes)
+        }
+        for (i, x) in ids.enumerated() {
+            XCTAssertEqual(d.offer(unsigned(x, seqno: 1, lifetime: i % 2 == 0 ? 200 : 5000), unixNow: now), .accepted)
+        }
+        // Every odd one is replaced by a newer record: same slot, new digest.
+        for (i, x) in ids.enumerated() where i % 2 == 1 {
+            XCTAssertEqual(d.offer(unsigned(x, seqno: 2, lifetime: 5000), unixNow: now), .accepted)
+        }
+        func checkConsistent(expected: [PublicKey: UInt64]) {
+            XCTAssertEqual(d.count, expected.count)
+            for (k, seqno) in expected { XCTAssertEqual(d[k]?.seqno, seqno, "lookup of \(k.short)") }
+            var total = 0
+            for b in 0..<CapacityDirectory.bucketCount {
+                let inBucket = d.entries(inBucket: b)
+                total += inBucket.count
+                XCTAssertEqual(inBucket.count, d.bucketCount(b))
+                XCTAssertTrue(inBucket.allSatisfy { CapacityDirectory.bucket(of: $0.key) == b })
+                let digest = inBucket.reduce(UInt64(0)) { $0 ^ CapacityDirectory.digest(key: $1.key, seqno: $1.seqno) }
+                XCTAssertEqual(d.bucketDigest(b), digest, "bucket \(b)")
+            }
+            XCTAssertEqual(total, expected.count)
+        }
+        var expected = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1.publicKey, UInt64(1 + $0 % 2)) })
+        checkConsistent(expected: expected)
+        XCTAssertNil(d[NodeIdentity.generate().publicKey])
+        XCTAssertEqual(d.expire(unixNow: now + 300), 300)
+        expected = expected.filter { $0.value == 2 }
+        checkConsistent(expected: expected)
+        // New keys after the rebuild are indexed too.
+        let late = NodeIdentity.generate()
+        XCTAssertEqual(d.offer(unsigned(late, seqno: 1, lifetime: 5000), unixNow: now + 300), .accepted)
+        expected[late.publicKey] = 1
+        checkConsistent(expected: expected)
+    }
+
+    /// What an entry costs besides its record: 16 bytes inline, an 8-byte index slot at most
+    /// three quarters full, the buckets; planetsim's 10⁴ × 10⁴ run depends on it.
+    func testAnEntryCostsAboutThirtyBytesBesidesItsRecord() {
+        XCTAssertEqual(MemoryLayout<CapacityDirectory.Entry>.stride, 16)
+        let d = CapacityDirectory(verify: { _ in true })
+        d.reserveCapacity(1000)
+        let bytes = makeRecord(id).body() + [UInt8](repeating: 0, count: CapacityRecord.signatureBytes)
+        for _ in 0..<1000 {
+            let x = NodeIdentity.generate()
+            var b = bytes
+            b.replaceSubrange(1..<33, with: x.publicKey.bytes)
+            XCTAssertEqual(d.offer(b, unixNow: now), .accepted)
+        }
+        let perEntry = d.estimatedMemoryBytes(sharedRecordBytes: true) / 1000
+        XCTAssertLessThanOrEqual(perEntry, 16 + 8 * 2048 / 1000 + 5)
+        XCTAssertEqual(d.estimatedMemoryBytes(sharedRecordBytes: false), d.estimatedMemoryBytes(sharedRecordBytes: true) + 1000 * (bytes.count + 32))
+    }
 }

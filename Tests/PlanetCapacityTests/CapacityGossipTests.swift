@@ -65,7 +65,8 @@ final class CapacityGossipTests: XCTestCase {
         mesh.run()
         var forged = makeRecord(victim, freeMemory: 64 * ByteSize.gib).signed(by: victim)
         forged[70] ^= 0x40  // the total memory, now a lie
-        mesh.nodes[hostile.publicKey]!.queue(forged, to: honest.publicKey, hold: 0)
+        // The hostile neighbour relays it (its own directory would refuse it, so it goes straight on the wire).
+        mesh.nodes[honest.publicKey]!.receive(CapacityMessage.records([forged]).encoded(), from: hostile.publicKey, now: mesh.now, unixNow: now)
         mesh.run()
         XCTAssertNil(mesh.nodes[honest.publicKey]!.directory[victim.publicKey])
         XCTAssertEqual(mesh.nodes[honest.publicKey]!.directory.rejections[.badSignature], 1)
@@ -84,6 +85,7 @@ final class CapacityGossipTests: XCTestCase {
         for m: CapacityMessage in [.records([[1, 2, 3]]), .summary(first: 3, buckets: [.init(count: 2, digest: 9)]),
                                    .bucketList(bucket: 4, total: 3, entries: [.init(prefix: 1, seqno: 2)])] {
             XCTAssertEqual(CapacityMessage.decode(m.encoded()), m)
+            XCTAssertEqual(m.encodedCount, m.encoded().count, "\(m)")
         }
     }
 
@@ -113,6 +115,60 @@ final class CapacityGossipTests: XCTestCase {
         g.advance(now: t0.adding(seconds: 0.05 + g.floodDelay))
         g.drainOutgoing { sent.append(($0, $1)) }
         XCTAssertEqual(sent.filter { $0.0 == a }.map(\.1), [CapacityMessage.records([rz]).encoded()])
+    }
+
+    /// A record already waiting out its flood hold leaves at once when reconciliation finds
+    /// the neighbour lacks it (reconciled records are not held).
+    func testAReconciledRecordIsNotHeldEvenIfQueuedForFlooding() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let n = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(n, now: t0)
+        g.drainOutgoing { _, _ in }  // the summaries
+        let x = NodeIdentity.generate()
+        g.publish(makeRecord(x).signed(by: x), now: t0, unixNow: now)
+        XCTAssertEqual(g.nextDeadline, t0.adding(seconds: g.floodDelay))
+        // n's summary: every bucket empty, so n lacks x's record.
+        let empty = [CapacityMessage.Bucket](repeating: .init(count: 0, digest: 0), count: CapacityMessage.bucketsPerSummary)
+        g.receive(CapacityMessage.summary(first: 0, buckets: empty).encoded(), from: n, now: t0, unixNow: now)
+        g.receive(CapacityMessage.summary(first: 96, buckets: empty).encoded(), from: n, now: t0, unixNow: now)
+        g.receive(CapacityMessage.summary(first: 192, buckets: Array(empty.prefix(64))).encoded(), from: n, now: t0, unixNow: now)
+        XCTAssertEqual(g.nextDeadline, t0)
+        var sent: [[UInt8]] = []
+        g.drainOutgoing { _, body in sent.append(body) }
+        XCTAssertEqual(sent, [CapacityMessage.records([makeRecord(x).signed(by: x)]).encoded()])
+    }
+
+    /// Outboxes hold directory slots; records expiring moves the rest to new slots. What was
+    /// queued still goes (and nothing expired does); if the directory was expired behind the
+    /// gossip's back, the outboxes are dropped and a summary goes instead, so reconciliation
+    /// resends what the neighbour lacks.
+    func testQueuedRecordsSurviveExpiryMovingTheirSlots() throws {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let n = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(n, now: t0)
+        g.drainOutgoing { _, _ in }  // the summaries
+        let ids = (0..<4).map { _ in NodeIdentity.generate() }
+        let records = ids.enumerated().map { makeRecord($1, lifetime: $0 % 2 == 0 ? 200 : 5000).signed(by: $1) }
+        for r in records { XCTAssertEqual(g.publish(r, now: t0, unixNow: now), .accepted) }
+        // The hold is not over when records 0 and 2 expire and 1 and 3 move down.
+        g.tick(now: t0.adding(seconds: 0.01), unixNow: now + 300)
+        XCTAssertEqual(g.directory.count, 2)
+        g.advance(now: t0.adding(seconds: 1))
+        var sent: [[UInt8]] = []
+        g.drainOutgoing { _, body in sent.append(body) }
+        XCTAssertEqual(sent, [CapacityMessage.records([records[1], records[3]]).encoded()])
+
+        let late = NodeIdentity.generate()
+        XCTAssertEqual(g.publish(makeRecord(late, issuedAt: UInt64(now) + 300, lifetime: 100).signed(by: late), now: t0.adding(seconds: 2), unixNow: now + 300), .accepted)
+        XCTAssertEqual(g.directory.expire(unixNow: now + 600), 1)
+        sent = []
+        g.advance(now: t0.adding(seconds: 3))
+        g.drainOutgoing { _, body in sent.append(body) }
+        let messages = try sent.map { try XCTUnwrap(CapacityMessage.decode($0)) }
+        XCTAssertFalse(messages.isEmpty)
+        XCTAssertTrue(messages.allSatisfy { if case .summary = $0 { return true } else { return false } }, "\(messages)")
     }
 }
 

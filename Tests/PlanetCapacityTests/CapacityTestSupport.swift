@@ -56,4 +56,6 @@ struct GossipMesh {
     }
 }
 
-func heldSet(_ d: CapacityDirectory) -> [PublicKey: UInt64] { d.entries.mapValues(\.seqno) }
+func heldSet(_ d: CapacityDirectory) -> [PublicKey: UInt64] {
+    Dictionary(uniqueKeysWithValues: d.entries.map { ($0.key, $0.seqno) })
+}

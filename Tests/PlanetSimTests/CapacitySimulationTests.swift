@@ -26,5 +26,10 @@ final class CapacitySimulationTests: XCTestCase {
         let model = r.steadyRecordsPerSecond * r.changeBytesPerLink + summaries
         XCTAssertEqual(steady, model, accuracy: model * 0.5, "steady \(steady) B/s against a model of \(model)")
         XCTAssertGreaterThan(r.memoryBytesPerNode, 40 * r.recordBytes)
+        // The directory's own cost per record, the record aside: reserved for 40 entries of
+        // 16 bytes (the allocator may round up to its size class, not to 64 as doubling
+        // would), a 64-slot index of 8 bytes, 256 buckets of 16 bytes.
+        XCTAssertLessThanOrEqual(r.directoryBytesPerEntry, Double(48 * 16 + 64 * 8 + 256 * 16) / 40)
+        XCTAssertGreaterThan(r.peakMessagesInFlight, 0)
     }
 }

@@ -12,6 +12,16 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
         (w0, w1, w2, w3) = (words[0], words[1], words[2], words[3])
     }
 
+    /// The 32 bytes at `offset` of `bytes`: the same key as `init?(bytes[offset..<offset + 32])`
+    /// without the generic walk over a collection, which costs tens of type-metadata lookups
+    /// (a hot path: every capacity record's header, at every hop of its flood).
+    public init?(_ bytes: [UInt8], at offset: Int) {
+        guard offset >= 0, bytes.count - offset >= 32 else { return nil }
+        (w0, w1, w2, w3) = bytes.withUnsafeBytes {
+            (BigEndian.u64($0, at: offset), BigEndian.u64($0, at: offset + 8), BigEndian.u64($0, at: offset + 16), BigEndian.u64($0, at: offset + 24))
+        }
+    }
+
     public init?(hex: String) {
         guard let bytes = Hex.decode(hex) else { return nil }
         self.init(bytes)

@@ -50,7 +50,11 @@ public struct ByteReader {
 
     public mutating func array(_ count: Int) -> [UInt8]? { take(count).map(Array.init) }
 
-    public mutating func publicKey() -> PublicKey? { take(32).flatMap { PublicKey($0) } }
+    public mutating func publicKey() -> PublicKey? {
+        guard offset + 32 <= end else { return nil }
+        defer { offset += 32 }
+        return PublicKey(bytes, at: offset)
+    }
 
     public mutating func ipv6() -> IPv6Address? { take(16).flatMap { IPv6Address($0) } }
 
