@@ -27,11 +27,7 @@ public final class CapacityNeighbour: NeighbourProtocol {
     /// long as it takes. Per neighbour in arrival order (bucket lists come in parts that
     /// belong together), neighbours in turn, and each tick handles messages until
     /// `checksPerTurn` signatures were checked (at most a message's worth more).
-    var backlog: [PublicKey: [[UInt8]]] = [:]
-    var backlogHeads: [PublicKey: Int] = [:]
-    var backlogOrder: [PublicKey] = []
-    var backlogCursor = 0
-    var backlogCount = 0
+    var backlog = MessageBacklog()
     var backlogDue = Instant.never
     /// Signature checks per tick: fewer than routing's 64, records are bulk.
     public var checksPerTurn = 32
@@ -70,31 +66,23 @@ public final class CapacityNeighbour: NeighbourProtocol {
     public func neighbourDown(_ key: PublicKey, now: Instant) {
         gossip.neighbourDown(key)
         // What it still had waiting would be refused now (the gossip no longer knows it).
-        if let queue = backlog.removeValue(forKey: key) {
-            backlogCount -= queue.count - (backlogHeads.removeValue(forKey: key) ?? 0)
-            if let i = backlogOrder.firstIndex(of: key) {
-                backlogOrder.remove(at: i)
-                if i < backlogCursor { backlogCursor -= 1 }
-            }
-            if backlogCount == 0 { backlogDue = .never }
-        }
+        backlog.removeAll(from: key)
+        if backlog.isEmpty { backlogDue = .never }
     }
 
     /// Messages waiting to be handled, from one neighbour or from all.
     public func waitingMessages(from key: PublicKey? = nil) -> Int {
-        guard let key else { return backlogCount }
-        return (backlog[key]?.count ?? 0) - (backlogHeads[key] ?? 0)
+        guard let key else { return backlog.count }
+        return backlog.waiting(from: key)
     }
     public func neighbourRTT(_ key: PublicKey, seconds: Double, now: Instant) {}
 
     public func receive(_ body: [UInt8], from key: PublicKey, now: Instant) {
         guard unixTime(now) != nil else { droppedWithoutClock += 1; return }
-        let waiting = backlog[key]?.count ?? 0
-        let head = backlogHeads[key] ?? 0
-        guard waiting - head < maxWaitingPerNeighbour, backlogCount < maxWaiting else { droppedBacklogFull += 1; return }
-        if waiting == head { backlogOrder.append(key) }
-        backlog[key, default: []].append(body)
-        backlogCount += 1
+        guard backlog.add(body, from: key, perNeighbour: maxWaitingPerNeighbour, total: maxWaiting) else {
+            droppedBacklogFull += 1
+            return
+        }
         if backlogDue == .never { backlogDue = now }
     }
 
@@ -103,27 +91,10 @@ public final class CapacityNeighbour: NeighbourProtocol {
     public func handleBacklog(now: Instant, budget: Int) {
         guard let unix = unixTime(now) else { return }
         let start = directory.verifications
-        while backlogCount > 0, directory.verifications - start < UInt64(budget) {
-            if backlogCursor >= backlogOrder.count { backlogCursor = 0 }
-            let key = backlogOrder[backlogCursor]
-            var queue = backlog.removeValue(forKey: key) ?? []
-            var head = backlogHeads[key] ?? 0
-            let body = queue[head]
-            queue[head] = []
-            head += 1
-            backlogCount -= 1
-            if head == queue.count {
-                backlogHeads[key] = nil
-                backlogOrder.remove(at: backlogCursor)
-            } else {
-                if head > 64, head * 2 > queue.count { queue.removeFirst(head); head = 0 }
-                backlog[key] = queue
-                backlogHeads[key] = head
-                backlogCursor += 1
-            }
+        while directory.verifications - start < UInt64(budget), let (key, body) = backlog.next() {
             gossip.receive(body, from: key, now: now, unixNow: unix)
         }
-        backlogDue = backlogCount > 0 ? now : .never
+        backlogDue = backlog.isEmpty ? .never : now
     }
 
     public func tick(now: Instant) {
