@@ -30,6 +30,8 @@ METRICS = [
     ("tcp1_gbps_median", "Gbit/s", "higher", "TCP 1 stream, median"),
     ("tcp1_gbps_min", "Gbit/s", "higher", "TCP 1 stream, min"),
     ("tcp1_gbps_max", "Gbit/s", "higher", "TCP 1 stream, max"),
+    ("raw_ref_tcp1_gbps_median", "Gbit/s", "higher", "raw veth beside TCP 1 runs, median"),
+    ("tcp1_vs_raw_pct", "%", "higher", "TCP 1 / raw veth beside it (median of rounds)"),
     ("tcp4_gbps_median", "Gbit/s", "higher", "TCP 4 streams, median"),
     ("tcp4_gbps_min", "Gbit/s", "higher", "TCP 4 streams, min"),
     ("tcp4_gbps_max", "Gbit/s", "higher", "TCP 4 streams, max"),
@@ -45,11 +47,13 @@ METRICS = [
     ("relay_tcp1_gbps_median", "Gbit/s", "higher", "relay a-r-b TCP 1, median"),
     ("relay_tcp1_gbps_min", "Gbit/s", "higher", "relay a-r-b TCP 1, min"),
     ("relay_tcp1_gbps_max", "Gbit/s", "higher", "relay a-r-b TCP 1, max"),
-    ("relay_vs_one_hop_pct", "%", "higher", "relay / one hop (median)"),
+    ("relay_ref_tcp1_gbps_median", "Gbit/s", "higher", "one hop beside the relay runs, median"),
+    ("relay_vs_one_hop_pct", "%", "higher", "relay / one hop beside it (median of rounds)"),
     ("vm_tcp1_gbps_median", "Gbit/s", "higher", "node to VM behind b, TCP 1, median"),
     ("vm_tcp1_gbps_min", "Gbit/s", "higher", "node to VM behind b, TCP 1, min"),
     ("vm_tcp1_gbps_max", "Gbit/s", "higher", "node to VM behind b, TCP 1, max"),
-    ("vm_vs_node_pct", "%", "higher", "node to VM / node to node (median)"),
+    ("vm_ref_tcp1_gbps_median", "Gbit/s", "higher", "node to node beside the VM runs, median"),
+    ("vm_vs_node_pct", "%", "higher", "node to VM / node to node beside it (median of rounds)"),
     ("idle_cpu_pct", "% CPU", "lower", "idle CPU, node with 1 peer"),
     ("idle_rss_mb", "MB", "lower", "idle RSS, node with 1 peer"),
     ("rss_fresh_mb", "MB", "lower", "RSS before any traffic"),
@@ -116,10 +120,20 @@ def derive(samples):
         m["ping_loss_pct"] = samples["ping_loss"][0]
     if samples.get("cpu_s_per_gb"):
         m["cpu_s_per_gb"] = samples["cpu_s_per_gb"][0]
-    if "relay_tcp1_gbps_median" in m and m.get("tcp1_gbps_median"):
-        m["relay_vs_one_hop_pct"] = 100.0 * m["relay_tcp1_gbps_median"] / m["tcp1_gbps_median"]
-    if "vm_tcp1_gbps_median" in m and m.get("tcp1_gbps_median"):
-        m["vm_vs_node_pct"] = 100.0 * m["vm_tcp1_gbps_median"] / m["tcp1_gbps_median"]
+    # A path against one hop: from the rounds run side by side (reference, then the path),
+    # the median of the rounds' ratios; only without such rounds against the first tcp1 runs,
+    # which were made minutes earlier.
+    raws, ones = samples.get("raw_ref_tcp1"), samples.get("tcp1")
+    if raws and ones and len(raws) == len(ones):
+        m["raw_ref_tcp1_gbps_median"] = statistics.median(raws)
+        m["tcp1_vs_raw_pct"] = 100.0 * statistics.median([o / r for o, r in zip(ones, raws) if r > 0])
+    for name, ratio in (("relay", "relay_vs_one_hop_pct"), ("vm", "vm_vs_node_pct")):
+        paths, refs = samples.get(name + "_tcp1"), samples.get(name + "_ref_tcp1")
+        if paths and refs and len(paths) == len(refs):
+            m[name + "_ref_tcp1_gbps_median"] = statistics.median(refs)
+            m[ratio] = 100.0 * statistics.median([p / r for p, r in zip(paths, refs) if r > 0])
+        elif paths and m.get("tcp1_gbps_median"):
+            m[ratio] = 100.0 * statistics.median(paths) / m["tcp1_gbps_median"]
     if samples.get("idle_cpu_pct"):
         m["idle_cpu_pct"] = samples["idle_cpu_pct"][0]
     for key in ("idle_rss_mb", "rss_fresh_mb", "rss_peak_mb"):
