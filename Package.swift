@@ -4,6 +4,7 @@ import PackageDescription
 // Module map (Docs/architecture.md):
 //   CSodium        libsodium through pkg-config
 //   CPlanetShim    C helpers: planet_udp, planet_tun, planet_netif, planet_loop
+//   CPlanetCrypto  AEGIS-256 with the AES round instructions (libsodium 1.0.18 has none)
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
 //   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
@@ -39,8 +40,9 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .target(name: "CPlanetShim"),
+        .target(name: "CPlanetCrypto", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "PlanetCore", dependencies: ["CSodium"], swiftSettings: fastRelease),
-        .target(name: "PlanetLink", dependencies: ["PlanetCore", "CSodium"], swiftSettings: fastRelease),
+        .target(name: "PlanetLink", dependencies: ["PlanetCore", "CSodium", "CPlanetCrypto"], swiftSettings: fastRelease),
         .target(name: "PlanetRouting", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetCapacity", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
@@ -59,7 +61,7 @@ let package = Package(
         .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
         .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity", "PlanetNode"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting"]),
+        .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting", "CPlanetCrypto"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),
         .testTarget(name: "PlanetSimTests", dependencies: ["PlanetSim", "PlanetRouting"]),
         .testTarget(name: "PlanetCapacityTests", dependencies: ["PlanetCapacity"]),

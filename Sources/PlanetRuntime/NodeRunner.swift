@@ -57,11 +57,14 @@ public final class NodeRunner: @unchecked Sendable {
 
     static let beaconInterval = 5.0
 
-    /// Ciphers this node offers: what the CPU runs, minus AES-256-GCM when the operator sets
-    /// PLANETARY_NO_AES=1 (to compare, or to rule out a broken AES unit).
+    /// Ciphers this node offers: what the CPU runs, minus both AES-based ciphers when the
+    /// operator sets PLANETARY_NO_AES=1 (to rule out a broken AES unit), minus AEGIS-256 alone
+    /// with PLANETARY_NO_AEGIS=1 (to compare with AES-256-GCM).
     static func offeredCiphers(environment: [String: String] = ProcessInfo.processInfo.environment) -> TransportCiphers {
         var c = TransportCiphers.hardwareSupported
-        if let v = environment["PLANETARY_NO_AES"], !v.isEmpty, v != "0" { c.remove(.aes256Gcm) }
+        func set(_ name: String) -> Bool { if let v = environment[name], !v.isEmpty, v != "0" { return true }; return false }
+        if set("PLANETARY_NO_AES") { c.remove(.aes256Gcm); c.remove(.aegis256) }
+        if set("PLANETARY_NO_AEGIS") { c.remove(.aegis256) }
         return c
     }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Links and sessions pick AES-256-GCM when both ends run it, ChaCha20-Poly1305 when one end
-# opts out (PLANETARY_NO_AES=1), and traffic is intact either way: a line a - r - b where r
-# offers ChaCha only, so a-r and r-b links are ChaCha while the a-b session is AES.
+# Links and sessions pick AEGIS-256 when both ends run it, AES-256-GCM with a peer that does
+# not offer AEGIS-256 (PLANETARY_NO_AEGIS=1, as a node from before it), ChaCha20-Poly1305 when
+# one end opts out of AES altogether (PLANETARY_NO_AES=1), and traffic is intact either way: a
+# line a - r - b where r offers ChaCha only, so a-r and r-b links are ChaCha while the a-b
+# session is AEGIS-256.
 source "$(dirname "$0")/lib.sh"
 grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo || skip "no AES-NI/PCLMUL on this CPU: only ChaCha20-Poly1305 can be offered"
 tb_up cipher line3
@@ -11,12 +13,18 @@ wait_for 30 peer_is_up b "$kr" || { dump_logs b r; fail "r-b link not up"; }
 cipher_of() {  # cipher_of NODE KIND KEY: KIND is peers or sessions
   tb_ctl "$1" --json "$2" | json_get "next((p['cipher'] for p in d['$2'] if p['publicKey']=='$3'), '')"
 }
-[ "$(cipher_of a peers "$kr")" = aes-256-gcm ] || fail "a-r: expected aes-256-gcm, got '$(cipher_of a peers "$kr")'"
-ok "both ends with hardware AES: the link runs aes-256-gcm"
+[ "$(cipher_of a peers "$kr")" = aegis-256 ] || fail "a-r: expected aegis-256, got '$(cipher_of a peers "$kr")'"
+ok "both ends with hardware AES: the link runs aegis-256"
+
+cipher_is() { [ "$(cipher_of "$1" peers "$2")" = "$3" ]; }
+tb stop r; sleep 0.5
+PLANETARY_NO_AEGIS=1 tb start r
+wait_for 60 cipher_is a "$kr" aes-256-gcm || { dump_logs a r; fail "a-r: expected aes-256-gcm, got '$(cipher_of a peers "$kr")'"; }
+[ "$(cipher_of r peers "$ka")" = aes-256-gcm ] || fail "r's view of a-r: '$(cipher_of r peers "$ka")'"
+ok "a peer without AEGIS-256: the link falls back to aes-256-gcm, both sides agree"
 
 tb stop r; sleep 0.5
 PLANETARY_NO_AES=1 tb start r
-cipher_is() { [ "$(cipher_of "$1" peers "$2")" = "$3" ]; }
 # The links re-handshake with the restarted r (a notices r's silence, or r dials b again).
 wait_for 60 cipher_is a "$kr" chacha20-poly1305 || { dump_logs a r; fail "a-r: expected chacha20-poly1305, got '$(cipher_of a peers "$kr")'"; }
 wait_for 60 cipher_is b "$kr" chacha20-poly1305 || { dump_logs b r; fail "r-b: expected chacha20-poly1305, got '$(cipher_of b peers "$kr")'"; }
@@ -26,6 +34,6 @@ ok "one end without AES: its links fall back to chacha20-poly1305, both sides ag
 
 b=$(tb_addr b)
 tb_wait_ping a b 30 || { dump_logs a r b; fail "a cannot reach b through r"; }
-[ "$(cipher_of a sessions "$kb")" = aes-256-gcm ] || fail "a-b session: expected aes-256-gcm, got '$(cipher_of a sessions "$kb")'"
+[ "$(cipher_of a sessions "$kb")" = aegis-256 ] || fail "a-b session: expected aegis-256, got '$(cipher_of a sessions "$kb")'"
 tb_transfer_checked a b 20000000 5001
-ok "20 MB a->b over ChaCha links inside an AES session, SHA-256 matches"
+ok "20 MB a->b over ChaCha links inside an AEGIS-256 session, SHA-256 matches"

@@ -6,6 +6,7 @@ final class CipherNegotiationTests: XCTestCase {
     let a = NodeIdentity.generate()
     let b = NodeIdentity.generate()
     let both: TransportCiphers = [.chacha20Poly1305, .aes256Gcm]
+    let all: TransportCiphers = [.chacha20Poly1305, .aes256Gcm, .aegis256]
 
     func handshake(offer: TransportCiphers, accept: TransportCiphers) throws -> (SessionKeys, SessionKeys) {
         let i = HandshakeInitiator(local: a, localIndex: 1, expectedPeer: nil, domain: "t", ciphers: offer)
@@ -22,6 +23,13 @@ final class CipherNegotiationTests: XCTestCase {
         XCTAssertEqual(ki.cipher, .chacha20Poly1305); XCTAssertEqual(kr.cipher, .chacha20Poly1305)
         (ki, kr) = try handshake(offer: both, accept: [.chacha20Poly1305])
         XCTAssertEqual(ki.cipher, .chacha20Poly1305); XCTAssertEqual(kr.cipher, .chacha20Poly1305)
+        // AEGIS-256 first when both run it; a peer from before it still gets AES-256-GCM.
+        (ki, kr) = try handshake(offer: all, accept: all)
+        XCTAssertEqual(ki.cipher, .aegis256); XCTAssertEqual(kr.cipher, .aegis256)
+        (ki, kr) = try handshake(offer: both, accept: all)
+        XCTAssertEqual(ki.cipher, .aes256Gcm); XCTAssertEqual(kr.cipher, .aes256Gcm)
+        (ki, kr) = try handshake(offer: all, accept: both)
+        XCTAssertEqual(ki.cipher, .aes256Gcm); XCTAssertEqual(kr.cipher, .aes256Gcm)
         // Unknown bits from a newer peer are ignored, not refused.
         (ki, kr) = try handshake(offer: TransportCiphers(rawValue: 0x81), accept: both)
         XCTAssertEqual(kr.cipher, .chacha20Poly1305)
@@ -59,8 +67,8 @@ final class CipherNegotiationTests: XCTestCase {
     }
 
     func testEachCipherSealsOpensAndRejectsTampering() throws {
-        for cipher in [TransportCipher.chacha20Poly1305, .aes256Gcm] where TransportCiphers.hardwareSupported.contains(cipher) {
-            let (ki, kr) = try handshake(offer: TransportCiphers(rawValue: cipher.rawValue), accept: both)
+        for cipher in [TransportCipher.chacha20Poly1305, .aes256Gcm, .aegis256] where TransportCiphers.hardwareSupported.contains(cipher) {
+            let (ki, kr) = try handshake(offer: TransportCiphers(rawValue: cipher.rawValue), accept: all)
             XCTAssertEqual(ki.cipher, cipher)
             let s = Keypair(keys: ki, createdAt: .zero), r = Keypair(keys: kr, createdAt: .zero)
             XCTAssertEqual(s.cipher, cipher)
@@ -90,13 +98,34 @@ final class CipherNegotiationTests: XCTestCase {
         var f: [UInt8] = []
         XCTAssertTrue(aesSender.seal(type: 4, plaintext: [1, 2, 3], appendingTo: &f))
         XCTAssertEqual(chachaReceiver.open(frame: &f, now: .zero), .authenticationFailed)
+        // AEGIS-256 against AES-256-GCM under the same keys, both ways; a failed AEGIS open
+        // leaves the frame as it was.
+        let aegisOf = { (k: SessionKeys) in
+            Keypair(keys: SessionKeys(peer: k.peer, localIndex: k.localIndex, remoteIndex: k.remoteIndex, sendKey: k.sendKey,
+                                      receiveKey: k.receiveKey, isInitiator: k.isInitiator, cipher: .aegis256), createdAt: .zero)
+        }
+        let aesReceiver = Keypair(keys: kr, createdAt: .zero)
+        var g: [UInt8] = []
+        XCTAssertTrue(aegisOf(ki).seal(type: 4, plaintext: Array(repeating: 7, count: 100), appendingTo: &g))
+        let sent = g
+        var tried = g   // libsodium's AES-GCM wipes what it refuses: try it on a copy
+        XCTAssertEqual(aesReceiver.open(frame: &tried, now: .zero), .authenticationFailed)
+        var h: [UInt8] = []
+        XCTAssertTrue(Keypair(keys: ki, createdAt: .zero).seal(type: 4, plaintext: Array(repeating: 7, count: 100), appendingTo: &h))
+        let aegisReceiver = aegisOf(kr)
+        let before = h
+        XCTAssertEqual(aegisReceiver.open(frame: &h, now: .zero), .authenticationFailed)
+        XCTAssertEqual(h, before, "a failed AEGIS-256 open must leave the frame unchanged")
+        XCTAssertEqual(aegisReceiver.open(frame: &g, now: .zero), .ok(length: 100))
+        XCTAssertNotEqual(g, sent)
+        XCTAssertEqual(Array(g[13..<113]), Array(repeating: 7, count: 100))
     }
 
     /// Error reports quote the start of a sealed data message; the sender recovers its own
     /// plaintext from it with either cipher.
     func testSenderRecoversThePlaintextPrefixOfItsOwnFrameWithEitherCipher() throws {
-        for cipher in [TransportCipher.chacha20Poly1305, .aes256Gcm] where TransportCiphers.hardwareSupported.contains(cipher) {
-            let (ki, _) = try handshake(offer: TransportCiphers(rawValue: cipher.rawValue), accept: both)
+        for cipher in [TransportCipher.chacha20Poly1305, .aes256Gcm, .aegis256] where TransportCiphers.hardwareSupported.contains(cipher) {
+            let (ki, _) = try handshake(offer: TransportCiphers(rawValue: cipher.rawValue), accept: all)
             let s = Keypair(keys: ki, createdAt: .zero)
             let text = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 9 &+ 2) }
             var f: [UInt8] = []

@@ -18,7 +18,7 @@ final class SealedPayloadTests: XCTestCase {
     }
 
     var ciphers: [TransportCipher] {
-        [.chacha20Poly1305, .aes256Gcm].filter { TransportCiphers.hardwareSupported.contains($0) }
+        [.chacha20Poly1305, .aes256Gcm, .aegis256].filter { TransportCiphers.hardwareSupported.contains($0) }
     }
 
     func testPrefixIsEncryptedRestOnlyAuthenticatedAndEveryByteIsBound() throws {

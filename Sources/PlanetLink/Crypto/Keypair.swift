@@ -1,3 +1,4 @@
+import CPlanetCrypto
 import CSodium
 import PlanetCore
 
@@ -7,8 +8,9 @@ import PlanetCore
 ///     [type u8][receiverIndex u32 BE][counter u64 BE][ciphertext][tag 16]
 ///
 /// where the 13-byte header is the AEAD's associated data and the nonce is
-/// 4 zero bytes ‖ counter (u64 little-endian). The AEAD is ChaCha20-Poly1305-IETF or
-/// AES-256-GCM, whichever the handshake picked (`TransportCipher`).
+/// 4 zero bytes ‖ counter (u64 little-endian) (AEGIS-256's 32-byte nonce: the same 12 bytes
+/// and 20 zero bytes). The AEAD is ChaCha20-Poly1305-IETF, AES-256-GCM or AEGIS-256,
+/// whichever the handshake picked (`TransportCipher`).
 /// Used by the link layer and, with its own type byte, by end-to-end sessions.
 public final class Keypair {
     public static let headerLength = 13
@@ -134,7 +136,11 @@ public final class Keypair {
         for i in 0..<8 { base[5 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
         let message = base + Keypair.headerLength
         withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : type) { nonce in
-            if let state = sendState {
+            if cipher == .aegis256 {
+                sendKey.withUnsafeBufferPointer { key in
+                    planet_aegis256_encrypt(message, message + length, message, encrypted, ad, adLength, nonce, key.baseAddress!)
+                }
+            } else if let state = sendState {
                 _ = crypto_aead_aes256gcm_encrypt_detached_afternm(
                     message, message + length, nil, message, UInt64(encrypted),
                     ad, UInt64(adLength), nil, nonce, state.pointer)
@@ -196,6 +202,12 @@ public final class Keypair {
         guard let (encrypted, ad, adLength) = Keypair.split(base, length: length, encryptedPrefix: encryptedPrefix,
                                                             authenticatedSuffix: authenticatedSuffix) else { return .tooShort }
         let status = withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : base[0]) { nonce in
+            if cipher == .aegis256 {
+                // Puts the ciphertext back when the tag fails, so a forgery changes nothing here either.
+                return receiveKey.withUnsafeBufferPointer { key in
+                    planet_aegis256_decrypt(message, message, encrypted, message + length, ad, adLength, nonce, key.baseAddress!)
+                }
+            }
             if let state = receiveState {
                 return crypto_aead_aes256gcm_decrypt_detached_afternm(
                     message, nil, message, UInt64(encrypted), message + length,
@@ -216,16 +228,18 @@ public final class Keypair {
         frame.withUnsafeMutableBytes { open(frame: $0, now: now, encryptedPrefix: encryptedPrefix) }
     }
 
-    /// The nonce: `modeByte` and 3 zero bytes, then the counter little-endian, on the stack.
+    /// The nonce: `modeByte` and 3 zero bytes, then the counter little-endian, on the stack,
+    /// followed by 20 zero bytes that only AEGIS-256 (32-byte nonces) reads.
     /// `modeByte` is 0 for ordinary frames and the frame type for sealed-payload frames, which
     /// binds the type byte (not associated data in that mode). Counters never repeat within a
     /// keypair in either mode, so nonces stay unique.
     @inline(__always)
     private func withNonce<R>(_ counter: UInt64, modeByte: UInt8, _ body: (UnsafePointer<UInt8>) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 12) { buf in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buf in
             buf[0] = modeByte
             for i in 1..<4 { buf[i] = 0 }
             for i in 0..<8 { buf[4 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(8 * i)) }
+            for i in 12..<32 { buf[i] = 0 }
             return body(UnsafePointer(buf.baseAddress!))
         }
     }
