@@ -24,28 +24,19 @@ public final class TCPCoalescer {
     static let ack: UInt8 = 0x10
     static let psh: UInt8 = 0x08
 
-    private let buffer: UnsafeMutableRawPointer
-    /// Packets that went out merged / as they were (counters for tests and metrics).
-    public private(set) var merged = 0
-    public private(set) var superPackets = 0
-
-    // The run being built: its first packet stays where it is until a second one joins.
-    private var first: UnsafeRawBufferPointer?
-    private var inBuffer = false
-    private var length = 0
-    private var headers = 0
-    private var segmentSize = 0
-    private var segments = 0
+    /// The run being built, and what TCP adds to it: the sequence number the next segment must
+    /// carry, and the flags of the last one (PSH ends a run).
+    private var run = CoalescerRun(capacity: TCPCoalescer.maxPacket)
     private var nextSeq: UInt32 = 0
-    private var closed = false
     private var lastFlags: UInt8 = 0
-    private var firstPartial = false
 
-    public init() {
-        buffer = .allocate(byteCount: TCPCoalescer.maxPacket + 64, alignment: 16)
-    }
+    /// Packets that went out merged / super-packets written (counters for tests and metrics).
+    public var merged: Int { run.merged }
+    public var superPackets: Int { run.superPackets }
 
-    deinit { buffer.deallocate() }
+    public init() {}
+
+    deinit { run.deallocate() }
 
     /// Writes `packets` in order through `write`, merging what may be merged.
     public func coalesce(_ packets: [ArraySlice<UInt8>], write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
@@ -67,8 +58,10 @@ public final class TCPCoalescer {
     /// lazily); `coalesce` guarantees that for its array. A `checksumPartial` packet must be
     /// IPv6 with TCP or UDP right after the fixed header (the node checks that).
     public func offer(_ p: UnsafeRawBufferPointer, checksumPartial: Bool = false, write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
-        if first != nil, !closed, canAppend(p, checksumPartial: checksumPartial) {
-            append(p)
+        if run.accepts, canAppend(p, checksumPartial: checksumPartial) {
+            nextSeq = nextSeq &+ UInt32(run.append(p))
+            lastFlags = p[TCPCoalescer.ip + 13]
+            if lastFlags & TCPCoalescer.psh != 0 { run.close() }
             return
         }
         finish(write: write)
@@ -76,45 +69,32 @@ public final class TCPCoalescer {
             write(p, checksumPartial ? TCPCoalescer.partialHeader(p) : VirtioNetHeader())
             return
         }
-        first = p
-        firstPartial = checksumPartial
-        inBuffer = false
-        headers = h
-        length = p.count
-        segmentSize = p.count - h
-        segments = 1
-        nextSeq = TCPCoalescer.seq(p) &+ UInt32(segmentSize)
         lastFlags = p[TCPCoalescer.ip + 13]
-        closed = lastFlags & TCPCoalescer.psh != 0
+        run.start(p, headers: h, checksumPartial: checksumPartial, closed: lastFlags & TCPCoalescer.psh != 0)
+        nextSeq = TCPCoalescer.seq(p) &+ UInt32(run.segmentSize)
     }
 
     /// Writes the run in progress, merged if more than one segment joined.
     public func finish(write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
-        guard let f = first else { return }
-        first = nil
-        guard inBuffer else {
-            write(f, firstPartial ? TCPCoalescer.partialHeader(f) : VirtioNetHeader())
-            return
+        let flags = lastFlags, headers = run.headers, segmentSize = run.segmentSize
+        run.finish(write: write, lone: { f, partial in partial ? TCPCoalescer.partialHeader(f) : VirtioNetHeader() }) { buffer, length in
+            let ip = TCPCoalescer.ip
+            let tcpTotal = length - ip
+            buffer.storeBytes(of: UInt16(tcpTotal).bigEndian, toByteOffset: 4, as: UInt16.self)
+            buffer.storeBytes(of: flags, toByteOffset: ip + 13, as: UInt8.self)
+            // "Checksum partial": the field holds the pseudo-header sum, the kernel adds the rest
+            // (or trusts it, delivering locally).
+            let pseudo = InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(ipv6: buffer, proto: 6, length: tcpTotal))
+            buffer.storeBytes(of: pseudo.bigEndian, toByteOffset: ip + 16, as: UInt16.self)
+            return VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv6,
+                                   hdrLen: UInt16(headers), gsoSize: UInt16(segmentSize),
+                                   csumStart: UInt16(ip), csumOffset: 16)
         }
-        let ip = TCPCoalescer.ip
-        let tcpTotal = length - ip
-        buffer.storeBytes(of: UInt16(tcpTotal).bigEndian, toByteOffset: 4, as: UInt16.self)
-        buffer.storeBytes(of: lastFlags, toByteOffset: ip + 13, as: UInt8.self)
-        // "Checksum partial": the field holds the pseudo-header sum, the kernel adds the rest
-        // (or trusts it, delivering locally).
-        let pseudo = InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(ipv6: buffer, proto: 6, length: tcpTotal))
-        buffer.storeBytes(of: pseudo.bigEndian, toByteOffset: ip + 16, as: UInt16.self)
-        let header = VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv6,
-                                     hdrLen: UInt16(headers), gsoSize: UInt16(segmentSize),
-                                     csumStart: UInt16(ip), csumOffset: 16)
-        merged += segments
-        superPackets += 1
-        write(UnsafeRawBufferPointer(start: buffer, count: length), header)
     }
 
     private func canAppend(_ p: UnsafeRawBufferPointer, checksumPartial: Bool) -> Bool {
-        guard let f = first, p.count > headers, p.count - headers <= segmentSize,
-              length + p.count - headers <= TCPCoalescer.maxPacket,
+        let headers = run.headers
+        guard let f = run.first, run.fits(p),
               TCPCoalescer.mergeableHeaders(p) == headers,
               TCPCoalescer.seq(p) == nextSeq else { return false }
         let ip = TCPCoalescer.ip
@@ -134,20 +114,6 @@ public final class TCPCoalescer {
         let offset = p.count > ip ? InternetChecksum.partialChecksumOffset(nextHeader: p[6]) ?? 16 : 16
         return VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoNone, hdrLen: 0, gsoSize: 0,
                                csumStart: UInt16(ip), csumOffset: UInt16(offset))
-    }
-
-    private func append(_ p: UnsafeRawBufferPointer) {
-        if !inBuffer, let f = first {
-            buffer.copyMemory(from: f.baseAddress!, byteCount: f.count)
-            inBuffer = true
-        }
-        let payload = p.count - headers
-        (buffer + length).copyMemory(from: p.baseAddress! + headers, byteCount: payload)
-        length += payload
-        segments += 1
-        nextSeq = nextSeq &+ UInt32(payload)
-        lastFlags = p[TCPCoalescer.ip + 13]
-        if payload < segmentSize || lastFlags & TCPCoalescer.psh != 0 { closed = true }
     }
 
     private func memEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {

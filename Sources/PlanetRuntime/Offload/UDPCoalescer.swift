@@ -26,25 +26,16 @@ public final class UDPCoalescer {
     static let ip = 40
     static let headers = 48
 
-    private let buffer: UnsafeMutableRawPointer
+    /// The run being built.
+    private var run = CoalescerRun(capacity: UDPCoalescer.maxPacket)
+
     /// Datagrams that went out merged / super-packets written (for tests and metrics).
-    public private(set) var merged = 0
-    public private(set) var superPackets = 0
+    public var merged: Int { run.merged }
+    public var superPackets: Int { run.superPackets }
 
-    // The run being built: its first datagram stays where it is until a second one joins.
-    private var first: UnsafeRawBufferPointer?
-    private var firstPartial = false
-    private var inBuffer = false
-    private var length = 0
-    private var segmentSize = 0
-    private var segments = 0
-    private var closed = false
+    public init() {}
 
-    public init() {
-        buffer = .allocate(byteCount: UDPCoalescer.maxPacket + 64, alignment: 16)
-    }
-
-    deinit { buffer.deallocate() }
+    deinit { run.deallocate() }
 
     /// Whether `p` is a UDP datagram this coalescer would take: IPv6 with UDP right after the
     /// fixed header, lengths consistent, a payload.
@@ -58,8 +49,8 @@ public final class UDPCoalescer {
     /// Feeds one datagram (`isMergeable`). Its bytes must stay valid until `finish`; a datagram
     /// that cannot join the run in progress ends it.
     public func offer(_ p: UnsafeRawBufferPointer, checksumPartial: Bool, write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
-        if first != nil, !closed, canAppend(p, checksumPartial: checksumPartial) {
-            append(p)
+        if run.accepts, canAppend(p, checksumPartial: checksumPartial) {
+            run.append(p)
             return
         }
         finish(write: write)
@@ -68,60 +59,35 @@ public final class UDPCoalescer {
             write(p, VirtioNetHeader())
             return
         }
-        first = p
-        firstPartial = checksumPartial
-        inBuffer = false
-        length = p.count
-        segmentSize = p.count - UDPCoalescer.headers
-        segments = 1
-        closed = false
+        run.start(p, headers: UDPCoalescer.headers, checksumPartial: checksumPartial)
     }
 
     /// Writes the run in progress, merged if more than one datagram joined.
     public func finish(write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
-        guard let f = first else { return }
-        first = nil
-        guard inBuffer else {
-            write(f, firstPartial ? TCPCoalescer.partialHeader(f) : VirtioNetHeader())
-            return
+        let segmentSize = run.segmentSize
+        run.finish(write: write, lone: { f, partial in partial ? TCPCoalescer.partialHeader(f) : VirtioNetHeader() }) { buffer, length in
+            let ip = UDPCoalescer.ip
+            let udpTotal = length - ip
+            buffer.storeBytes(of: UInt16(udpTotal).bigEndian, toByteOffset: 4, as: UInt16.self)
+            buffer.storeBytes(of: UInt16(udpTotal).bigEndian, toByteOffset: ip + 4, as: UInt16.self)
+            // Checksum partial over the whole super-packet: the kernel swaps in each datagram's
+            // own length when it cuts (`__udp_gso_segment`) and completes or trusts the rest.
+            let pseudo = InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(ipv6: buffer, proto: 17, length: udpTotal))
+            buffer.storeBytes(of: pseudo.bigEndian, toByteOffset: ip + 6, as: UInt16.self)
+            return VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoUDPL4,
+                                   hdrLen: UInt16(UDPCoalescer.headers), gsoSize: UInt16(segmentSize),
+                                   csumStart: UInt16(ip), csumOffset: 6)
         }
-        let ip = UDPCoalescer.ip
-        let udpTotal = length - ip
-        buffer.storeBytes(of: UInt16(udpTotal).bigEndian, toByteOffset: 4, as: UInt16.self)
-        buffer.storeBytes(of: UInt16(udpTotal).bigEndian, toByteOffset: ip + 4, as: UInt16.self)
-        // Checksum partial over the whole super-packet: the kernel swaps in each datagram's own
-        // length when it cuts (`__udp_gso_segment`) and completes or trusts the rest.
-        let pseudo = InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(ipv6: buffer, proto: 17, length: udpTotal))
-        buffer.storeBytes(of: pseudo.bigEndian, toByteOffset: ip + 6, as: UInt16.self)
-        let header = VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoUDPL4,
-                                     hdrLen: UInt16(UDPCoalescer.headers), gsoSize: UInt16(segmentSize),
-                                     csumStart: UInt16(ip), csumOffset: 6)
-        merged += segments
-        superPackets += 1
-        write(UnsafeRawBufferPointer(start: buffer, count: length), header)
     }
 
     private func canAppend(_ p: UnsafeRawBufferPointer, checksumPartial: Bool) -> Bool {
-        guard let f = first, segments < UDPCoalescer.maxSegments,
-              p.count > UDPCoalescer.headers, p.count - UDPCoalescer.headers <= segmentSize,
-              length + p.count - UDPCoalescer.headers <= UDPCoalescer.maxPacket else { return false }
+        guard let f = run.first, run.segments < UDPCoalescer.maxSegments, run.fits(p) else { return false }
         let a = f.baseAddress!, b = p.baseAddress!
         // IPv6: version/class/flow (0-3), next header + hop limit + addresses (6-39); UDP ports.
         guard memcmp(a, b, 4) == 0, memcmp(a + 6, b + 6, 34) == 0, memcmp(a + 40, b + 40, 4) == 0 else { return false }
         return checksumPartial || UDPCoalescer.checksumValid(p)
     }
 
-    private func append(_ p: UnsafeRawBufferPointer) {
-        if !inBuffer, let f = first {
-            buffer.copyMemory(from: f.baseAddress!, byteCount: f.count)
-            inBuffer = true
-        }
-        let payload = p.count - UDPCoalescer.headers
-        (buffer + length).copyMemory(from: p.baseAddress! + UDPCoalescer.headers, byteCount: payload)
-        length += payload
-        segments += 1
-        if payload < segmentSize { closed = true }
-    }
 
     /// A complete UDP checksum that verifies (zero, "none", is not allowed over IPv6).
     static func checksumValid(_ p: UnsafeRawBufferPointer) -> Bool {
