@@ -10,7 +10,7 @@ import PlanetCore
 /// storage, per-bucket digests, the per-key allowance, the bound, flooding, reconciliation
 /// answers — which a real node reaches only with records their keys signed. Both are bounded
 /// small, so a growing directory would show as memory (libFuzzer's -rss_limit_mb).
-final class CapacityUnderFuzz: @unchecked Sendable {
+final class CapacityUnderFuzz: FuzzWorld, @unchecked Sendable {
     let verifying = CapacityGossip(directory: CapacityDirectory(maxRecords: 256))
     let trusting = CapacityGossip(directory: CapacityDirectory(maxRecords: 256, verify: { _ in true }))
     let neighbour = FuzzIdentity.make(6).publicKey
@@ -21,14 +21,6 @@ final class CapacityUnderFuzz: @unchecked Sendable {
     init() {
         verifying.neighbourUp(neighbour, now: clock.now)
         trusting.neighbourUp(neighbour, now: clock.now)
-    }
-
-    nonisolated(unsafe) static var shared: CapacityUnderFuzz?
-    static func get() -> CapacityUnderFuzz {
-        if let c = shared { return c }
-        let c = CapacityUnderFuzz()
-        shared = c
-        return c
     }
 }
 

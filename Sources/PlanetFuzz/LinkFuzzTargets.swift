@@ -2,7 +2,7 @@ import PlanetCore
 import PlanetLink
 
 /// Two link layers, A and B, linked in memory once; the targets then throw bytes at B.
-final class LinkPair: @unchecked Sendable {
+final class LinkPair: FuzzWorld, @unchecked Sendable {
     let a: LinkLayer
     let b: LinkLayer
     let epA = Endpoint(ipv4: 10, 0, 0, 1, port: 7001)
@@ -34,14 +34,6 @@ final class LinkPair: @unchecked Sendable {
         guard a.send(frame: frame, to: b.identity.publicKey, now: clock.now) else { return nil }
         for event in a.drainEvents() { if case .transmit(let bytes, _) = event { return bytes } }
         return nil
-    }
-
-    nonisolated(unsafe) static var shared: LinkPair?
-    static func get() -> LinkPair {
-        if let p = shared { return p }
-        let p = LinkPair()
-        shared = p
-        return p
     }
 }
 

@@ -4,7 +4,7 @@ import PlanetNode
 
 /// Two nodes, A and B, linked over an in-memory underlay with routes and an end-to-end session
 /// between them (set up once). Datagrams are delivered at once; timers run when `settle` says.
-final class NodePair: @unchecked Sendable {
+final class NodePair: FuzzWorld, @unchecked Sendable {
     let a: Node
     let b: Node
     let epA = Endpoint(address: IPv6Address("fd00::1")!, port: 8470)
@@ -86,14 +86,6 @@ final class NodePair: @unchecked Sendable {
         p += payload
         return p
     }
-
-    nonisolated(unsafe) static var shared: NodePair?
-    static func get() -> NodePair {
-        if let p = shared { return p }
-        let p = NodePair()
-        shared = p
-        return p
-    }
 }
 
 enum NodeFuzzTargets {
@@ -134,7 +126,7 @@ enum NodeFuzzTargets {
 /// once): A and B have no link of their own and cannot get one (datagrams between them are
 /// dropped), so a candidate-endpoints offer from A is acted on at B (probes, an answer), as
 /// between two nodes behind NATs.
-final class NodeLine: @unchecked Sendable {
+final class NodeLine: FuzzWorld, @unchecked Sendable {
     let nodes: [Node]
     let endpoints: [Endpoint]
     var clock = FuzzClock()
@@ -214,14 +206,6 @@ final class NodeLine: @unchecked Sendable {
             nodes[j].output.removeAll()
         }
         return moved
-    }
-
-    nonisolated(unsafe) static var shared: NodeLine?
-    static func get() -> NodeLine {
-        if let l = shared { return l }
-        let l = NodeLine()
-        shared = l
-        return l
     }
 }
 

@@ -2,7 +2,7 @@ import PlanetCore
 import PlanetRouting
 
 /// A router with one neighbour; the input is a routing message from that neighbour.
-final class RouterUnderFuzz: @unchecked Sendable {
+final class RouterUnderFuzz: FuzzWorld, @unchecked Sendable {
     let router: Router
     let neighbour = FuzzIdentity.make(6).publicKey
     var clock = FuzzClock()
@@ -10,14 +10,6 @@ final class RouterUnderFuzz: @unchecked Sendable {
     init() {
         router = Router(identity: FuzzIdentity.make(5), now: clock.now, random: SplitMix64(seed: 5))
         router.neighbourUp(neighbour, cost: 20, now: clock.now)
-    }
-
-    nonisolated(unsafe) static var shared: RouterUnderFuzz?
-    static func get() -> RouterUnderFuzz {
-        if let r = shared { return r }
-        let r = RouterUnderFuzz()
-        shared = r
-        return r
     }
 }
 

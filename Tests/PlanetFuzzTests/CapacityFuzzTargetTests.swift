@@ -9,7 +9,7 @@ import PlanetCapacity
 /// code behind the signature check.
 final class CapacityFuzzTargetTests: XCTestCase {
     func testSeedsReachTheDirectoriesAndOnlyTheTrustingOneTakesABrokenSignature() throws {
-        CapacityUnderFuzz.shared = nil
+        CapacityUnderFuzz.reset()
         let seeds = FuzzSeeds.all().filter { $0.target == "capacity" }
         let records = try XCTUnwrap(seeds.first { $0.name == "records" }?.bytes)
         let target = try XCTUnwrap(FuzzTargets.named("capacity"))
@@ -26,6 +26,6 @@ final class CapacityFuzzTargetTests: XCTestCase {
         CapacityMessage.records([bytes]).encoded().withUnsafeBytes { target.run($0) }
         XCTAssertEqual(c.verifying.directory[record.key]?.seqno, 7, "a broken signature is refused")
         XCTAssertEqual(c.trusting.directory[record.key]?.seqno, 8, "the trusting directory takes it, so fuzzing reaches past the check")
-        CapacityUnderFuzz.shared = nil
+        CapacityUnderFuzz.reset()
     }
 }
