@@ -124,6 +124,13 @@ public enum FuzzSeeds {
         add("capacity", "summary", CapacityMessage.summary(first: 0, buckets: (0..<4).map { CapacityMessage.Bucket(count: UInt32($0), digest: UInt64($0) &* 0x9e37_79b9) }).encoded())
         add("capacity", "bucket-list", CapacityMessage.bucketList(bucket: Int(announcer.publicKey.w0 >> 56), total: 2,
                                                                   entries: [CapacityMessage.ListEntry(prefix: 1, seqno: 7)]).encoded())
+
+        // AEGIS-256: key, nonce, associated-data length, associated data, message. A transport
+        // frame's shape (13 bytes of header as associated data, a packet) and the block edges.
+        let key = (0..<32).map { UInt8($0) }, nonce = (0..<32).map { UInt8(0x80 | $0) }
+        add("aegis", "frame", key + nonce + [13] + [UInt8](repeating: 4, count: 13) + (0..<1300).map { UInt8(truncatingIfNeeded: $0) })
+        add("aegis", "empty", key + nonce + [0])
+        add("aegis", "blocks", key + nonce + [16] + [UInt8](repeating: 0xaa, count: 16) + [UInt8](repeating: 0x55, count: 33))
         return out
     }
 

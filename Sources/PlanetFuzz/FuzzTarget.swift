@@ -30,6 +30,7 @@ public enum FuzzTargets {
         OffloadFuzzTargets.segmenter,
         OffloadFuzzTargets.coalescer,
         CapacityFuzzTargets.message,
+        CryptoFuzzTargets.aegis,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
