@@ -186,7 +186,9 @@ public final class Keypair {
     }
 
     /// Authenticates and decrypts a whole frame (header included) in place. On success the
-    /// counter is recorded in the replay window; on any failure nothing changes.
+    /// counter is recorded in the replay window; on any failure the window does not change and
+    /// the frame holds no unauthenticated plaintext (AEGIS-256 restores the bytes that came,
+    /// libsodium's AES-GCM zeroes them); callers drop it either way.
     /// `encryptedPrefix` must be what the sender sealed with (the frame type says which).
     public func open(frame: UnsafeMutableRawBufferPointer, now: Instant, encryptedPrefix: Int? = nil,
                      authenticatedSuffix: Int? = nil) -> OpenResult {
@@ -203,7 +205,7 @@ public final class Keypair {
                                                             authenticatedSuffix: authenticatedSuffix) else { return .tooShort }
         let status = withNonce(counter, modeByte: encryptedPrefix == nil ? 0 : base[0]) { nonce in
             if cipher == .aegis256 {
-                // Puts the ciphertext back when the tag fails, so a forgery changes nothing here either.
+                // Puts the ciphertext back when the tag fails: no unauthenticated plaintext is left.
                 return receiveKey.withUnsafeBufferPointer { key in
                     planet_aegis256_decrypt(message, message, encrypted, message + length, ad, adLength, nonce, key.baseAddress!)
                 }
