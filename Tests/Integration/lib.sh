@@ -71,6 +71,11 @@ peer_state() {
 }
 tb_key() { grep -o '"privateKey": "[0-9a-f]*"' "/tmp/planet-testbed-$TB_NAME/$1.json" | cut -d'"' -f4 | tail -c 65; }
 peer_is_up() { [ "$(peer_state "$1" "$2")" = up ]; }
+# tb_cipher NODE KIND KEY: the transport cipher of NODE's link (KIND peers) or session (KIND
+# sessions) with KEY, empty when there is none.
+tb_cipher() {
+  tb_ctl "$1" --json "$2" | json_get "next((p['cipher'] for p in d['$2'] if p['publicKey']=='$3'), '')"
+}
 
 # tb_transfer_checked FROM TO BYTES PORT: sends BYTES of random data over TCP from node FROM to
 # node TO's overlay address and fails unless the receiver's SHA-256 matches the sender's.

@@ -18,10 +18,7 @@ restart_old() {  # restart_old NODE: the same node (key, config) on the old bina
 }
 restart_new() { tb stop "$1"; sleep 0.5; tb start "$1"; }
 
-cipher_of() {  # cipher_of NODE KIND KEY: KIND is peers or sessions
-  tb_ctl "$1" --json "$2" | json_get "next((p['cipher'] for p in d['$2'] if p['publicKey']=='$3'), '')"
-}
-new_ciphers=$(tb_ctl a --json peers | json_get "d['peers'][0]['cipher']")
+new_ciphers=$(tb_cipher a peers "$kr")
 
 restart_old r
 wait_for 60 peer_is_up a "$kr" || { dump_logs a r; fail "a-r link not up with an old r"; }
@@ -31,7 +28,7 @@ ok "old relay between new ends: 20 MB intact"
 # A binary from before AEGIS-256 ignores its offer bit: with a new node it agrees on
 # AES-256-GCM, while the new ends' session keeps AEGIS-256.
 if [ "$new_ciphers" = aegis-256 ]; then
-  old_link=$(cipher_of a peers "$kr"); session=$(cipher_of a sessions "$(tb_key b)")
+  old_link=$(tb_cipher a peers "$kr"); session=$(tb_cipher a sessions "$(tb_key b)")
   case "$old_link" in aes-256-gcm|aegis-256) ;; *) fail "new a - old r link runs '$old_link'";; esac
   [ "$session" = aegis-256 ] || fail "a-b session: expected aegis-256, got '$session'"
   ok "new-old link: $old_link; new-new session across it: $session"
