@@ -71,21 +71,23 @@ struct CoalescerRun {
 
     mutating func close() { closed = true }
 
-    /// Ends the run. A lone packet is written where it lies with the header `lone` gives it
-    /// (from whether it arrived checksum-partial); a merged one from `buffer`, after `merge` has
-    /// fixed up the headers in `buffer` for `length` bytes and returned the virtio header.
-    mutating func finish(write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void,
-                         lone: (UnsafeRawBufferPointer, Bool) -> VirtioNetHeader,
-                         merge: (UnsafeMutableRawPointer, Int) -> VirtioNetHeader) {
+    /// Ends the run. A lone packet is written where it lies, marked checksum-partial if it
+    /// arrived so. A merged one is written from `buffer` after `fixHeaders` has set its lengths
+    /// and checksum field (for `length` bytes), as a super-packet of `gsoType` whose transport
+    /// checksum sits `checksumOffset` bytes into the transport header (after the 40-byte IPv6 one).
+    mutating func finish(write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void, gsoType: UInt8, checksumOffset: UInt16,
+                         fixHeaders: (UnsafeMutableRawPointer, Int) -> Void) {
         guard let f = first else { return }
         first = nil
         guard inBuffer else {
-            write(f, lone(f, firstPartial))
+            write(f, firstPartial ? TCPCoalescer.partialHeader(f) : VirtioNetHeader())
             return
         }
-        let header = merge(buffer, length)
+        fixHeaders(buffer, length)
         merged += segments
         superPackets += 1
-        write(UnsafeRawBufferPointer(start: buffer, count: length), header)
+        write(UnsafeRawBufferPointer(start: buffer, count: length),
+              VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: gsoType, hdrLen: UInt16(headers),
+                              gsoSize: UInt16(segmentSize), csumStart: UInt16(TCPCoalescer.ip), csumOffset: checksumOffset))
     }
 }

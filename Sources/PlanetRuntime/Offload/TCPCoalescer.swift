@@ -76,8 +76,8 @@ public final class TCPCoalescer {
 
     /// Writes the run in progress, merged if more than one segment joined.
     public func finish(write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
-        let flags = lastFlags, headers = run.headers, segmentSize = run.segmentSize
-        run.finish(write: write, lone: { f, partial in partial ? TCPCoalescer.partialHeader(f) : VirtioNetHeader() }) { buffer, length in
+        let flags = lastFlags
+        run.finish(write: write, gsoType: VirtioNetHeader.gsoTCPv6, checksumOffset: 16) { buffer, length in
             let ip = TCPCoalescer.ip
             let tcpTotal = length - ip
             buffer.storeBytes(of: UInt16(tcpTotal).bigEndian, toByteOffset: 4, as: UInt16.self)
@@ -86,9 +86,6 @@ public final class TCPCoalescer {
             // (or trusts it, delivering locally).
             let pseudo = InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(ipv6: buffer, proto: 6, length: tcpTotal))
             buffer.storeBytes(of: pseudo.bigEndian, toByteOffset: ip + 16, as: UInt16.self)
-            return VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv6,
-                                   hdrLen: UInt16(headers), gsoSize: UInt16(segmentSize),
-                                   csumStart: UInt16(ip), csumOffset: 16)
         }
     }
 

@@ -64,8 +64,7 @@ public final class UDPCoalescer {
 
     /// Writes the run in progress, merged if more than one datagram joined.
     public func finish(write: (UnsafeRawBufferPointer, VirtioNetHeader) -> Void) {
-        let segmentSize = run.segmentSize
-        run.finish(write: write, lone: { f, partial in partial ? TCPCoalescer.partialHeader(f) : VirtioNetHeader() }) { buffer, length in
+        run.finish(write: write, gsoType: VirtioNetHeader.gsoUDPL4, checksumOffset: 6) { buffer, length in
             let ip = UDPCoalescer.ip
             let udpTotal = length - ip
             buffer.storeBytes(of: UInt16(udpTotal).bigEndian, toByteOffset: 4, as: UInt16.self)
@@ -74,9 +73,6 @@ public final class UDPCoalescer {
             // own length when it cuts (`__udp_gso_segment`) and completes or trusts the rest.
             let pseudo = InternetChecksum.fold(InternetChecksum.pseudoHeaderSum(ipv6: buffer, proto: 17, length: udpTotal))
             buffer.storeBytes(of: pseudo.bigEndian, toByteOffset: ip + 6, as: UInt16.self)
-            return VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoUDPL4,
-                                   hdrLen: UInt16(UDPCoalescer.headers), gsoSize: UInt16(segmentSize),
-                                   csumStart: UInt16(ip), csumOffset: 6)
         }
     }
 
