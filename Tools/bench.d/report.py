@@ -120,19 +120,17 @@ def derive(samples):
         m["ping_loss_pct"] = samples["ping_loss"][0]
     if samples.get("cpu_s_per_gb"):
         m["cpu_s_per_gb"] = samples["cpu_s_per_gb"][0]
-    # A path against one hop: from the rounds run side by side (reference, then the path),
-    # the median of the rounds' ratios; only without such rounds against the first tcp1 runs,
-    # which were made minutes earlier.
-    raws, ones = samples.get("raw_ref_tcp1"), samples.get("tcp1")
-    if raws and ones and len(raws) == len(ones):
-        m["raw_ref_tcp1_gbps_median"] = statistics.median(raws)
-        m["tcp1_vs_raw_pct"] = 100.0 * statistics.median([o / r for o, r in zip(ones, raws) if r > 0])
-    for name, ratio in (("relay", "relay_vs_one_hop_pct"), ("vm", "vm_vs_node_pct")):
-        paths, refs = samples.get(name + "_tcp1"), samples.get(name + "_ref_tcp1")
+    # A row against its reference (raw veth, one hop): from the rounds run side by side
+    # (reference, then the row), the median of the rounds' ratios; relay and VM runs without
+    # such rounds are set against the first tcp1 runs, made minutes earlier.
+    for key, ref, ratio in (("tcp1", "raw_ref_tcp1", "tcp1_vs_raw_pct"),
+                            ("relay_tcp1", "relay_ref_tcp1", "relay_vs_one_hop_pct"),
+                            ("vm_tcp1", "vm_ref_tcp1", "vm_vs_node_pct")):
+        paths, refs = samples.get(key), samples.get(ref)
         if paths and refs and len(paths) == len(refs):
-            m[name + "_ref_tcp1_gbps_median"] = statistics.median(refs)
+            m[ref + "_gbps_median"] = statistics.median(refs)
             m[ratio] = 100.0 * statistics.median([p / r for p, r in zip(paths, refs) if r > 0])
-        elif paths and m.get("tcp1_gbps_median"):
+        elif paths and key != "tcp1" and m.get("tcp1_gbps_median"):
             m[ratio] = 100.0 * statistics.median(paths) / m["tcp1_gbps_median"]
     if samples.get("idle_cpu_pct"):
         m["idle_cpu_pct"] = samples["idle_cpu_pct"][0]
