@@ -123,7 +123,9 @@ public enum AdminReport {
             t.append([text(v["name"]), text(v["address"]), text(v["interface"]), policy(v["policy"]), text(v["state"]),
                       bytes(v["rxBytes"]), bytes(v["txBytes"]), count(v["refusedPackets"]), count(v["spoofedPackets"])])
         }
-        return t.render() + summary(vms.count, "VM", "VMs")
+        // Why a VM is not up, under the table (a column would be too wide for the rest).
+        let why = vms.compactMap { v in v["problem"]?.stringValue.map { "\(text(v["name"])): \(text(v["state"])): \($0)\n" } }
+        return t.render() + summary(vms.count, "VM", "VMs") + why.joined()
     }
 
     static func vmDetails(_ v: JSONValue) -> String {
@@ -140,6 +142,7 @@ public enum AdminReport {
         if v["memoryBytes"]?.numberValue != nil { pairs.append(("memory", bytes(v["memoryBytes"]))) }
         if v["diskBytes"]?.numberValue != nil { pairs.append(("disk", bytes(v["diskBytes"]))) }
         if let problem = v["problem"]?.stringValue { pairs.append(("problem", problem)) }
+        if let n = v["repairs"]?.numberValue, n > 0 { pairs.append(("repairs", integer(v["repairs"]) + " (host state lost and made again)")) }
         return TableFormatter.keyValues(pairs)
     }
 

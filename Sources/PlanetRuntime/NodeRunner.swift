@@ -151,12 +151,14 @@ public final class NodeRunner: @unchecked Sendable {
     deinit { node.links.sink = nil }
 
     /// Re-applies the host's leases (a vanished namespace or tap is reported by `vm list`, not
-    /// fatal) and tells the node every VM's address and policy, and what they declare to the
-    /// capacity record. Before the loop runs.
+    /// fatal), tells the node every VM's address and policy, and what they declare to the
+    /// capacity record, and starts the watch that repairs what the host loses behind planetd's
+    /// back (`VMHost.watch`). Before the loop runs.
     public func adoptVMs(_ host: VMHost) {
         vmHost = host
         for lease in host.restore() { node.setVM(name: lease.name, address: lease.address, policy: lease.policy) }
         declareVMCapacity()  // capacity directory: NodeRunner+Capacity.swift
+        host.startWatching()
     }
 
     // MARK: Lifetime
@@ -213,6 +215,9 @@ public final class NodeRunner: @unchecked Sendable {
     public func stop() { loop.stop() }
 
     func shutdown() {
+        // The VMs' host state stays as it is (their interfaces, rules and filters outlive
+        // planetd, and the next start adopts them); only the watch stops.
+        vmHost?.stopWatching()
         metrics?.stop()
         admin?.stop()
         saveSeqno()

@@ -23,7 +23,7 @@ final class VMHostTests: XCTestCase {
         XCTAssertEqual(lease.kind, .tap)
         XCTAssertEqual(memory.inForce, host.plan(lease))
         XCTAssertTrue(memory.inForce.contains(.route(address: lease.address, interface: "tapweb")))
-        XCTAssertTrue(memory.inForce.contains(.rule(interface: "tapweb")))
+        XCTAssertTrue(memory.inForce.contains(.rule(interface: "tapweb", address: lease.address)))
         XCTAssertTrue(memory.inForce.contains(.sourceFilter(interface: "tapweb", address: lease.address, counter: VMHost.counter(for: "web"))))
         XCTAssertTrue(memory.shared)
         XCTAssertEqual(host.state(of: lease), "up")

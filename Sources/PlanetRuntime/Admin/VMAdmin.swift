@@ -48,16 +48,19 @@ extension NodeAdminHandler {
                 return show(host, lease)
             }
         case .vmShow:
+            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal.description)) }
             guard let lease = host.lease(named: name) else { return .failure(AdminError("name: no VM named '\(name)'")) }
             return show(host, lease)
         case .vmList:
+            // An empty list would say "no VMs" where the unreadable file holds some.
+            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal.description)) }
             let leases = host.leases
             let spoofed = host.spoofedPackets()
             let states = leases.map { host.state(of: $0) }
             return onLoop { node in
                 .object([("vms", .array(leases.enumerated().map { i, l in
                     NodeAdminHandler.vmJSON(l, state: states[i], problem: host.problem(of: l.name), spoofed: spoofed[l.name] ?? 0,
-                                            entry: node.vmEntry(address: l.address))
+                                            repairs: host.repairCount(of: l.name), entry: node.vmEntry(address: l.address))
                 }))])
             }
         case .vmCloudInit:
@@ -74,8 +77,10 @@ extension NodeAdminHandler {
         let state = host.state(of: lease)
         let spoofed = host.spoofedPackets()[lease.name] ?? 0
         let problem = host.problem(of: lease.name)
+        let repairs = host.repairCount(of: lease.name)
         return onLoop { node in
-            NodeAdminHandler.vmJSON(lease, state: state, problem: problem, spoofed: spoofed, entry: node.vmEntry(address: lease.address))
+            NodeAdminHandler.vmJSON(lease, state: state, problem: problem, spoofed: spoofed, repairs: repairs,
+                                    entry: node.vmEntry(address: lease.address))
         }
     }
 
@@ -90,7 +95,7 @@ extension NodeAdminHandler {
         return rendezvous.wait(timeout: 5)
     }
 
-    static func vmJSON(_ l: VMLease, state: String, problem: String?, spoofed: UInt64, entry: VMGuard.Entry?) -> JSONValue {
+    static func vmJSON(_ l: VMLease, state: String, problem: String?, spoofed: UInt64, repairs: Int, entry: VMGuard.Entry?) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("name", .string(l.name)),
             ("address", .string(l.address.description)),
@@ -107,6 +112,7 @@ extension NodeAdminHandler {
             ("txPackets", .number(Double(entry?.txPackets ?? 0))),
             ("refusedPackets", .number(Double(entry?.refused ?? 0))),
             ("spoofedPackets", .number(Double(spoofed))),
+            ("repairs", .number(Double(repairs))),
             ("cpu", l.cpu.map { .number(Double($0)) } ?? .null),
             ("memoryBytes", l.memoryBytes.map { .number(Double($0)) } ?? .null),
             ("diskBytes", l.diskBytes.map { .number(Double($0)) } ?? .null),

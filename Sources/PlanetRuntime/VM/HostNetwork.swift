@@ -4,12 +4,15 @@ import PlanetCore
 /// back. `VMHost.plan` lists them in order; an attach that fails part-way undoes the ones done,
 /// in reverse, so a failed attach leaves nothing half-made; a detach undoes them all.
 ///
-/// Every step is idempotent where the host allows it (replace, not add), so re-applying the
-/// leases when planetd starts again over what the last run left is the same as a fresh attach.
-public enum HostStep: Equatable, Sendable {
+/// Every step is idempotent (replace, not add; an interface that is there is adopted when it is
+/// what the step would make), so re-applying the leases when planetd starts again over what the
+/// last run left, after a clean stop or a crash, is the same as a fresh attach. What the host
+/// lost meanwhile (a flushed ruleset, a deleted rule) is made again by the same steps.
+public enum HostStep: Hashable, Sendable {
     /// A tap for a hypervisor (created, or adopted if it exists), owned by `owner` if given.
     case tap(interface: String, owner: String?)
-    /// A veth pair: `interface` on the node, `VMLease.containerInterface` inside `netns`.
+    /// A veth pair: `interface` on the node, `VMLease.containerInterface` inside `netns`
+    /// (adopted if the pair is already there, as a previous run leaves it).
     case veth(interface: String, netns: String)
     /// The node side up with the overlay's MTU and the link-local gateway address.
     case nodeSide(interface: String, mtu: Int)
@@ -18,9 +21,11 @@ public enum HostStep: Equatable, Sendable {
     case containerSide(netns: String, mac: String, address: IPv6Address, mtu: Int)
     /// The VM's /128 on its interface.
     case route(address: IPv6Address, interface: String)
-    /// Everything arriving on the VM's interface looks up the VM table (overlay → TUN, nothing
-    /// else), so even VM-to-VM traffic on this node passes planetd.
-    case rule(interface: String)
+    /// What arrives on the VM's interface from the VM's address looks up the VM table (overlay →
+    /// TUN, nothing else), so even VM-to-VM traffic on this node passes planetd; anything else
+    /// it would forward is prohibited. The second source check, in routing rather than nftables:
+    /// a host whose nftables ruleset is flushed still forwards nothing spoofed.
+    case rule(interface: String, address: IPv6Address)
     /// The source filter: only the VM's address (and link-local and `::`, for neighbour
     /// discovery) may come in on the interface; the rest is counted under `counter` and dropped.
     case sourceFilter(interface: String, address: IPv6Address, counter: String)
@@ -32,7 +37,7 @@ public enum HostStep: Equatable, Sendable {
         case .nodeSide(let i, let m): return "configure \(i) (mtu \(m), gateway \(VMTable.gateway))"
         case .containerSide(let n, _, let a, _): return "configure \(VMLease.containerInterface) in netns \(n) (\(a))"
         case .route(let a, let i): return "route \(a)/128 dev \(i)"
-        case .rule(let i): return "policy rule iif \(i)"
+        case .rule(let i, let a): return "policy rules iif \(i) (from \(a) to the VM table, the rest prohibited)"
         case .sourceFilter(let i, let a, _): return "source filter on \(i) (only \(a))"
         }
     }
@@ -58,8 +63,30 @@ public protocol HostNetwork: AnyObject, Sendable {
     /// first VM and removed after the last, so a node without VMs has nothing of them.
     func ensureShared(tun: String) throws(HostError)
     func removeShared()
+    /// Cuts a VM's interface off before anything is (re-)applied to it and whenever applying
+    /// failed: nothing it sends is forwarded or delivered, by means that do not depend on the
+    /// parts being repaired (a prohibit rule ahead of the VM's rules, IPv6 off, the link down).
+    /// Fail closed: an interface a previous run left is never up without its filter.
+    func isolate(interface: String) throws(HostError)
+    /// Takes `isolate` back, after the whole plan is in force again (`nodeSide` brings the link
+    /// up and IPv6 back; this removes the prohibit rule).
+    func release(interface: String)
+    /// Which of `steps` are not in force on the host now, and whether the shared parts are:
+    /// the watch's question (`VMHost.watch`). Steps inside a container are the tenant's and not
+    /// checked.
+    func audit(_ steps: [HostStep], tun: String) -> HostAudit
     func interfaceExists(_ name: String) -> Bool
     func netnsExists(_ name: String) -> Bool
     /// The packets each source-filter counter dropped, by counter name.
     func filterCounters() -> [String: UInt64]
+}
+
+/// What `HostNetwork.audit` found: the shared parts present or not, and the steps not in force.
+public struct HostAudit: Equatable, Sendable {
+    public var sharedInForce: Bool
+    public var missing: [HostStep]
+    public init(sharedInForce: Bool, missing: [HostStep]) {
+        self.sharedInForce = sharedInForce
+        self.missing = missing
+    }
 }

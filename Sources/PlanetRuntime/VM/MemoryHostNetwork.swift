@@ -14,6 +14,12 @@ public final class MemoryHostNetwork: HostNetwork, @unchecked Sendable {
     public var failAtApply: Int?
     public private(set) var applies = 0
     public var counters: [String: UInt64] = [:]
+    /// Interfaces cut off by `isolate` and not released.
+    public private(set) var isolated: Set<String> = []
+    /// Every isolate call, in order (a test checks the interface was cut off before re-applying).
+    public private(set) var isolations: [String] = []
+    /// Make isolate fail (the host refuses even that).
+    public var failIsolate = false
 
     public init() {}
 
@@ -32,7 +38,7 @@ public final class MemoryHostNetwork: HostNetwork, @unchecked Sendable {
         case .veth(let i, let ns):
             guard namespaces.contains(ns) else { throw HostError("netns \(ns) does not exist") }
             created = interfaces.insert(i).inserted
-        case .nodeSide(let i, _), .route(_, let i), .rule(let i), .sourceFilter(let i, _, _):
+        case .nodeSide(let i, _), .route(_, let i), .rule(let i, _), .sourceFilter(let i, _, _):
             guard interfaces.contains(i) else { throw HostError("no interface \(i)") }
         case .containerSide(let ns, _, _, _):
             guard namespaces.contains(ns) else { throw HostError("netns \(ns) does not exist") }
@@ -50,13 +56,35 @@ public final class MemoryHostNetwork: HostNetwork, @unchecked Sendable {
                 // Deleting a link takes everything on it with it, as the kernel does.
                 inForce.removeAll { s in
                     switch s {
-                    case .nodeSide(let j, _), .route(_, let j), .rule(let j), .sourceFilter(let j, _, _): return j == i
+                    case .nodeSide(let j, _), .route(_, let j), .sourceFilter(let j, _, _): return j == i
                     default: return false
                     }
                 }
             default: break
             }
         }
+    }
+
+    /// What the host loses behind planetd's back (`nft flush ruleset`, `ip rule flush`): the
+    /// steps `matching` says, and the shared parts if `shared`.
+    public func lose(shared loseShared: Bool = false, _ matching: (HostStep) -> Bool = { _ in false }) {
+        lock.withLock {
+            inForce.removeAll(where: matching)
+            if loseShared { shared = false }
+        }
+    }
+
+    public func isolate(interface: String) throws(HostError) {
+        lock.lock(); defer { lock.unlock() }
+        isolations.append(interface)
+        if failIsolate { throw HostError("injected failure isolating \(interface)") }
+        isolated.insert(interface)
+    }
+
+    public func release(interface: String) { lock.withLock { _ = isolated.remove(interface) } }
+
+    public func audit(_ steps: [HostStep], tun: String) -> HostAudit {
+        lock.withLock { HostAudit(sharedInForce: shared, missing: steps.filter { !inForce.contains($0) }) }
     }
 
     public func ensureShared(tun: String) throws(HostError) { lock.withLock { shared = true } }

@@ -16,6 +16,8 @@ import PlanetCore
 public final class SystemHostNetwork: HostNetwork, @unchecked Sendable {
     public static let routeTable = 8471
     public static let rulePreference = 1000
+    /// The isolating rule's preference: ahead of a VM's own two (`rulePreference`, +1).
+    public static let isolationPreference = 999
     static let nftTable = "inet planetary"
 
     public init() {}
@@ -77,9 +79,21 @@ public final class SystemHostNetwork: HostNetwork, @unchecked Sendable {
             return true
         case .veth(let i, let ns):
             guard netnsExists(ns) else { throw HostError("netns \(ns) does not exist") }
+            if interfaceExists(i) {
+                // A previous run's pair (planetd stopped or crashed; the pair outlives it):
+                // adopted when its other end is still in the container, so the container keeps
+                // its interface and open connections; otherwise it is stale and made anew.
+                guard run("ip", ["-d", "link", "show", "dev", i]).text.contains("veth") else {
+                    throw HostError("\(i) exists and is not a veth")
+                }
+                if run("ip", ["-n", ns, "link", "show", "dev", VMLease.containerInterface]).status == 0 { return false }
+                run("ip", ["link", "del", "dev", i])
+            }
             try must("ip", ["link", "add", i, "type", "veth", "peer", "name", VMLease.containerInterface, "netns", ns])
             return true
         case .nodeSide(let i, let mtu):
+            // IPv6 back on (`isolate` turned it off), before the gateway address goes on it.
+            try setIPv6(on: i, enabled: true)
             try must("ip", ["link", "set", "dev", i, "mtu", "\(mtu)", "up"])
             try must("ip", ["-6", "addr", "replace", "\(VMTable.gateway)/64", "dev", i, "nodad"])
             return false
@@ -95,10 +109,11 @@ public final class SystemHostNetwork: HostNetwork, @unchecked Sendable {
         case .route(let a, let i):
             try must("ip", ["-6", "route", "replace", "\(a)/128", "dev", i])
             return false
-        case .rule(let i):
+        case .rule(let i, let a):
             undo(step)
-            try must("ip", ["-6", "rule", "add", "iif", i, "lookup", "\(SystemHostNetwork.routeTable)",
+            try must("ip", ["-6", "rule", "add", "iif", i, "from", "\(a)/128", "lookup", "\(SystemHostNetwork.routeTable)",
                             "pref", "\(SystemHostNetwork.rulePreference)"])
+            try must("ip", ["-6", "rule", "add", "iif", i, "prohibit", "pref", "\(SystemHostNetwork.rulePreference + 1)"])
             return false
         case .sourceFilter(let i, let a, let counter):
             undo(step)
@@ -120,6 +135,35 @@ public final class SystemHostNetwork: HostNetwork, @unchecked Sendable {
 
     static func chain(for counter: String) -> String { "vm_" + counter }
 
+    /// Deletes every rule for arrival interface `i` at `preference` (there may be duplicates a
+    /// crash between two commands left).
+    func deleteRules(iif i: String, preference: Int) {
+        while run("ip", ["-6", "rule", "del", "iif", i, "pref", "\(preference)"]).status == 0 {}
+    }
+
+    /// Turning IPv6 off on an interface makes the kernel drop every IPv6 packet arriving on it,
+    /// whatever the rules and filters say (and takes its addresses and routes with it).
+    func setIPv6(on i: String, enabled: Bool) throws(HostError) {
+        let path = "/proc/sys/net/ipv6/conf/\(i)/disable_ipv6"
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        do { try (enabled ? "0\n" : "1\n").write(toFile: path, atomically: false, encoding: .utf8) } catch {
+            throw HostError("cannot turn IPv6 \(enabled ? "on" : "off") on \(i): \(error.localizedDescription)")
+        }
+    }
+
+    public func isolate(interface i: String) throws(HostError) {
+        // The rule first: it holds even if the interface is made again under the same name.
+        deleteRules(iif: i, preference: SystemHostNetwork.isolationPreference)
+        try must("ip", ["-6", "rule", "add", "iif", i, "prohibit", "pref", "\(SystemHostNetwork.isolationPreference)"])
+        guard interfaceExists(i) else { return }
+        try setIPv6(on: i, enabled: false)
+        try must("ip", ["link", "set", "dev", i, "down"])
+    }
+
+    public func release(interface i: String) {
+        deleteRules(iif: i, preference: SystemHostNetwork.isolationPreference)
+    }
+
     public func undo(_ step: HostStep) {
         switch step {
         case .tap(let i, _), .veth(let i, _):
@@ -128,8 +172,9 @@ public final class SystemHostNetwork: HostNetwork, @unchecked Sendable {
             break // goes with the interface
         case .route(let a, let i):
             run("ip", ["-6", "route", "del", "\(a)/128", "dev", i])
-        case .rule(let i):
-            while run("ip", ["-6", "rule", "del", "iif", i, "lookup", "\(SystemHostNetwork.routeTable)"]).status == 0 {}
+        case .rule(let i, _):
+            deleteRules(iif: i, preference: SystemHostNetwork.rulePreference)
+            deleteRules(iif: i, preference: SystemHostNetwork.rulePreference + 1)
         case .sourceFilter(let i, _, let counter):
             let t = SystemHostNetwork.nftTable
             // One command each: any may already be gone, and that must not stop the others.

@@ -21,8 +21,14 @@ public final class VMHost: @unchecked Sendable {
     let mtu: Int
     let file: VMLeaseFile?
     let logger: Logger
-    /// Leases that could not be re-applied at start, with the reason (shown as their state).
+    /// Leases that could not be re-applied (at start or by the watch), with the reason (shown as
+    /// their state).
     var problems: [String: String] = [:]
+    /// Leases whose interface is cut off (`HostNetwork.isolate`) because re-applying them failed.
+    var isolated: Set<String> = []
+    /// How often the watch found a lease's host state lost behind planetd's back and repaired it.
+    var repairs: [String: Int] = [:]
+    var watchTimer: DispatchSourceTimer?
     /// Why the lease file could not be read at start: until the operator fixes or moves it, no
     /// change is saved over it (a save would lose the leases it holds).
     var unreadableFile: VMTableError?
@@ -36,6 +42,8 @@ public final class VMHost: @unchecked Sendable {
         file = stateDir.map(VMLeaseFile.init)
         self.logger = logger
     }
+
+    deinit { watchTimer?.cancel() }
 
     public var leases: [VMLease] { lock.withLock { table.leases } }
     public func lease(named name: String) -> VMLease? { lock.withLock { table.lease(named: name) } }
@@ -65,7 +73,7 @@ public final class VMHost: @unchecked Sendable {
         if lease.kind == .netns, let ns = lease.netns {
             steps.append(.containerSide(netns: ns, mac: lease.mac, address: lease.address, mtu: mtu))
         }
-        steps.append(.rule(interface: lease.interface))
+        steps.append(.rule(interface: lease.interface, address: lease.address))
         steps.append(.route(address: lease.address, interface: lease.interface))
         return steps
     }
@@ -142,7 +150,7 @@ public final class VMHost: @unchecked Sendable {
         var next = table
         if let e = next.add(lease) { return .failure(e) }
         let wasEmpty = table.byName.isEmpty
-        if let e = realize(lease, firstOfAll: wasEmpty) { return .failure(e) }
+        if let e = realize(lease, removeSharedOnFailure: wasEmpty) { return .failure(e) }
         if let file {
             do { try file.save(next) } catch {
                 unrealize(lease, lastOfAll: wasEmpty)
@@ -155,23 +163,28 @@ public final class VMHost: @unchecked Sendable {
         return .success(lease)
     }
 
-    /// Applies a lease's plan; on failure undoes what it did (and the shared parts if it made
-    /// them) and says which step failed.
-    func realize(_ lease: VMLease, firstOfAll: Bool) -> VMTableError? {
+    /// Applies a lease's plan; on failure undoes what it did (and the shared parts, when
+    /// `removeSharedOnFailure`: a first attach made them, and no other VM uses them) and says
+    /// which step failed.
+    func realize(_ lease: VMLease, removeSharedOnFailure: Bool) -> VMTableError? {
         do { try host.ensureShared(tun: tunName) } catch {
-            if firstOfAll { host.removeShared() }
+            if removeSharedOnFailure { host.removeShared() }
             return VMTableError(argument: "host", error.message)
         }
         var done: [HostStep] = []
         for step in plan(lease) {
             do {
                 let created = try host.apply(step)
-                // An adopted tap was there before: a rollback leaves it (a detach removes it).
-                if case .tap = step, !created { continue }
+                // An adopted interface was there before: a rollback leaves it (a detach removes
+                // it; a re-apply that fails cuts it off instead).
+                switch step {
+                case .tap, .veth: if !created { continue }
+                default: break
+                }
                 done.append(step)
             } catch {
                 for s in done.reversed() { host.undo(s) }
-                if firstOfAll { host.removeShared() }
+                if removeSharedOnFailure { host.removeShared() }
                 let argument: String
                 switch step {
                 case .tap: argument = "tap"
@@ -186,6 +199,9 @@ public final class VMHost: @unchecked Sendable {
 
     func unrealize(_ lease: VMLease, lastOfAll: Bool) {
         for s in plan(lease).reversed() { host.undo(s) }
+        // An isolated lease's prohibit rule is keyed by the interface's name and outlives it.
+        host.release(interface: lease.interface)
+        isolated.remove(lease.name)
         if lastOfAll { host.removeShared() }
     }
 
@@ -202,6 +218,7 @@ public final class VMHost: @unchecked Sendable {
         }
         table = next
         problems[name] = nil
+        repairs[name] = nil
         unrealize(lease, lastOfAll: table.byName.isEmpty)
         logger.info("vm detached", [("name", name)])
         return .success(lease)
@@ -227,9 +244,13 @@ public final class VMHost: @unchecked Sendable {
 
     // MARK: Start
 
-    /// Reads the lease file and re-applies every lease. A lease that cannot be applied (its
-    /// namespace is gone, a step fails) is kept and reported by its state, never fatal: the
-    /// node and its other VMs run on. Returns every lease (the node is told all policies).
+    /// Reads the lease file and re-applies every lease over whatever the previous run left
+    /// (after a clean stop or a crash the interfaces, rules and filters are still there, or some
+    /// of them are). Every interface a lease names is cut off first, so none forwards while its
+    /// filter is made again; each is released when its whole plan is in force. A lease that
+    /// cannot be applied (its namespace is gone, a step fails) is kept, its interface stays cut
+    /// off, and its state says why; never fatal: the node and its other VMs run on. Returns
+    /// every lease (the node is told all policies).
     @discardableResult
     public func restore() -> [VMLease] {
         lock.lock(); defer { lock.unlock() }
@@ -241,32 +262,119 @@ public final class VMHost: @unchecked Sendable {
                 return []
             }
         }
-        for (i, lease) in table.leases.enumerated() {
+        for lease in table.leases where host.interfaceExists(lease.interface) { cutOff(lease) }
+        for lease in table.leases {
             if lease.kind == .netns, let ns = lease.netns, !host.netnsExists(ns) {
                 problems[lease.name] = "netns \(ns) is gone"
                 logger.warn("vm not re-applied: its namespace is gone", [("name", lease.name), ("netns", ns)])
                 continue
             }
-            if let e = realize(lease, firstOfAll: i == 0) {
-                problems[lease.name] = e.description
-                logger.warn("vm not re-applied", [("name", lease.name), ("error", e.description)])
-            }
+            reapply(lease)
         }
         return table.leases
     }
 
+    /// Makes `lease` real again over what the host has now. Called with the lock held.
+    @discardableResult
+    func reapply(_ lease: VMLease) -> Bool {
+        if host.interfaceExists(lease.interface) { cutOff(lease) }
+        if let e = realize(lease, removeSharedOnFailure: false) {
+            // `realize` undid what it made; an interface it adopted is still there: it stays cut off.
+            if host.interfaceExists(lease.interface) { cutOff(lease) }
+            if problems[lease.name] != e.description {
+                logger.warn("vm not re-applied; its interface is cut off until it is", [("name", lease.name), ("error", e.description)])
+            }
+            problems[lease.name] = e.description
+            return false
+        }
+        host.release(interface: lease.interface)
+        isolated.remove(lease.name)
+        if problems.removeValue(forKey: lease.name) != nil { logger.info("vm re-applied", [("name", lease.name)]) }
+        return true
+    }
+
+    /// Isolates a lease's interface; if even that fails, removes the interface: a VM without
+    /// its interface is down, a VM whose interface forwards unfiltered is a hole.
+    func cutOff(_ lease: VMLease) {
+        do {
+            try host.isolate(interface: lease.interface)
+            isolated.insert(lease.name)
+        } catch {
+            logger.error("vm interface cannot be isolated: removing it", [("name", lease.name), ("interface", lease.interface),
+                                                                          ("error", error.message)])
+            host.undo(lease.kind == .tap ? .tap(interface: lease.interface, owner: lease.owner)
+                                         : .veth(interface: lease.interface, netns: lease.netns ?? ""))
+            isolated.remove(lease.name)
+        }
+    }
+
+    // MARK: Watch
+
+    /// How often the watch audits the host while VMs are attached.
+    public static let watchInterval = 5.0
+
+    /// One audit of every lease's plan against the host, and a repair (`reapply`) of each lease
+    /// that lost any part of it, or whose shared parts are gone (a flushed nftables ruleset, a
+    /// deleted rule or route), or that is still cut off from a failed re-apply (retried each
+    /// time; logged when its reason changes). Returns the names repaired.
+    @discardableResult
+    public func watch() -> [String] {
+        lock.lock(); defer { lock.unlock() }
+        let live = table.leases.filter { l in !(l.kind == .netns && !host.netnsExists(l.netns ?? "")) }
+        guard !live.isEmpty else { return [] }
+        let audit = host.audit(live.flatMap(plan), tun: tunName)
+        var repaired: [String] = []
+        for lease in live {
+            let lost = plan(lease).filter { audit.missing.contains($0) }
+            guard !lost.isEmpty || !audit.sharedInForce || problems[lease.name] != nil else { continue }
+            if problems[lease.name] == nil {
+                logger.warn("vm host state lost behind planetd's back: repairing",
+                            [("name", lease.name), ("lost", audit.sharedInForce ? lost.map(\.description).joined(separator: "; ")
+                                                                               : "the shared VM table and filter")])
+            }
+            if reapply(lease) {
+                repairs[lease.name, default: 0] += 1
+                repaired.append(lease.name)
+            }
+        }
+        return repaired
+    }
+
+    /// Runs `watch` every `interval` seconds on a queue of its own (it runs `ip` and `nft`,
+    /// which must not stall the event loop), until `stopWatching`.
+    public func startWatching(every interval: Double = VMHost.watchInterval) {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "planetary.vm-watch"))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [weak self] in self?.watch() }
+        lock.withLock { watchTimer?.cancel(); watchTimer = timer }
+        timer.resume()
+    }
+
+    public func stopWatching() {
+        lock.withLock { watchTimer?.cancel(); watchTimer = nil }
+    }
+
     // MARK: Questions
 
-    /// `up`; `netns-missing` or `interface-missing` when what it lives on vanished; `failed`
-    /// when re-applying it at start failed.
+    /// `up`; `netns-missing` or `interface-missing` when what it lives on vanished; `isolated`
+    /// when re-applying it failed and its interface is cut off (`problem` says why); `failed`
+    /// when re-applying failed and there is no interface to cut off.
     public func state(of lease: VMLease) -> String {
         if lease.kind == .netns, let ns = lease.netns, !host.netnsExists(ns) { return "netns-missing" }
         if !host.interfaceExists(lease.interface) { return "interface-missing" }
-        if lock.withLock({ problems[lease.name] }) != nil { return "failed" }
-        return "up"
+        return lock.withLock {
+            if isolated.contains(lease.name) { return "isolated" }
+            if problems[lease.name] != nil { return "failed" }
+            return "up"
+        }
     }
 
     public func problem(of name: String) -> String? { lock.withLock { problems[name] } }
+    public func repairCount(of name: String) -> Int { lock.withLock { repairs[name] ?? 0 } }
+
+    /// Why VM changes and listings are refused (the lease file could not be read at start), if
+    /// they are: a listing would otherwise show no VMs where the file holds some.
+    public var unreadableLeases: VMTableError? { lock.withLock { refusalToSave() } }
 
     /// Packets each VM's source filter dropped, by VM name.
     public func spoofedPackets() -> [String: UInt64] {
