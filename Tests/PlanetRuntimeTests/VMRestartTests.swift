@@ -69,6 +69,18 @@ final class VMRestartTests: XCTestCase {
         for step in second.plan(g) { XCTAssertTrue(memory.inForce.contains(step), "g lost \(step)") }
     }
 
+    func testTheLastLeaseFailingLeavesTheSharedPartsTheOthersUse() throws {
+        let (memory, first) = try firstRun()
+        // g's source filter (after c1's six steps, the second of g's) fails on the next start;
+        // no lease after it would make the shared parts again.
+        memory.failAtApply = memory.applies + first.plan(first.lease(named: "c1")!).count + 1
+        let second = makeHost(memory)
+        second.restore()
+        XCTAssertEqual(second.state(of: second.lease(named: "g")!), "isolated")
+        XCTAssertTrue(memory.shared, "a failed re-apply removed the shared parts c1 uses")
+        XCTAssertEqual(second.state(of: second.lease(named: "c1")!), "up")
+    }
+
     func testAnInterfaceThatCannotBeIsolatedIsRemoved() throws {
         let (memory, _) = try firstRun()
         memory.failAtApply = memory.applies + 1
