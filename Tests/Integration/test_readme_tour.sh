@@ -65,21 +65,22 @@ in_sandbox() {
 # the host's /var/lib: it asks dpkg what is installed. Whatever the host has in /usr/local/bin
 # is removed from the overlay first, so nothing but the install step can put planetd there.)
 ip netns exec "$ns" unshare -m --propagation private bash -c \
-  "$overlay_usr rm -f /usr/local/bin/planetd /usr/local/bin/planetctl;
+  "$overlay_usr rm -f /usr/local/bin/planetd /usr/local/bin/planetctl /usr/local/bin/planetsim;
    ${fresh_env[*]} bash -c 'command -v planetd' && exit 98;
    cd '$repo' && ${fresh_env[*]} ./Tools/run --install-only" </dev/null >"$TMP/install.out" 2>&1
 rc=$?
 [ "$rc" -ne 97 ] || fail "could not set up the sandbox for the install step"
 [ "$rc" -ne 98 ] || fail "planetd is on a fresh PATH before the install step"
 [ "$rc" -eq 0 ] || fail "'./Tools/run --install-only' exited $rc: $(tail -n 20 "$TMP/install.out")"
-grep -q "installed planetd and planetctl into /usr/local/bin" "$TMP/install.out" \
+grep -q "installed planetd, planetctl and planetsim into /usr/local/bin" "$TMP/install.out" \
   || fail "'./Tools/run --install-only' does not say where it installed the binaries: $(tail -n 5 "$TMP/install.out")"
-in_sandbox "command -v planetd planetctl" </dev/null >"$TMP/which" 2>&1
-[ "$(cat "$TMP/which")" = "$(printf '/usr/local/bin/planetd\n/usr/local/bin/planetctl')" ] \
+in_sandbox "command -v planetd planetctl planetsim" </dev/null >"$TMP/which" 2>&1
+[ "$(cat "$TMP/which")" = "$(printf '/usr/local/bin/%s\n' planetd planetctl planetsim)" ] \
   || fail "after the install step a fresh shell finds: $(cat "$TMP/which")"
 cmp -s "$TMP/usr-up/bin/planetd" "$PLANETD" && cmp -s "$TMP/usr-up/bin/planetctl" "$PLANETCTL" \
-  || fail "the install step installed other binaries than those under test ($PLANETD, $PLANETCTL)"
-ok "'./Tools/run --install-only' puts planetd and planetctl (the binaries under test) on a fresh root login's PATH, where they were not before"
+  && cmp -s "$TMP/usr-up/bin/planetsim" "$(dirname "$PLANETD")/planetsim" \
+  || fail "the install step installed other binaries than those under test (beside $PLANETD)"
+ok "'./Tools/run --install-only' puts planetd, planetctl and planetsim (the binaries under test) on a fresh root login's PATH, where they were not before"
 
 # run_line WHERE LINE: runs LINE exactly as written; stdout in $TMP/out, stderr in $TMP/err, $rc.
 run_line() {
