@@ -15,8 +15,9 @@
 # not on the host), /run and /var/lib are empty tmpfs for the tour's lines (so `planetd run`
 # with a genconf config, whose admin socket and state live there, touches nothing of the
 # host's), and /etc/yggdrasil.conf, if the host has none, is a fresh `yggdrasil -genconf` laid
-# over /etc. The `Tools/testbed` lines run from the repository root under a testbed name of this
-# test's own ($TESTBED_NAME), which the cleanup takes down.
+# over /etc. The `Tools/testbed` lines run from the repository root, with the fresh PATH too,
+# under a testbed name of this test's own ($TESTBED_NAME), which the cleanup takes down, and with
+# PLANETD and PLANETCTL naming the binaries under test (a user's testbed finds the same build).
 source "$(dirname "$0")/lib.sh"
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 readme="$repo/README.md"
