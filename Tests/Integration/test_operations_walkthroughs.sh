@@ -12,11 +12,23 @@
 #     for a user alice), anyone else gets the documented "permission denied" line.
 #   - "Metrics": metricsListen set to the example value serves every metric the table names.
 #   - "Troubleshooting": a peer nobody answers shows `handshaking`, then `backoff`.
+#   - "A qemu guest, step by step", on the unit's node: the "once per host" sysctl, then each
+#     numbered step's block as written, except the apt-get line (its packages must be installed
+#     here, and they with Debian's required and important packages must provide every command
+#     the steps run), and the image's download and checksum (a blank qcow2 of the same name
+#     stands in). Checked: user qemu in group kvm; the tap owned by qemu; seed.img labelled
+#     cidata with network-config (what `vm cloud-init` prints), user-data and meta-data; the
+#     disk a 20 GiB overlay on the image, owned by qemu. Step 4's qemu command then runs as
+#     written on the stand-in: it must run as user qemu, open the tap, and its NIC must send
+#     from the lease's MAC (iPXE, after the blank disk fails to boot); then it is stopped and
+#     the lease detached. Where the machine has no group kvm (Debian's systemd makes one), the
+#     test makes it.
 #   - The admin-socket rules: a second planetd on the same socket refuses with the documented
 #     message; after a crash (SIGKILL) the next start replaces the stale socket.
 # Everything runs in a network namespace of its own and a private mount namespace whose /etc and
 # /usr/local are writable overlays (useradd, install) and whose /run and /var/lib are empty tmpfs,
-# so nothing reaches the host. `sudo` is a shim that runs its command (the test is root).
+# so nothing reaches the host, the internet least of all. `sudo` is a shim that runs its command
+# (the test is root).
 source "$(dirname "$0")/lib.sh"
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 doc="$repo/Docs/operations.md"
@@ -24,7 +36,7 @@ command -v unshare >/dev/null || skip "needs unshare (util-linux)"
 command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
 
 python3 - "$doc" "$TMP" <<'PY' || fail "could not read the walkthroughs from Docs/operations.md"
-import re, sys
+import re, shlex, sys
 text, out = open(sys.argv[1]).read(), sys.argv[2]
 def section(title):
     m = re.search(r"^## " + re.escape(title) + r"\n(.*?)(?=^## |\Z)", text, re.S | re.M)
@@ -55,14 +67,88 @@ for row in re.findall(r"^\| (`planetary_[^|]+)\|", metrics, re.M):
 open(out + "/metrics", "w").write("\n".join(sorted(names)) + "\n")
 example = re.search(r'for example `"([^"]+)"`', metrics)
 open(out + "/metrics-listen", "w").write(example.group(1) + "\n" if example else "")
+vms = section("Hosting VMs and containers")
+sysctl = re.search(r"`(sysctl -w [^`]+)`", vms)
+open(out + "/vm-sysctl", "w").write(sysctl.group(1) + "\n" if sysctl else "")
+qemu = re.search(r"^### A qemu guest, step by step\n(.*?)(?=^##|\Z)", vms, re.S | re.M)
+if not qemu:
+    sys.exit("operations.md has no '### A qemu guest, step by step'")
+# The numbered steps, each a paragraph "N. ..." and the code block after it.
+steps = re.findall(r"^(\d+)\. .*?^```\w*\n(.*?)^```", qemu.group(1), re.S | re.M)
+if [int(n) for n, _ in steps] != list(range(1, len(steps) + 1)) or len(steps) < 4:
+    sys.exit("the qemu walkthrough's steps are not numbered 1, 2, ... with a code block each (found %s)" % [n for n, _ in steps])
+packages, commands, image = [], set(), None
+for n, body in steps:
+    script, heredoc = [], None
+    for line in body.splitlines():
+        if heredoc is not None:              # a here-document's body: text, not commands
+            script.append(line)
+            if line.strip() == heredoc:
+                heredoc = None
+            continue
+        h = re.search(r"<<-?\s*'?\"?(\w+)", line)
+        if h:
+            heredoc = h.group(1)
+        # Command names: first words of each command in the line, and what runuser runs.
+        for piece in re.split(r"&&|\|\||\||;|\$\(", line.split(" #")[0].rstrip("\\")):
+            w = piece.split()
+            while w and re.fullmatch(r"\w+=\S*", w[0]):
+                w = w[1:]
+            if w and re.fullmatch(r"[a-z][\w.+-]*", w[0]) and not piece.startswith(" -"):
+                commands.add(w[0])
+            if w and w[0] == "runuser" and "--" in w:
+                commands.add(w[w.index("--") + 1])
+        words = line.split()
+        if words[:2] == ["apt-get", "install"]:
+            packages += [w for w in words[2:] if not w.startswith("-")]
+            script.append("echo " + shlex.quote("not run (the test checks the packages instead): " + line))
+        elif words[:1] in (["wget"], ["curl"]) and words[-1].endswith(".qcow2"):
+            image = words[-1].rsplit("/", 1)[1]  # the image: a blank one of the same name stands in
+            script.append("echo " + shlex.quote("not run (a blank image stands in): " + line))
+            script.append("qemu-img create -q -f qcow2 %s 2G" % shlex.quote(image))
+        elif words[:1] in (["wget"], ["curl"], ["sha512sum"], ["sha256sum"]):
+            script.append("echo " + shlex.quote("not run (the download, or its check): " + line))
+        else:
+            script.append(line)
+    open(out + "/qemu-step-" + n, "w").write("\n".join(script) + "\n")
+open(out + "/qemu-steps", "w").write(str(len(steps)) + "\n")
+open(out + "/qemu-packages", "w").write(" ".join(packages) + "\n" if packages else "")
+open(out + "/qemu-commands", "w").write("\n".join(sorted(commands)) + "\n")
+open(out + "/qemu-image", "w").write(image + "\n" if image else "")
 trouble = section("Troubleshooting")
 states = re.search(r"`resolving` \(DNS\), `(\w+)` \(no answer.*?`(\w+)` \(failed", trouble)
 open(out + "/states", "w").write(" ".join(states.groups()) + "\n" if states else "")
 PY
-for f in refusal denied usermod metrics-listen states; do
+for f in refusal denied usermod metrics-listen states vm-sysctl qemu-packages qemu-image; do
   [ -s "$TMP/$f" ] || fail "Docs/operations.md no longer says what this test checks ($f); update the test with the text"
 done
 [ "$(wc -l < "$TMP/metrics")" -ge 5 ] || fail "the metrics table lists only $(wc -l < "$TMP/metrics") metrics"
+
+# The qemu walkthrough's packages (its apt-get line is not run) must be installed here, and with
+# what every Debian has (priority required or important) provide each command its steps run.
+# (Here, not in the sandbox: the sandbox's /var/lib, dpkg's database with it, is empty.)
+for p in $(cat "$TMP/qemu-packages"); do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || fail "the qemu walkthrough installs $p, which is not installed here (TEST_PACKAGES in Tools/lib/common.sh lists what the tests need)"
+done
+# Each command the steps use comes from a package the apt-get line names or from one every
+# Debian has (priority required or important). Looked up on a root login's PATH.
+(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+while read -r c; do
+  case "$c" in planetd|planetctl) continue;; esac   # the binaries under test
+  case "$(type -t "$c")" in builtin|keyword) continue;; file) ;; *) fail "the qemu walkthrough runs $c, which is not found";; esac
+  path=$(command -v "$c"); real=$(readlink -f "$path")
+  pkg=""
+  for f in "$path" "$real" "${path#/usr}" "${real#/usr}" "/usr$path"; do
+    pkg=$(dpkg-query -S "$f" 2>/dev/null | head -n 1 | cut -d: -f1) && [ -n "$pkg" ] && break
+  done
+  [ -n "$pkg" ] || fail "no package has $path (the qemu walkthrough runs $c)"
+  prio=$(dpkg-query -W -f='${Priority}' "$pkg")
+  case " $(cat "$TMP/qemu-packages") " in *" $pkg "*) continue;; esac
+  case "$prio" in required|important) continue;; esac
+  fail "the qemu walkthrough runs $c (package $pkg, priority $prio), which its apt-get line does not install"
+done < "$TMP/qemu-commands") || exit 1
+ok "qemu walkthrough: its apt-get line ($(cat "$TMP/qemu-packages")) installs every command the steps use that Debian lacks"
 
 # A source tree as the install block expects it: the binaries under test where a release build
 # puts them, and the repository's unit file.
@@ -86,6 +172,8 @@ ok() { echo "ok: $*"; }
 mount -t overlay overlay -o "lowerdir=$T/yetc:/etc,upperdir=$T/etc-up,workdir=$T/etc-work" /etc || fail "overlay /etc"
 mount -t overlay overlay -o "lowerdir=/usr/local,upperdir=$T/usr-up,workdir=$T/usr-work" /usr/local || fail "overlay /usr/local"
 mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib || fail "tmpfs /run, /var/lib"
+# A planetd the host has in /usr/local/bin (./Tools/run puts one there) is not the one under test.
+rm -f /usr/local/bin/planetd /usr/local/bin/planetctl
 # Debian's /dev/net/tun is mode 0666 (the capability, not the file mode, guards TUN creation);
 # a container may have it 0600. Here only, give the sandbox a 0666 one like a host's.
 if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
@@ -188,6 +276,63 @@ seen=0
 for _ in $(seq 1 100); do planetctl --socket "$sock" peers | grep -q "$backoff" && { seen=1; break; }; sleep 0.1; done
 [ "$seen" -eq 1 ] || fail "an unanswered peer never shows $backoff: $(planetctl --socket "$sock" peers)"
 ok "troubleshooting: an unanswered peer shows $handshaking, then $backoff"
+
+# --- A qemu guest, step by step, on the unit's node: the "once per host" sysctl, steps 1 to 3
+# as one root shell would run them (the apt-get line, the download and its check not run: see
+# the extraction above), then step 4's qemu command in the background on the blank stand-in.
+bash -c "$(cat "$T/vm-sysctl")" >/dev/null || fail "$(cat "$T/vm-sysctl")"
+if ! getent group kvm >/dev/null; then
+  # Debian's systemd creates group kvm (and udev gives it /dev/kvm); this container has none.
+  echo "not in the walkthrough: groupadd --system kvm (a Debian host has it; this machine does not)"
+  groupadd --system kvm || fail "groupadd kvm"
+fi
+steps=$(cat "$T/qemu-steps")
+for n in $(seq 1 $((steps - 1))); do cat "$T/qemu-step-$n"; done > "$T/qemu-setup.sh"
+(set -e; source "$T/qemu-setup.sh") </dev/null >"$T/qemu-setup.out" 2>&1 \
+  || fail "the qemu walkthrough's steps 1 to $((steps - 1)) failed: $(tail -n 15 "$T/qemu-setup.out")"
+grep '^not run' "$T/qemu-setup.out"
+# Step 1: the user qemu, in group kvm, with the home that holds the images.
+[ "$(getent passwd qemu | cut -d: -f6,7)" = "/var/lib/vms:/usr/sbin/nologin" ] || fail "user qemu is $(getent passwd qemu)"
+id -nG qemu | grep -qw kvm || fail "qemu is not in group kvm: $(id -nG qemu)"
+# Step 3: the lease's tap belongs to qemu; the seed holds the three documents; the disk is an
+# overlay on the image, as big as the lease declares.
+vmdir=/var/lib/vms/web
+mac=$(planetctl --json vm show web | jq -r .mac)
+addr=$(planetctl --json vm show web | jq -r .address)
+[ "$(cat /sys/class/net/tapweb/owner)" = "$(id -u qemu)" ] || fail "tapweb does not belong to qemu"
+planetctl vm cloud-init web | cmp -s - "$vmdir/network-config" || fail "network-config is not what 'planetctl vm cloud-init web' prints"
+grep -q "macaddress: \"$mac\"" "$vmdir/network-config" && grep -q "\"$addr/128\"" "$vmdir/network-config" \
+  || fail "network-config does not name the lease's MAC $mac and address $addr: $(cat "$vmdir/network-config")"
+isoinfo -d -i "$vmdir/seed.img" | grep -q "^Volume id: cidata$" || fail "seed.img is not labelled cidata: $(isoinfo -d -i "$vmdir/seed.img")"
+for doc in network-config user-data meta-data; do
+  isoinfo -R -i "$vmdir/seed.img" -x "/$doc" | cmp -s - "$vmdir/$doc" || fail "seed.img does not hold $doc as written"
+done
+head -n 1 "$vmdir/user-data" | grep -qx '#cloud-config' || fail "user-data does not start with #cloud-config"
+python3 - "$vmdir/disk.qcow2" "$(cat "$T/qemu-image")" <<'QCOW' || fail "disk.qcow2 is not the overlay the text says"
+import json, os, subprocess, sys
+info = json.loads(subprocess.check_output(["qemu-img", "info", "--output=json", sys.argv[1]]))
+assert info["format"] == "qcow2" and info["backing-filename-format"] == "qcow2", info
+assert os.path.basename(info["backing-filename"]) == sys.argv[2], info["backing-filename"]
+assert info["virtual-size"] == 20 * 1024**3, info["virtual-size"]
+QCOW
+[ "$(stat -c %U "$vmdir/disk.qcow2") $(stat -c %U "$vmdir/seed.img")" = "qemu qemu" ] || fail "disk.qcow2 and seed.img do not belong to qemu"
+ok "qemu steps 1-3: user qemu (group kvm), lease web ($addr, tap tapweb owned by qemu), seed.img (cidata: network-config, user-data, meta-data), disk.qcow2 (20 GiB over $(cat "$T/qemu-image"))"
+# Step 4: qemu as written, on the stand-in: it must run as qemu, open the tap (carrier on) and
+# the disks, and its NIC must send from the lease's MAC (iPXE, once the blank disk fails to boot).
+timeout 90 tcpdump -i tapweb -n -e -c 1 "ether src $mac" >"$T/qemu-frame" 2>/dev/null & dump=$!
+sleep 1
+setsid bash "$T/qemu-step-$steps" </dev/null >"$T/qemu.console" 2>&1 & qemu=$!
+stop_qemu() { kill -- -"$qemu" 2>/dev/null; wait "$qemu" 2>/dev/null; }
+for _ in $(seq 1 100); do [ "$(cat /sys/class/net/tapweb/carrier 2>/dev/null)" = 1 ] && break; kill -0 $qemu 2>/dev/null || break; sleep 0.2; done
+kill -0 $qemu 2>/dev/null || fail "step 4's qemu exited: $(tail -n 10 "$T/qemu.console")"
+[ "$(cat /sys/class/net/tapweb/carrier)" = 1 ] || { stop_qemu; fail "step 4's qemu did not open tapweb: $(tail -n 10 "$T/qemu.console")"; }
+ps -o user=,comm= --sid $qemu | grep -q "^qemu *qemu-system-x86" || { stop_qemu; fail "qemu does not run as user qemu: $(ps -o user=,comm= --sid $qemu)"; }
+wait $dump; got=$?
+stop_qemu
+[ "$got" -eq 0 ] && [ -s "$T/qemu-frame" ] || fail "no frame from the lease's MAC $mac on tapweb: $(tail -n 10 "$T/qemu.console")"
+ok "qemu step 4 on the stand-in image: runs as qemu, opens tapweb, the guest's NIC sends from the lease's MAC $mac"
+planetctl vm detach web >/dev/null || fail "planetctl vm detach web"
+[ ! -e /sys/class/net/tapweb ] || fail "tapweb is still there after vm detach"
 
 # --- A second planetd on the same socket refuses; after a crash the next start takes over.
 want=$(cat "$T/refusal")

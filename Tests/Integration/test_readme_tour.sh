@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # The README's "A short tour", run as written. The commands are read from README.md (every line
 # of the section's sh blocks), not copied here, so the test follows the README: a command that
-# stops working fails it. Each runs as a new user would type it, with `planetd` and `planetctl`
-# on PATH (the binaries under test); each must succeed, and where the README says what a command
-# prints (its comment) the output is checked against that. The bad-config line the README shows
-# must be exactly what planetd prints, with exit code 2.
+# stops working fails it. First the binaries are installed as a new user gets them, by the
+# install step of `./Tools/run` (`Tools/run --install-only`, from a shell with nothing but a
+# fresh root login's PATH, where `planetd` is not found before it); then each line runs as a new
+# user types it in another terminal: with that PATH and nothing else in the environment, so
+# `planetd` and `planetctl` are the ones in /usr/local/bin, which must be the binaries under
+# test. Each line must succeed, and where the README says what a command prints (its comment)
+# the output is checked against that. The bad-config line the README shows must be exactly what
+# planetd prints, with exit code 2.
 #
-# The `planetd` lines run in a sandbox: a network namespace of their own and a private mount
-# namespace where /run and /var/lib are empty tmpfs (so `planetd run` with a genconf config, whose
-# admin socket and state live there, touches nothing of the host's), and where
-# /etc/yggdrasil.conf, if the host has none, is a fresh `yggdrasil -genconf` laid over /etc.
-# The `Tools/testbed` lines run from the repository root under a testbed name of this test's own
-# ($TESTBED_NAME), which the cleanup takes down.
+# The install and the `planetd` lines run in a sandbox: a network namespace of their own and a
+# private mount namespace where /usr/local is an overlay kept in $TMP (the install lands there,
+# not on the host), /run and /var/lib are empty tmpfs for the tour's lines (so `planetd run`
+# with a genconf config, whose admin socket and state live there, touches nothing of the
+# host's), and /etc/yggdrasil.conf, if the host has none, is a fresh `yggdrasil -genconf` laid
+# over /etc. The `Tools/testbed` lines run from the repository root, with the fresh PATH too,
+# under a testbed name of this test's own ($TESTBED_NAME), which the cleanup takes down, and with
+# PLANETD and PLANETCTL naming the binaries under test (a user's testbed finds the same build).
 source "$(dirname "$0")/lib.sh"
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 readme="$repo/README.md"
 command -v unshare >/dev/null || skip "needs unshare (util-linux)"
 
-mkdir -p "$TMP/bin" "$TMP/tour" "$TMP/etc"
-ln -s "$PLANETD" "$TMP/bin/planetd"
-ln -s "$PLANETCTL" "$TMP/bin/planetctl"
-export PATH="$TMP/bin:$PATH"
+# The PATH of a fresh root login shell on Debian (/etc/profile), and nothing else.
+fresh_env=(env -i "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/root)
+mkdir -p "$TMP/tour" "$TMP/etc" "$TMP/usr-up" "$TMP/usr-work"
 export TESTBED_NAME="readme$$"
 TB_NAME=$TESTBED_NAME
 trap 'tb_down; cleanup' EXIT
@@ -49,18 +54,42 @@ if [ ! -e /etc/yggdrasil.conf ]; then
   yggdrasil -genconf > "$TMP/etc/yggdrasil.conf" 2>/dev/null || fail "yggdrasil -genconf"
   overlay_etc="mount -t overlay overlay -o lowerdir=$TMP/etc:/etc /etc || exit 97;"
 fi
-# in_sandbox SCRIPT: runs SCRIPT with bash in the sandbox, in $TMP/tour.
+overlay_usr="mount -t overlay overlay -o lowerdir=/usr/local,upperdir=$TMP/usr-up,workdir=$TMP/usr-work /usr/local || exit 97;"
+# in_sandbox SCRIPT: runs SCRIPT with bash in the sandbox, in $TMP/tour, with a fresh login's PATH.
 in_sandbox() {
   ip netns exec "$ns" unshare -m --propagation private bash -c \
-    "$overlay_etc mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib || exit 97; cd '$TMP/tour' && $1"
+    "$overlay_etc $overlay_usr mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib || exit 97;
+     cd '$TMP/tour' && exec ${fresh_env[*]} bash -c $(printf %q "$1")"
 }
+
+# --- the binaries, as a new user gets them: `./Tools/run`'s install step. (Its own sandbox keeps
+# the host's /var/lib: it asks dpkg what is installed. Whatever the host has in /usr/local/bin
+# is removed from the overlay first, so nothing but the install step can put planetd there.)
+ip netns exec "$ns" unshare -m --propagation private bash -c \
+  "$overlay_usr rm -f /usr/local/bin/planetd /usr/local/bin/planetctl /usr/local/bin/planetsim;
+   ${fresh_env[*]} bash -c 'command -v planetd' && exit 98;
+   cd '$repo' && ${fresh_env[*]} ./Tools/run --install-only" </dev/null >"$TMP/install.out" 2>&1
+rc=$?
+[ "$rc" -ne 97 ] || fail "could not set up the sandbox for the install step"
+[ "$rc" -ne 98 ] || fail "planetd is on a fresh PATH before the install step"
+[ "$rc" -eq 0 ] || fail "'./Tools/run --install-only' exited $rc: $(tail -n 20 "$TMP/install.out")"
+grep -q "installed planetd, planetctl and planetsim into /usr/local/bin" "$TMP/install.out" \
+  || fail "'./Tools/run --install-only' does not say where it installed the binaries: $(tail -n 5 "$TMP/install.out")"
+in_sandbox "command -v planetd planetctl planetsim" </dev/null >"$TMP/which" 2>&1
+[ "$(cat "$TMP/which")" = "$(printf '/usr/local/bin/%s\n' planetd planetctl planetsim)" ] \
+  || fail "after the install step a fresh shell finds: $(cat "$TMP/which")"
+cmp -s "$TMP/usr-up/bin/planetd" "$PLANETD" && cmp -s "$TMP/usr-up/bin/planetctl" "$PLANETCTL" \
+  && cmp -s "$TMP/usr-up/bin/planetsim" "$(dirname "$PLANETD")/planetsim" \
+  || fail "the install step installed other binaries than those under test (beside $PLANETD)"
+ok "'./Tools/run --install-only' puts planetd, planetctl and planetsim (the binaries under test) on a fresh root login's PATH, where they were not before"
 
 # run_line WHERE LINE: runs LINE exactly as written; stdout in $TMP/out, stderr in $TMP/err, $rc.
 run_line() {
   if [ "$1" = sandbox ]; then
     in_sandbox "timeout 120 bash -c $(printf %q "$2")" </dev/null >"$TMP/out" 2>"$TMP/err"
   else
-    (cd "$repo" && timeout 120 bash -c "$2") </dev/null >"$TMP/out" 2>"$TMP/err"
+    (cd "$repo" && "${fresh_env[@]}" PLANETD="$PLANETD" PLANETCTL="$PLANETCTL" TESTBED_NAME="$TESTBED_NAME" \
+      timeout 120 bash -c "$2") </dev/null >"$TMP/out" 2>"$TMP/err"
   fi
   rc=$?
   [ "$rc" -ne 97 ] || fail "could not set up the sandbox for: $2"
@@ -77,8 +106,8 @@ while IFS=$'\t' read -r -u 3 kind line; do
     case "$line" in
       "planetd: node.json: config: peer: unknown key"*)
         mkdir -p "$TMP/tour/bad"
-        planetd genconf | sed 's/"peers"/"peer"/' > "$TMP/tour/bad/node.json"
-        (cd "$TMP/tour/bad" && planetd run --config node.json) </dev/null >/dev/null 2>"$TMP/err"
+        in_sandbox "planetd genconf | sed 's/\"peers\"/\"peer\"/' > bad/node.json" </dev/null || fail "planetd genconf"
+        in_sandbox "cd bad && planetd run --config node.json" </dev/null >/dev/null 2>"$TMP/err"
         rc=$?
         [ "$rc" -eq 2 ] || fail "a misspelt key exits $rc, the README says 2"
         [ "$(cat "$TMP/err")" = "$line" ] || fail "a misspelt key prints '$(cat "$TMP/err")', the README shows '$line'"
