@@ -180,6 +180,26 @@ final class PunchingTests: XCTestCase {
         XCTAssertEqual(u.punchStats.attempts, 1)
     }
 
+    /// A node with an allow-list punches toward no key outside it. Its session with that key
+    /// stays relayed (sessions are end to end, the allow-list governs links): the key's own
+    /// probes are refused by u's responder check, and u's probes are never sent, since the
+    /// outbound handshake they start would otherwise make a link the list does not allow.
+    func testPunchingMakesNoLinkWithAKeyOutsideTheAllowList() {
+        let h = relayed()
+        let u = h.nodes["u"]!, n = h.nodes["n"]!
+        let pKey = h.nodes["p"]!.identity.publicKey, nKey = n.identity.publicKey
+        u.links.allowedPublicKeys = [pKey]
+        let sent = traffic(h, seconds: 10)
+        XCTAssertEqual(h.takeTun("n").count, sent, "the relayed session suffered")
+        XCTAssertGreaterThanOrEqual(u.punchStats.offersSent + n.punchStats.offersSent, 1, "nobody tried to punch")
+        XCTAssertFalse(u.links.isUp(nKey), "punching linked u to a key its allow-list refuses")
+        XCTAssertEqual(u.links.upPeers, [pKey])
+        XCTAssertEqual(u.links.stats.punchInitsSent, 0, "u probed a key outside its allow-list")
+        XCTAssertFalse(u.links.isPunching(nKey))
+        // A direct call is refused the same way.
+        XCTAssertEqual(u.links.punch(nKey, candidates: [h.endpoints["n"]!], now: h.now), 0)
+    }
+
     func testPunchingOffSendsNoOffers() {
         let h = relayed(punchU: false, punchN: false)
         let u = h.nodes["u"]!, n = h.nodes["n"]!
