@@ -84,6 +84,20 @@ final class RoutingSecurityTests: XCTestCase {
         XCTAssertEqual(r.stats.droppedDuplicateRequest, 4)
     }
 
+    /// The table that remembers forwarded seqno requests (for the dedup above) is bounded:
+    /// a neighbour asking for ever new seqnos gets no more forwarded than it holds, and the
+    /// rest is counted.
+    func testTheSeqnoRequestTableIsBounded() {
+        var config = RouterConfig()
+        config.maxPendingRequests = 4
+        let h = network(config: config)
+        let r = h.routers[0]
+        inject((0..<10).map { .seqnoRequest(origin: h.key(3), seqno: 100 + UInt32($0), hopCount: 10) }, into: h)
+        XCTAssertEqual(r.stats.seqnoRequestsForwarded, 4)
+        XCTAssertEqual(r.stats.droppedRequestTableFull, 6)
+        XCTAssertEqual(r.stats.droppedDuplicateRequest, 0)
+    }
+
     /// Replies a neighbour's requests cause are bounded per neighbour.
     func testRepliesToOneNeighbourAreBounded() {
         var config = RouterConfig()
