@@ -47,6 +47,12 @@ public final class CapacityGossip {
         /// When the outbox may leave (nil: empty).
         var outboxDue: Instant?
         var control: [CapacityMessage] = []
+        /// A bit per bucket whose list is in `control`: each summary the neighbour sends is
+        /// answered with lists, and a list costs this node its whole bucket, so without this a
+        /// neighbour repeating one 1,155-byte summary had the node build (and hold until the
+        /// next drain) a third of its directory per copy — the backlog hands over thousands at
+        /// once, since summaries cost no signature check. Cleared when `control` leaves.
+        var listsQueued: [UInt64] = [0, 0, 0, 0]
         /// Bucket lists being received in parts: bucket -> (total announced, prefix -> seqno).
         var lists: [Int: (total: Int, entries: [UInt64: UInt64])] = [:]
         /// Entries held in `lists`, all buckets together (bounded: `maxListEntriesPerNeighbour`).
@@ -264,11 +270,13 @@ public final class CapacityGossip {
             directory.forEachSlot(inBucket: b) { queue($0, to: n, hold: 0) }
             return
         }
+        guard let n = neighbours[key], n.listsQueued[b >> 6] & (1 << UInt64(b & 63)) == 0 else { return }
+        n.listsQueued[b >> 6] |= 1 << UInt64(b & 63)
         let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: $0.keyPrefix, seqno: $0.seqno) }
         var start = 0
         repeat {
             let part = Array(entries[start..<min(entries.count, start + CapacityMessage.entriesPerList)])
-            neighbours[key]?.control.append(.bucketList(bucket: b, total: entries.count, entries: part))
+            n.control.append(.bucketList(bucket: b, total: entries.count, entries: part))
             start += CapacityMessage.entriesPerList
         } while start < entries.count
     }
@@ -331,6 +339,7 @@ public final class CapacityGossip {
             guard !n.control.isEmpty || recordsDue else { continue }
             for m in n.control { emit(m, to: key, send) }
             n.control.removeAll()
+            n.listsQueued = [0, 0, 0, 0]
             if recordsDue {
                 var batch: [[UInt8]] = []
                 var size = 2

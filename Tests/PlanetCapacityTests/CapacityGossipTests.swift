@@ -167,6 +167,36 @@ final class CapacityGossipTests: XCTestCase {
         XCTAssertEqual(g.listEntries, 0)
     }
 
+    /// A summary is answered with a bucket list for each bucket that differs, and the list is
+    /// the node's whole bucket: a neighbour repeating one summary gets each list once until it
+    /// has left, not once per copy (which held a third of the directory per 1,155-byte copy).
+    func testARepeatedSummaryIsAnsweredWithEachListOnce() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        for _ in 0..<300 {
+            let x = NodeIdentity.generate()
+            XCTAssertEqual(g.directory.offer(makeRecord(x).signed(by: x), unixNow: now), .accepted)
+        }
+        let n = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(n, now: t0)
+        g.drainOutgoing { _, _ in }  // our summaries
+        // One different record in every bucket: every bucket we hold differs.
+        let summary = CapacityMessage.summary(first: 0, buckets: (0..<CapacityMessage.bucketsPerSummary).map { _ in .init(count: 1, digest: 7) })
+        func lists(afterCopies copies: Int) -> Int {
+            for _ in 0..<copies { g.receive(summary.encoded(), from: n, now: t0, unixNow: now) }
+            XCTAssertLessThanOrEqual(g.neighbours[n]!.control.count, CapacityMessage.bucketsPerSummary)
+            var count = 0
+            g.drainOutgoing { _, body in if body.first == 3 { count += 1 } }
+            return count
+        }
+        let once = lists(afterCopies: 1)
+        let held = (0..<CapacityMessage.bucketsPerSummary).filter { g.directory.bucketCount($0) > 0 }.count
+        XCTAssertEqual(once, held, "one list per differing bucket (each fits one message here)")
+        XCTAssertEqual(lists(afterCopies: 1000), once, "a repeated summary was answered once per copy")
+        // Once the lists have left, the next summary is answered again.
+        XCTAssertEqual(lists(afterCopies: 1), once)
+    }
+
     /// A record to flood waits its hold; if the neighbour sends it first it is struck, and
     /// records that arrive together leave together.
     func testTheFloodHoldStrikesWhatTheNeighbourSentAndBatchesTheRest() {
