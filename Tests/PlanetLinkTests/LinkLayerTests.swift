@@ -316,6 +316,21 @@ final class LinkLayerTests: XCTestCase {
         XCTAssertEqual(b.endpoint(of: keyA), epC)
     }
 
+    /// Outbound handshakes in flight are bounded (`maxPendingInitiators`): those the wire can
+    /// start (beacon dials, punching) are rate limited far below it, so this is the last guard.
+    func testHandshakesInFlightAreBounded() {
+        let net = TestNetwork()
+        let b = net.add(.generate(), at: epB)
+        var started = 0
+        for i in 0..<(LinkConstants.maxPendingInitiators + 100) {
+            let key = NodeIdentity.generate().publicKey
+            if b.startAttempt(.beacon(key), to: Endpoint(ipv4: 10, 1, UInt8(i >> 8), UInt8(i & 0xff), port: 7000),
+                              expectedPeer: key, attempt: 1, now: net.now) != nil { started += 1 }
+        }
+        XCTAssertEqual(started, LinkConstants.maxPendingInitiators)
+        XCTAssertEqual(b.tableSizes.initiations, LinkConstants.maxPendingInitiators)
+    }
+
     func testGarbageDatagramsKeepTablesBounded() {
         let net = TestNetwork()
         var config = LinkConfig()
