@@ -130,6 +130,21 @@ final class PunchingTests: XCTestCase {
         XCTAssertLessThanOrEqual(u.punchStats.refusedLinkLimit, 2, "counted every second")
     }
 
+    /// The limit holds against a peer that offers anyway: u, at its limit, acts on none of
+    /// n's offers (it probes nothing; n's own probes reach u as inbound handshakes, which
+    /// any peer may start).
+    func testANodeAtItsLimitActsOnNoOffer() {
+        let h = relayed()
+        h.cut.insert(["u", "n"])
+        let u = h.nodes["u"]!, n = h.nodes["n"]!
+        u.punching.punchedLinkLimit = 0
+        traffic(h, seconds: 10, interval: 0.5)
+        XCTAssertGreaterThanOrEqual(n.punchStats.offersSent, 1, "n offered nothing")
+        XCTAssertEqual(u.links.stats.punchInitsSent, 0, "u probed past its limit")
+        XCTAssertEqual(u.punchStats.attempts, 0)
+        XCTAssertGreaterThanOrEqual(u.punchStats.refusedLinkLimit, 1)
+    }
+
     /// Two NATs that refuse each other: nothing answers, traffic stays on the relay, and the
     /// attempts back off instead of repeating every few seconds.
     func testUnreachablePairKeepsTheRelayAndBacksOff() {
