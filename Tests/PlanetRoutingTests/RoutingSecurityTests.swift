@@ -109,6 +109,23 @@ final class RoutingSecurityTests: XCTestCase {
         XCTAssertEqual(h.routers[0].stats.droppedQueueFull, 6)
     }
 
+    /// Routes held per origin are bounded (`maxRoutesPerOrigin`): six neighbours offering
+    /// one origin leave node 0 with four candidates, the worse offers dropped and counted.
+    func testRoutesPerOriginAreBounded() {
+        var config = RouterConfig()
+        config.maxRoutesPerOrigin = 4
+        let h = RouterHarness(count: 8, config: config)
+        for i in 1...6 {
+            h.connect(0, i, cost: UInt16(10 * i))
+            h.connect(i, 7, cost: 10)
+        }
+        h.pump()
+        let route = h.routers[0].routes().first { $0.origin == h.key(7) }
+        XCTAssertEqual(route?.candidates.count, 4)
+        XCTAssertEqual(route?.nextHop, h.key(1))
+        XCTAssertGreaterThan(h.routers[0].stats.droppedRouteSlotsFull, 0)
+    }
+
     /// The neighbour table is bounded.
     func testNeighbourTableIsBounded() {
         var config = RouterConfig()
