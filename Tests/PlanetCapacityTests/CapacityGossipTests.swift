@@ -197,6 +197,34 @@ final class CapacityGossipTests: XCTestCase {
         XCTAssertEqual(lists(afterCopies: 1), once)
     }
 
+    /// A neighbour's outbox holds a directory slot once, whatever arrives for it meanwhile: a
+    /// newer record of a key already queued replaces it in place (the slot's record is read
+    /// when the outbox leaves), so the outbox never holds more than the directory.
+    func testTheOutboxHoldsEachSlotOnce() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let a = NodeIdentity.generate().publicKey, b = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(a, now: t0)
+        g.neighbourUp(b, now: t0)
+        g.drainOutgoing { _, _ in }
+        let ids = (0..<100).map { _ in NodeIdentity.generate() }
+        for seqno in 1...3 as ClosedRange<UInt64> {
+            for x in ids {
+                let r = makeRecord(x, seqno: seqno, issuedAt: 1_000_000 + seqno).signed(by: x)
+                g.receive(CapacityMessage.records([r]).encoded(), from: a, now: t0, unixNow: now)
+                g.receive(CapacityMessage.records([r]).encoded(), from: a, now: t0, unixNow: now)
+            }
+        }
+        XCTAssertEqual(g.directory.count, 100)
+        XCTAssertEqual(g.neighbours[b]!.order.count, 100, "the outbox holds a slot more than once")
+        var sent: [CapacityMessage] = []
+        g.advance(now: t0.adding(seconds: g.floodDelay))
+        g.drainMessages { _, m in sent.append(m) }
+        let records = sent.flatMap { if case .records(let r) = $0 { return r } else { return [] } }
+        XCTAssertEqual(records.count, 100)
+        XCTAssertEqual(Set(records.compactMap { CapacityRecord.header($0)?.1 }), [3], "not the newest of each key")
+    }
+
     /// A record to flood waits its hold; if the neighbour sends it first it is struck, and
     /// records that arrive together leave together.
     func testTheFloodHoldStrikesWhatTheNeighbourSentAndBatchesTheRest() {
