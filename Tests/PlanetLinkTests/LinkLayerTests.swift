@@ -488,6 +488,23 @@ final class LinkLayerTests: XCTestCase {
         XCTAssertEqual(net.ups(low).count, 1)
     }
 
+    /// A node with an allow-list dials no beacon sender outside it: the dial is an outbound
+    /// handshake, which the responder-side check never sees.
+    func testBeaconsFromKeysOutsideTheAllowListAreNotDialed() {
+        let net = TestNetwork()
+        var ids = [NodeIdentity.generate(), NodeIdentity.generate()]
+        ids.sort { $0.publicKey < $1.publicKey }
+        var config = LinkConfig()
+        config.allowedPublicKeys = [NodeIdentity.generate().publicKey]
+        let low = net.add(ids[0], at: epA, config: config)
+        let high = net.add(ids[1], at: epB)
+        low.receive(datagram: high.makeBeacon(listenPort: 7002, timestamp: 100), from: Endpoint(ipv4: 10, 0, 0, 2, port: 5353), now: net.now)
+        XCTAssertEqual(low.stats.beaconsAccepted, 1)
+        XCTAssertEqual(low.tableSizes.initiations, 0, "dialled a key outside the allow-list")
+        net.pump()
+        XCTAssertFalse(low.isUp(ids[1].publicKey))
+    }
+
     func testRemovePeerTakesLinkDown() {
         let net = TestNetwork()
         let (a, b) = linkedPair(net)
