@@ -47,8 +47,16 @@ public final class CapacityGossip {
         /// When the outbox may leave (nil: empty).
         var outboxDue: Instant?
         var control: [CapacityMessage] = []
+        /// A bit per bucket whose list is in `control`: each summary the neighbour sends is
+        /// answered with lists, and a list costs this node its whole bucket, so without this a
+        /// neighbour repeating one 1,155-byte summary had the node build (and hold until the
+        /// next drain) a third of its directory per copy — the backlog hands over thousands at
+        /// once, since summaries cost no signature check. Cleared when `control` leaves.
+        var listsQueued: [UInt64] = [0, 0, 0, 0]
         /// Bucket lists being received in parts: bucket -> (total announced, prefix -> seqno).
         var lists: [Int: (total: Int, entries: [UInt64: UInt64])] = [:]
+        /// Entries held in `lists`, all buckets together (bounded: `maxListEntriesPerNeighbour`).
+        var listEntries = 0
         var nextSummary: Instant
 
         init(nextSummary: Instant) { self.nextSummary = nextSummary }
@@ -84,6 +92,21 @@ public final class CapacityGossip {
     }
 
     var neighbours: [PublicKey: Neighbour] = [:]
+    /// Entries held in unfinished bucket lists from one neighbour, and from all together. A
+    /// list is kept until its announced total is in, and the total is the neighbour's word (up
+    /// to 2³²−1), so without these a neighbour could grow the lists without end by never
+    /// finishing one. An honest list is one bucket of the neighbour's directory, ~1/256 of it,
+    /// and its parts come together; the default allows a whole directory the size of this
+    /// node's own (`maxRecords`, at least 1,024) per neighbour and in all: ~40 bytes an entry,
+    /// 4 MB at 100,000, beside the directory's 2 KiB a record.
+    public var maxListEntriesPerNeighbour: Int
+    public var maxListEntries: Int
+    /// Entries in all neighbours' unfinished lists.
+    private(set) var listEntries = 0
+    /// Bucket lists given up to keep those bounds (counted `capacity-lists-full`): a list whose
+    /// total alone exceeds the neighbour's bound, and unfinished lists dropped to make room. A
+    /// bucket given up is compared again at the next summary.
+    public private(set) var droppedLists: UInt64 = 0
     /// The latest time any input brought, for the outbox's hold.
     private(set) var clock = Instant.zero
     public private(set) var malformedMessages: UInt64 = 0
@@ -100,6 +123,8 @@ public final class CapacityGossip {
     public init(directory: CapacityDirectory) {
         self.directory = directory
         slotsGeneration = directory.generation
+        maxListEntriesPerNeighbour = max(directory.maxRecords, 1024)
+        maxListEntries = max(directory.maxRecords, 1024)
     }
 
     /// If someone else expired records (the slots moved and nobody told the outboxes), the
@@ -120,11 +145,14 @@ public final class CapacityGossip {
 
     public func neighbourUp(_ key: PublicKey, now: Instant) {
         advance(now: now)
+        neighbourDown(key)
         neighbours[key] = Neighbour(nextSummary: now)
         queueSummary(to: key, now: now)
     }
 
-    public func neighbourDown(_ key: PublicKey) { neighbours[key] = nil }
+    public func neighbourDown(_ key: PublicKey) {
+        if let n = neighbours.removeValue(forKey: key) { listEntries -= n.listEntries }
+    }
 
     // MARK: Input
 
@@ -162,15 +190,49 @@ public final class CapacityGossip {
                 b += 1
             }
         case .bucketList(let bucket, let total, let entries):
-            var list = neighbour.lists.removeValue(forKey: bucket) ?? (total, [:])
-            if list.total != total { list = (total, [:]) }
-            for e in entries { list.entries[e.prefix] = e.seqno }
-            if list.entries.count >= total {
-                answer(bucket: bucket, theirs: list.entries, to: key)
-            } else {
-                neighbour.lists[bucket] = list
-            }
+            receiveList(bucket: bucket, total: total, entries: entries, from: key, neighbour)
         }
+    }
+
+    /// One part of a neighbour's bucket list: answered once the whole list is in, held until
+    /// then within the bounds on unfinished lists (above).
+    func receiveList(bucket: Int, total: Int, entries: [CapacityMessage.ListEntry], from key: PublicKey, _ neighbour: Neighbour) {
+        var list = takeList(bucket, of: neighbour) ?? (total, [:])
+        if list.total != total { list = (total, [:]) }  // the neighbour's bucket changed: a new list
+        guard total <= maxListEntriesPerNeighbour else { droppedLists += 1; return }  // could never finish
+        for e in entries { list.entries[e.prefix] = e.seqno }
+        if list.entries.count >= total {
+            answer(bucket: bucket, theirs: list.entries, to: key)
+            return
+        }
+        // The neighbour's other unfinished lists give way first: an honest neighbour sends a
+        // list's parts one after another, so those lost parts on the way (or were never meant
+        // to finish). The list itself fits: it holds fewer entries than its total.
+        while neighbour.listEntries + list.entries.count > maxListEntriesPerNeighbour,
+              let largest = neighbour.lists.max(by: { $0.value.entries.count < $1.value.entries.count })?.key {
+            _ = takeList(largest, of: neighbour)
+            droppedLists += 1
+        }
+        neighbour.lists[bucket] = list
+        neighbour.listEntries += list.entries.count
+        listEntries += list.entries.count
+        // Past the bound for all, the neighbour holding the most gives up its largest list
+        // (this one, if that is where it is), so several neighbours flooding lists cannot
+        // crowd out an honest one's single list in progress.
+        while listEntries > maxListEntries,
+              let most = neighbours.values.max(by: { $0.listEntries < $1.listEntries }),
+              let largest = most.lists.max(by: { $0.value.entries.count < $1.value.entries.count })?.key {
+            _ = takeList(largest, of: most)
+            droppedLists += 1
+        }
+    }
+
+    /// Removes an unfinished list, and its entries from the counts.
+    private func takeList(_ bucket: Int, of n: Neighbour) -> (total: Int, entries: [UInt64: UInt64])? {
+        guard let list = n.lists.removeValue(forKey: bucket) else { return nil }
+        n.listEntries -= list.entries.count
+        listEntries -= list.entries.count
+        return list
     }
 
     /// This node's own record (already signed): held like any other and flooded to everyone.
@@ -208,11 +270,13 @@ public final class CapacityGossip {
             directory.forEachSlot(inBucket: b) { queue($0, to: n, hold: 0) }
             return
         }
+        guard let n = neighbours[key], n.listsQueued[b >> 6] & (1 << UInt64(b & 63)) == 0 else { return }
+        n.listsQueued[b >> 6] |= 1 << UInt64(b & 63)
         let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: $0.keyPrefix, seqno: $0.seqno) }
         var start = 0
         repeat {
             let part = Array(entries[start..<min(entries.count, start + CapacityMessage.entriesPerList)])
-            neighbours[key]?.control.append(.bucketList(bucket: b, total: entries.count, entries: part))
+            n.control.append(.bucketList(bucket: b, total: entries.count, entries: part))
             start += CapacityMessage.entriesPerList
         } while start < entries.count
     }
@@ -275,6 +339,7 @@ public final class CapacityGossip {
             guard !n.control.isEmpty || recordsDue else { continue }
             for m in n.control { emit(m, to: key, send) }
             n.control.removeAll()
+            n.listsQueued = [0, 0, 0, 0]
             if recordsDue {
                 var batch: [[UInt8]] = []
                 var size = 2
@@ -316,6 +381,7 @@ public final class CapacityGossip {
             return ("capacity-" + r.rawValue, n)
         }
         if malformedMessages > 0 { out.append(("capacity-malformed-message", malformedMessages)) }
+        if droppedLists > 0 { out.append(("capacity-lists-full", droppedLists)) }
         return out
     }
 }

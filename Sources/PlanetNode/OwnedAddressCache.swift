@@ -10,6 +10,9 @@ struct OwnedAddressCache {
     private var last = (address: IPv6Address.zero, subnet: IPv6Prefix(address: .zero, length: 64))
     private var table: [PublicKey: (address: IPv6Address, subnet: IPv6Prefix)] = [:]
 
+    /// Keys held (for the bound's test).
+    var count: Int { table.count }
+
     /// Whether `source` is `key`'s address or inside `key`'s subnet (the same answer as
     /// `OverlayAddress.key(_:owns:) || OverlayAddress.key(_:ownsSubnetAddress:)`).
     mutating func key(_ key: PublicKey, owns source: IPv6Address) -> Bool {

@@ -89,6 +89,142 @@ final class CapacityGossipTests: XCTestCase {
         }
     }
 
+    /// A bucket list is held until the total its sender announced is in, and the total is the
+    /// sender's word: neighbours sending parts of lists they never finish keep the unfinished
+    /// lists at their bounds, per neighbour and in all, and each list given up is counted. An
+    /// honest neighbour's list in progress meanwhile still finishes and is answered.
+    func testEndlessUnfinishedBucketListsStayWithinTheirBounds() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        g.maxListEntriesPerNeighbour = 500
+        g.maxListEntries = 800
+        let h1 = NodeIdentity.generate().publicKey, h2 = NodeIdentity.generate().publicKey
+        let honest = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        for k in [h1, h2, honest] { g.neighbourUp(k, now: t0) }
+        g.drainOutgoing { _, _ in }  // the summaries
+        var prefix: UInt64 = 1
+        func part(bucket: Int, total: Int, count: Int = CapacityMessage.entriesPerList) -> [UInt8] {
+            let entries = (0..<count).map { _ in CapacityMessage.ListEntry(prefix: { prefix += 1; return prefix }(), seqno: 1) }
+            return CapacityMessage.bucketList(bucket: bucket, total: total, entries: entries).encoded()
+        }
+        func checkBounds(_ line: UInt = #line) {
+            for k in [h1, h2, honest] {
+                let n = g.neighbours[k]!
+                XCTAssertEqual(n.listEntries, n.lists.values.reduce(0) { $0 + $1.entries.count }, line: line)
+                XCTAssertLessThanOrEqual(n.listEntries, g.maxListEntriesPerNeighbour, line: line)
+            }
+            XCTAssertEqual(g.listEntries, g.neighbours.values.reduce(0) { $0 + $1.listEntries }, line: line)
+            XCTAssertLessThanOrEqual(g.listEntries, g.maxListEntries, line: line)
+        }
+
+        // A list announcing more entries than the bound could never finish: refused at once.
+        for _ in 0..<100 { g.receive(part(bucket: 7, total: Int(UInt32.max)), from: h1, now: t0, unixNow: now) }
+        XCTAssertEqual(g.listEntries, 0)
+        XCTAssertEqual(g.droppedLists, 100)
+
+        // One neighbour sends parts of lists without end (totals within the bound, never reached).
+        for i in 0..<2000 {
+            g.receive(part(bucket: i % 256, total: 499), from: h1, now: t0, unixNow: now)
+            if i % 97 == 0 { checkBounds() }
+        }
+        checkBounds()
+        XCTAssertGreaterThan(g.neighbours[h1]!.listEntries, g.maxListEntriesPerNeighbour / 2, "the lists were not held up to their bound")
+        XCTAssertGreaterThan(g.droppedLists, 100 + 200, "dropped lists are not counted")
+
+        // A second one joins in: together they stay within the bound for all.
+        for i in 0..<3000 {
+            g.receive(part(bucket: i % 256, total: 499), from: i % 2 == 0 ? h1 : h2, now: t0, unixNow: now)
+            if i % 97 == 0 { checkBounds() }
+        }
+        checkBounds()
+        XCTAssertGreaterThan(g.listEntries, g.maxListEntries / 2, "the lists were not held up to their bound")
+        XCTAssertTrue(g.drops.contains { $0.0 == "capacity-lists-full" && $0.1 == g.droppedLists })
+
+        // With the bound for all reached (lowered to what is held, so that the honest part is
+        // the one that passes it), the honest neighbour's list of bucket b comes in half: the
+        // neighbour holding the most gives way, not the newcomer. g holds a record in b that
+        // the honest neighbour lacks.
+        let x = NodeIdentity.generate()
+        XCTAssertEqual(g.directory.offer(makeRecord(x).signed(by: x), unixNow: now), .accepted)
+        let b = CapacityDirectory.bucket(of: x.publicKey)
+        g.maxListEntries = g.listEntries
+        g.receive(part(bucket: b, total: 100), from: honest, now: t0, unixNow: now)
+        XCTAssertEqual(g.neighbours[honest]!.listEntries, CapacityMessage.entriesPerList, "the honest list gave way")
+        for i in 0..<1000 { g.receive(part(bucket: i % 256, total: 499), from: i % 2 == 0 ? h1 : h2, now: t0, unixNow: now) }
+        checkBounds()
+
+        // The honest list was not crowded out: its second part finishes it, and g sends x.
+        g.receive(part(bucket: b, total: 100, count: 100 - CapacityMessage.entriesPerList), from: honest, now: t0, unixNow: now)
+        XCTAssertNil(g.neighbours[honest]!.lists[b])
+        var sent: [(PublicKey, [UInt8])] = []
+        g.drainOutgoing { sent.append(($0, $1)) }
+        XCTAssertEqual(sent.filter { $0.0 == honest }.map(\.1), [CapacityMessage.records([makeRecord(x).signed(by: x)]).encoded()])
+
+        // A neighbour going down takes its lists, and their entries, with it.
+        g.neighbourDown(h1)
+        XCTAssertEqual(g.listEntries, g.neighbours[h2]!.listEntries)
+        g.neighbourUp(h2, now: t0)
+        XCTAssertEqual(g.listEntries, 0)
+    }
+
+    /// A summary is answered with a bucket list for each bucket that differs, and the list is
+    /// the node's whole bucket: a neighbour repeating one summary gets each list once until it
+    /// has left, not once per copy (which held a third of the directory per 1,155-byte copy).
+    func testARepeatedSummaryIsAnsweredWithEachListOnce() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        for _ in 0..<300 {
+            let x = NodeIdentity.generate()
+            XCTAssertEqual(g.directory.offer(makeRecord(x).signed(by: x), unixNow: now), .accepted)
+        }
+        let n = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(n, now: t0)
+        g.drainOutgoing { _, _ in }  // our summaries
+        // One different record in every bucket: every bucket we hold differs.
+        let summary = CapacityMessage.summary(first: 0, buckets: (0..<CapacityMessage.bucketsPerSummary).map { _ in .init(count: 1, digest: 7) })
+        func lists(afterCopies copies: Int) -> Int {
+            for _ in 0..<copies { g.receive(summary.encoded(), from: n, now: t0, unixNow: now) }
+            XCTAssertLessThanOrEqual(g.neighbours[n]!.control.count, CapacityMessage.bucketsPerSummary)
+            var count = 0
+            g.drainOutgoing { _, body in if body.first == 3 { count += 1 } }
+            return count
+        }
+        let once = lists(afterCopies: 1)
+        let held = (0..<CapacityMessage.bucketsPerSummary).filter { g.directory.bucketCount($0) > 0 }.count
+        XCTAssertEqual(once, held, "one list per differing bucket (each fits one message here)")
+        XCTAssertEqual(lists(afterCopies: 1000), once, "a repeated summary was answered once per copy")
+        // Once the lists have left, the next summary is answered again.
+        XCTAssertEqual(lists(afterCopies: 1), once)
+    }
+
+    /// A neighbour's outbox holds a directory slot once, whatever arrives for it meanwhile: a
+    /// newer record of a key already queued replaces it in place (the slot's record is read
+    /// when the outbox leaves), so the outbox never holds more than the directory.
+    func testTheOutboxHoldsEachSlotOnce() {
+        let g = CapacityGossip(directory: CapacityDirectory())
+        let a = NodeIdentity.generate().publicKey, b = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 10)
+        g.neighbourUp(a, now: t0)
+        g.neighbourUp(b, now: t0)
+        g.drainOutgoing { _, _ in }
+        let ids = (0..<100).map { _ in NodeIdentity.generate() }
+        for seqno in 1...3 as ClosedRange<UInt64> {
+            for x in ids {
+                let r = makeRecord(x, seqno: seqno, issuedAt: 1_000_000 + seqno).signed(by: x)
+                g.receive(CapacityMessage.records([r]).encoded(), from: a, now: t0, unixNow: now)
+                g.receive(CapacityMessage.records([r]).encoded(), from: a, now: t0, unixNow: now)
+            }
+        }
+        XCTAssertEqual(g.directory.count, 100)
+        XCTAssertEqual(g.neighbours[b]!.order.count, 100, "the outbox holds a slot more than once")
+        var sent: [CapacityMessage] = []
+        g.advance(now: t0.adding(seconds: g.floodDelay))
+        g.drainMessages { _, m in sent.append(m) }
+        let records = sent.flatMap { if case .records(let r) = $0 { return r } else { return [] } }
+        XCTAssertEqual(records.count, 100)
+        XCTAssertEqual(Set(records.compactMap { CapacityRecord.header($0)?.1 }), [3], "not the newest of each key")
+    }
+
     /// A record to flood waits its hold; if the neighbour sends it first it is struck, and
     /// records that arrive together leave together.
     func testTheFloodHoldStrikesWhatTheNeighbourSentAndBatchesTheRest() {

@@ -104,6 +104,25 @@ final class HandshakeCookieTests: XCTestCase {
         XCTAssertEqual(b.stats[.cookieInvalid], 1, "a cookie outlived two secret rotations")
     }
 
+    /// The cookies an initiator keeps, one per endpoint it dialled, are bounded
+    /// (`maxStoredCookies`): expired ones go first, then an arbitrary one. Only replies to
+    /// our own inits get here, so the endpoints are ones we dial (configured peers, beacons,
+    /// punching candidates a session peer named).
+    func testStoredCookiesAreBounded() {
+        var jar = CookieJar()
+        let t0 = Instant(seconds: 1000)
+        for i in 0..<(LinkConstants.maxStoredCookies + 500) {
+            jar.store([UInt8](repeating: 1, count: HandshakeCookie.length), for: forged(i), now: t0)
+            XCTAssertLessThanOrEqual(jar.count, LinkConstants.maxStoredCookies)
+        }
+        XCTAssertEqual(jar.count, LinkConstants.maxStoredCookies)
+        XCTAssertNotNil(jar.cookie(for: forged(LinkConstants.maxStoredCookies + 499), now: t0), "the newest was not kept")
+        // Once they have expired, a new one clears them.
+        let later = t0.adding(seconds: LinkConstants.cookieLifetime + 1)
+        jar.store([UInt8](repeating: 2, count: HandshakeCookie.length), for: epA, now: later)
+        XCTAssertEqual(jar.count, 1)
+    }
+
     /// Only a reply to one of our own inits gives us a cookie: a reply for an unknown index, or
     /// one whose tag does not match the init's ephemeral key, sends nothing.
     func testCookieReplyMustMatchOurInit() throws {

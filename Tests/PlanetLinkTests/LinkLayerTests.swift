@@ -316,6 +316,21 @@ final class LinkLayerTests: XCTestCase {
         XCTAssertEqual(b.endpoint(of: keyA), epC)
     }
 
+    /// Outbound handshakes in flight are bounded (`maxPendingInitiators`): those the wire can
+    /// start (beacon dials, punching) are rate limited far below it, so this is the last guard.
+    func testHandshakesInFlightAreBounded() {
+        let net = TestNetwork()
+        let b = net.add(.generate(), at: epB)
+        var started = 0
+        for i in 0..<(LinkConstants.maxPendingInitiators + 100) {
+            let key = NodeIdentity.generate().publicKey
+            if b.startAttempt(.beacon(key), to: Endpoint(ipv4: 10, 1, UInt8(i >> 8), UInt8(i & 0xff), port: 7000),
+                              expectedPeer: key, attempt: 1, now: net.now) != nil { started += 1 }
+        }
+        XCTAssertEqual(started, LinkConstants.maxPendingInitiators)
+        XCTAssertEqual(b.tableSizes.initiations, LinkConstants.maxPendingInitiators)
+    }
+
     func testGarbageDatagramsKeepTablesBounded() {
         let net = TestNetwork()
         var config = LinkConfig()
@@ -471,6 +486,23 @@ final class LinkLayerTests: XCTestCase {
         XCTAssertEqual(high.stats.beaconsAccepted, 1)
         XCTAssertEqual(high.tableSizes.initiations, 0)
         XCTAssertEqual(net.ups(low).count, 1)
+    }
+
+    /// A node with an allow-list dials no beacon sender outside it: the dial is an outbound
+    /// handshake, which the responder-side check never sees.
+    func testBeaconsFromKeysOutsideTheAllowListAreNotDialed() {
+        let net = TestNetwork()
+        var ids = [NodeIdentity.generate(), NodeIdentity.generate()]
+        ids.sort { $0.publicKey < $1.publicKey }
+        var config = LinkConfig()
+        config.allowedPublicKeys = [NodeIdentity.generate().publicKey]
+        let low = net.add(ids[0], at: epA, config: config)
+        let high = net.add(ids[1], at: epB)
+        low.receive(datagram: high.makeBeacon(listenPort: 7002, timestamp: 100), from: Endpoint(ipv4: 10, 0, 0, 2, port: 5353), now: net.now)
+        XCTAssertEqual(low.stats.beaconsAccepted, 1)
+        XCTAssertEqual(low.tableSizes.initiations, 0, "dialled a key outside the allow-list")
+        net.pump()
+        XCTAssertFalse(low.isUp(ids[1].publicKey))
     }
 
     func testRemovePeerTakesLinkDown() {

@@ -166,6 +166,19 @@ final class LinkSecurityTests: XCTestCase {
         XCTAssertGreaterThan(b.stats[.peerLimit], 0)
     }
 
+    /// Hole punching starts handshakes toward endpoints a session peer names: toward at most
+    /// `maxConcurrentPunches` keys at once, each at most `maxPunchCandidates` endpoints.
+    func testPunchingIsBounded() {
+        let net = TestNetwork()
+        let b = net.add(.generate(), at: epB)
+        let candidates = (0..<10).map { Endpoint(ipv4: 10, 0, 2, UInt8($0), port: 7000) }
+        let started = (0..<20).map { _ in b.punch(NodeIdentity.generate().publicKey, candidates: candidates, now: net.now) }
+        XCTAssertEqual(started, Array(repeating: LinkConstants.maxPunchCandidates, count: LinkConstants.maxConcurrentPunches)
+                       + Array(repeating: 0, count: 20 - LinkConstants.maxConcurrentPunches))
+        XCTAssertEqual(b.tableSizes.initiations, LinkConstants.maxConcurrentPunches * LinkConstants.maxPunchCandidates)
+    }
+
+    // MARK: Beacons
     // MARK: Beacons
 
     /// Beacon signatures are verified at most 50 per second after a burst of 100; the rest

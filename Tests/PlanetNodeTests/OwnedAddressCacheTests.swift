@@ -28,6 +28,7 @@ final class OwnedAddressCacheTests: XCTestCase {
         for _ in 0..<(OwnedAddressCache.capacity + 10) {
             let k = PublicKey((0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })!
             XCTAssertFalse(cache.key(k, owns: first.address))
+            XCTAssertLessThanOrEqual(cache.count, OwnedAddressCache.capacity)
         }
         XCTAssertTrue(cache.key(first, owns: first.address))
         XCTAssertFalse(cache.key(first, owns: IPv6Address(high: 0x0200_0000_0000_0000, low: 1)))

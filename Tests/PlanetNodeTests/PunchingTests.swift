@@ -130,6 +130,21 @@ final class PunchingTests: XCTestCase {
         XCTAssertLessThanOrEqual(u.punchStats.refusedLinkLimit, 2, "counted every second")
     }
 
+    /// The limit holds against a peer that offers anyway: u, at its limit, acts on none of
+    /// n's offers (it probes nothing; n's own probes reach u as inbound handshakes, which
+    /// any peer may start).
+    func testANodeAtItsLimitActsOnNoOffer() {
+        let h = relayed()
+        h.cut.insert(["u", "n"])
+        let u = h.nodes["u"]!, n = h.nodes["n"]!
+        u.punching.punchedLinkLimit = 0
+        traffic(h, seconds: 10, interval: 0.5)
+        XCTAssertGreaterThanOrEqual(n.punchStats.offersSent, 1, "n offered nothing")
+        XCTAssertEqual(u.links.stats.punchInitsSent, 0, "u probed past its limit")
+        XCTAssertEqual(u.punchStats.attempts, 0)
+        XCTAssertGreaterThanOrEqual(u.punchStats.refusedLinkLimit, 1)
+    }
+
     /// Two NATs that refuse each other: nothing answers, traffic stays on the relay, and the
     /// attempts back off instead of repeating every few seconds.
     func testUnreachablePairKeepsTheRelayAndBacksOff() {
@@ -178,6 +193,26 @@ final class PunchingTests: XCTestCase {
         h.run(seconds: 1)
         XCTAssertEqual(u.punchStats.refusedMalformed, 1)
         XCTAssertEqual(u.punchStats.attempts, 1)
+    }
+
+    /// A node with an allow-list punches toward no key outside it. Its session with that key
+    /// stays relayed (sessions are end to end, the allow-list governs links): the key's own
+    /// probes are refused by u's responder check, and u's probes are never sent, since the
+    /// outbound handshake they start would otherwise make a link the list does not allow.
+    func testPunchingMakesNoLinkWithAKeyOutsideTheAllowList() {
+        let h = relayed()
+        let u = h.nodes["u"]!, n = h.nodes["n"]!
+        let pKey = h.nodes["p"]!.identity.publicKey, nKey = n.identity.publicKey
+        u.links.allowedPublicKeys = [pKey]
+        let sent = traffic(h, seconds: 10)
+        XCTAssertEqual(h.takeTun("n").count, sent, "the relayed session suffered")
+        XCTAssertGreaterThanOrEqual(u.punchStats.offersSent + n.punchStats.offersSent, 1, "nobody tried to punch")
+        XCTAssertFalse(u.links.isUp(nKey), "punching linked u to a key its allow-list refuses")
+        XCTAssertEqual(u.links.upPeers, [pKey])
+        XCTAssertEqual(u.links.stats.punchInitsSent, 0, "u probed a key outside its allow-list")
+        XCTAssertFalse(u.links.isPunching(nKey))
+        // A direct call is refused the same way.
+        XCTAssertEqual(u.links.punch(nKey, candidates: [h.endpoints["n"]!], now: h.now), 0)
     }
 
     func testPunchingOffSendsNoOffers() {

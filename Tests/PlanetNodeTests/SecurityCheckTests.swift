@@ -452,6 +452,26 @@ final class SecurityCheckTests: XCTestCase {
         XCTAssertEqual(node.stats.dropped(.sessionUnknownIndex), 1)
     }
 
+    /// A session keeps at most three keypairs, however often its peer completes a new
+    /// handshake: data under the older ones names an index the node no longer holds.
+    func testASessionKeepsAtMostThreeKeypairs() throws {
+        let i = try linkedIntruder()
+        let node = i.node
+        let peer = NodeIdentity.generate()
+        i.announce(peer)
+        var keypairs: [Keypair] = []
+        for _ in 0..<10 {
+            i.now = i.now.adding(seconds: 0.1)
+            keypairs.append(try i.openSession(as: peer))
+        }
+        XCTAssertEqual(node.stats.sessionsEstablished, 10)
+        for kp in keypairs {
+            i.sendOverlay(i.seal(echoPacket(from: peer.address, to: node.address), with: kp), from: peer.address)
+        }
+        XCTAssertEqual(i.takeTun().count, 3)
+        XCTAssertEqual(node.stats.dropped(.sessionUnknownIndex), 7)
+    }
+
     // MARK: Error reports
 
     /// A node with a session to `third` (whose identity the test holds, answering through the

@@ -84,6 +84,20 @@ final class RoutingSecurityTests: XCTestCase {
         XCTAssertEqual(r.stats.droppedDuplicateRequest, 4)
     }
 
+    /// The table that remembers forwarded seqno requests (for the dedup above) is bounded:
+    /// a neighbour asking for ever new seqnos gets no more forwarded than it holds, and the
+    /// rest is counted.
+    func testTheSeqnoRequestTableIsBounded() {
+        var config = RouterConfig()
+        config.maxPendingRequests = 4
+        let h = network(config: config)
+        let r = h.routers[0]
+        inject((0..<10).map { .seqnoRequest(origin: h.key(3), seqno: 100 + UInt32($0), hopCount: 10) }, into: h)
+        XCTAssertEqual(r.stats.seqnoRequestsForwarded, 4)
+        XCTAssertEqual(r.stats.droppedRequestTableFull, 6)
+        XCTAssertEqual(r.stats.droppedDuplicateRequest, 0)
+    }
+
     /// Replies a neighbour's requests cause are bounded per neighbour.
     func testRepliesToOneNeighbourAreBounded() {
         var config = RouterConfig()
@@ -93,6 +107,23 @@ final class RoutingSecurityTests: XCTestCase {
         let asked = (0..<10).map { _ in RoutingTLV.routeRequest(origin: NodeIdentity.generate().publicKey) }
         inject(asked, into: h)
         XCTAssertEqual(h.routers[0].stats.droppedQueueFull, 6)
+    }
+
+    /// Routes held per origin are bounded (`maxRoutesPerOrigin`): six neighbours offering
+    /// one origin leave node 0 with four candidates, the worse offers dropped and counted.
+    func testRoutesPerOriginAreBounded() {
+        var config = RouterConfig()
+        config.maxRoutesPerOrigin = 4
+        let h = RouterHarness(count: 8, config: config)
+        for i in 1...6 {
+            h.connect(0, i, cost: UInt16(10 * i))
+            h.connect(i, 7, cost: 10)
+        }
+        h.pump()
+        let route = h.routers[0].routes().first { $0.origin == h.key(7) }
+        XCTAssertEqual(route?.candidates.count, 4)
+        XCTAssertEqual(route?.nextHop, h.key(1))
+        XCTAssertGreaterThan(h.routers[0].stats.droppedRouteSlotsFull, 0)
     }
 
     /// The neighbour table is bounded.

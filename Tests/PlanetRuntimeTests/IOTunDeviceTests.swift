@@ -8,7 +8,7 @@ final class IOTunDeviceTests: XCTestCase {
         try XCTSkipUnless(isRoot() && FileManager.default.fileExists(atPath: "/dev/net/tun"), "TUN tests need root and /dev/net/tun")
     }
 
-    private func waitReadable(_ fd: Int32, milliseconds: Int32 = 3000) -> Bool {
+    private func waitReadable(_ fd: Int32, milliseconds: Int32 = 30_000) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&p, 1, milliseconds) == 1
     }
@@ -48,12 +48,20 @@ final class IOTunDeviceTests: XCTestCase {
 
     /// Pings `target` (routed into the TUN), reads the echo request from the TUN and
     /// writes an echo reply back; ping exiting 0 proves both directions.
+    ///
+    /// The ping is routed to this TUN by a /128 route, not only by the 200::/7 the address
+    /// brings: any other live TUN in the namespace with an overlay address (a planetd, another
+    /// developer's run of these tests) has a 200::/7 of its own, and the kernel sent the ping
+    /// to whichever it found first, so the test failed whenever the machine was busy with
+    /// such runs. The waits are generous deadlines that only run out when something is broken:
+    /// ping exits at the reply, and the read returns at the request.
     private func answerPing(through tun: TunDevice, to target: IPv6Address) throws {
         // A ping to another overlay address is routed into the TUN; answering it by
         // writing an echo reply back proves the write path too.
+        try tun.addRoute(IPv6Prefix(address: target, length: 128))
         let ping = Process()
         ping.executableURL = URL(fileURLWithPath: "/usr/bin/ping")
-        ping.arguments = ["-6", "-c1", "-W3", "\(target)"]
+        ping.arguments = ["-6", "-c1", "-W30", "\(target)"]
         ping.standardOutput = FileHandle.nullDevice
         ping.standardError = FileHandle.nullDevice
         try ping.run()
@@ -97,7 +105,7 @@ final class IOTunDeviceTests: XCTestCase {
         XCTAssertTrue(link.output.contains(",UP"), link.output)
 
         // The kernel answers its own address locally.
-        XCTAssertEqual(runCommand("/usr/bin/ping", ["-6", "-c1", "-W2", "\(mine)"]).status, 0)
+        XCTAssertEqual(runCommand("/usr/bin/ping", ["-6", "-c1", "-W30", "\(mine)"]).status, 0)
 
         try answerPing(through: tun, to: IPv6Address(high: mine.high, low: 2))
 
