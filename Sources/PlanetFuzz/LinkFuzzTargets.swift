@@ -16,8 +16,8 @@ final class LinkPair: FuzzWorld, @unchecked Sendable {
         a.addPeer(uri: PeerURI(host: "10.0.0.2", port: 7002, pinnedKey: b.identity.publicKey), now: clock.now)
         for _ in 0..<20 {
             var moved = false
-            for event in a.drainEvents() { if case .transmit(let bytes, _) = event { b.receive(datagram: bytes, from: epA, now: clock.now); moved = true } }
-            for event in b.drainEvents() { if case .transmit(let bytes, _) = event { a.receive(datagram: bytes, from: epB, now: clock.now); moved = true } }
+            for (bytes, _) in a.transmits.drain() { b.receive(datagram: bytes, from: epA, now: clock.now); moved = true }
+            for (bytes, _) in b.transmits.drain() { a.receive(datagram: bytes, from: epB, now: clock.now); moved = true }
             if !moved { break }
         }
         precondition(a.isUp(b.identity.publicKey) && b.isUp(a.identity.publicKey), "fuzz link pair did not link")
@@ -27,13 +27,14 @@ final class LinkPair: FuzzWorld, @unchecked Sendable {
     func drain() {
         _ = a.drainEvents()
         _ = b.drainEvents()
+        a.transmits.removeAll()
+        b.transmits.removeAll()
     }
 
     /// `frame` sealed by A on the live link: the datagram B would receive.
     func sealed(_ frame: UnsafeRawBufferPointer) -> [UInt8]? {
         guard a.send(frame: frame, to: b.identity.publicKey, now: clock.now) else { return nil }
-        for event in a.drainEvents() { if case .transmit(let bytes, _) = event { return bytes } }
-        return nil
+        return a.transmits.drain().first?.bytes
     }
 }
 
@@ -46,7 +47,7 @@ enum LinkFuzzTargets {
         pair.clock.tick()
         pair.b.receive(datagram: Array(input), from: pair.stranger, now: pair.clock.now)
         var copy = Array(input)
-        copy.withUnsafeMutableBytes { _ = pair.b.receive(inPlace: $0, from: pair.epA, now: pair.clock.now) }
+        copy.withUnsafeMutableBytes { _ = pair.b.receive(inPlace: $0, from: pair.epA, now: pair.clock.now); pair.b.transmits.removeAll() }
         pair.drain()
     }
 
@@ -57,7 +58,7 @@ enum LinkFuzzTargets {
         let pair = LinkPair.get()
         pair.clock.tick()
         guard var datagram = pair.sealed(input) else { pair.drain(); return }
-        datagram.withUnsafeMutableBytes { _ = pair.b.receive(inPlace: $0, from: pair.epA, now: pair.clock.now) }
+        datagram.withUnsafeMutableBytes { _ = pair.b.receive(inPlace: $0, from: pair.epA, now: pair.clock.now); pair.b.transmits.removeAll() }
         pair.drain()
     }
 }

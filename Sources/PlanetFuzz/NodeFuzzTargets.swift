@@ -28,11 +28,9 @@ final class NodePair: FuzzWorld, @unchecked Sendable {
         // after decryption and the fuzzer would only be exercising A.
         drop()
         a.receiveTunPacket(NodePair.packet(from: a.address, to: b.address, nextHeader: 59, payload: [1, 2, 3]), now: clock.now)
-        let datagrams = a.output.datagrams
-        a.output.removeAll()
-        for (bytes, _) in datagrams {
+        for (bytes, _) in a.transmits.drain() {
             var copy = bytes
-            copy.withUnsafeMutableBytes { _ = b.receiveDatagram(inPlace: $0, from: epA, now: clock.now) }
+            copy.withUnsafeMutableBytes { b.receiveDatagram(inPlace: $0, from: epA, now: clock.now); b.transmits.ownBorrowed(from: 0) }
         }
         precondition(!b.output.tunPackets.isEmpty, "fuzz node pair: A's packet did not reach B's TUN over the session")
         drop()
@@ -63,12 +61,11 @@ final class NodePair: FuzzWorld, @unchecked Sendable {
             for uri in from.output.resolve {
                 if let address = IPv6Address(uri.host) { from.resolved(uri, endpoints: [Endpoint(address: address, port: uri.port)], now: clock.now) }
             }
-            let datagrams = from.output.datagrams
-            from.output.removeAll()
-            for (bytes, _) in datagrams {
+            for (bytes, _) in from.transmits.drain() {
                 moved = true
                 var copy = bytes
-                copy.withUnsafeMutableBytes { _ = to.receiveDatagram(inPlace: $0, from: fromEndpoint, now: clock.now) }
+                // What the receiver queued from `copy` (a relay) is copied out before it goes.
+                copy.withUnsafeMutableBytes { to.receiveDatagram(inPlace: $0, from: fromEndpoint, now: clock.now); to.transmits.ownBorrowed(from: 0) }
             }
         }
         return moved
@@ -77,6 +74,8 @@ final class NodePair: FuzzWorld, @unchecked Sendable {
     func drop() {
         a.output.removeAll()
         b.output.removeAll()
+        a.transmits.removeAll()
+        b.transmits.removeAll()
     }
 
     static func packet(from source: IPv6Address, to destination: IPv6Address, nextHeader: UInt8, payload: some Collection<UInt8>) -> [UInt8] {
@@ -96,9 +95,9 @@ enum NodeFuzzTargets {
         let pair = NodePair.get()
         pair.clock.tick()
         guard pair.a.links.send(frame: input, to: pair.b.identity.publicKey, now: pair.clock.now) else { return }
-        for event in pair.a.links.drainEvents() {
-            guard case .transmit(var bytes, _) = event else { continue }
-            bytes.withUnsafeMutableBytes { _ = pair.b.receiveDatagram(inPlace: $0, from: pair.epA, now: pair.clock.now) }
+        for (bytes, _) in pair.a.transmits.drain() {
+            var bytes = bytes
+            bytes.withUnsafeMutableBytes { pair.b.receiveDatagram(inPlace: $0, from: pair.epA, now: pair.clock.now); pair.b.transmits.ownBorrowed(from: 0) }
         }
         // Signed routing updates wait for B's next ticks to be checked: check them now, so
         // what follows the check is reached (and the backlog cannot grow across inputs).
@@ -185,7 +184,7 @@ final class NodeLine: FuzzWorld, @unchecked Sendable {
             for uri in from.output.resolve {
                 if let address = IPv6Address(uri.host) { from.resolved(uri, endpoints: [Endpoint(address: address, port: uri.port)], now: clock.now) }
             }
-            queue += from.output.datagrams.map { (i, $0.0, $0.1) }
+            queue += from.transmits.drain().map { (i, $0.0, $0.1) }
             from.output.removeAll()
         }
         while !queue.isEmpty {
@@ -197,12 +196,11 @@ final class NodeLine: FuzzWorld, @unchecked Sendable {
             moved = true
             var copy = bytes
             copy.withUnsafeMutableBytes { raw in
-                // R relays in place: what it hands back goes on, as planetd sends it from the slot.
-                if let (length, next) = nodes[j].receiveDatagram(inPlace: raw, from: endpoints[i], now: clock.now) {
-                    queue.append((j, Array(raw[..<length]), next))
-                }
+                // R relays in place: what it queues from the slot goes on, as planetd sends it
+                // from there, copied before the slot goes.
+                nodes[j].receiveDatagram(inPlace: raw, from: endpoints[i], now: clock.now)
+                queue += nodes[j].transmits.drain().map { (j, $0.0, $0.1) }
             }
-            queue += nodes[j].output.datagrams.map { (j, $0.0, $0.1) }
             nodes[j].output.removeAll()
         }
         return moved

@@ -1,32 +1,17 @@
 import PlanetCore
 import PlanetLink
 
-/// The event pump: what the link layer reports (datagrams to send, links up and down, round-trip
-/// times, names to resolve) goes where it belongs, and what the neighbour protocols want to say
-/// goes through the per-neighbour pacer to the links.
+/// The event pump: what the link layer reports (links up and down, round-trip times, names to
+/// resolve, frames handed up) goes where it belongs, and what the neighbour protocols want to
+/// say goes through the per-neighbour pacer to the links. Datagrams are not events: the link
+/// layer writes them into `transmits` as it goes.
 extension Node {
-    /// The data path's pump: a packet in usually yields only datagrams out, which never give a
-    /// neighbour protocol anything to say, so the protocols aren't asked (asking allocates).
-    /// Any other event — a link going up or down, a round-trip time — gets the full pump.
+    /// The data path's pump: a packet in usually yields only datagrams out (already in
+    /// `transmits`), which never give a neighbour protocol anything to say, so the protocols
+    /// aren't asked (asking allocates). Any event — a link going up or down, a round-trip time —
+    /// gets the full pump.
     func pumpData(now: Instant) {
-        var rounds = 0
-        while rounds < 64 {
-            rounds += 1
-            links.drainEvents(into: &eventBuffer)
-            if eventBuffer.isEmpty { return }
-            var needsFullPump = false
-            for event in eventBuffer {
-                if case .transmit(let bytes, let endpoint) = event {
-                    output.datagrams.append((bytes, endpoint))
-                } else {
-                    handle(event, now: now)
-                    needsFullPump = true
-                }
-            }
-            eventBuffer.removeAll(keepingCapacity: true)
-            if needsFullPump { break }
-        }
-        pump(now: now)
+        if links.hasEvents { pump(now: now) }
     }
 
     /// Moves events between the link layer and the neighbour protocols until neither has
@@ -63,8 +48,6 @@ extension Node {
 
     func handle(_ event: LinkEvent, now: Instant) {
         switch event {
-        case .transmit(let bytes, let endpoint):
-            output.datagrams.append((bytes, endpoint))
         case .frame(let frame, let peer):
             receiveFrame(copying: frame, from: peer, now: now)
         case .linkUp(let peer, _, _):

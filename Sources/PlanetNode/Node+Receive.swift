@@ -11,52 +11,53 @@ import PlanetLink
 ///
 /// Memory: everything is read and decrypted in the datagram's own buffer. A packet for the TUN
 /// is handed over borrowing that buffer (`NodeOutput.TunPacket`), a relayed packet is sealed
-/// again in it; the runtime carries out `output` (its flush) before it reuses the buffer. The
-/// array entry point owns its buffer instead and copies out what was borrowed before returning.
+/// again in it and queued in `transmits` as a borrow; the runtime carries out both (its flush)
+/// before it reuses the buffer. The array entry point owns its buffer instead and copies out
+/// what was borrowed before returning.
 extension Node {
     /// A datagram in an array (multicast, tests): the in-place path over a buffer of its own.
     public func receiveDatagram(_ bytes: [UInt8], from endpoint: Endpoint, now: Instant) {
         var datagram = bytes
-        let firstBorrowed = output.tunPackets.count
-        let relayed = datagram.withUnsafeMutableBytes { receiveDatagram(inPlace: $0, from: endpoint, now: now) }
+        let firstBorrowed = output.tunPackets.count, firstTransmit = transmits.count
+        datagram.withUnsafeMutableBytes { receiveDatagram(inPlace: $0, from: endpoint, now: now) }
         output.ownTunPackets(from: firstBorrowed)
-        if let (length, to) = relayed { output.datagrams.append((Array(datagram[..<length]), to)) }
+        transmits.ownBorrowed(from: firstTransmit)
     }
 
     /// A datagram where it lies, in the runtime's writable receive slot, which must stay valid
     /// and untouched until the runtime has carried out `output`. The data path needs no copy
     /// and no allocation: a data packet relayed for others is opened and sealed again for the
-    /// next link in that same slot (the result says to send the slot's first `length` bytes to
-    /// `to`), and a neighbour's direct packet or a session's data for us goes to the TUN from
-    /// the slot.
-    public func receiveDatagram(inPlace buffer: UnsafeMutableRawBufferPointer, from endpoint: Endpoint, now: Instant)
-        -> (length: Int, to: Endpoint)? {
+    /// next link in that same slot and queued from there (`LinkLayer.forward(inPlace:)`), and a
+    /// neighbour's direct packet or a session's data for us goes to the TUN from the slot.
+    public func receiveDatagram(inPlace buffer: UnsafeMutableRawBufferPointer, from endpoint: Endpoint, now: Instant) {
         defer { pumpData(now: now) }
-        guard let (frame, peer) = links.receive(inPlace: buffer, from: endpoint, now: now) else { return nil }
-        return receiveFrame(frame, in: buffer, from: peer, now: now)
+        guard let (frame, peer) = links.receive(inPlace: buffer, from: endpoint, now: now) else { return }
+        receiveFrame(frame, in: buffer, from: peer, now: now)
     }
+
+    /// The one output for datagrams, shared with the link layer.
+    public var transmits: TransmitQueue { links.transmits }
 
     /// The one dispatch of an inner frame from an authenticated neighbour. `frame` lies in
     /// `datagram` with the link header's 13 bytes before it and the old tag's 16 after it (the
-    /// room the relay seals in). Returns what to send from `datagram` when the frame was relayed.
+    /// room the relay seals in).
     func receiveFrame(_ frame: UnsafeMutableRawBufferPointer, in datagram: UnsafeMutableRawBufferPointer, from peer: PublicKey,
-                      now: Instant) -> (length: Int, to: Endpoint)? {
+                      now: Instant) {
         switch InnerFrameType(rawValue: frame[0]) {
         case .overlay:
-            return receiveOverlay(frame, in: datagram, from: peer, now: now)
+            receiveOverlay(frame, in: datagram, from: peer, now: now)
         case .direct:
             receiveDirect(frame, checksumPartial: false, from: peer, now: now)
         case .directChecksumPartial:
             receiveDirect(frame, checksumPartial: true, from: peer, now: now)
         case .routing, .capacity, nil:
-            guard let p = neighbourProtocols[frame[0]] else { stats.drop(.unknownFrame); return nil }
+            guard let p = neighbourProtocols[frame[0]] else { stats.drop(.unknownFrame); return }
             p.receive(Array(frame[1...]), from: peer, now: now)
             // Cached routes go stale only when the frame could have changed the route table;
             // clearing on every gossip frame would make the data path look routes up again
             // for nothing.
             if p.changesRoutes { routeCache.clear() }
         }
-        return nil
     }
 
     /// An inner frame handed up as an event (`LinkEvent.frame`, from a caller that fed the link
@@ -66,12 +67,12 @@ extension Node {
         guard length > 0 else { stats.drop(.unknownFrame); return }
         var datagram = [UInt8](repeating: 0, count: head + length + Keypair.tagLength)
         datagram.replaceSubrange(head..<(head + length), with: frame)
-        let firstBorrowed = output.tunPackets.count
-        let relayed = datagram.withUnsafeMutableBytes {
+        let firstBorrowed = output.tunPackets.count, firstTransmit = transmits.count
+        datagram.withUnsafeMutableBytes {
             receiveFrame(UnsafeMutableRawBufferPointer(rebasing: $0[head..<(head + length)]), in: $0, from: peer, now: now)
         }
         output.ownTunPackets(from: firstBorrowed)
-        if let (n, to) = relayed { output.datagrams.append((Array(datagram[..<n]), to)) }
+        transmits.ownBorrowed(from: firstTransmit)
     }
 
     /// A neighbour's own packet, sent inside the link's encryption: the link authenticated the
@@ -92,13 +93,12 @@ extension Node {
 
     /// An overlay packet: a session message for us, or one to relay.
     func receiveOverlay(_ frame: UnsafeMutableRawBufferPointer, in datagram: UnsafeMutableRawBufferPointer, from peer: PublicKey,
-                        now: Instant) -> (length: Int, to: Endpoint)? {
+                        now: Instant) {
         guard let header = OverlayPacket.parseHeader(raw: UnsafeRawBufferPointer(frame)) else {
             stats.drop(.overlayMalformed)
-            return nil
+            return
         }
         guard isLocal(header.destination) else { return relay(frame, in: datagram, header: header, now: now) }
         receiveSessionMessage(UnsafeMutableRawBufferPointer(rebasing: frame[OverlayPacket.headerLength...]), header: header, now: now)
-        return nil
     }
 }

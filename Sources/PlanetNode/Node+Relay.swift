@@ -10,30 +10,26 @@ extension Node {
     /// (Docs/protocol.md, "sealed payload"), in the receive buffer itself: no copy, no allocation.
     /// Handshakes and error reports are sealed by the link in full, from a copy.
     func relay(_ frame: UnsafeMutableRawBufferPointer, in datagram: UnsafeMutableRawBufferPointer, header: OverlayPacket.Header,
-               now: Instant) -> (length: Int, to: Endpoint)? {
+               now: Instant) {
         let messageType = frame[OverlayPacket.headerLength]
         guard header.hopLimit > 1 else {
             stats.drop(.hopLimit)
             if SessionMessageType.isData(messageType) { sendReport(.hopLimitExceeded, about: frame, header: header, now: now) }
-            return nil
+            return
         }
         guard let route = routeCache.route(for: header.destination, router: router) else {
             stats.drop(.noRoute)
             if SessionMessageType.isData(messageType) { sendReport(.noRoute, about: frame, header: header, now: now) }
-            return nil
+            return
         }
         frame[1] = header.hopLimit - 1
         stats.forwardedPackets += 1
         stats.forwardedBytes += UInt64(frame.count)
-        if SessionMessageType.isSealedEndToEnd(messageType) {
-            guard let to = links.forward(inPlace: datagram, frameLength: frame.count, to: route.nextHop, now: now) else {
-                stats.drop(.linkDown)
-                return nil
-            }
-            return (frame.count + Keypair.overhead, to)
-        }
-        if !links.send(frame: UnsafeRawBufferPointer(frame), to: route.nextHop, now: now) { stats.drop(.linkDown) }
-        return nil
+        // Sealed end to end: sealed again where it lies and queued from the receive slot.
+        let sent = SessionMessageType.isSealedEndToEnd(messageType)
+            ? links.forward(inPlace: datagram, frameLength: frame.count, to: route.nextHop, now: now)
+            : links.send(frame: UnsafeRawBufferPointer(frame), to: route.nextHop, now: now)
+        if !sent { stats.drop(.linkDown) }
     }
 
     /// Sends a signed error report back to the source of an overlay packet, quoting the start of

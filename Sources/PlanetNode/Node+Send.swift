@@ -15,8 +15,7 @@ extension Node {
     }
 
     /// A packet read where it lies (the runtime's receive slot): it is copied once, into the
-    /// frame that the link seals in place — in the runtime's send batch when it lends a slot
-    /// (`LinkLayer.sink`), else in an array that the runtime then copies into the batch.
+    /// frame that the link seals in place, in a slot of `transmits` (the runtime's to send).
     /// `checksumPartial`: its TCP/UDP checksum is the kernel's partial one; it travels marked
     /// as such (direct frame 0x22, session message 0x06) so nobody on the way sums the payload.
     /// `interface`: the device it came in on (the runtime's id; `.tun` for the node's TUN).

@@ -80,8 +80,10 @@ public final class Node {
     public static let sessionTimerInterval = 0.5
 
     /// `ciphers` is what handshakes offer; the runtime narrows it when the operator disables AES.
+    /// `transmits`: where every datagram the node sends is written, in order; the runtime makes
+    /// it with the slots it can send in a batch and flushes it after each input.
     public init(identity: NodeIdentity, config: NodeConfig, logger: Logger = .disabled, now: Instant, random: SplitMix64 = .system(),
-                ciphers: TransportCiphers = .hardwareSupported) {
+                ciphers: TransportCiphers = .hardwareSupported, transmits: TransmitQueue = TransmitQueue()) {
         self.identity = identity
         self.config = config
         self.logger = logger
@@ -95,7 +97,7 @@ public final class Node {
         vmRefusalLimiter = TokenBucket(rate: 20, burst: 10, now: now)
         var linkConfig = LinkConfig(config)
         linkConfig.ciphers = ciphers
-        links = LinkLayer(identity: identity, config: linkConfig, rng: random.split(), logger: logger, now: now)
+        links = LinkLayer(identity: identity, config: linkConfig, rng: random.split(), logger: logger, now: now, transmits: transmits)
         router = Router(identity: identity, logger: logger, now: now, random: random.split())
         capacity = CapacityNeighbour(identity: identity, config: config.capacity)
         self.random = random

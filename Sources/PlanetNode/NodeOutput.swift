@@ -1,9 +1,9 @@
 import PlanetCore
 
-/// What a `Node` asks the runtime to do after an input: datagrams to send, packets to write to
-/// the TUN, host names to resolve. The runtime drains it after every call into the node.
+/// What a `Node` asks the runtime to do after an input besides sending datagrams (those are in
+/// `Node.transmits`, in order): packets to write to the TUN, host names to resolve. The runtime
+/// drains it after every call into the node.
 public struct NodeOutput {
-    public var datagrams: [(bytes: [UInt8], to: Endpoint)] = []
     /// Packets where they were decrypted (a slice of the datagram, or the runtime's receive slot:
     /// no copy); write each as one packet.
     public var tunPackets: [TunPacket] = []
@@ -71,10 +71,9 @@ public struct NodeOutput {
         }
     }
 
-    public var isEmpty: Bool { datagrams.isEmpty && tunPackets.isEmpty && resolve.isEmpty }
+    public var isEmpty: Bool { tunPackets.isEmpty && resolve.isEmpty }
 
     public mutating func removeAll() {
-        datagrams.removeAll(keepingCapacity: true)
         tunPackets.removeAll(keepingCapacity: true)
         resolve.removeAll(keepingCapacity: true)
     }

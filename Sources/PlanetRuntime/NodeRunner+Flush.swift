@@ -6,36 +6,27 @@ import PlanetNode
 import Glibc
 #endif
 
-/// The runner's outputs: what the node asked for after an input — datagrams into the send
-/// batches (copied, or borrowed from a receive slot), packets to the device each names, names
-/// to resolve — and the node's next deadline for the loop.
+/// The runner's outputs: what the node asked for after an input — its datagrams, in the order
+/// of its one queue (`Node.transmits`), into the send batches by socket, without a copy; packets
+/// to the device each names; names to resolve — and the node's next deadline for the loop. The
+/// runner alone sends, and only here.
 extension NodeRunner {
 
     func sendSocket(for endpoint: Endpoint) -> Int {
         endpoint.socket < transports.count ? endpoint.socket : socketIndex(for: endpoint)
     }
 
-    /// A datagram that stays in its receive slot until the next flush sends it.
-    func queue(_ borrowed: BorrowedDatagram, to endpoint: Endpoint) {
-        let i = sendSocket(for: endpoint)
-        if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
-        sendBatches[i].append(borrowed, to: endpoint)
-    }
-
-    /// Copies datagrams into the send batches, in order.
-    /// (The node's data frames mostly skip this: `send(to:maxLength:_:)` below.)
-    func queue(_ datagrams: [(bytes: [UInt8], to: Endpoint)]) {
-        for (bytes, endpoint) in datagrams {
+    /// Sends everything the node queued, in its order (per socket), and empties the queue.
+    func sendTransmits() {
+        let queue = node.transmits
+        for k in 0..<queue.count {
+            let endpoint = queue.endpoints[k]
             let i = sendSocket(for: endpoint)
             if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
-            sendBatches[i].append(bytes, to: endpoint)
+            sendBatches[i].append(borrowing: queue.datagram(k), to: endpoint)
         }
-    }
-
-    /// Moves the node's pending datagrams into the send batches ahead of a flush.
-    func queueNodeDatagrams() {
-        queue(node.output.datagrams)
-        node.output.datagrams.removeAll(keepingCapacity: true)
+        for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { transports[i].sendBatch(batch) }
+        queue.removeAll()
     }
 
     /// Carries out the node's output, then repays the loan of the receive batch it may have
@@ -50,8 +41,7 @@ extension NodeRunner {
         var out = spareOutput
         swap(&out, &node.output)
         defer { out.removeAll(); spareOutput = out }
-        queue(out.datagrams)
-        for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { transports[i].sendBatch(batch) }
+        sendTransmits()
         writePackets(out.tunPackets)
         for uri in out.resolve {
             resolver.resolve(uri) { [unowned self] result in
@@ -108,18 +98,5 @@ extension NodeRunner {
         let unsent = transports.reduce(0) { $0 + $1.counters.sendErrors }
         if unsent > 0 { out.append(("io-udp-send-failed", UInt64(unsent))) }
         return out
-    }
-}
-
-/// The link layer seals data frames straight into a send batch's slot: no array per packet,
-/// no copy into the batch at the flush.
-extension NodeRunner: DatagramSink {
-    public func send(to endpoint: Endpoint, maxLength: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
-        let i = sendSocket(for: endpoint)
-        guard maxLength <= sendBatches[i].slotSize else { return false }
-        // What the node produced the ordinary way before this frame leaves before it.
-        if !node.output.datagrams.isEmpty { queueNodeDatagrams() }
-        if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
-        return sendBatches[i].append(to: endpoint, maxLength: maxLength, fill)
     }
 }

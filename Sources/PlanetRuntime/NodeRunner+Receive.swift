@@ -14,23 +14,22 @@ extension NodeRunner {
         let transport = transports[index]
         var rounds = 0
         while rounds < 8 {
+            // Nothing queued may still point into the slots this receive overwrites.
+            precondition(!node.transmits.hasBorrowed, "a relayed datagram would be sent from a receive slot filled again")
             let n = transport.receiveBatch(into: receiveBatch)
             if n == 0 { break }
             let now = MonotonicClock.now()
-            // Relayed data is sealed again in the receive slot and sent from there, and packets
+            // Relayed data is sealed again in the receive slot and queued from there, and packets
             // for us go to the device from there: all before the next receive reuses the slots,
             // which is what repaying the loan at the flush below stands for.
             let loan = receiveBatch.lend()
             for i in 0..<n where receiveBatch.length(i) >= 0 {
                 let from = receiveBatch.endpoint(i)
                 receiveBatch.forEachMutableDatagram(in: i, under: loan) { datagram in
-                    guard let (length, to) = node.receiveDatagram(inPlace: datagram, from: from, now: now) else { return }
-                    // What the node sent the ordinary way for earlier datagrams of this batch
-                    // leaves first: a session's handshake finish relayed that way must not be
-                    // overtaken by the first data it keys, relayed in place right behind it.
-                    if !node.output.datagrams.isEmpty { queueNodeDatagrams() }
-                    queue(loan.borrow(UnsafeRawBufferPointer(rebasing: datagram[..<length])), to: to)
+                    node.receiveDatagram(inPlace: datagram, from: from, now: now)
                 }
+                // Room for what the next datagram may queue (a relay borrows, answers take slots).
+                if node.transmits.freeSlots < NodeRunner.flushBelowFreeSlots { flush() }
             }
             flush(repaying: loan)
             rounds += 1
@@ -48,7 +47,8 @@ extension NodeRunner {
         _ = device.readPackets(maxReads: 64) { packet, checksumPartial in
             node.receiveTunPacket(raw: packet, checksumPartial: checksumPartial, from: interface, now: now)
             handled += 1
-            if handled >= 48 {
+            // A super-packet becomes up to ~45 datagrams: flush before the queue's slots run out.
+            if handled >= 48 || node.transmits.freeSlots < NodeRunner.flushBelowFreeSlots {
                 flush()
                 handled = 0
                 now = MonotonicClock.now()

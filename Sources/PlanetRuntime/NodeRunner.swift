@@ -56,6 +56,10 @@ public final class NodeRunner: @unchecked Sendable {
     var unknownInterfaceDrops = 0
 
     static let beaconInterval = 5.0
+    /// The node's transmit slots, and the free ones below which the readers flush mid-read (a
+    /// TCP super-packet from the TUN becomes up to ~45 datagrams; more than that then fits).
+    static let transmitSlots = 256
+    static let flushBelowFreeSlots = 64
 
     /// Ciphers this node offers: what the CPU runs, minus both AES-based ciphers when the
     /// operator sets PLANETARY_NO_AES=1 (to rule out a broken AES unit), minus AEGIS-256 alone
@@ -136,19 +140,16 @@ public final class NodeRunner: @unchecked Sendable {
         resolver = Resolver(loop: loop)
         let slot = max(2048, config.tun.mtu + 512)
         sendBatches = transports.map { _ in SendBatch(capacity: 64, slotSize: slot) }
+        // The node writes and seals every datagram in these slots; the flush sends them from there.
+        let transmits = TransmitQueue(slotCount: NodeRunner.transmitSlots, slotSize: slot)
         // 64 KiB slots: with UDP_GRO one receive may hold a whole run of a peer's datagrams.
         receiveBatch = DatagramBatch(capacity: 64, slotSize: 65536)
         seqnoFile = RouterSeqnoFile(stateDir: config.stateDir)
-        node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers())
+        node = Node(identity: identity, config: config, logger: logger, now: MonotonicClock.now(), ciphers: NodeRunner.offeredCiphers(),
+                    transmits: transmits)
         restoreSeqno()
         startCapacity()  // capacity directory: NodeRunner+Capacity.swift
-        // Data frames are sealed straight into the send batches (NodeRunner+Flush.swift).
-        node.links.sink = self
     }
-
-    // The node may outlive its runner (a test holding it): its link layer must not keep
-    // lending from a runner that is gone.
-    deinit { node.links.sink = nil }
 
     /// Re-applies the host's leases (a vanished namespace or tap is reported by `vm list`, not
     /// fatal), tells the node every VM's address and policy, and what they declare to the

@@ -74,7 +74,7 @@ package final class NodeHarness {
     package func collect(_ name: String) {
         let node = nodes[name]!
         let from = endpoints[name]!
-        for (bytes, to) in node.output.datagrams {
+        for (bytes, to) in node.transmits.drain() {
             inFlight.append(Datagram(at: now.adding(seconds: latency), bytes: bytes, from: from, to: Endpoint(address: to.address, port: to.port)))
         }
         tunOut[name, default: []].append(contentsOf: node.output.tunPackets.map { Array($0.bytes) })
@@ -85,7 +85,7 @@ package final class NodeHarness {
             node.resolved(uri, endpoints: [ep], now: now)
         }
         node.output.removeAll()
-        if !node.output.isEmpty { collect(name) }
+        if !node.output.isEmpty || !node.transmits.isEmpty { collect(name) }
     }
 
     /// Advances virtual time, delivering datagrams and firing node deadlines in order.
@@ -128,17 +128,13 @@ package final class NodeHarness {
     package func deliver(_ d: Datagram, to name: String, node: Node) {
         guard inPlace else { node.receiveDatagram(d.bytes, from: d.from, now: now); return }
         var buffer = d.bytes
-        let relayed = buffer.withUnsafeMutableBytes { raw -> (bytes: [UInt8], to: Endpoint)? in
-            let result = node.receiveDatagram(inPlace: raw, from: d.from, now: now)
-            // As planetd flushes before it reuses a receive slot: TUN packets may point into it.
+        buffer.withUnsafeMutableBytes { raw in
+            node.receiveDatagram(inPlace: raw, from: d.from, now: now)
+            relayedInPlace[name, default: 0] += node.transmits.borrowedCount
+            // As planetd flushes before it reuses a receive slot: TUN packets and relayed
+            // datagrams may point into it.
             collect(name)
-            guard let (length, to) = result else { return nil }
-            return (Array(raw[..<length]), to)
         }
-        guard let relayed else { return }
-        inFlight.append(Datagram(at: now.adding(seconds: latency), bytes: relayed.bytes, from: endpoints[name]!,
-                                 to: Endpoint(address: relayed.to.address, port: relayed.to.port)))
-        relayedInPlace[name, default: 0] += 1
     }
 
     package func sendFromTun(_ name: String, _ packet: [UInt8]) {

@@ -75,14 +75,9 @@ package final class TestNetwork {
         var buffer: [LinkEvent] = []
         for _ in 0..<100_000 {
             for (endpoint, node) in nodes {
+                for (bytes, to) in node.transmits.drain() { queue.append(Datagram(bytes: bytes, from: endpoint, to: to)) }
                 node.drainEvents(into: &buffer)
-                for event in buffer {
-                    if case .transmit(let bytes, let to) = event {
-                        queue.append(Datagram(bytes: bytes, from: endpoint, to: to))
-                    } else {
-                        log[ObjectIdentifier(node), default: []].append(event)
-                    }
-                }
+                for event in buffer { log[ObjectIdentifier(node), default: []].append(event) }
             }
             if queue.isEmpty { return }
             let batch = queue

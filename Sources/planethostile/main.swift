@@ -96,9 +96,9 @@ var buffer = [UInt8](repeating: 0, count: 65536)
 @MainActor func pump(_ seconds: Double) {
     let end = now().adding(seconds: seconds)
     repeat {
+        for (bytes, to) in links.transmits.drain() { send(bytes, to: to) }
         for event in links.drainEvents() {
             switch event {
-            case .transmit(let bytes, let to): send(bytes, to: to)
             case .linkUp(let key, _, _): peerKey = key
             case .resolve(let uri): links.resolved(uri: uri, endpoints: [peerEndpoint], now: now())
             default: break
@@ -126,7 +126,7 @@ var sent = 0
 @MainActor func frame(_ bytes: [UInt8]) {
     if links.send(frame: bytes, to: target, now: now()) { sent += 1 }
     if sent % 64 == 0 { pump(0.001) } else {
-        for event in links.drainEvents() { if case .transmit(let b, let to) = event { send(b, to: to) } }
+        for (b, to) in links.transmits.drain() { send(b, to: to) }
     }
 }
 

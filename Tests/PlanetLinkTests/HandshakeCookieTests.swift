@@ -31,9 +31,7 @@ final class HandshakeCookieTests: XCTestCase {
     }
 
     func transmitted(_ node: LinkLayer, type: LinkFrameType) -> [(bytes: [UInt8], to: Endpoint)] {
-        node.drainEvents().compactMap {
-            if case .transmit(let bytes, let to) = $0, bytes.first == type.rawValue { return (bytes, to) } else { return nil }
-        }
+        node.transmits.drain().filter { $0.bytes.first == type.rawValue }
     }
 
     /// The scenario in memory: while forged inits arrive, an honest peer still links.
@@ -65,6 +63,7 @@ final class HandshakeCookieTests: XCTestCase {
         let now = Instant(seconds: 1)
         for i in 0..<10 { b.receive(datagram: initDatagram(), from: forged(i), now: now) }
         _ = b.drainEvents()
+        b.transmits.removeAll()
         let victim = forged(5000)
         b.receive(datagram: initDatagram(), from: victim, now: now)
         let replies = transmitted(b, type: .cookieReply)
@@ -93,6 +92,7 @@ final class HandshakeCookieTests: XCTestCase {
         let b = LinkLayer(identity: .generate(), config: config, rng: SplitMix64(seed: 4), now: start)
         for i in 0..<10 { b.receive(datagram: initDatagram(), from: forged(i), now: start) }
         _ = b.drainEvents()
+        b.transmits.removeAll()
         let source = forged(77)
         b.receive(datagram: initDatagram(), from: source, now: start)
         let cookie = Array(try XCTUnwrap(transmitted(b, type: .cookieReply).first).bytes[5..<21])
@@ -130,6 +130,7 @@ final class HandshakeCookieTests: XCTestCase {
         let b = net.add(.generate(), at: epB, config: smallBudget())
         for i in 0..<10 { b.receive(datagram: initDatagram(), from: forged(i), now: net.now) }
         _ = b.drainEvents()
+        b.transmits.removeAll()
         let a = net.add(.generate(), at: epA)
         net.holding = true
         a.addPeer(uri: net.uri(of: b), now: net.now)
@@ -184,6 +185,7 @@ final class HandshakeCookieTests: XCTestCase {
         let b = LinkLayer(identity: .generate(), config: smallBudget(), rng: SplitMix64(seed: 6), now: now)
         for i in 0..<10 { b.receive(datagram: initDatagram(), from: forged(i), now: now) }
         _ = b.drainEvents()
+        b.transmits.removeAll()
         var bad = initDatagram()
         bad[100] = 1
         b.receive(datagram: bad, from: forged(99), now: now)

@@ -24,7 +24,7 @@ final class LinkSecurityTests: XCTestCase {
     }
 
     func responses(_ node: LinkLayer) -> Int {
-        node.drainEvents().filter { if case .transmit(let bytes, _) = $0 { return bytes.first == LinkFrameType.handshakeResponse.rawValue } else { return false } }.count
+        node.transmits.drain().filter { $0.bytes.first == LinkFrameType.handshakeResponse.rawValue }.count
     }
 
     // MARK: Identity
@@ -131,8 +131,7 @@ final class LinkSecurityTests: XCTestCase {
             b.receive(datagram: initDatagram(), from: source, now: net.now)
         }
         var answered = 0
-        for event in b.drainEvents() {
-            guard case .transmit(let bytes, let to) = event else { continue }
+        for (bytes, to) in b.transmits.drain() {
             if bytes.first == LinkFrameType.handshakeResponse.rawValue { answered += 1 }
             if bytes.first == LinkFrameType.cookieReply.rawValue { cookies.append((to, Array(bytes[5..<21]))) }
         }

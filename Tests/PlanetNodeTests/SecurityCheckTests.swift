@@ -42,16 +42,12 @@ final class Intruder {
     func exchange() {
         for _ in 0..<10_000 {
             var moved = false
+            for (bytes, _) in link.transmits.drain() {
+                deliverToNode(bytes)
+                moved = true
+            }
             for event in link.drainEvents() {
-                switch event {
-                case .transmit(let bytes, _):
-                    deliverToNode(bytes)
-                    moved = true
-                case .frame(let frame, _):
-                    frames.append(Array(frame))
-                default:
-                    break
-                }
+                if case .frame(let frame, _) = event { frames.append(Array(frame)) }
             }
             if collectNodeOutput() { moved = true }
             if !moved { return }
@@ -66,10 +62,10 @@ final class Intruder {
         }
         var buffer = bytes
         buffer.withUnsafeMutableBytes { raw in
-            let relayed = node.receiveDatagram(inPlace: raw, from: endpoint, now: now)
-            // As planetd: output is carried out before the receive slot is reused.
+            node.receiveDatagram(inPlace: raw, from: endpoint, now: now)
+            // As planetd: output (a relay queued from the slot too) is carried out before the
+            // receive slot is reused.
             _ = collectNodeOutput()
-            if let (length, _) = relayed { link.receive(datagram: Array(raw[..<length]), from: nodeEndpoint, now: now) }
         }
     }
 
@@ -79,8 +75,9 @@ final class Intruder {
         let out = node.output
         node.output.removeAll()
         tun += out.tunPackets.map { Array($0.bytes) }
-        for (bytes, _) in out.datagrams { link.receive(datagram: bytes, from: nodeEndpoint, now: now) }
-        return !out.datagrams.isEmpty
+        let datagrams = node.transmits.drain()
+        for (bytes, _) in datagrams { link.receive(datagram: bytes, from: nodeEndpoint, now: now) }
+        return !datagrams.isEmpty
     }
 
     /// Seals an upper-layer frame on the link and delivers it.

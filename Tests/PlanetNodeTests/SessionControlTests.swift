@@ -69,8 +69,7 @@ extension NodeMeshTests {
         b.register(recorder)
         XCTAssertTrue(a.sendControl(.experimental, body: [9, 9], to: b.identity.publicKey, now: h.now))
         // Take a's datagram off the wire and open it with r1's link, as r1 would.
-        let (datagram, _) = try XCTUnwrap(a.output.datagrams.last)
-        a.output.removeAll()
+        let (datagram, _) = try XCTUnwrap(a.transmits.drain().last)
         r1.links.receive(datagram: datagram, from: h.endpoints["a"]!, now: h.now)
         let overlay = try XCTUnwrap(r1.links.drainEvents().compactMap { e -> [UInt8]? in
             if case .frame(let f, _) = e { return Array(f) } else { return nil }
@@ -86,8 +85,7 @@ extension NodeMeshTests {
         XCTAssertEqual(b.stats.dropped(.sessionReplay), 1)
         // A fresh message with one ciphertext bit flipped on the way fails the session's AEAD.
         XCTAssertTrue(a.sendControl(.experimental, body: [5, 5, 5], to: bKey, now: h.now))
-        let (second, _) = try XCTUnwrap(a.output.datagrams.last)
-        a.output.removeAll()
+        let (second, _) = try XCTUnwrap(a.transmits.drain().last)
         r1.links.receive(datagram: second, from: h.endpoints["a"]!, now: h.now)
         var forged = try XCTUnwrap(r1.links.drainEvents().compactMap { e -> [UInt8]? in
             if case .frame(let f, _) = e { return Array(f) } else { return nil }

@@ -84,42 +84,15 @@ public final class Keypair {
     public var wantsRekeyByCount: Bool { sendCounter >= LinkConstants.rekeyAfterMessages }
     public var isExhausted: Bool { sendCounter >= LinkConstants.rejectAfterMessages }
 
-    /// Appends a sealed frame to `out`. Returns false (appending nothing) once the counter is
-    /// exhausted: a nonce must never repeat.
-    @discardableResult
-    public func seal(type: UInt8, plaintext: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Bool {
-        guard sendCounter < LinkConstants.rejectAfterMessages else { return false }
-        let start = out.count
-        out.reserveCapacity(start + Keypair.overhead + plaintext.count)
-        for _ in 0..<Keypair.headerLength { out.append(0) }
-        out.append(contentsOf: plaintext)
-        return sealInPlace(type: type, frame: &out, at: start)
-    }
-
-    /// Seals without copying: `frame[start ..< start + 13]` is room for the header (overwritten),
-    /// the plaintext runs from `start + 13` to the end, and the 16-byte tag is appended.
-    /// Lets a caller build its packet behind 13 bytes of headroom and send that same buffer.
+    /// Seals without copying: `buffer` holds 13 bytes of room for the header (overwritten),
+    /// `length` bytes of plaintext, and 16 bytes (at least) for the tag. False, writing nothing,
+    /// once the counter is exhausted: a nonce must never repeat. The one way a frame is sealed.
     ///
     /// With `encryptedPrefix` n, only the plaintext's first n bytes are encrypted and the rest
     /// is authenticated as associated data (Docs/protocol.md, "transport frame, sealed payload"):
     /// for payloads already sealed end to end. The 13-byte header is then bound by what it
     /// selects instead of by the associated data: the index selects the key, and the type byte
     /// and counter make the nonce.
-    @discardableResult
-    public func sealInPlace(type: UInt8, frame: inout [UInt8], at start: Int = 0, encryptedPrefix: Int? = nil,
-                            authenticatedSuffix: Int? = nil) -> Bool {
-        guard sendCounter < LinkConstants.rejectAfterMessages,
-              start >= 0, frame.count - start >= Keypair.headerLength else { return false }
-        let length = frame.count - start - Keypair.headerLength
-        for _ in 0..<Keypair.tagLength { frame.append(0) }
-        return frame.withUnsafeMutableBytes { raw in
-            sealInPlace(type: type, buffer: UnsafeMutableRawBufferPointer(rebasing: raw[start...]), length: length,
-                        encryptedPrefix: encryptedPrefix, authenticatedSuffix: authenticatedSuffix)
-        }
-    }
-
-    /// The same over borrowed memory: `buffer` holds 13 bytes of header room, `length` bytes of
-    /// plaintext and 16 bytes for the tag (at least). False once the counter is exhausted.
     @discardableResult
     public func sealInPlace(type: UInt8, buffer: UnsafeMutableRawBufferPointer, length: Int, encryptedPrefix: Int? = nil,
                             authenticatedSuffix: Int? = nil) -> Bool {
@@ -153,10 +126,6 @@ public final class Keypair {
             }
         }
         return true
-    }
-
-    public func seal(type: UInt8, plaintext: [UInt8], appendingTo out: inout [UInt8]) -> Bool {
-        plaintext.withUnsafeBytes { seal(type: type, plaintext: $0, appendingTo: &out) }
     }
 
     /// Reads the receiver index and counter of a sealed frame (nil if it is too short).
@@ -224,10 +193,6 @@ public final class Keypair {
         guard status == 0 else { return .authenticationFailed }
         replay.record(counter)
         return .ok(length: length)
-    }
-
-    public func open(frame: inout [UInt8], now: Instant, encryptedPrefix: Int? = nil) -> OpenResult {
-        frame.withUnsafeMutableBytes { open(frame: $0, now: now, encryptedPrefix: encryptedPrefix) }
     }
 
     /// The nonce: `modeByte` and 3 zero bytes, then the counter little-endian, on the stack,

@@ -10,10 +10,9 @@ public enum LinkDownReason: String, Sendable {
     case keysExpired
 }
 
-/// Outputs of `LinkLayer`, drained by the runtime (or by PlanetNode) after each input.
+/// What `LinkLayer` reports after each input besides the datagrams it sends (those are in its
+/// `transmits`), drained by PlanetNode.
 public enum LinkEvent: Sendable {
-    /// Send these bytes as one UDP datagram.
-    case transmit([UInt8], to: Endpoint)
     /// An inner frame of type ≥ 0x10 from an authenticated peer. The slice shares storage with
     /// the received datagram (no copy); its indices start at the inner frame's type byte.
     case frame(ArraySlice<UInt8>, from: PublicKey)

@@ -3,8 +3,9 @@ import PlanetCore
 /// The link layer, sans-I/O: authenticated, encrypted UDP links to neighbours.
 ///
 /// Feed it datagrams (`receive`), upper-layer frames (`send`), configuration (`addPeer`,
-/// `removePeer`, `resolved`) and time (`tick` at `nextDeadline`); drain `LinkEvent`s after each
-/// call. One `LinkPeer` exists per peer key, whichever side dialed and however many handshakes
+/// `removePeer`, `resolved`) and time (`tick` at `nextDeadline`); after each call, datagrams to
+/// send are in `transmits` (in the order they are to leave) and everything else in the
+/// `LinkEvent`s to drain. One `LinkPeer` exists per peer key, whichever side dialed and however many handshakes
 /// ran: a new handshake with the same key installs a new keypair into the same link.
 /// Docs/protocol.md, "link layer", is the specification.
 public final class LinkLayer {
@@ -39,16 +40,16 @@ public final class LinkLayer {
     var cookieJar = CookieJar()
 
     var events: [LinkEvent] = []
-    /// Where `send(frameLength:…)` seals data frames when the runtime lends memory (its send
-    /// batch); nil: they leave as `.transmit` events. Not retained: the runtime owns the node,
-    /// and with it this layer, and sets it to itself.
-    public unowned(unsafe) var sink: (any DatagramSink)?
+    /// Every datagram this layer sends, written and sealed in the queue's slots, in order: the
+    /// node's one output, shared with it (`Node.transmits`), flushed by the runtime alone.
+    public let transmits: TransmitQueue
     var cachedDeadline: Instant = .zero
     var deadlineDirty = true
 
     public init(identity: NodeIdentity, config: LinkConfig = LinkConfig(), rng: SplitMix64,
-                logger: Logger = .disabled, now: Instant) {
+                logger: Logger = .disabled, now: Instant, transmits: TransmitQueue = TransmitQueue()) {
         self.identity = identity
+        self.transmits = transmits
         self.config = config
         self.rng = rng
         self.logger = logger
@@ -85,7 +86,7 @@ public final class LinkLayer {
         return out
     }
 
-    /// Whether events are waiting to be drained.
+    /// Whether events wait to be drained (the data path asks before it pumps).
     public var hasEvents: Bool { !events.isEmpty }
 
     /// Swaps the queued events into `buffer` (which should be empty), so two arrays are reused
@@ -134,61 +135,24 @@ public final class LinkLayer {
 
     // MARK: Sending
 
-    /// Seals an inner frame (type byte included, ≥ 0x10 for upper layers) to an up peer.
-    /// Returns false, counting the drop, when there is no usable link.
+    /// Seals an inner frame (type byte included, ≥ 0x10 for upper layers) to an up peer: a
+    /// copy of `frame` into `send(frameLength:…)`. False, counted, when there is no usable link.
     @discardableResult
     public func send(frame: UnsafeRawBufferPointer, to key: PublicKey, now: Instant) -> Bool {
-        guard let peer = peers[key], peer.isUp, let kp = peer.current, !kp.isExpired(at: now) else {
-            stats.count(.sendNoLink)
-            return false
+        send(frameLength: frame.count, to: key, now: now) { out in
+            out.copyMemory(from: frame)
+            return true
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(frame.count + Keypair.overhead)
-        guard kp.seal(type: LinkFrameType.transport.rawValue, plaintext: frame, appendingTo: &out) else {
-            stats.count(.sendExhausted)
-            startPeerHandshake(peer, now: now)
-            return false
-        }
-        if let type = frame.first, type >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
-        sentUpperFrame(out, peer: peer, keypair: kp, now: now)
-        return true
-    }
-
-    /// Zero-copy send: `buffer` holds `Keypair.headerLength` (13) bytes of headroom, then the
-    /// inner frame. It is sealed in place and becomes the transmitted datagram.
-    /// `payloadSealed`: everything after the inner frame's first
-    /// `LinkConstants.sealedPayloadEncryptedPrefix` bytes is end-to-end ciphertext, so it is
-    /// authenticated but not encrypted again (frame type 0x06), or where the link agreed to it
-    /// only its end-to-end tag is (0x08, `sealedFraming`).
-    @discardableResult
-    public func send(headroomFrame buffer: consuming [UInt8], to key: PublicKey, now: Instant, payloadSealed: Bool = false) -> Bool {
-        var buffer = buffer
-        guard buffer.count > Keypair.headerLength, let peer = peers[key], peer.isUp,
-              let kp = peer.current, !kp.isExpired(at: now) else {
-            stats.count(.sendNoLink)
-            return false
-        }
-        // Read before sealing encrypts it.
-        if buffer[Keypair.headerLength] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
-        let framing = LinkLayer.sealedFraming(kp, frameLength: buffer.count - Keypair.headerLength)
-        let sealed = payloadSealed
-            ? kp.sealInPlace(type: framing.type, frame: &buffer, encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix,
-                             authenticatedSuffix: framing.suffix)
-            : kp.sealInPlace(type: LinkFrameType.transport.rawValue, frame: &buffer)
-        guard sealed else {
-            stats.count(.sendExhausted)
-            startPeerHandshake(peer, now: now)
-            return false
-        }
-        sentUpperFrame(buffer, peer: peer, keypair: kp, now: now)
-        return true
     }
 
     /// Sends an upper-layer frame of `frameLength` bytes that `fill` writes (returning false to
     /// send nothing, e.g. when its own sealing failed; it is called only when there is a usable
-    /// link). Where the runtime lends a send slot (`sink`) the frame is written and sealed there;
-    /// otherwise into a buffer of its own, sent as a `.transmit` event. `payloadSealed` as for
-    /// `send(headroomFrame:)`. False (counted) when there is no usable link, or `fill` declined.
+    /// link), in a slot of `transmits`, sealed there: the one way a frame leaves for a peer.
+    /// `payloadSealed`: everything after the inner frame's first
+    /// `LinkConstants.sealedPayloadEncryptedPrefix` bytes is end-to-end ciphertext, so it is
+    /// authenticated but not encrypted again (frame type 0x06), or where the link agreed to it
+    /// only its end-to-end tag is (0x08, `sealedFraming`). False (counted) when there is no
+    /// usable link, or `fill` declined.
     @discardableResult
     public func send(frameLength: Int, to key: PublicKey, now: Instant, payloadSealed: Bool = false,
                      fill: (UnsafeMutableRawBufferPointer) -> Bool) -> Bool {
@@ -201,39 +165,24 @@ public final class LinkLayer {
         let type = payloadSealed ? framing.type : LinkFrameType.transport.rawValue
         let prefix = payloadSealed ? LinkConstants.sealedPayloadEncryptedPrefix : nil
         let suffix = payloadSealed ? framing.suffix : nil
-        // Pending events may hold datagrams for the wire (a handshake just started): a slot
-        // would overtake them, so then this frame queues behind them as an event too.
-        if let sink, events.isEmpty {
-            var sent = false
-            let lent = sink.send(to: peer.endpoint, maxLength: total) { slot in
-                let frame = UnsafeMutableRawBufferPointer(rebasing: slot[Keypair.headerLength..<(Keypair.headerLength + frameLength)])
-                guard fill(frame) else { return 0 }
-                if frame[0] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
-                guard kp.sealInPlace(type: type, buffer: slot, length: frameLength, encryptedPrefix: prefix,
-                                     authenticatedSuffix: suffix) else {
-                    stats.count(.sendExhausted)
-                    startPeerHandshake(peer, now: now)
-                    return 0
-                }
-                sent = true
-                return total
+        var sent = false
+        transmits.append(to: peer.endpoint, maxLength: total) { slot in
+            let frame = UnsafeMutableRawBufferPointer(rebasing: slot[Keypair.headerLength..<(Keypair.headerLength + frameLength)])
+            guard fill(frame) else { return 0 }
+            if frame[0] >= LinkInnerFrameType.firstDataPlaneType { peer.lastDataFrameAt = now }
+            guard kp.sealInPlace(type: type, buffer: slot, length: frameLength, encryptedPrefix: prefix,
+                                 authenticatedSuffix: suffix) else {
+                stats.count(.sendExhausted)
+                startPeerHandshake(peer, now: now)
+                return 0
             }
-            if lent {
-                guard sent else { return false }
-                noteTransmit(byteCount: total, peer: peer, now: now)
-                noteUpperSent(peer: peer, keypair: kp, now: now)
-                return true
-            }
+            sent = true
+            return total
         }
-        var declined = false
-        let buffer = [UInt8](unsafeUninitializedCapacity: total) { buf, n in
-            let raw = UnsafeMutableRawBufferPointer(buf)
-            raw.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: Keypair.headerLength)
-            declined = !fill(UnsafeMutableRawBufferPointer(rebasing: raw[Keypair.headerLength..<(Keypair.headerLength + frameLength)]))
-            n = Keypair.headerLength + frameLength
-        }
-        if declined { return false }
-        return send(headroomFrame: buffer, to: key, now: now, payloadSealed: payloadSealed)
+        guard sent else { return false }
+        noteTransmit(byteCount: total, peer: peer, now: now)
+        noteUpperSent(peer: peer, keypair: kp, now: now)
+        return true
     }
 
     /// How a frame whose inner frame is end-to-end ciphertext after its first 48 bytes leaves on
@@ -252,34 +201,33 @@ public final class LinkLayer {
     /// Seals an upper-layer frame that `receive(inPlace:)` returned, for another peer, in the
     /// same buffer: `datagram` is the received datagram, whose inner frame (still at byte 13,
     /// `frameLength` long, everything after its first 48 bytes end-to-end ciphertext) becomes a
-    /// sealed-payload frame (0x06, or 0x08 where that link agreed to it) in place. Returns where to send `datagram`'s first
-    /// `frameLength + 29` bytes, or nil (counted) when there is no usable link: the runtime then
-    /// sends nothing, and the buffer holds a frame sealed for nobody.
-    public func forward(inPlace datagram: UnsafeMutableRawBufferPointer, frameLength: Int, to key: PublicKey, now: Instant) -> Endpoint? {
+    /// sealed-payload frame (0x06, or 0x08 where that link agreed to it) in place, and queued in
+    /// `transmits` as a borrow of `datagram`'s first `frameLength + 29` bytes: the caller keeps
+    /// the buffer until the runtime's next flush (or calls `TransmitQueue.ownBorrowed`). False
+    /// (counted) when there is no usable link: nothing is queued, and the buffer holds a frame
+    /// sealed for nobody.
+    public func forward(inPlace datagram: UnsafeMutableRawBufferPointer, frameLength: Int, to key: PublicKey, now: Instant) -> Bool {
         guard frameLength > 0, let peer = peers[key], peer.isUp, let kp = peer.current, !kp.isExpired(at: now) else {
             stats.count(.sendNoLink)
-            return nil
+            return false
         }
         let framing = LinkLayer.sealedFraming(kp, frameLength: frameLength)
         guard kp.sealInPlace(type: framing.type, buffer: datagram, length: frameLength,
                              encryptedPrefix: LinkConstants.sealedPayloadEncryptedPrefix, authenticatedSuffix: framing.suffix) else {
             stats.count(.sendExhausted)
             startPeerHandshake(peer, now: now)
-            return nil
+            return false
         }
-        noteTransmit(byteCount: frameLength + Keypair.overhead, peer: peer, now: now)
+        let total = frameLength + Keypair.overhead
+        transmits.append(borrowed: UnsafeRawBufferPointer(rebasing: datagram[..<total]), to: peer.endpoint)
+        noteTransmit(byteCount: total, peer: peer, now: now)
         noteUpperSent(peer: peer, keypair: kp, now: now)
         peer.lastDataFrameAt = now
-        return peer.endpoint
+        return true
     }
 
-    /// After sealing an upper-layer frame: send it, start watching for an answer (probe on
-    /// silence), and rekey when the keypair has carried enough.
-    private func sentUpperFrame(_ datagram: [UInt8], peer: LinkPeer, keypair kp: Keypair, now: Instant) {
-        transmit(datagram, peer: peer, now: now)
-        noteUpperSent(peer: peer, keypair: kp, now: now)
-    }
-
+    /// After sealing an upper-layer frame: start watching for an answer (probe on silence), and
+    /// rekey when the keypair has carried enough.
     private func noteUpperSent(peer: LinkPeer, keypair kp: Keypair, now: Instant) {
         if peer.upperSentUnansweredSince == nil { peer.upperSentUnansweredSince = now; deadlineDirty = true }
         if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
@@ -300,13 +248,13 @@ public final class LinkLayer {
 
     func transmit(_ bytes: [UInt8], peer: LinkPeer, now: Instant) {
         noteTransmit(byteCount: bytes.count, peer: peer, now: now)
-        events.append(.transmit(bytes, to: peer.endpoint))
+        transmits.append(bytes, to: peer.endpoint)
     }
 
     func transmit(_ bytes: [UInt8], to endpoint: Endpoint) {
         stats.txPackets &+= 1
         stats.txBytes &+= UInt64(bytes.count)
-        events.append(.transmit(bytes, to: endpoint))
+        transmits.append(bytes, to: endpoint)
     }
 
     /// Counters and liveness for a datagram to a peer, however it leaves (event or in place).
@@ -319,15 +267,16 @@ public final class LinkLayer {
         if peer.sendingUnansweredSince == nil { peer.sendingUnansweredSince = now }
     }
 
-    /// Sends a link-layer inner frame (keepalive, ping, pong) on the current keypair.
+    /// Sends a link-layer inner frame (keepalive, ping, pong) on the current keypair, sealed in
+    /// a slot of `transmits` like every other frame.
     func sendInner(_ frame: [UInt8], peer: LinkPeer, now: Instant) {
-        guard let kp = peer.current, !kp.isExpired(at: now) else { return }
-        var out: [UInt8] = []
-        out.reserveCapacity(frame.count + Keypair.overhead)
-        guard frame.withUnsafeBytes({ kp.seal(type: LinkFrameType.transport.rawValue, plaintext: $0, appendingTo: &out) }) else {
-            return
+        guard let kp = peer.current, !kp.isExpired(at: now), !frame.isEmpty else { return }
+        let total = frame.count + Keypair.overhead
+        let sealed = transmits.append(to: peer.endpoint, maxLength: total) { slot in
+            frame.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: slot[Keypair.headerLength...]).copyMemory(from: $0) }
+            return kp.sealInPlace(type: LinkFrameType.transport.rawValue, buffer: slot, length: frame.count) ? total : 0
         }
-        transmit(out, peer: peer, now: now)
+        if sealed { noteTransmit(byteCount: total, peer: peer, now: now) }
     }
 
     func newIndex() -> UInt32 {

@@ -13,7 +13,7 @@ public final class DatagramBatch {
     public internal(set) var count = 0
     /// Socket index stamped on the endpoints of the last receive.
     public internal(set) var socketIndex = 0
-    /// Fills so far: what a `ReceiveLoan` or `BorrowedDatagram` compares to know its bytes are
+    /// Fills so far: what a `ReceiveLoan` compares to know its bytes are
     /// still there.
     public private(set) var generation: UInt64 = 0
     /// A `ReceiveLoan` for the current fill is outstanding.

@@ -21,8 +21,8 @@ public protocol DatagramTransport: AnyObject {
     @discardableResult
     func receiveBatch(into batch: DatagramBatch) -> Int
 
-    /// Sends every datagram in the batch, copying them out as the kernel does (borrowed ones
-    /// from their receive slots, which must still hold them: `SendBatch.loansAreCurrent`),
+    /// Sends every datagram in the batch, copying them out as the kernel does (from the node's
+    /// transmit slots and the receive slots it borrowed, which hold them until the flush ends),
     /// then empties it. Returns how many left; refusals are counted, not thrown.
     @discardableResult
     func sendBatch(_ batch: SendBatch) -> Int

@@ -141,7 +141,6 @@ public final class UDPSocket: DatagramTransport {
     @discardableResult
     public func sendBatch(_ batch: SendBatch) -> Int {
         defer { batch.removeAll() }
-        assert(batch.loansAreCurrent, "a datagram borrowed from a receive slot that was filled again before it was sent")
         let total = batch.count
         for i in 0..<total {
             let e = batch.endpoints[i]
