@@ -49,8 +49,12 @@ options:
 exit codes: 0 success, 1 the daemon failed or could not be reached, 2 bad usage
 """
 
+// Before anything is written: `planetctl peers | head -1` must not kill planetctl
+// (StandardStreams.swift); every line below goes through StandardStreams, not print.
+StandardStreams.ignoreBrokenPipe()
+
 func fail(_ message: String, code: Int32) -> Never {
-    FileHandle.standardError.write(Data(("planetctl: " + message + "\n").utf8))
+    StandardStreams.err("planetctl: " + message + "\n")
     exit(code)
 }
 
@@ -73,9 +77,9 @@ let args: Arguments
 do { args = try Arguments(words, valued: Set(["socket"] + PlanetctlCommand.vmOptionNames), flags: ["json", "help", "version"]) } catch {
     fail(error.description, code: 2)
 }
-if args.has("version") { print("planetctl \(PlanetVersion.string)"); exit(0) }
-if args.has("help") { print(usage); exit(0) }
-if args.positionals.isEmpty { FileHandle.standardError.write(Data((usage + "\n").utf8)); exit(2) }
+if args.has("version") { StandardStreams.out("planetctl \(PlanetVersion.string)" + "\n"); exit(0) }
+if args.has("help") { StandardStreams.out(usage + "\n"); exit(0) }
+if args.positionals.isEmpty { StandardStreams.err(usage + "\n"); exit(2) }
 
 let command: PlanetctlCommand
 var vmOptions: [String: [String]] = [:]
@@ -90,7 +94,7 @@ let client = AdminClient(socketPath: socketPath)
 do {
     let response = try client.call(command.call.rawValue, arguments: command.arguments)
     let output = args.has("json") ? AdminReport.json(response) : AdminReport.table(for: command, response: response)
-    FileHandle.standardOutput.write(Data(output.utf8))
+    StandardStreams.out(output)
 } catch AdminClientError.daemon(let message) where command.isUsageRefusal(message) {
     fail(message, code: 2)
 } catch {
