@@ -10,6 +10,16 @@ for cmd in run genconf address subnet; do
   grep -q "usage: planetd $cmd" "$TMP/stdout" || fail "$cmd --help"
 done
 expect_exit 0 "$PLANETCTL" --help
+# Every planetctl command's own help after it, and no command run in place of a mistyped one.
+for cmd in self peers "peers add" "peers remove" routes sessions stats vm "vm attach" "vm policy" "vm detach" nodes "nodes show" "nodes find"; do
+  # shellcheck disable=SC2086
+  expect_exit 0 "$PLANETCTL" $cmd --help
+  grep -q "usage: planetctl $cmd" "$TMP/stdout" || fail "planetctl $cmd --help: $(head -1 "$TMP/stdout")"
+done
+expect_exit 0 "$PLANETCTL" vm attach web -h
+grep -q "usage: planetctl vm attach" "$TMP/stdout" || fail "planetctl vm attach web -h"
+expect_exit 2 "$PLANETCTL" peer
+grep -q "unknown command 'peer' (did you mean 'peers'?)" "$TMP/stderr" || fail "planetctl peer: $(cat "$TMP/stderr")"
 
 # genconf: every key, a fresh key each time, and the address it prints matches yggdrasil's.
 "$PLANETD" genconf > "$TMP/a.json" || fail "genconf"
