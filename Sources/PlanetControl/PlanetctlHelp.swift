@@ -12,7 +12,7 @@ public enum PlanetctlHelp {
       self                 this node's key, address, subnet, version and uptime
       peers                peers and their link state
       peers add URI        add a peer now (udp://HOST:PORT[?key=HEX]); not kept across restarts
-      peers remove URI     remove a peer now; not kept across restarts
+      peers remove URI     remove the peer configured with this URI, and only it; not kept across restarts
       routes               the routing table
       sessions             end-to-end sessions
       stats                traffic, drop and handshake counters
@@ -70,8 +70,10 @@ public enum PlanetctlHelp {
         (["peers", "remove"], """
         usage: planetctl peers remove udp://HOST:PORT[?key=HEX]
 
-        Removes the peer configured with this URI. Not kept across a restart: also remove it
-        from the config's peers.
+        Removes the peer configured with this URI, and only that one: with ?key=, the peer
+        pinned to that key; without, the unpinned peer on that endpoint (or its only peer, when
+        the endpoint has just one). Not kept across a restart: also remove it from the config's
+        peers.
         """),
         (["routes"], """
         usage: planetctl routes
