@@ -170,7 +170,8 @@ public enum PlanetctlHelp {
           --gpu [VENDOR]   a GPU (of that vendor: nvidia, amd, intel, … or a PCI id in hex)
           --reachable      a current route from this node
           --near LAT,LON [--radius KM]
-                           within KM of LAT,LON; --near alone only measures the distance
+                           within KM of LAT,LON; --near alone only measures the distance,
+                           shown in the DISTANCE column (as with --sort distance)
           --sort free-mru|free-sru|free-hru|cru|distance|rtt|age   --order asc|desc   --limit N
         """),
     ]
