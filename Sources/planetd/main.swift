@@ -99,7 +99,8 @@ case "address", "subnet":
 
 case "run":
     let config = loadConfig()
-    if let e = CapacityProbe.checkOffer(config) { fail(e.description) }
+    // Named like every other config error: `planetd: FILE: config: FIELD: reason`.
+    if let e = CapacityProbe.checkOffer(config) { fail("\(args.value("config") ?? ""): \(e.description)") }
     let logger = StderrLog.logger(level: config.logLevel)
     Signals.blockTermination()
     do {

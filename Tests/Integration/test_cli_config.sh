@@ -28,6 +28,14 @@ cmp -s "$TMP/a.json" "$TMP/b.json" && fail "two genconf runs gave the same key"
 for key in privateKey listen peers allowedPublicKeys tun adminSocket adminGroup multicast stateDir logLevel metricsListen capacity; do
   grep -q "\"$key\"" "$TMP/a.json" || fail "genconf lacks $key"
 done
+# ... sub-keys too, a default that means "not set" as null: coordinates, offer and reserve.
+python3 - "$TMP/a.json" <<'PY' || fail "genconf lacks a capacity sub-key"
+import json, sys
+c = json.load(open(sys.argv[1]))["capacity"]
+assert c["location"]["latitude"] is None and c["location"]["longitude"] is None, c["location"]
+for section in ("offer", "reserved"):
+    assert c[section] == {"cru": None, "mru": None, "sru": None, "hru": None}, c[section]
+PY
 addr=$("$PLANETD" address --config "$TMP/a.json") || fail "address"
 subnet=$("$PLANETD" subnet --config "$TMP/a.json") || fail "subnet"
 [[ "$addr" == 2* ]] || fail "address $addr not in 200::/7"
@@ -64,6 +72,8 @@ check_bad '{"capacity": {"location": {"country": "Belgium"}}}' "capacity.locatio
 check_bad '{"capacity": {"announceInterval": "soon"}}' "capacity.announceInterval"
 # An offer beyond what the machine has is refused before anything starts.
 check_bad '{"capacity": {"enabled": true, "offer": {"mru": "64P"}}}' "capacity.offer.mru: offers"
+grep -qE "^planetd: $TMP/bad.json: config: capacity.offer.mru: offers 64P but this machine has [0-9.]+[GT]$" "$TMP/stderr" \
+  || fail "offer error not in the form of other config errors: $(cat "$TMP/stderr")"
 expect_exit 2 "$PLANETD" run --config "$TMP/nonexistent.json"
 grep -q "does not exist" "$TMP/stderr" || fail "missing file error"
 expect_exit 2 "$PLANETD" run --confg x
