@@ -8,6 +8,12 @@ public enum AdminReport {
         response.serialized(pretty: true) + "\n"
     }
 
+    /// What the daemon did but warns about (`vm attach --force` beyond free capacity), for
+    /// stderr whichever form the reply is printed in.
+    public static func warnings(_ response: JSONValue) -> [String] {
+        (response["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
     public static func table(for command: PlanetctlCommand, response: JSONValue) -> String {
         switch command {
         case .showSelf: return selfTable(response)

@@ -34,6 +34,8 @@ public enum PlanetctlCommand: Equatable, Sendable {
 
     /// The options `vm attach` and `vm policy` take (every one takes a value).
     public static let vmOptionNames = ["tap", "netns", "owner", "address", "allow", "cpu", "memory", "disk"]
+    /// `vm attach`'s flags, passed to `parse` among the options as `["true"]` when given.
+    public static let vmFlagNames = ["force"]
 
     /// A `nodes find` filter as sent: the admin argument's name and the text typed.
     public struct FindArgument: Equatable, Sendable {
@@ -55,7 +57,7 @@ public enum PlanetctlCommand: Equatable, Sendable {
         let given = options.filter { !$0.value.isEmpty }
         let isVMChange = first == "vm" && (rest.first == "attach" || rest.first == "policy")
         if !isVMChange, let name = given.keys.sorted().first {
-            return .failure(UsageError("option --\(name) is only for 'vm attach' and 'vm policy'"))
+            return .failure(UsageError("option --\(name) is only for 'vm attach'" + (vmFlagNames.contains(name) ? "" : " and 'vm policy'")))
         }
         func noMore(_ c: PlanetctlCommand) -> Result<PlanetctlCommand, UsageError> {
             rest.isEmpty ? .success(c) : .failure(UsageError("'\(first)' takes no arguments, got '\(rest.joined(separator: " "))'"))
@@ -142,7 +144,7 @@ public enum PlanetctlCommand: Equatable, Sendable {
             case .failure(let e): return .failure(e)
             }
             for (k, v) in options where k != "allow" && v.count > 1 { return .failure(UsageError("\(k): --\(k) given \(v.count) times")) }
-            let opts = vmOptionNames.compactMap { k in options[k].map { VMOption(k, $0) } }
+            let opts = (vmOptionNames + vmFlagNames).compactMap { k in options[k].map { VMOption(k, $0) } }
             let attach = PlanetctlCommand.vmAttach(name, opts)
             do { _ = try VMHost.AttachRequest(arguments: .object(attach.arguments)) } catch { return .failure(UsageError(error.description)) }
             return .success(attach)

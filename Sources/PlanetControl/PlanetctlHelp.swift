@@ -19,7 +19,7 @@ public enum PlanetctlHelp {
       vm [list]            VMs and containers this node hosts: address, interface, policy, state, traffic
       vm show NAME         one VM in detail
       vm attach NAME (--tap IFNAME [--owner USER] | --netns NS) [--address ADDR] [--allow RULE]...
-                           [--cpu N] [--memory SIZE] [--disk SIZE]
+                           [--cpu N] [--memory SIZE] [--disk SIZE] [--force]
                            give a VM (a tap for qemu) or a container (a veth into its namespace) an
                            overlay address from this node's /64; RULE: any (default), key:HEX,
                            tcp:PORT, udp:PORT, or a combination like key:HEX,tcp:22
@@ -113,7 +113,7 @@ public enum PlanetctlHelp {
         """),
         (["vm", "attach"], """
         usage: planetctl vm attach NAME (--tap IFNAME [--owner USER] | --netns NS) [--address ADDR]
-                                   [--allow RULE]... [--cpu N] [--memory SIZE] [--disk SIZE]
+                                   [--allow RULE]... [--cpu N] [--memory SIZE] [--disk SIZE] [--force]
 
         Gives a VM (a tap for a hypervisor) or a container (a veth into an existing network
         namespace) an address from this node's /64.
@@ -124,7 +124,9 @@ public enum PlanetctlHelp {
                            combination like key:HEX,tcp:22; repeat to add rules
           --cpu N, --memory SIZE, --disk SIZE
                            what the VM takes from the node (SIZE: bytes or K, M, G, T); counted as
-                           used in the node's capacity record
+                           used in the node's capacity record. When the node announces capacity,
+                           more than its record has free is refused (exit 2)
+          --force          attach it even so; planetctl prints a warning per resource overrun
         NAME: 1-32 letters, digits, '.', '_', '-', starting with a letter or digit.
         """),
         (["vm", "policy"], """

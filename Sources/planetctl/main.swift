@@ -37,7 +37,7 @@ if firstCommandWord < words.count, words[firstCommandWord] == "nodes" {
     for flag in ["--json", "--help", "-h"] where nodesTail.contains(flag) { words.append(flag); nodesTail.removeAll { $0 == flag } }
 }
 let args: Arguments
-do { args = try Arguments(words, valued: Set(["socket"] + PlanetctlCommand.vmOptionNames), flags: ["json", "help", "version"]) } catch {
+do { args = try Arguments(words, valued: Set(["socket"] + PlanetctlCommand.vmOptionNames), flags: Set(["json", "help", "version"] + PlanetctlCommand.vmFlagNames)) } catch {
     fail(error.description, code: 2)
 }
 if args.has("version") { StandardStreams.out("planetctl \(PlanetVersion.string)" + "\n"); exit(0) }
@@ -54,6 +54,7 @@ if args.positionals.isEmpty { StandardStreams.err(PlanetctlHelp.usage + "\n"); e
 let command: PlanetctlCommand
 var vmOptions: [String: [String]] = [:]
 for name in PlanetctlCommand.vmOptionNames { vmOptions[name] = args.values(name) }
+for name in PlanetctlCommand.vmFlagNames where args.has(name) { vmOptions[name] = ["true"] }
 switch PlanetctlCommand.parse(args.positionals + nodesTail, options: vmOptions) {
 case .success(let c): command = c
 case .failure(let e): fail(e.description, code: 2)
@@ -65,6 +66,7 @@ do {
     let response = try client.call(command.call.rawValue, arguments: command.arguments)
     let output = args.has("json") ? AdminReport.json(response) : AdminReport.table(for: command, response: response)
     StandardStreams.out(output)
+    for warning in AdminReport.warnings(response) { StandardStreams.err("planetctl: warning: \(warning)\n") }
 } catch AdminClientError.daemon(let message) where command.isUsageRefusal(message) {
     fail(message, code: 2)
 } catch {
