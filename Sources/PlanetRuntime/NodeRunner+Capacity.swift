@@ -58,7 +58,7 @@ extension NodeRunner {
     static func overDeclared(_ r: VMHost.AttachRequest, free: CapacityResources) -> [VMTableError] {
         var out: [VMTableError] = []
         if let cpu = r.cpu, UInt64(cpu) > free.cru {
-            out.append(VMTableError(argument: "cpu", "the VM declares \(cpu) CPUs but this node has \(free.cru) free"))
+            out.append(VMTableError(argument: "cpu", "the VM declares \(cpu) CPU\(cpu == 1 ? "" : "s") but this node has \(free.cru) free"))
         }
         for (argument, declared, have) in [("memory", r.memoryBytes, free.mru), ("disk", r.diskBytes, free.sru)] {
             guard let declared, declared > have else { continue }

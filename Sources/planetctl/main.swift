@@ -40,7 +40,7 @@ let args: Arguments
 do { args = try Arguments(words, valued: Set(["socket"] + PlanetctlCommand.vmOptionNames), flags: Set(["json", "help", "version"] + PlanetctlCommand.vmFlagNames)) } catch {
     fail(error.description, code: 2)
 }
-if args.has("version") { StandardStreams.out("planetctl \(PlanetVersion.string)" + "\n"); exit(0) }
+if args.has("version") { StandardStreams.out("planetctl \(PlanetVersion.string)\n"); exit(0) }
 // `--help` after a command is that command's help (`planetctl vm attach --help`); a word that
 // names no command is refused there as anywhere else (exit 2).
 if args.has("help") {

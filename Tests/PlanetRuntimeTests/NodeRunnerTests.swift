@@ -504,6 +504,9 @@ final class VMAdminTests: XCTestCase {
         let free = CapacityResources(cru: 4, mru: 12 * ByteSize.gib + 512 * ByteSize.mib, sru: 100 * ByteSize.gib)
         XCTAssertEqual(NodeRunner.overDeclared(r, free: free), [VMTableError(argument: "memory", "the VM declares 64G but this node has 12.5G free")])
         XCTAssertEqual(NodeRunner.overDeclared(VMHost.AttachRequest(name: "web"), free: .zero), [], "declaring nothing takes nothing")
+        r.cpu = 1
+        XCTAssertEqual(NodeRunner.overDeclared(r, free: CapacityResources(mru: 64 * ByteSize.gib, sru: 20 * ByteSize.gib)),
+                       [VMTableError(argument: "cpu", "the VM declares 1 CPU but this node has 0 free")])
     }
 
     /// A restarted planetd re-adopts its leases: what they declare is in the record from the
