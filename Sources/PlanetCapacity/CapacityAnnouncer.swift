@@ -48,13 +48,15 @@ public final class CapacityAnnouncer {
                           sru: config.offer.sru ?? m.ssdBytes, hru: config.offer.hru ?? m.hddBytes)
     }
 
-    /// An offer of more than the machine has, as a config error naming the field.
+    /// An offer of more than the machine has, as a config error naming the field. Sizes in the
+    /// units the config takes (`offers 64G but this machine has 31.3G`): the kernel counts
+    /// memory in KiB, which would otherwise show as `32803004K`.
     public static func checkOffer(_ config: CapacityConfig, measured m: CapacityMeasurement) -> ConfigError? {
         for (name, offered, have, unit) in [("cru", config.offer.cru, m.cpus, "CPUs"), ("mru", config.offer.mru, m.memoryBytes, "bytes"),
                                             ("sru", config.offer.sru, m.ssdBytes, "bytes"), ("hru", config.offer.hru, m.hddBytes, "bytes")] {
             if let offered, offered > have {
-                let said = unit == "CPUs" ? "\(offered) CPUs" : ByteSize.text(offered)
-                let measured = unit == "CPUs" ? "\(have)" : ByteSize.text(have)
+                let said = unit == "CPUs" ? "\(offered) CPUs" : ByteSize.approximate(offered, roundingUp: true)
+                let measured = unit == "CPUs" ? "\(have)" : ByteSize.approximate(have)
                 return ConfigError(field: "capacity.offer.\(name)", reason: "offers \(said) but this machine has \(measured)")
             }
         }

@@ -8,6 +8,12 @@ public enum AdminReport {
         response.serialized(pretty: true) + "\n"
     }
 
+    /// What the daemon did but warns about (`vm attach --force` beyond free capacity), for
+    /// stderr whichever form the reply is printed in.
+    public static func warnings(_ response: JSONValue) -> [String] {
+        (response["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
     public static func table(for command: PlanetctlCommand, response: JSONValue) -> String {
         switch command {
         case .showSelf: return selfTable(response)
@@ -23,7 +29,12 @@ public enum AdminReport {
         case .vmDetach(let name): return "detached VM \(name) (\(text(response["address"])))\n"
         case .vmPolicy(let name, _): return "policy of VM \(name): \(policy(response["policy"]))\n"
         case .vmCloudInit: return response["networkConfig"]?.stringValue ?? "-\n"
-        case .nodes, .nodesFind: return nodesTable(response)
+        case .nodes: return nodesTable(response)
+        case .nodesFind(let args):
+            // The distance the finder measured from `--near` (or, sorting by distance, from this
+            // node's own coordinates) is shown, not only sent in --json.
+            let measured = args.contains { $0.name == "near" || ($0.name == "sort" && $0.value == "distance") }
+            return nodesTable(response, distance: measured)
         case .nodeShow: return nodeTable(response)
         }
     }
@@ -158,14 +169,17 @@ public enum AdminReport {
 
     /// One row per record, nearest first unless sorted otherwise: the overlay address to go
     /// to and the route metric from this node lead.
-    static func nodesTable(_ r: JSONValue) -> String {
+    /// `distance`: a DISTANCE column (km, `-` for a record without coordinates) after METRIC.
+    static func nodesTable(_ r: JSONValue, distance: Bool = false) -> String {
         let nodes = r["nodes"]?.arrayValue ?? []
-        var t = TableFormatter([.init("ADDRESS"), .init("KEY"), .init("METRIC", .right), .init("CC"), .init("CITY"), .init("FARM", .right),
+        var t = TableFormatter([.init("ADDRESS"), .init("KEY"), .init("METRIC", .right)] + (distance ? [.init("DISTANCE", .right)] : []) +
+                               [.init("CC"), .init("CITY"), .init("FARM", .right),
                                 .init("CRU", .right), .init("FREE MRU", .right), .init("FREE SRU", .right), .init("FREE HRU", .right),
                                 .init("GPU"), .init("IPV4"), .init("IPV6"), .init("AGE", .right)])
         for n in nodes {
             let gpus = n["gpus"]?.arrayValue ?? []
-            t.append([text(n["address"]), key(n["publicKey"]), integer(n["metric"]), text(n["country"]), text(n["city"]), integer(n["farmId"]),
+            t.append([text(n["address"]), key(n["publicKey"]), integer(n["metric"])] + (distance ? [km(n["distanceKm"])] : []) +
+                     [text(n["country"]), text(n["city"]), integer(n["farmId"]),
                       integer(n["total"]?["cru"]), bytes(n["free"]?["mru"]), bytes(n["free"]?["sru"]), bytes(n["free"]?["hru"]),
                       gpus.isEmpty ? "-" : gpus.map { text($0["vendor"]) }.joined(separator: ","),
                       yesNo(n["publicIPv4"]), yesNo(n["publicIPv6"]), duration(n["ageSeconds"])])
@@ -225,6 +239,7 @@ public enum AdminReport {
 
     static func bytes(_ v: JSONValue?) -> String { v?.numberValue.map { HumanUnits.bytes($0) } ?? "-" }
     static func duration(_ v: JSONValue?) -> String { v?.numberValue.map { HumanUnits.duration(seconds: $0) } ?? "-" }
+    static func km(_ v: JSONValue?) -> String { v?.numberValue.map { HumanUnits.kilometres($0) } ?? "-" }
     static func ms(_ v: JSONValue?) -> String { v?.numberValue.map { HumanUnits.milliseconds($0) } ?? "-" }
     static func count(_ v: JSONValue?) -> String { v?.numberValue.map { HumanUnits.count($0) } ?? "-" }
     static func integer(_ v: JSONValue?) -> String { v?.numberValue.map { $0.rounded() == $0 ? String(Int64($0)) : "\($0)" } ?? "-" }

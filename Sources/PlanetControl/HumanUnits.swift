@@ -31,6 +31,13 @@ public enum HumanUnits {
         return fixed(ms, decimals: ms < 9.995 ? 2 : 1) + " ms"
     }
 
+    /// A great-circle distance: one decimal below 10 km, whole kilometres above: `0.4 km`,
+    /// `8.7 km`, `57 km`, `1,204 km`.
+    public static func kilometres(_ km: Double) -> String {
+        guard km.isFinite, km >= 0 else { return "-" }
+        return (km < 9.95 ? fixed(km, decimals: 1) : count(km)) + " km"
+    }
+
     /// Thousands separated by commas: `1,234,567`.
     public static func count(_ n: Double) -> String {
         guard n.isFinite else { return "-" }

@@ -34,6 +34,8 @@ public enum PlanetctlCommand: Equatable, Sendable {
 
     /// The options `vm attach` and `vm policy` take (every one takes a value).
     public static let vmOptionNames = ["tap", "netns", "owner", "address", "allow", "cpu", "memory", "disk"]
+    /// `vm attach`'s flags, passed to `parse` among the options as `["true"]` when given.
+    public static let vmFlagNames = ["force"]
 
     /// A `nodes find` filter as sent: the admin argument's name and the text typed.
     public struct FindArgument: Equatable, Sendable {
@@ -55,7 +57,7 @@ public enum PlanetctlCommand: Equatable, Sendable {
         let given = options.filter { !$0.value.isEmpty }
         let isVMChange = first == "vm" && (rest.first == "attach" || rest.first == "policy")
         if !isVMChange, let name = given.keys.sorted().first {
-            return .failure(UsageError("option --\(name) is only for 'vm attach' and 'vm policy'"))
+            return .failure(UsageError("option --\(name) is only for 'vm attach'" + (vmFlagNames.contains(name) ? "" : " and 'vm policy'")))
         }
         func noMore(_ c: PlanetctlCommand) -> Result<PlanetctlCommand, UsageError> {
             rest.isEmpty ? .success(c) : .failure(UsageError("'\(first)' takes no arguments, got '\(rest.joined(separator: " "))'"))
@@ -65,19 +67,45 @@ public enum PlanetctlCommand: Equatable, Sendable {
         case "routes": return noMore(.routes)
         case "sessions": return noMore(.sessions)
         case "stats": return noMore(.stats)
-        case "peers", "peer":
+        case "peers":
             guard let verb = rest.first else { return .success(.peers) }
-            guard verb == "add" || verb == "remove" else { return .failure(UsageError("unknown peers command '\(verb)' (add URI or remove URI)")) }
+            guard verb == "add" || verb == "remove" else { return .failure(unknownVerb(verb, of: "peers")) }
             guard rest.count == 2 else { return .failure(UsageError("usage: planetctl peers \(verb) udp://HOST:PORT[?key=HEX]")) }
             if case .failure(let e) = PeerURI.parse(rest[1], allowKey: true) { return .failure(UsageError("bad peer URI: \(e.description)")) }
             return .success(verb == "add" ? .addPeer(rest[1]) : .removePeer(rest[1]))
-        case "vm", "vms":
+        case "vm":
             return parseVM(rest, options: given)
-        case "nodes", "node":
+        case "nodes":
             return parseNodes(rest)
         default:
-            return .failure(UsageError("unknown command '\(first)' (self, peers, peers add, peers remove, routes, sessions, stats, vm, nodes, nodes show, nodes find)"))
+            return .failure(unknownCommand(first))
         }
+    }
+
+    /// The commands as typed first, and the verbs of those that have them.
+    public static let commandNames = ["self", "peers", "routes", "sessions", "stats", "vm", "nodes"]
+    public static let verbs = ["peers": ["add", "remove"], "vm": ["list", "show", "attach", "detach", "policy", "cloud-init"],
+                               "nodes": ["show", "find"]]
+
+    /// A word that names no command: refused (no alias runs another command silently), with
+    /// the command it is closest to when one is near (`peer`: did you mean 'peers'?).
+    public static func unknownCommand(_ word: String) -> UsageError {
+        UsageError("unknown command '\(word)'" + suggestion(word, among: commandNames) + "; see planetctl --help")
+    }
+
+    public static func unknownVerb(_ word: String, of command: String) -> UsageError {
+        let known = verbs[command] ?? []
+        return UsageError("unknown \(command) command '\(word)'" + suggestion(word, among: known) + " (\(known.joined(separator: ", ")); see planetctl \(command) --help)")
+    }
+
+    /// " (did you mean 'x'?)" when `word` is a prefix of one name, or one or two edits from it.
+    static func suggestion(_ word: String, among names: [String]) -> String {
+        let w = word.lowercased()
+        let prefixed = names.filter { $0.hasPrefix(w) && !w.isEmpty }
+        if prefixed.count == 1 { return " (did you mean '\(prefixed[0])'?)" }
+        let best = names.map { ($0, NodeConfig.editDistance($0, w)) }.min { $0.1 < $1.1 }
+        if let best, best.1 <= min(2, max(1, w.count / 3)) { return " (did you mean '\(best.0)'?)" }
+        return ""
     }
 
     /// `vm …`: checks what can be checked here (names, rules, sizes, addresses) with the same
@@ -116,12 +144,12 @@ public enum PlanetctlCommand: Equatable, Sendable {
             case .failure(let e): return .failure(e)
             }
             for (k, v) in options where k != "allow" && v.count > 1 { return .failure(UsageError("\(k): --\(k) given \(v.count) times")) }
-            let opts = vmOptionNames.compactMap { k in options[k].map { VMOption(k, $0) } }
+            let opts = (vmOptionNames + vmFlagNames).compactMap { k in options[k].map { VMOption(k, $0) } }
             let attach = PlanetctlCommand.vmAttach(name, opts)
             do { _ = try VMHost.AttachRequest(arguments: .object(attach.arguments)) } catch { return .failure(UsageError(error.description)) }
             return .success(attach)
         default:
-            return .failure(UsageError("unknown vm command '\(verb)' (list, show, attach, detach, policy, cloud-init)"))
+            return .failure(unknownVerb(verb, of: "vm"))
         }
     }
 
@@ -199,7 +227,7 @@ extension PlanetctlCommand {
         case "find":
             return parseFind(rest)
         default:
-            return .failure(UsageError("unknown nodes command '\(verb)' (show KEY|ADDRESS, or find [filters])"))
+            return .failure(unknownVerb(verb, of: "nodes"))
         }
     }
 

@@ -27,6 +27,13 @@ extension Node {
         pump(now: now)
     }
 
+    /// What this node's record says is free now (offered less the reserve and what VMs
+    /// declare, each at least zero); nil when it announces nothing (capacity off, or not
+    /// measured yet). VM attach checks a VM's declaration against it.
+    public var capacityFree: CapacityResources? {
+        capacity.announcer.content().map { $0.total.subtractingClamped($0.used) }
+    }
+
     /// Loads a saved directory (`CapacityDirectory.saved()`); returns how many records were kept.
     @discardableResult
     public func restoreCapacityDirectory(_ file: [UInt8], unixSeconds: Double, now: Instant) -> Int {

@@ -147,13 +147,27 @@ public final class Node {
         pump(now: now)
     }
 
-    /// Removes the configured peer with this endpoint (with or without its `?key=`).
+    /// Removes the one configured peer `uri` names (`Node.peerNamed`), or says why none.
     @discardableResult
-    public func removePeer(_ uri: PeerURI, now: Instant) -> Bool {
-        let matches = Set(links.snapshot(now: now).compactMap(\.uri).filter { $0 == uri || $0.endpointText == uri.endpointText })
-        for m in matches { links.removePeer(uri: m, now: now) }
+    public func removePeer(_ uri: PeerURI, now: Instant) -> Result<PeerURI, AdminError> {
+        let configured = Set(links.snapshot(now: now).compactMap(\.uri))
+        let named = Node.peerNamed(by: uri, among: configured)
+        if case .success(let m) = named { links.removePeer(uri: m, now: now) }
         pump(now: now)
-        return !matches.isEmpty
+        return named
+    }
+
+    /// The configured peer a `peers remove` URI names, and never another on the same endpoint:
+    /// with `?key=`, the peer pinned to that key there; without, the unpinned peer there, or,
+    /// when the endpoint has no unpinned peer but exactly one pinned, that one (the endpoint
+    /// alone names it). Several pinned and none unpinned is ambiguous: the error lists them.
+    static func peerNamed(by uri: PeerURI, among configured: Set<PeerURI>) -> Result<PeerURI, AdminError> {
+        let there = configured.filter { $0.endpointText == uri.endpointText }
+        if let m = there.first(where: { $0.pinnedKey == uri.pinnedKey }) { return .success(m) }
+        if uri.pinnedKey == nil, there.count == 1, let only = there.first { return .success(only) }
+        if there.isEmpty { return .failure(AdminError("no peer \(uri)")) }
+        let others = there.map(\.description).sorted().joined(separator: ", ")
+        return .failure(AdminError("no peer \(uri); that endpoint has \(others): name one of them exactly"))
     }
 
     func isLocal(_ a: IPv6Address) -> Bool { a == address || subnet.contains(a) }

@@ -32,8 +32,8 @@ extension Node {
             }
             if call == .addPeer {
                 addPeer(uri, now: now)
-            } else if !removePeer(uri, now: now) {
-                return .failure(AdminError("no peer \(uri.endpointText)"))
+            } else if case .failure(let e) = removePeer(uri, now: now) {
+                return .failure(e)
             }
             return .success(.object([]))
         case .getRoutes:

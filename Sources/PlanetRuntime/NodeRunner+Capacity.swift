@@ -50,6 +50,24 @@ extension NodeRunner {
     }
 }
 
+extension NodeRunner {
+    /// What a VM declares beyond what this node's record has free, one error per resource,
+    /// named by the `vm attach` argument (`cpu`, `memory`, `disk` as SSD, the `sru` it counts
+    /// as) and in the units the docs use. Attached anyway, it would leave the record with more
+    /// used than total and nothing free, so VMAdmin refuses it unless told `force`.
+    static func overDeclared(_ r: VMHost.AttachRequest, free: CapacityResources) -> [VMTableError] {
+        var out: [VMTableError] = []
+        if let cpu = r.cpu, UInt64(cpu) > free.cru {
+            out.append(VMTableError(argument: "cpu", "the VM declares \(cpu) CPU\(cpu == 1 ? "" : "s") but this node has \(free.cru) free"))
+        }
+        for (argument, declared, have) in [("memory", r.memoryBytes, free.mru), ("disk", r.diskBytes, free.sru)] {
+            guard let declared, declared > have else { continue }
+            out.append(VMTableError(argument: argument, "the VM declares \(ByteSize.approximate(declared, roundingUp: true)) but this node has \(ByteSize.approximate(have)) free"))
+        }
+        return out
+    }
+}
+
 extension CapacityProbe {
     /// An offer of more than this machine has, as a config error naming the field (planetd
     /// checks it before starting, exit 2 like every bad config value).

@@ -43,14 +43,21 @@ let commandHelp: [String: String] = [
 ]
 
 func fail(_ message: String, code: Int32 = 2) -> Never {
-    FileHandle.standardError.write(("planetd: " + message + "\n").data(using: .utf8)!)
+    StandardStreams.err("planetd: " + message + "\n")
     exit(code)
 }
 
+// Before anything is written: a closed stdout or stderr must cost output, never the process
+// (StandardStreams.swift); every line below goes through StandardStreams, not print.
+StandardStreams.ignoreBrokenPipe()
+
+/// One line (or block) to stdout.
+func say(_ text: String) { StandardStreams.out(text + "\n") }
+
 var argv = Array(CommandLine.arguments.dropFirst())
-if argv.isEmpty { print(usage); exit(2) }
-if argv.first == "--version" || argv.first == "-version" { print("planetd \(PlanetVersion.string)"); exit(0) }
-if argv.first == "--help" || argv.first == "-h" || argv.first == "help" { print(usage); exit(0) }
+if argv.isEmpty { say(usage); exit(2) }
+if argv.first == "--version" || argv.first == "-version" { say("planetd \(PlanetVersion.string)"); exit(0) }
+if argv.first == "--help" || argv.first == "-h" || argv.first == "help" { say(usage); exit(0) }
 
 let command = argv.removeFirst()
 guard let help = commandHelp[command] else { fail("unknown command '\(command)'; see planetd --help") }
@@ -62,7 +69,7 @@ do {
     default: args = try Arguments(argv, valued: ["config"], flags: ["help"])
     }
 } catch { fail("\(command): \(error.description)") }
-if args.has("help") { print(help); exit(0) }
+if args.has("help") { say(help); exit(0) }
 if let extra = args.positionals.first { fail("\(command): unexpected argument '\(extra)'") }
 
 @MainActor func loadConfig() -> NodeConfig {
@@ -81,18 +88,19 @@ case "genconf":
     } else {
         config.privateKey = NodeIdentity.generate()
     }
-    print(config.json().serialized(pretty: true))
+    say(config.json().serialized(pretty: true))
 
 case "address", "subnet":
     let config = loadConfig()
     do {
         let id = try ConfigLoader.identity(for: config, create: false)
-        print(command == "address" ? id.address.description : id.subnet.description)
+        say(command == "address" ? id.address.description : id.subnet.description)
     } catch { fail(error.description) }
 
 case "run":
     let config = loadConfig()
-    if let e = CapacityProbe.checkOffer(config) { fail(e.description) }
+    // Named like every other config error: `planetd: FILE: config: FIELD: reason`.
+    if let e = CapacityProbe.checkOffer(config) { fail("\(args.value("config") ?? ""): \(e.description)") }
     let logger = StderrLog.logger(level: config.logLevel)
     Signals.blockTermination()
     do {

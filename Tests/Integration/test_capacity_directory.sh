@@ -4,7 +4,8 @@
 # seconds; `nodes find` answers the question a user asks, ordered by route metric; a node
 # whose config changes is seen with its new values after a restart; a stopped node's record
 # expires everywhere (the test config uses a 5 s interval and 12 s expiry); a VM attached with
-# --memory 2G shows as 2 GiB less free memory, and its detach gives them back.
+# --memory 2G shows as 2 GiB less free memory, and its detach gives them back; one declaring more
+# than is free is refused unless forced.
 source "$(dirname "$0")/lib.sh"
 mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
 [ "$mem_kib" -ge $((12 * 1024 * 1024)) ] || skip "needs 12 GiB of memory to offer (the offers are checked against the machine)"
@@ -110,6 +111,17 @@ wait_for 20 n5_free_is $((9 * gib)) || fail "after attaching a 2G VM on n5, n7 s
 expect_exit 0 tb_ctl n5 vm detach capvm
 wait_for 20 n5_free_is $((11 * gib)) || fail "after detaching the VM, n7 sees $(free_n5) bytes free on n5"
 ok "a VM attached with --memory 2G lowers n5's announced free memory by 2 GiB; detaching restores it"
+
+# More than is free is refused naming the resource (exit 2, nothing attached); --force attaches
+# it with a warning on stderr.
+expect_exit 2 tb_ctl n5 vm attach capbig --netns "$vm" --memory 12G
+grep -q "^planetctl: memory: the VM declares 12G but this node has 11G free; --force attaches it anyway$" "$TMP/stderr" \
+  || fail "over-declaring VM: $(cat "$TMP/stderr")"
+[ "$(tb_ctl n5 --json vm list | json_get "len(d['vms'])")" = 0 ] || fail "the refused VM was attached: $(tb_ctl n5 vm list)"
+expect_exit 0 tb_ctl n5 vm attach capbig --netns "$vm" --memory 12G --force
+grep -q "^planetctl: warning: memory: the VM declares 12G but this node has 11G free$" "$TMP/stderr" || fail "no warning: $(cat "$TMP/stderr")"
+expect_exit 0 tb_ctl n5 vm detach capbig
+ok "a VM declaring more memory than n5 has free is refused (exit 2) unless --force, which warns"
 
 # A stopped node's record expires everywhere (12 s after its last announcement).
 tb stop n1

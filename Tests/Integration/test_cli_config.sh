@@ -10,6 +10,16 @@ for cmd in run genconf address subnet; do
   grep -q "usage: planetd $cmd" "$TMP/stdout" || fail "$cmd --help"
 done
 expect_exit 0 "$PLANETCTL" --help
+# Every planetctl command's own help after it, and no command run in place of a mistyped one.
+for cmd in self peers "peers add" "peers remove" routes sessions stats vm "vm attach" "vm policy" "vm detach" nodes "nodes show" "nodes find"; do
+  # shellcheck disable=SC2086
+  expect_exit 0 "$PLANETCTL" $cmd --help
+  grep -q "usage: planetctl $cmd" "$TMP/stdout" || fail "planetctl $cmd --help: $(head -1 "$TMP/stdout")"
+done
+expect_exit 0 "$PLANETCTL" vm attach web -h
+grep -q "usage: planetctl vm attach" "$TMP/stdout" || fail "planetctl vm attach web -h"
+expect_exit 2 "$PLANETCTL" peer
+grep -q "unknown command 'peer' (did you mean 'peers'?)" "$TMP/stderr" || fail "planetctl peer: $(cat "$TMP/stderr")"
 
 # genconf: every key, a fresh key each time, and the address it prints matches yggdrasil's.
 "$PLANETD" genconf > "$TMP/a.json" || fail "genconf"
@@ -18,6 +28,14 @@ cmp -s "$TMP/a.json" "$TMP/b.json" && fail "two genconf runs gave the same key"
 for key in privateKey listen peers allowedPublicKeys tun adminSocket adminGroup multicast stateDir logLevel metricsListen capacity; do
   grep -q "\"$key\"" "$TMP/a.json" || fail "genconf lacks $key"
 done
+# ... sub-keys too, a default that means "not set" as null: coordinates, offer and reserve.
+python3 - "$TMP/a.json" <<'PY' || fail "genconf lacks a capacity sub-key"
+import json, sys
+c = json.load(open(sys.argv[1]))["capacity"]
+assert c["location"]["latitude"] is None and c["location"]["longitude"] is None, c["location"]
+for section in ("offer", "reserved"):
+    assert c[section] == {"cru": None, "mru": None, "sru": None, "hru": None}, c[section]
+PY
 addr=$("$PLANETD" address --config "$TMP/a.json") || fail "address"
 subnet=$("$PLANETD" subnet --config "$TMP/a.json") || fail "subnet"
 [[ "$addr" == 2* ]] || fail "address $addr not in 200::/7"
@@ -54,6 +72,8 @@ check_bad '{"capacity": {"location": {"country": "Belgium"}}}' "capacity.locatio
 check_bad '{"capacity": {"announceInterval": "soon"}}' "capacity.announceInterval"
 # An offer beyond what the machine has is refused before anything starts.
 check_bad '{"capacity": {"enabled": true, "offer": {"mru": "64P"}}}' "capacity.offer.mru: offers"
+grep -qE "^planetd: $TMP/bad.json: config: capacity.offer.mru: offers 64P but this machine has [0-9.]+[GT]$" "$TMP/stderr" \
+  || fail "offer error not in the form of other config errors: $(cat "$TMP/stderr")"
 expect_exit 2 "$PLANETD" run --config "$TMP/nonexistent.json"
 grep -q "does not exist" "$TMP/stderr" || fail "missing file error"
 expect_exit 2 "$PLANETD" run --confg x

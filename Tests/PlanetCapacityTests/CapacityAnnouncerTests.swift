@@ -51,6 +51,17 @@ final class CapacityAnnouncerTests: XCTestCase {
         XCTAssertEqual(r.used.cru, 2)
         let over = config { $0.offer.sru = 2 * ByteSize.tib }
         XCTAssertEqual(CapacityAnnouncer.checkOffer(over, measured: machine)?.field, "capacity.offer.sru")
+        // Sizes as the config writes them, not the kernel's KiB: 32803004 kB of MemTotal is 31.2G.
+        let kernel = CapacityMeasurement(cpus: 4, memoryBytes: 32_803_004 * 1024)
+        let tooMuch = config { $0.offer.mru = 64 * ByteSize.gib; $0.offer.cru = 4 }
+        XCTAssertEqual(CapacityAnnouncer.checkOffer(tooMuch, measured: kernel)?.description,
+                       "config: capacity.offer.mru: offers 64G but this machine has 31.2G")
+        XCTAssertEqual(ByteSize.approximate(3 * ByteSize.gib / 2), "1.5G")
+        XCTAssertEqual(ByteSize.approximate(ByteSize.gib + 1), "1G")
+        XCTAssertEqual(ByteSize.approximate(ByteSize.gib + 1, roundingUp: true), "1.1G")
+        XCTAssertEqual(ByteSize.approximate(64 * (ByteSize.tib << 10)), "64P")
+        XCTAssertEqual(ByteSize.approximate(512 * ByteSize.mib), "512M")
+        XCTAssertEqual(ByteSize.approximate(1000), "1000")
     }
 
     func testReannouncesOnChangeDebouncedAndOnInterval() throws {

@@ -50,4 +50,26 @@ final class NodesCommandTests: XCTestCase {
         XCTAssertTrue(one.contains("metric       96\n"), one)
         XCTAssertTrue(one.contains("location     Ghent, BE\n"), one)
     }
+
+    func testNearAddsTheDistanceColumn() throws {
+        func row(_ address: String, _ km: JSONValue) -> JSONValue {
+            .object([("address", .string(address)), ("metric", .number(96)), ("distanceKm", km), ("country", .string("BE"))])
+        }
+        let reply = JSONValue.object([("nodes", .array([row("200:1::1", .number(8.66)), row("200:1::2", .number(1204.4)), row("200:1::3", .null)]))])
+        let near = try parse(["nodes", "find", "--near", "50.85,4.35"]).get()
+        let lines = AdminReport.table(for: near, response: reply).split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines[0].hasPrefix("ADDRESS   KEY  METRIC  DISTANCE  CC"), lines[0])
+        XCTAssertTrue(lines[1].hasPrefix("200:1::1  -        96    8.7 km  BE"), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix("200:1::2  -        96  1,204 km  BE"), lines[2])
+        XCTAssertTrue(lines[3].hasPrefix("200:1::3  -        96         -  BE"), lines[3])
+        // Sorting by distance (from this node's coordinates) shows it too; other searches don't.
+        let sorted = try parse(["nodes", "find", "--sort", "distance"]).get()
+        XCTAssertTrue(AdminReport.table(for: sorted, response: reply).hasPrefix("ADDRESS   KEY  METRIC  DISTANCE"))
+        for plain in [try parse(["nodes", "find", "--country", "BE"]).get(), .nodes] {
+            XCTAssertFalse(AdminReport.table(for: plain, response: reply).contains("DISTANCE"))
+        }
+        XCTAssertEqual(HumanUnits.kilometres(0.04), "0.0 km")
+        XCTAssertEqual(HumanUnits.kilometres(9.96), "10 km")
+        XCTAssertEqual(HumanUnits.kilometres(20015.1), "20,015 km")
+    }
 }

@@ -63,6 +63,26 @@ final class VMCommandTests: XCTestCase {
         XCTAssertFalse(attach.isUsageRefusal("host: route 300::5/128 dev t failed: ..."))
         XCTAssertFalse(attach.isUsageRefusal("the node did not answer within 5 s"))
         XCTAssertFalse(PlanetctlCommand.addPeer("udp://h:1").isUsageRefusal("name: x"), "only VM calls name arguments")
+        // Declaring more than the node has free names the resource: a usage refusal, exit 2.
+        XCTAssertTrue(attach.isUsageRefusal("memory: the VM declares 64G but this node has 12.5G free; --force attaches it anyway"))
+    }
+
+    /// `--force` (a flag, passed among the options as "true") reaches the daemon as `force`,
+    /// only from `vm attach`; the daemon's warnings go to stderr whatever the output form.
+    func testForceIsSentOnlyByAttachAndWarningsAreRead() throws {
+        let attach = try parse(["vm", "attach", "web"], ["tap": ["t"], "memory": ["64G"], "force": ["true"]]).get()
+        XCTAssertEqual(JSONValue.object(attach.arguments), .object([("name", .string("web")), ("tap", .string("t")), ("memory", .string("64G")),
+                                                                    ("force", .string("true"))]))
+        let line = AdminRequest(call: attach.call, arguments: .object(attach.arguments)).line
+        XCTAssertEqual(try AdminRequest.parse(String(line.dropLast())).get().call, .vmAttach)
+        XCTAssertEqual(PlanetctlCommand.vmFlagNames, ["force"])
+        for (words, options) in [(["vm", "policy", "web"], ["allow": ["any"], "force": ["true"]]), (["peers"], ["force": ["true"]])] {
+            guard case .failure(let e) = parse(words, options) else { XCTFail("\(words) took --force"); continue }
+            XCTAssertEqual(e.description, "option --force is only for 'vm attach'")
+        }
+        XCTAssertEqual(AdminReport.warnings(.object([("name", .string("web")), ("warnings", .array([.string("cpu: the VM declares 4 CPUs but this node has 1 free")]))])),
+                       ["cpu: the VM declares 4 CPUs but this node has 1 free"])
+        XCTAssertEqual(AdminReport.warnings(.object([("name", .string("web"))])), [])
     }
 
     func testTables() {

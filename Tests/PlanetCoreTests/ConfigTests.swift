@@ -21,6 +21,37 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.json().objectValue?.map(\.0), NodeConfig.keys)
     }
 
+    /// genconf's promise: every key, sub-keys too, and the file loads back as the same config.
+    /// Defaults that mean "not set" (offer: all measured; reserved: the documented reserve; no
+    /// coordinates) are written as null, which the loader reads as absent.
+    func testGenconfWritesEverySubKeyAndLoadsBack() throws {
+        let written = NodeConfig().json()
+        let sections: [(String, [String])] = [("tun", NodeConfig.tunKeys), ("nat", NodeConfig.natKeys), ("capacity", CapacityConfig.keys)]
+        for (name, keys) in sections { XCTAssertEqual(written[name]?.objectValue?.map(\.0), keys, name) }
+        let capacity = try XCTUnwrap(written["capacity"])
+        XCTAssertEqual(capacity["farm"]?.objectValue?.map(\.0), CapacityConfig.farmKeys)
+        XCTAssertEqual(capacity["location"]?.objectValue?.map(\.0), CapacityConfig.locationKeys)
+        for amounts in ["offer", "reserved"] {
+            XCTAssertEqual(capacity[amounts]?.objectValue?.map(\.0), CapacityConfig.amountKeys, amounts)
+            XCTAssertEqual(capacity[amounts]?.objectValue?.map(\.1), [.null, .null, .null, .null], amounts)
+        }
+        XCTAssertEqual(capacity["location"]?["latitude"], .null)
+        let back = try NodeConfig.parse(written.serialized(pretty: true))
+        XCTAssertEqual(back.capacity, CapacityConfig())
+        XCTAssertEqual(back.json(), written)
+        // Set values are written as values and read back the same.
+        var set = NodeConfig()
+        set.capacity.latitude = 51.05
+        set.capacity.longitude = 3.72
+        set.capacity.offer = CapacityConfig.Amounts(cru: 4, mru: 16 << 30)
+        set.capacity.reserved = CapacityConfig.Amounts(hru: 1 << 40)
+        XCTAssertEqual(set.json()["capacity"]?["offer"], .object([("cru", .number(4)), ("mru", .string("16G")), ("sru", .null), ("hru", .null)]))
+        XCTAssertEqual(try NodeConfig.parse(set.json().serialized()).capacity, set.capacity)
+        // null stays a refusal where it means nothing.
+        XCTAssertEqual(error(#"{"capacity": {"location": {"latitude": null, "longitude": 4}}}"#)?.field, "capacity.location.latitude")
+        XCTAssertEqual(error(#"{"capacity": {"offer": {"gpu": null}}}"#)?.field, "capacity.offer.gpu")
+    }
+
     func testEmptyObjectIsAllDefaults() throws {
         let c = try NodeConfig.parse("{}")
         XCTAssertNil(c.privateKey)

@@ -419,8 +419,10 @@ final class VMAdminTests: XCTestCase {
                                      sru: UInt64(r["sru"]?.numberValue ?? -1), hru: UInt64(r["hru"]?.numberValue ?? -1))
         }
         let before = try used()
+        // Forced: the record is this machine's, which may have less than this free.
         _ = try handler.handle(request: "vmAttach", arguments: .object([
             ("name", .string("c1")), ("netns", .string("ctr")), ("cpu", .string("2")), ("memory", .string("2G")), ("disk", .string("10G")),
+            ("force", .string("true")),
         ])).get()
         let attached = try used()
         XCTAssertEqual(attached.mru, before.mru + 2 * ByteSize.gib)
@@ -430,6 +432,66 @@ final class VMAdminTests: XCTestCase {
 
         _ = try handler.handle(request: "vmDetach", arguments: .object([("name", .string("c1"))])).get()
         XCTAssertEqual(try used(), before)
+    }
+
+    /// A VM that declares more than the node's record has free would leave it with more used
+    /// than total: refused naming the argument (exit 2 in planetctl) and nothing attached,
+    /// unless forced, which attaches it and says so in the reply's warnings. A node that
+    /// announces no capacity has no record to overrun and checks nothing.
+    func testAVMDeclaringMoreThanIsFreeIsRefusedUnlessForced() throws {
+        let mesh = RunnerMesh()
+        defer { mesh.close() }
+        var capacity = CapacityConfig()
+        capacity.enabled = true
+        capacity.offer = CapacityConfig.Amounts(cru: 1, mru: 4 * ByteSize.gib, sru: 0)
+        capacity.reserved = CapacityConfig.Amounts(cru: 0, mru: ByteSize.gib)
+        let a = try mesh.add("a", capacity: capacity)
+        let b = try mesh.add("b")
+        let memory = MemoryHostNetwork()
+        memory.namespaces = ["ctr"]
+        for (r, name) in [(a, "a"), (b, "b")] { r.adoptVMs(VMHost(subnet: r.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/" + name, host: memory)) }
+        var threads: [DispatchSemaphore] = []
+        for r in [a, b] {
+            let stopped = DispatchSemaphore(value: 0)
+            Thread { r.loop.run(); stopped.signal() }.start()
+            threads.append(stopped)
+        }
+        defer { for (r, s) in zip([a, b], threads) { r.stop(); s.wait() } }
+        let handler = NodeAdminHandler(runner: a)
+        func attach(_ name: String, _ extra: [(String, JSONValue)]) -> Result<JSONValue, AdminError> {
+            handler.handle(request: "vmAttach", arguments: .object([("name", .string(name)), ("netns", .string("ctr"))] + extra))
+        }
+        let big: [(String, JSONValue)] = [("cpu", .string("2")), ("memory", .string("3584M")), ("disk", .string("1G"))]
+        guard case .failure(let e) = attach("big", big) else { return XCTFail("over-declaring VM attached") }
+        XCTAssertEqual(e.description, "cpu: the VM declares 2 CPUs but this node has 1 free; memory: the VM declares 3.5G but this node has 3G free; "
+                       + "disk: the VM declares 1G but this node has 0 free; --force attaches it anyway")
+        XCTAssertEqual(try handler.handle(request: "vmList", arguments: .object([])).get()["vms"], .array([]), "a refused VM was left behind")
+        XCTAssertTrue(try attach("fits", [("cpu", .string("1")), ("memory", .string("3G"))]).get()["warnings"] == nil)
+        // Now nothing is free: forcing attaches it and warns of each overrun.
+        let forced = try attach("big", big + [("force", .string("true"))]).get()
+        XCTAssertEqual(forced["name"], .string("big"))
+        XCTAssertEqual(forced["warnings"]?.arrayValue?.compactMap(\.stringValue).map { String($0.prefix(while: { $0 != ":" })) }, ["cpu", "memory", "disk"])
+        XCTAssertEqual(forced["warnings"]?.arrayValue?.first, .string("cpu: the VM declares 2 CPUs but this node has 0 free"))
+        guard case .failure(let bad) = attach("x", [("force", .string("yes"))]) else { return XCTFail("force: yes accepted") }
+        XCTAssertTrue(bad.description.hasPrefix("force: "), bad.description)
+        // b announces nothing: no record to overrun, nothing refused or warned.
+        let plain = try NodeAdminHandler(runner: b).handle(request: "vmAttach", arguments: .object([
+            ("name", .string("huge")), ("netns", .string("ctr")), ("cpu", .string("1024")),
+        ])).get()
+        XCTAssertNil(plain["warnings"])
+    }
+
+    func testOverDeclaredNamesEachArgumentInTheDocsUnits() {
+        var r = VMHost.AttachRequest(name: "web")
+        r.cpu = 4
+        r.memoryBytes = 64 * ByteSize.gib
+        r.diskBytes = 20 * ByteSize.gib
+        let free = CapacityResources(cru: 4, mru: 12 * ByteSize.gib + 512 * ByteSize.mib, sru: 100 * ByteSize.gib)
+        XCTAssertEqual(NodeRunner.overDeclared(r, free: free), [VMTableError(argument: "memory", "the VM declares 64G but this node has 12.5G free")])
+        XCTAssertEqual(NodeRunner.overDeclared(VMHost.AttachRequest(name: "web"), free: .zero), [], "declaring nothing takes nothing")
+        r.cpu = 1
+        XCTAssertEqual(NodeRunner.overDeclared(r, free: CapacityResources(mru: 64 * ByteSize.gib, sru: 20 * ByteSize.gib)),
+                       [VMTableError(argument: "cpu", "the VM declares 1 CPU but this node has 0 free")])
     }
 
     /// A restarted planetd re-adopts its leases: what they declare is in the record from the

@@ -39,7 +39,8 @@ public enum AdminCall: String, CaseIterable, Sendable {
             // (VMResources) words every refusal the same way.
             return [.string("name"), .string("tap", required: false), .string("netns", required: false),
                     .string("owner", required: false), .string("address", required: false), .strings("allow", required: false),
-                    .string("cpu", required: false), .string("memory", required: false), .string("disk", required: false)]
+                    .string("cpu", required: false), .string("memory", required: false), .string("disk", required: false),
+                    .string("force", required: false)]
         case .vmDetach, .vmShow, .vmCloudInit: return [.string("name")]
         case .vmPolicy: return [.string("name"), .strings("allow")]
         case .getNode: return [.string("node")]

@@ -95,6 +95,9 @@ public struct CapacityConfig: Sendable, Equatable {
                         }
                         c.country = s.uppercased()
                     case "city": c.city = try text(x, f, max: maxCityBytes)
+                    // null, as genconf writes them: no coordinates (the default).
+                    case "latitude" where x == .null: c.latitude = nil
+                    case "longitude" where x == .null: c.longitude = nil
                     case "latitude":
                         guard let d = x.numberValue, (-90.0...90.0).contains(d) else { throw ConfigError(field: f, reason: "must be a number of degrees in -90...90, got \(x.serialized())") }
                         c.latitude = d
@@ -148,12 +151,14 @@ public struct CapacityConfig: Sendable, Equatable {
         return s
     }
 
-    /// `cru` is a count of CPUs; the others are sizes, `16G`-style strings or bytes.
+    /// `cru` is a count of CPUs; the others are sizes, `16G`-style strings or bytes; null (as
+    /// genconf writes them) is the default, as if the key were absent.
     static func amounts(_ v: JSONValue, _ field: String) throws(ConfigError) -> Amounts {
         guard let pairs = v.objectValue else { throw ConfigError(field: field, reason: "must be an object like {\"cru\": 4, \"mru\": \"16G\"}, got \(v.typeName)") }
         var a = Amounts()
         for (k, x) in pairs {
             let f = "\(field).\(k)"
+            if x == .null, amountKeys.contains(k) { continue }
             if k == "cru" {
                 guard let n = x.intValue, (0...65_535).contains(n) else { throw ConfigError(field: f, reason: "must be a whole number of CPUs in 0...65535, got \(x.serialized())") }
                 a.cru = UInt64(n)
@@ -191,16 +196,15 @@ public struct CapacityConfig: Sendable, Equatable {
     // MARK: Writing
 
     public func json() -> JSONValue {
+        // Every key is written (genconf shows them all); JSON has no comments, so a default that
+        // is "not set" (measured, the documented reserve, no coordinates) is written as null.
         func amountsJSON(_ a: Amounts) -> JSONValue {
-            var pairs: [(String, JSONValue)] = []
-            if let v = a.cru { pairs.append(("cru", .number(Double(v)))) }
-            if let v = a.mru { pairs.append(("mru", .string(ByteSize.text(v)))) }
-            if let v = a.sru { pairs.append(("sru", .string(ByteSize.text(v)))) }
-            if let v = a.hru { pairs.append(("hru", .string(ByteSize.text(v)))) }
-            return .object(pairs)
+            .object([("cru", a.cru.map { .number(Double($0)) } ?? .null), ("mru", a.mru.map { .string(ByteSize.text($0)) } ?? .null),
+                     ("sru", a.sru.map { .string(ByteSize.text($0)) } ?? .null), ("hru", a.hru.map { .string(ByteSize.text($0)) } ?? .null)])
         }
-        var location: [(String, JSONValue)] = [("country", .string(country)), ("city", .string(city))]
-        if let latitude, let longitude { location += [("latitude", .number(latitude)), ("longitude", .number(longitude))] }
+        let location: [(String, JSONValue)] = [("country", .string(country)), ("city", .string(city)),
+                                               ("latitude", latitude.map { .number($0) } ?? .null),
+                                               ("longitude", longitude.map { .number($0) } ?? .null)]
         return .object([
             ("enabled", .bool(enabled)),
             ("farm", .object([("id", .number(Double(farmId))), ("name", .string(farmName))])),

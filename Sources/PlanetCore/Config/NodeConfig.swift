@@ -189,7 +189,8 @@ public struct NodeConfig: Sendable {
         return "; known keys: \(known.joined(separator: ", "))"
     }
 
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    /// Levenshtein distance; also planetctl's "did you mean" for a mistyped command.
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let x = Array(a), y = Array(b)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }

@@ -30,4 +30,16 @@ public enum ByteSize {
         }
         return "\(bytes)"
     }
+
+    /// About `bytes` for a person, in the largest unit it fills, to one decimal: `31.3G`, `16G`,
+    /// `1.5T`, `512M` (the units `parse` reads). Rounded down, or up with `roundingUp`, so a
+    /// message comparing an amount with a smaller one never shows them equal.
+    public static func approximate(_ bytes: UInt64, roundingUp up: Bool = false) -> String {
+        for (unit, scale) in [("P", tib << 10), ("T", tib), ("G", gib), ("M", mib), ("K", kib)] where bytes >= scale {
+            let v = Double(bytes) / Double(scale) * 10
+            let tenths = UInt64(up ? v.rounded(.up) : v.rounded(.down))
+            return tenths % 10 == 0 ? "\(tenths / 10)\(unit)" : "\(tenths / 10).\(tenths % 10)\(unit)"
+        }
+        return "\(bytes)"
+    }
 }

@@ -18,6 +18,18 @@ extension NodeAdminHandler {
         case .vmAttach:
             let request: VMHost.AttachRequest
             do { request = try VMHost.AttachRequest(arguments: args) } catch { return .failure(AdminError(error.description)) }
+            // More than the node has free (when it announces capacity) is refused, or with
+            // `force` attached with a warning in the reply and the log.
+            let over: [String]
+            switch onLoop({ node in
+                .array(node.capacityFree.map { NodeRunner.overDeclared(request, free: $0).map { .string($0.description) } } ?? [])
+            }) {
+            case .failure(let e): return .failure(e)
+            case .success(let v): over = (v.arrayValue ?? []).compactMap(\.stringValue)
+            }
+            if !over.isEmpty, !request.force {
+                return .failure(AdminError(over.joined(separator: "; ") + "; --force attaches it anyway"))
+            }
             switch host.attach(request) {
             case .failure(let e): return .failure(AdminError(e.description))
             case .success(let lease):
@@ -26,7 +38,9 @@ extension NodeAdminHandler {
                     runner.declareVMCapacity()
                     return .object([])
                 }
-                return show(host, lease)
+                for w in over { runner.logger.warn("vm attached beyond free capacity (--force)", [("name", lease.name), ("problem", w)]) }
+                guard !over.isEmpty else { return show(host, lease) }
+                return show(host, lease).map { vm in .object((vm.objectValue ?? []) + [("warnings", .array(over.map { .string($0) }))]) }
             }
         case .vmDetach:
             switch host.detach(name: name) {

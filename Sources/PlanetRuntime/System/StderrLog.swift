@@ -19,7 +19,8 @@ public enum StderrLog {
             line += "level=\(l.name) msg=\(quote(message))"
             for (k, v) in fields { line += " \(k)=\(quote(v))" }
             line += "\n"
-            line.withCString { ptr in _ = write(2, ptr, strlen(ptr)) }
+            // Never traps: a closed stderr (a pipe whose reader left) loses the line, not the node.
+            StandardStreams.err(line)
         }
     }
 

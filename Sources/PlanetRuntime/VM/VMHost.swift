@@ -91,6 +91,8 @@ public final class VMHost: @unchecked Sendable {
         public var cpu: Int?
         public var memoryBytes: UInt64?
         public var diskBytes: UInt64?
+        /// Attach even if cpu, memory or disk exceed what the node has free (VMAdmin checks).
+        public var force = false
 
         public init(name: String) { self.name = name }
 
@@ -119,6 +121,7 @@ public final class VMHost: @unchecked Sendable {
             if let t = a["cpu"]?.stringValue { cpu = try VMResources.cpu(t).get() }
             if let t = a["memory"]?.stringValue { memoryBytes = try VMResources.size(t, argument: "memory").get() }
             if let t = a["disk"]?.stringValue { diskBytes = try VMResources.size(t, argument: "disk").get() }
+            if let t = a["force"]?.stringValue { guard t == "true" || t == "false" else { throw VMTableError(argument: "force", "must be \"true\" or \"false\", got '\(t)'") }; force = t == "true" }
         }
     }
 
