@@ -25,11 +25,20 @@ extension Node {
     /// The VM's counters, by address (nil: not a VM of this node).
     public func vmEntry(address vmAddress: IPv6Address) -> VMGuard.Entry? { vms.entries[vmAddress] }
 
-    /// Whether a packet for a local address may be delivered: anything not for a VM may (the
-    /// node's own address and unleased addresses are the kernel's business, as before); a packet
-    /// for a VM by its policy.
+    /// Whether a packet for a local address may be delivered: one for a VM by the VM's policy;
+    /// one for an address of the /64 that no VM holds, while the node hosts VMs, not at all
+    /// (counted `vm-unknown-address`, answered "address unreachable"): nothing of the node's
+    /// lives there, and the kernel would otherwise send it wherever its own routes say. The
+    /// node's own address always may; so may the whole /64 of a node that hosts no VMs of its
+    /// own, whose operator routes it by hand (a bridge of their own, as in test_subnet_vm.sh).
     func vmAdmits(_ packet: UnsafeRawBufferPointer, header h: IPv6Header, from sender: PublicKey, now: Instant) -> Bool {
-        guard !vms.isEmpty, let entry = vms.entries[h.destination] else { return true }
+        guard !vms.isEmpty else { return true }
+        guard let entry = vms.entries[h.destination] else {
+            guard h.destination != address, subnet.contains(h.destination) else { return true }
+            stats.drop(.vmUnknownAddress)
+            refuse(packet, with: .addressUnreachable, now: now)
+            return false
+        }
         if vms.admits(packet, header: h, to: entry, from: sender, now: now) { return true }
         stats.drop(.vmPolicyRefused)
         refuse(packet, now: now)
@@ -45,11 +54,11 @@ extension Node {
     /// "Administratively prohibited" (destination unreachable, code 1) to whoever sent a
     /// refused packet, routed like any packet of this node's: the sender is on the overlay, or
     /// is a VM of this node (then the kernel takes it from the TUN to that VM).
-    func refuse(_ packet: UnsafeRawBufferPointer, now: Instant) {
+    func refuse(_ packet: UnsafeRawBufferPointer, with kind: ICMPv6.ErrorKind = .administrativelyProhibited, now: Instant) {
         let bytes = Array(packet)
         guard ICMPv6.mayReportError(about: bytes) else { return }
         guard vmRefusalLimiter.take(now: now) else { stats.drop(.icmpRateLimited); return }
-        guard let icmp = ICMPv6.error(.administrativelyProhibited, from: address, about: bytes),
+        guard let icmp = ICMPv6.error(kind, from: address, about: bytes),
               let h = IPv6Header(icmp) else { return }
         stats.icmpErrorsSent += 1
         if isLocal(h.destination) {

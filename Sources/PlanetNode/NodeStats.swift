@@ -44,6 +44,8 @@ public enum DropReason: String, CaseIterable, Sendable {
     case spoofedSource = "spoofed-source"
     /// A packet for a VM of this node that the VM's inbound policy refused (counted per VM too).
     case vmPolicyRefused = "vm-policy-refused"
+    /// A packet for an address of the node's /64 that no VM holds, while the node hosts VMs.
+    case vmUnknownAddress = "vm-unknown-address"
     case directSpoofed = "direct-spoofed-source"
     case errorReportInvalid = "error-report-invalid"
     case icmpRateLimited = "icmp-rate-limited"

@@ -42,6 +42,32 @@ final class VMGuardTests: XCTestCase {
         packets.filter { p in IPv6Header(p)?.destination == to && p.count > 41 && p[40] == 1 && p[41] == 1 }.count
     }
 
+    /// While a node hosts VMs, a packet for an address of its /64 that no VM holds is refused,
+    /// counted and answered "address unreachable"; the node's own address is not affected, and
+    /// a node hosting no VMs leaves its /64 to the operator's own routes.
+    func testAnAddressNoVMHoldsIsRefusedWhileTheNodeHostsVMs() throws {
+        let h = mesh.line4()
+        h.run(seconds: 10)
+        let a = h.nodes["a"]!, b = h.nodes["b"]!
+        let stray = vmAddress(b, 0x99)
+        let before = mesh.echo(from: a.address, to: stray)
+        h.sendFromTun("a", before)
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b"), [before], "a node without VMs must leave its /64 to the operator")
+
+        b.setVM(name: "v1", address: vmAddress(b, 0x42), policy: .any)
+        h.sendFromTun("a", mesh.echo(from: a.address, to: stray, seq: 2))
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b"), [], "a packet for an address no VM holds was delivered")
+        XCTAssertEqual(b.stats.dropped(.vmUnknownAddress), 1)
+        let answers = h.takeTun("a").filter { IPv6Header($0)?.destination == a.address && $0.count > 41 && $0[40] == 1 && $0[41] == 3 }
+        XCTAssertEqual(answers.count, 1, "no address unreachable came back")
+        let toNode = mesh.echo(from: a.address, to: b.address, seq: 3)
+        h.sendFromTun("a", toNode)
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b"), [toNode], "the node's own address was refused")
+    }
+
     func testKeyPolicyAdmitsThatKeyAndRefusesOthersWithAdministrativelyProhibited() throws {
         let h = mesh.line4()
         h.run(seconds: 10)
