@@ -92,11 +92,18 @@ extension NodeRunner {
     func ioDrops() -> [(String, UInt64)] {
         var out: [(String, UInt64)] = []
         let device = devices.values.reduce(PacketDeviceCounters()) { $0 + $1.counters }
-        if device.offloadDrops > 0 { out.append(("io-tun-offload-malformed", UInt64(device.offloadDrops))) }
-        if device.writeErrors > 0 { out.append(("io-tun-write-failed", UInt64(device.writeErrors))) }
-        if unknownInterfaceDrops > 0 { out.append(("io-unknown-interface", UInt64(unknownInterfaceDrops))) }
-        let unsent = transports.reduce(0) { $0 + $1.counters.sendErrors }
-        if unsent > 0 { out.append(("io-udp-send-failed", UInt64(unsent))) }
+        let transport = transports.reduce(TransportCounters()) { sum, t in
+            let c = t.counters
+            return TransportCounters(receiveErrors: sum.receiveErrors + c.receiveErrors, truncatedDrops: sum.truncatedDrops + c.truncatedDrops,
+                                     sendErrors: sum.sendErrors + c.sendErrors)
+        }
+        let multicastErrors = multicast?.receiveErrors ?? 0
+        for (name, n) in [("io-tun-read-failed", device.readErrors), ("io-tun-offload-malformed", device.offloadDrops),
+                          ("io-tun-write-failed", device.writeErrors), ("io-unknown-interface", unknownInterfaceDrops),
+                          ("io-udp-receive-failed", transport.receiveErrors + multicastErrors),
+                          ("io-udp-truncated", transport.truncatedDrops), ("io-udp-send-failed", transport.sendErrors)] where n > 0 {
+            out.append((name, UInt64(n)))
+        }
         return out
     }
 }

@@ -243,6 +243,16 @@ final class NodeRunnerTests: XCTestCase {
         XCTAssertEqual(drops, ["io-unknown-interface": 3, "io-tun-write-failed": 1])
     }
 
+    /// A datagram larger than a receive slot is lost at the runtime's edge: counted, and
+    /// reported with the other `io-` drops (stats and metrics), not only kept in the socket.
+    func testATruncatedDatagramIsReportedAmongTheEdgeDrops() throws {
+        let a = try mesh.add("a")
+        let there = Endpoint(address: IPv6Address(high: 0xfd7a_0000_0000_0000, low: 99), port: 1)
+        mesh.transports["a"]!.inject([UInt8](repeating: 0x04, count: 70000), from: there)
+        mesh.turn(["a"]) { !a.ioDrops().isEmpty }
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: a.ioDrops()), ["io-udp-truncated": 1])
+    }
+
     func testGetStatsReportsTheRunnersEdgeDrops() throws {
         let a = try mesh.add("a")
         var elsewhere = NodeOutput.TunPacket(echo(from: a.node.address, to: a.node.address, seq: 1)[...])
