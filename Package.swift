@@ -13,7 +13,7 @@ import PackageDescription
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
-//   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
+//   PlanetTesting  test harnesses and doubles shared by the test targets (no executable links it)
 //   PlanetFuzz     the decoders' fuzz targets (Docs/security.md, "Fuzzing"); planetfuzz runs them,
 //                  under libFuzzer when Tools/fuzz builds it with -sanitize=fuzzer,address
 //   CPlanetFuzzer  the declaration of libFuzzer's LLVMFuzzerRunDriver

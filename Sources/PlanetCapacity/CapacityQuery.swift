@@ -106,8 +106,8 @@ public struct CapacityQuery: Equatable, Sendable {
         return .success(q)
     }
 
-    /// Whether `r` passes every filter but `reachable` and the radius, which need the caller's
-    /// route and origin.
+    /// Whether `r` passes every filter but `reachable`, which needs the caller's route table
+    /// (the radius is measured here, from `near` to the record's coordinates).
     public func matches(_ r: CapacityRecord) -> Bool {
         let free = r.free
         if let n = freeMru, free.mru < n { return false }

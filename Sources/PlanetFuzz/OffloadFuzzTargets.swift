@@ -4,7 +4,7 @@ import PlanetRuntime
 
 enum OffloadFuzzTargets {
     /// A TUN read: the first 10 bytes are its virtio header, the rest the packet (a plain
-    /// packet to checksum, or a TCP or UDP super-packet to cut), as `TCPSegmenter.process` gets them.
+    /// packet to checksum, or a TCP or UDP super-packet to cut), as `Segmenter.process` gets them.
     static let segmenter = FuzzTarget("segmenter", "TUN reads: virtio header and TCP super-packets") { input in
         guard input.count >= VirtioNetHeader.length else { return }
         let header = VirtioNetHeader(reading: input.baseAddress!)
@@ -14,7 +14,7 @@ enum OffloadFuzzTargets {
             var copy = packet
             copy.withUnsafeMutableBytes { p in
                 scratch.withUnsafeMutableBytes { s in
-                    _ = TCPSegmenter.process(header, packet: p, scratch: s, partialChecksums: partial) { segment, _ in
+                    _ = Segmenter.process(header, packet: p, scratch: s, partialChecksums: partial) { segment, _ in
                         precondition(segment.count <= s.count + p.count, "a segment larger than its buffers")
                     }
                 }

@@ -50,7 +50,9 @@ extension Node {
             receiveDirect(frame, checksumPartial: false, from: peer, now: now)
         case .directChecksumPartial:
             receiveDirect(frame, checksumPartial: true, from: peer, now: now)
-        case .routing, .capacity, nil:
+        default:
+            // Every neighbour protocol, by the number it registered (InnerFrameType.swift): a
+            // new one needs no edit here.
             guard let p = neighbourProtocols[frame[0]] else { stats.drop(.unknownFrame); return }
             p.receive(Array(frame[1...]), from: peer, now: now)
             // Cached routes go stale only when the frame could have changed the route table;

@@ -14,14 +14,14 @@ extension NodeRunner {
 
     func startCapacity() {
         let now = MonotonicClock.now()
-        node.setWallClock(unixSeconds: Date().timeIntervalSince1970, now: now)
+        node.setWallClock(unixSeconds: WallClock.unixSeconds(), now: now)
         CapacityDirectoryFile.restore(into: node, config: config, now: now, logger: logger)
         measureCapacity()
     }
 
     func measureCapacity() {
         let m = CapacityProbe().measure()
-        node.capacityMeasured(m, unixSeconds: Date().timeIntervalSince1970, now: MonotonicClock.now())
+        node.capacityMeasured(m, unixSeconds: WallClock.unixSeconds(), now: MonotonicClock.now())
     }
 
     /// The timer's work: measure again (re-announcing if anything changed) and save the directory.

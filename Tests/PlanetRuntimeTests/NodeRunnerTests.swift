@@ -189,7 +189,7 @@ final class NodeRunnerTests: XCTestCase {
         var segments: [[UInt8]] = []
         var scratch = [UInt8](repeating: 0, count: 65536)
         _ = bytes.withUnsafeMutableBytes { raw in
-            scratch.withUnsafeMutableBytes { s in TCPSegmenter.process(w.header, packet: raw, scratch: s) { p, _ in segments.append(Array(p)) } }
+            scratch.withUnsafeMutableBytes { s in Segmenter.process(w.header, packet: raw, scratch: s) { p, _ in segments.append(Array(p)) } }
         }
         assertSamePackets(segments, flow, "b's super-packet cut again")
     }
@@ -215,7 +215,7 @@ final class NodeRunnerTests: XCTestCase {
         var datagrams: [[UInt8]] = []
         var scratch = [UInt8](repeating: 0, count: 65536)
         _ = bytes.withUnsafeMutableBytes { raw in
-            scratch.withUnsafeMutableBytes { s in TCPSegmenter.process(w.header, packet: raw, scratch: s) { p, _ in datagrams.append(Array(p)) } }
+            scratch.withUnsafeMutableBytes { s in Segmenter.process(w.header, packet: raw, scratch: s) { p, _ in datagrams.append(Array(p)) } }
         }
         assertSamePackets(datagrams, flow, "b's super-packet cut again")
     }

@@ -22,7 +22,7 @@ final class OffloadCoalescerTests: XCTestCase {
         var segs: [[UInt8]] = []
         var scratch = [UInt8](repeating: 0, count: 65536)
         let outcome = p.withUnsafeMutableBytes { raw in
-            scratch.withUnsafeMutableBytes { s in TCPSegmenter.process(w.header, packet: raw, scratch: s) { p, _ in segs.append(Array(p)) } }
+            scratch.withUnsafeMutableBytes { s in Segmenter.process(w.header, packet: raw, scratch: s) { p, _ in segs.append(Array(p)) } }
         }
         XCTAssertNotEqual(outcome, .malformed)
         return segs

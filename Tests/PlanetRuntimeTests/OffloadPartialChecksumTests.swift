@@ -9,13 +9,13 @@ import PlanetNode
 final class OffloadPartialChecksumTests: XCTestCase {
     typealias F = OffloadFixtures
 
-    func segment(_ packet: [UInt8], _ header: VirtioNetHeader) -> (TCPSegmenter.Outcome, [(bytes: [UInt8], partial: Bool)]) {
+    func segment(_ packet: [UInt8], _ header: VirtioNetHeader) -> (Segmenter.Outcome, [(bytes: [UInt8], partial: Bool)]) {
         var p = packet
         var out: [(bytes: [UInt8], partial: Bool)] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         let outcome = p.withUnsafeMutableBytes { raw in
             buffer.withUnsafeMutableBytes { s in
-                TCPSegmenter.process(header, packet: raw, scratch: s, partialChecksums: true) { out.append((Array($0), $1)) }
+                Segmenter.process(header, packet: raw, scratch: s, partialChecksums: true) { out.append((Array($0), $1)) }
             }
         }
         return (outcome, out)

@@ -61,13 +61,13 @@ enum OffloadFixtures {
 final class OffloadSegmenterTests: XCTestCase {
     typealias F = OffloadFixtures
 
-    func segment(_ packet: [UInt8], _ header: VirtioNetHeader, scratch: Int = 65536) -> (TCPSegmenter.Outcome, [[UInt8]]) {
+    func segment(_ packet: [UInt8], _ header: VirtioNetHeader, scratch: Int = 65536) -> (Segmenter.Outcome, [[UInt8]]) {
         var p = packet
         var out: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: scratch)
         let outcome = p.withUnsafeMutableBytes { raw in
             buffer.withUnsafeMutableBytes { s in
-                TCPSegmenter.process(header, packet: raw, scratch: s) { p, _ in out.append(Array(p)) }
+                Segmenter.process(header, packet: raw, scratch: s) { p, _ in out.append(Array(p)) }
             }
         }
         return (outcome, out)

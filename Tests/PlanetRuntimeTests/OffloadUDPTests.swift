@@ -25,13 +25,13 @@ final class OffloadUDPTests: XCTestCase {
 
     /// What the kernel would cut a written super-packet into, done by our own segmenter with
     /// full checksums (the kernel's cut, for a program that reads datagrams one by one).
-    func cut(_ packet: [UInt8], _ header: VirtioNetHeader, partial: Bool = false) -> (TCPSegmenter.Outcome, [(bytes: [UInt8], partial: Bool)]) {
+    func cut(_ packet: [UInt8], _ header: VirtioNetHeader, partial: Bool = false) -> (Segmenter.Outcome, [(bytes: [UInt8], partial: Bool)]) {
         var p = packet
         var out: [(bytes: [UInt8], partial: Bool)] = []
         var scratch = [UInt8](repeating: 0, count: 65536)
         let outcome = p.withUnsafeMutableBytes { raw in
             scratch.withUnsafeMutableBytes { s in
-                TCPSegmenter.process(header, packet: raw, scratch: s, partialChecksums: partial) { out.append((Array($0), $1)) }
+                Segmenter.process(header, packet: raw, scratch: s, partialChecksums: partial) { out.append((Array($0), $1)) }
             }
         }
         return (outcome, out)

@@ -13,11 +13,6 @@ public enum Sodium {
         return out
     }
 
-    public static func randomUInt32() -> UInt32 {
-        precondition(ready)
-        return randombytes_random()
-    }
-
     public static func randomUInt64() -> UInt64 {
         var value: UInt64 = 0
         withUnsafeMutableBytes(of: &value) { randombytes_buf($0.baseAddress!, 8) }
@@ -103,12 +98,6 @@ public enum Sodium {
     public static func sha512(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 64)
         _ = crypto_hash_sha512(&out, data, UInt64(data.count))
-        return out
-    }
-
-    public static func sha256(_ data: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        _ = crypto_hash_sha256(&out, data, UInt64(data.count))
         return out
     }
 

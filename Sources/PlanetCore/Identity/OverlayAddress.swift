@@ -66,8 +66,6 @@ public enum OverlayAddress {
         prefix == subnet(for: key)
     }
 
-    public static func isNodeAddress(_ a: IPv6Address) -> Bool { a.byte(0) == addressPrefixByte }
-    public static func isSubnetAddress(_ a: IPv6Address) -> Bool { a.byte(0) == subnetPrefixByte }
     public static func isOverlay(_ a: IPv6Address) -> Bool { a.byte(0) & 0xfe == addressPrefixByte }
 
     /// The 64-bit value under which both a node's address and everything in its subnet are

@@ -26,7 +26,4 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         }
         return "[\(address)]:\(port)"
     }
-
-    /// Same address and port, whichever socket.
-    public func sameAddress(as other: Endpoint) -> Bool { address == other.address && port == other.port }
 }

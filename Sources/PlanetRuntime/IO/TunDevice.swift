@@ -12,7 +12,7 @@ import PlanetCore
 /// (IFF_VNET_HDR). `headerLength` is that prefix; read and write strip/prepend it, so callers
 /// always see bare IPv6 packets. With `offload` we also tell the kernel (TUNSETOFFLOAD) that we
 /// finish checksums and cut TCP super-packets ourselves: the TCP stack above then sends 64 KiB
-/// at a time, one read instead of ~45, and `readPackets` segments them (`TCPSegmenter`).
+/// at a time, one read instead of ~45, and `readPackets` segments them (`Segmenter`).
 /// `write(_:header:)` hands the kernel super-packets the other way (merged by `TCPCoalescer`).
 /// Where the kernel offers it, UDP goes the same way (USO: `UDPSegmenter`, `UDPCoalescer`).
 public final class TunDevice: PacketDevice {
@@ -91,7 +91,7 @@ public final class TunDevice: PacketDevice {
 
     /// Reads up to `maxReads` times and calls `body` with every IPv6 packet that came out —
     /// one per read, or a super-packet's segments — and whether its TCP/UDP checksum is
-    /// partial (`TCPSegmenter`). Returns the number of reads that got data; `body`'s buffer is
+    /// partial (`Segmenter`). Returns the number of reads that got data; `body`'s buffer is
     /// valid only during the call.
     public func readPackets(maxReads: Int, _ body: (UnsafeRawBufferPointer, Bool) -> Void) -> Int {
         var reads = 0
@@ -107,7 +107,7 @@ public final class TunDevice: PacketDevice {
             guard n > headerLength else { offloadDrops += 1; continue }
             let header = VirtioNetHeader(reading: readBuffer)
             let packet = UnsafeMutableRawBufferPointer(start: readBuffer + headerLength, count: n - headerLength)
-            let outcome = TCPSegmenter.process(header, packet: packet,
+            let outcome = Segmenter.process(header, packet: packet,
                                                scratch: UnsafeMutableRawBufferPointer(start: segmentBuffer, count: TunDevice.scratchSize),
                                                partialChecksums: true, emit: body)
             if outcome == .malformed { offloadDrops += 1 }

@@ -3,7 +3,7 @@ import PlanetCore
 /// Cuts a UDP super-packet (USO: what a TUN with `TUN_F_USO6` hands us when a program sends with
 /// `UDP_SEGMENT`, up to 64 KiB of equal-size datagrams behind one IPv6 and one UDP header) back
 /// into the datagrams the program meant, each with its own payload length, UDP length and
-/// checksum — the UDP twin of `TCPSegmenter.segmentTCPv6`.
+/// checksum — the UDP twin of `Segmenter.segmentTCPv6`.
 ///
 /// Checksums as for TCP: with `partialChecksums` each datagram leaves checksum-partial (its
 /// field holds the pseudo-header sum over its own length) and is emitted marked so; without,
@@ -14,7 +14,7 @@ enum UDPSegmenter {
     static let headers = 48
 
     static func segmentUDPv6(packet: UnsafeRawBufferPointer, segmentSize: Int, scratch: UnsafeMutableRawBufferPointer,
-                             partialChecksums: Bool, emit: (UnsafeRawBufferPointer, Bool) -> Void) -> TCPSegmenter.Outcome {
+                             partialChecksums: Bool, emit: (UnsafeRawBufferPointer, Bool) -> Void) -> Segmenter.Outcome {
         guard packet.count > headers, let src = packet.baseAddress, let out = scratch.baseAddress,
               packet[0] >> 4 == 6, packet[6] == udpProto,
               segmentSize > 0, headers + segmentSize <= scratch.count else { return .malformed }

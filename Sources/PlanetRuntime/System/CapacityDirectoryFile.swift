@@ -9,7 +9,7 @@ enum CapacityDirectoryFile {
 
     static func restore(into node: Node, config: NodeConfig, now: Instant, logger: Logger) {
         guard let data = FileManager.default.contents(atPath: path(config)) else { return }
-        let kept = node.restoreCapacityDirectory(Array(data), unixSeconds: Date().timeIntervalSince1970, now: now)
+        let kept = node.restoreCapacityDirectory(Array(data), unixSeconds: WallClock.unixSeconds(), now: now)
         logger.info("capacity directory restored", [("records", "\(kept)")])
     }
 

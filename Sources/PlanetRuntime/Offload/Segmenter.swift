@@ -11,7 +11,7 @@ import PlanetCore
 /// or skips the checksum. The overlay's AEAD already protects every byte end to end, so
 /// summing each segment here (and checking it again at the far end) was ~6% of a sender's CPU
 /// spent on nothing. Without it, every checksum is completed here.
-public enum TCPSegmenter {
+public enum Segmenter {
     static let tcpProto: UInt8 = 6
     static let ipv6HeaderLength = 40
     static let fin: UInt8 = 0x01
