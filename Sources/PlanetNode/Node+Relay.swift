@@ -22,6 +22,14 @@ extension Node {
             if SessionMessageType.isData(messageType) { sendReport(.noRoute, about: frame, header: header, now: now) }
             return
         }
+        // The overlay's MTU on a path is the smallest of its nodes' `tun.mtu`: a node set lower
+        // (its underlay carries less) forwards no larger packet and tells the source, whose
+        // kernel then sends smaller ones (path MTU discovery across the overlay).
+        if SessionMessageType.isData(messageType), frame.count - OverlayPacket.headerLength - Keypair.overhead > config.tun.mtu {
+            stats.drop(.pathTooBig)
+            sendReport(.packetTooBig, mtu: UInt32(config.tun.mtu), about: frame, header: header, now: now)
+            return
+        }
         frame[1] = header.hopLimit - 1
         stats.forwardedPackets += 1
         stats.forwardedBytes += UInt64(frame.count)

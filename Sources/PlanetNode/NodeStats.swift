@@ -27,6 +27,9 @@ public enum DropReason: String, CaseIterable, Sendable {
     case tunTooBig = "tun-too-big"
     case noRoute = "no-route"
     case hopLimit = "hop-limit"
+    /// A data packet a relay did not forward because it is larger than the relay's `tun.mtu`
+    /// (answered with a packet-too-big report).
+    case pathTooBig = "path-too-big"
     case overlayMalformed = "overlay-malformed"
     case linkDown = "link-down"
     case pendingOverflow = "pending-overflow"

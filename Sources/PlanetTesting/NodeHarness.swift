@@ -49,11 +49,12 @@ package final class NodeHarness {
     /// pair of nodes could link directly, and punching would turn every relayed path a test
     /// builds into a direct one.
     package func add(_ name: String, peers: [String] = [], tun: Bool = true, punch: Bool = false,
-                     capacity: CapacityConfig = CapacityConfig()) -> Node {
+                     capacity: CapacityConfig = CapacityConfig(), mtu: Int? = nil) -> Node {
         let ep = endpoint(nodes.count + 1)
         var config = NodeConfig()
         config.capacity = capacity
         config.tun.enabled = tun
+        if let mtu { config.tun.mtu = mtu }
         config.nat.punch = punch
         config.multicast = []
         for p in peers {

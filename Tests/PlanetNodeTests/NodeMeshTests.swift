@@ -111,6 +111,32 @@ extension NodeMeshTests {
 }
 
 extension NodeMeshTests {
+    /// A relay set to a smaller MTU than the source forwards no larger packet: the source gets
+    /// an ICMPv6 packet too big from the relay's address, with the relay's MTU, and a packet
+    /// that fits still passes.
+    func testARelayWithASmallerMTUAnswersPacketTooBig() throws {
+        let h = NodeHarness()
+        h.add("b")
+        h.add("r", peers: ["b"], mtu: 1280)
+        h.add("a", peers: ["r"])
+        h.run(seconds: 10)
+        let a = h.nodes["a"]!, b = h.nodes["b"]!, r = h.nodes["r"]!
+        let big = ICMPv6.packet(from: a.address, to: b.address, icmp: [ICMPv6.echoRequest, 0, 0, 0, 0, 1, 0, 1] + [UInt8](repeating: 7, count: 1300))
+        h.sendFromTun("a", big)
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b"), [], "a packet larger than r's MTU went through r")
+        XCTAssertEqual(r.stats.dropped(.pathTooBig), 1)
+        let tooBig = h.takeTun("a").filter { $0.count > 48 && $0[6] == 58 && $0[40] == 2 }
+        XCTAssertEqual(tooBig.count, 1, "no packet too big came back to a")
+        let answer = try XCTUnwrap(tooBig.first)
+        XCTAssertEqual(IPv6Header(answer)?.source, r.address)
+        XCTAssertEqual(Int(answer[44]) << 24 | Int(answer[45]) << 16 | Int(answer[46]) << 8 | Int(answer[47]), 1280)
+        let fits = ICMPv6.packet(from: a.address, to: b.address, icmp: [ICMPv6.echoRequest, 0, 0, 0, 0, 1, 0, 2] + [UInt8](repeating: 7, count: 1000))
+        h.sendFromTun("a", fits)
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("b"), [fits])
+    }
+
     /// A TCP segment whose checksum field holds only the pseudo-header sum.
     func partialTCP(from s: IPv6Address, to d: IPv6Address) -> [UInt8] {
         let payload = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 3) }
