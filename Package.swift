@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "PlanetRouting", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetCapacity", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
-        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
+        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetLink", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetCapacity"]),
         .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),

@@ -42,4 +42,8 @@ extension Node {
     }
 
     public func savedCapacityDirectory() -> [UInt8] { capacity.directory.saved() }
+
+    /// The directory's entries as they are now, for a save elsewhere (`CapacityDirectory.saved(_:)`):
+    /// a copy-on-write array, so taking it costs the loop nothing.
+    public var capacityDirectorySnapshot: [CapacityDirectory.Entry] { capacity.directory.entries }
 }

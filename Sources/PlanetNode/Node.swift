@@ -28,11 +28,13 @@ public final class Node {
     public let started: Instant
     let logger: Logger
 
-    public let links: LinkLayer
+    /// The node's parts: the runtime speaks to the node only through its verbs (here and in the
+    /// Node+… files), so these are for the package's tests and tools, not public.
+    package let links: LinkLayer
     /// The route table the data plane reads; also the first neighbour protocol (`RoutingNeighbour`).
-    public let router: Router
+    package let router: Router
     /// The capacity directory and this node's own record (`CapacityNeighbour`, Node+Capacity.swift).
-    public let capacity: CapacityNeighbour
+    package let capacity: CapacityNeighbour
     var neighbourProtocols = NeighbourProtocols()
     var sessions = SessionTable()
     var pending = PendingPackets()
@@ -108,6 +110,16 @@ public final class Node {
         for peer in config.peers { links.addPeer(uri: peer, now: now) }
         pump(now: now)
     }
+
+    /// A signed discovery beacon for the runtime to multicast (`LinkLayer.makeBeacon`).
+    public func makeBeacon(listenPort: UInt16, timestamp: UInt64) -> [UInt8] {
+        links.makeBeacon(listenPort: listenPort, timestamp: timestamp)
+    }
+
+    /// The seqno this node last announced its own route with, to save across restarts, and
+    /// the one a restart starts past (`Router.restoreSelfSeqno`).
+    public var routeSeqno: UInt32 { router.selfSeqno }
+    public func restoreRouteSeqno(_ seqno: UInt32) { router.restoreSelfSeqno(seqno) }
 
     /// Adds a neighbour protocol: its frames are dispatched to it from now on, and neighbours
     /// that come up after this are announced to it.

@@ -31,7 +31,15 @@ extension NodeRunner {
         flush()
     }
 
-    func saveCapacity() { CapacityDirectoryFile.save(node, config: config, logger: logger) }
+    /// The timer's save runs off the loop (`CapacityDirectorySaver`); the last one, at shutdown,
+    /// runs here once the loop has stopped.
+    func saveCapacity(final: Bool = false) {
+        if final {
+            capacitySaver.saveNow(node.capacityDirectorySnapshot)
+        } else {
+            capacitySaver.saveInBackground(node.capacityDirectorySnapshot)
+        }
+    }
 
     /// Tells the node what its VMs declare (their leases' `--cpu --memory --disk`), so its
     /// record's used capacity is the reserve plus that. On the loop thread (or before the loop

@@ -43,6 +43,7 @@ public final class NodeRunner: @unchecked Sendable {
     var seqnoTimer: PeriodicTimer?
     var localEndpointsTimer: PeriodicTimer?
     var capacityTimer: PeriodicTimer?  // capacity directory: NodeRunner+Capacity.swift
+    lazy var capacitySaver = CapacityDirectorySaver(path: CapacityDirectoryFile.path(config), logger: logger)
     let receiveBatch: DatagramBatch
     var sendBatches: [SendBatch] = []
     var lastBeaconTimestamp: UInt64 = 0
@@ -222,7 +223,7 @@ public final class NodeRunner: @unchecked Sendable {
         metrics?.stop()
         admin?.stop()
         saveSeqno()
-        saveCapacity()  // capacity directory: NodeRunner+Capacity.swift
+        saveCapacity(final: true)  // capacity directory: NodeRunner+Capacity.swift
         for device in devices.values { device.close() }
         for t in transports { t.close() }
         multicast?.close()
@@ -234,7 +235,7 @@ public final class NodeRunner: @unchecked Sendable {
         var stamp = WallClock.unixMilliseconds()
         if stamp <= lastBeaconTimestamp { stamp = lastBeaconTimestamp + 1 }
         lastBeaconTimestamp = stamp
-        multicast.sendBeacon(node.links.makeBeacon(listenPort: port, timestamp: stamp))
+        multicast.sendBeacon(node.makeBeacon(listenPort: port, timestamp: stamp))
     }
 
     /// The transport to send to `endpoint` from: an IPv4 one for IPv4 if there is one, else the
@@ -250,7 +251,7 @@ public final class NodeRunner: @unchecked Sendable {
     /// updates win over the old ones its neighbours still hold (`RouterSeqnoFile`).
     func restoreSeqno() {
         do {
-            if let seqno = try seqnoFile.restore() { node.router.restoreSelfSeqno(seqno) }
+            if let seqno = try seqnoFile.restore() { node.restoreRouteSeqno(seqno) }
         } catch {
             logger.warn("route seqno not restored: starting from 0, so neighbours may prefer our old routes for a while",
                         [("error", error.description)])
@@ -261,7 +262,7 @@ public final class NodeRunner: @unchecked Sendable {
     /// node runs on regardless, but after a restart its routes could lose to its own old ones.
     func saveSeqno() {
         do {
-            try seqnoFile.save(node.router.selfSeqno)
+            try seqnoFile.save(node.routeSeqno)
             if seqnoSaveFailing { logger.info("route seqno saved again", [("path", seqnoFile.path)]) }
             seqnoSaveFailing = false
         } catch {
