@@ -99,14 +99,18 @@ extension Node {
         }
     }
 
+    /// Every drop count of the node's layers, in the one shape (name, count): the data plane's,
+    /// the link layer's (`link-…`), each neighbour protocol's and the pacer's.
+    public var dropReport: [(String, UInt64)] {
+        var out = stats.drops.report() + links.stats.drops.report(prefix: "link-")
+        for p in neighbourProtocols.all { out += p.drops }
+        return out + pacerDrops
+    }
+
     func statsJSON() -> JSONValue {
         let l = links.stats
-        var drops = stats.drops
-        for (k, v) in l.nonZeroDrops { drops["link-" + k.split(separator: "_").joined(separator: "-"), default: 0] += v }
-        for p in neighbourProtocols.all {
-            for (reason, n) in p.drops { drops[reason, default: 0] += n }
-        }
-        for (reason, n) in pacerDrops { drops[reason, default: 0] += n }
+        var drops: [String: UInt64] = [:]
+        for (reason, n) in dropReport { drops[reason, default: 0] += n }
         var fields: [(String, JSONValue)] = [
             ("rxPackets", .number(Double(l.rxPackets))),
             ("txPackets", .number(Double(l.txPackets))),

@@ -1,3 +1,5 @@
+import PlanetCore
+
 /// Counters for the data plane, drops by reason. Every dropped packet lands in exactly one
 /// reason, so `planetctl stats` can say why traffic is missing.
 public struct NodeStats: Sendable {
@@ -12,15 +14,17 @@ public struct NodeStats: Sendable {
     public var sessionHandshakesFailed: UInt64 = 0
     /// Authentic session control messages handed to their handler.
     public var controlReceived: UInt64 = 0
-    public private(set) var drops: [String: UInt64] = [:]
+    public private(set) var drops = DropCounters<DropReason>()
 
     public init() {}
 
-    public mutating func drop(_ reason: DropReason, count: Int = 1) { drops[reason.rawValue, default: 0] += UInt64(count) }
-    public func dropped(_ reason: DropReason) -> UInt64 { drops[reason.rawValue] ?? 0 }
+    public mutating func drop(_ reason: DropReason, count: Int = 1) { drops.count(reason, count) }
+    public func dropped(_ reason: DropReason) -> UInt64 { drops[reason] }
 }
 
-public enum DropReason: String, CaseIterable, Sendable {
+public enum DropReason: String, DropReasonCode {
+    public var reportName: String { rawValue }
+
     case tunMalformed = "tun-malformed"
     case tunBadSource = "tun-bad-source"
     case tunNotOverlay = "tun-not-overlay"

@@ -34,17 +34,5 @@ final class RoutingNeighbour: NeighbourProtocol {
         for (to, message) in router.drainOutgoing() { send(to, message) }
     }
 
-    var drops: [(String, UInt64)] {
-        let s = router.stats
-        let all: [(String, Int)] = [
-            ("route-malformed", s.droppedMalformed), ("route-unknown-tlv", s.droppedUnknownTLV),
-            ("route-from-non-neighbour", s.droppedFromNonNeighbour), ("route-bad-signature", s.droppedBadSignature),
-            ("route-unverified-refresh", s.droppedUnverifiedRefresh), ("route-unfeasible", s.droppedUnfeasible),
-            ("route-origin-table-full", s.droppedOriginTableFull), ("route-route-slots-full", s.droppedRouteSlotsFull),
-            ("route-request-table-full", s.droppedRequestTableFull), ("route-duplicate-request", s.droppedDuplicateRequest),
-            ("route-queue-full", s.droppedQueueFull), ("route-neighbour-table-full", s.droppedNeighbourTableFull),
-            ("route-self-refresh", s.droppedSelfRefresh), ("route-verify-backlog-full", s.droppedVerificationBacklogFull),
-        ]
-        return all.filter { $0.1 > 0 }.map { ($0.0, UInt64($0.1)) }
-    }
+    var drops: [(String, UInt64)] { router.stats.drops.report(prefix: "route-") }
 }

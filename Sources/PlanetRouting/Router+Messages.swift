@@ -9,10 +9,10 @@ extension Router {
     public func receive(_ message: [UInt8], from neighbour: PublicKey, now: Instant) {
         stats.messagesReceived += 1
         stats.bytesReceived += message.count
-        guard let n = neighbours[neighbour] else { stats.droppedFromNonNeighbour += 1; return }
+        guard let n = neighbours[neighbour] else { stats.drops.count(.fromNonNeighbour); return }
         var unknown = 0
-        if RoutingMessage.validate(message, unknown: &unknown) != nil { stats.droppedMalformed += 1; return }
-        stats.droppedUnknownTLV += unknown
+        if RoutingMessage.validate(message, unknown: &unknown) != nil { stats.drops.count(.malformed); return }
+        stats.drops.count(.unknownTLV, unknown)
         RoutingMessage.forEach(message) { t in
             switch t.kind {
             case .update:
@@ -113,7 +113,7 @@ extension Router {
             }
             neighbours[key] = n
             for m in packer.finish() {
-                guard outgoing.count < config.maxQueuedMessages else { stats.droppedQueueFull += 1; continue }
+                guard outgoing.count < config.maxQueuedMessages else { stats.drops.count(.queueFull); continue }
                 stats.messagesSent += 1
                 stats.bytesSent += m.count
                 outgoing.append((key, m))

@@ -18,7 +18,7 @@ extension Router {
     public func neighbourUp(_ key: PublicKey, cost: UInt16, now: Instant) {
         if neighbours[key] != nil { neighbourCost(key, cost: cost, now: now); return }
         guard key != identity.publicKey else { return }
-        guard neighbours.count < config.maxNeighbours else { stats.droppedNeighbourTableFull += 1; return }
+        guard neighbours.count < config.maxNeighbours else { stats.drops.count(.neighbourTableFull); return }
         let slot: UInt16
         let c = max(1, min(cost, RouteMetric.infinity - 1))
         if let s = freeSlots.popLast() {
@@ -68,7 +68,7 @@ extension Router {
     func queue(_ tlv: RoutingTLV, to key: PublicKey) {
         guard let count = neighbours[key]?.pending.count else { return }
         // Requests and replies per neighbour are bounded like everything else.
-        guard count < config.maxPendingRequests else { stats.droppedQueueFull += 1; return }
+        guard count < config.maxPendingRequests else { stats.drops.count(.queueFull); return }
         neighbours[key]?.pending.append(tlv)
     }
 }

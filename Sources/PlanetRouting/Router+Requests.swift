@@ -64,11 +64,11 @@ extension Router {
         let key = RequestKey(origin: origin, seqno: seqno)
         let t = stamp(now)
         if let seen = recentRequests[key], t &- seen < deciseconds(config.requestDedupTime) {
-            stats.droppedDuplicateRequest += 1
+            stats.drops.count(.duplicateRequest)
             return false
         }
         guard recentRequests.count < config.maxPendingRequests || recentRequests[key] != nil else {
-            stats.droppedRequestTableFull += 1
+            stats.drops.count(.requestTableFull)
             return false
         }
         recentRequests[key] = t

@@ -14,7 +14,7 @@ extension Router {
             guard let signature else { return }
             guard SequenceNumber.isNewer(seqno, than: selfSeqno) else { return }
             guard let h = origins.verifiedSignature(origin: origin, seqno: seqno, flags: flags, signature: signature) else {
-                stats.droppedBadSignature += 1; return
+                stats.drops.count(.badSignature); return
             }
             origins.releaseSignature(h)
             setSelfSeqno(seqno &+ 1)
@@ -31,7 +31,7 @@ extension Router {
             } else {
                 stats.signaturesVerified += 1
                 guard let v = origins.verifiedSignature(origin: origin, seqno: seqno, flags: flags, signature: signature) else {
-                    stats.droppedBadSignature += 1; return
+                    stats.drops.count(.badSignature); return
                 }
                 sig = v
             }
@@ -39,7 +39,7 @@ extension Router {
             guard let idx = existing, let known = knownSignature(Int(idx), seqno: seqno) else {
                 // We never saw this seqno signed: ask this neighbour for the signed version,
                 // unless it is already waiting for its check.
-                stats.droppedUnverifiedRefresh += 1
+                stats.drops.count(.unverifiedRefresh)
                 if metric != RouteMetric.infinity && !backlog.holds(slot: n.slot, origin: origin) {
                     queue(.routeRequest(origin: origin), to: n.key)
                 }
@@ -87,7 +87,7 @@ extension Router {
                 if worst < 0 || m > worstMetric { worst = j; worstMetric = m }
             }
             guard worst >= 0, worstMetric > RouteMetric.adding(metric, n.cost) else {
-                stats.droppedRouteSlotsFull += 1
+                stats.drops.count(.routeSlotsFull)
                 origins.releaseSignature(sig)
                 return
             }

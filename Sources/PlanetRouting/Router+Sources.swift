@@ -24,7 +24,7 @@ extension Router {
 
     /// A new entry holding a reference to the origin and one to `signature` (the caller keeps its own).
     func createEntry(_ origin: PublicKey, seqno: UInt32, signature: UInt32) -> Int32? {
-        guard liveEntries < config.maxOrigins else { stats.droppedOriginTableFull += 1; return nil }
+        guard liveEntries < config.maxOrigins else { stats.drops.count(.originTableFull); return nil }
         let id = origins.retainOrigin(origin)
         origins.retainSignature(signature)
         let entry = OriginEntry(origin: id, seqno: seqno, signature: signature)

@@ -29,9 +29,9 @@ extension Router {
         var evicted = 0
         switch backlog.add(update, slot: n.slot, known: known, evicted: &evicted) {
         case .queued, .replaced: stats.updatesDeferred += 1
-        case .refused: stats.droppedVerificationBacklogFull += 1
+        case .refused: stats.drops.count(.verificationBacklogFull)
         }
-        stats.droppedVerificationBacklogFull += evicted
+        stats.drops.count(.verificationBacklogFull, evicted)
         stats.verificationBacklog = backlog.count
         if !backlog.isEmpty && backlogDue == .never { backlogDue = now }
     }

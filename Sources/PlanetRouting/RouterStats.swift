@@ -14,24 +14,29 @@ public struct RouterStats: Sendable, Equatable {
     public var updatesDeferred = 0
     public var verificationBacklog = 0
 
-    public var droppedMalformed = 0
-    public var droppedUnknownTLV = 0
-    public var droppedFromNonNeighbour = 0
-    public var droppedBadSignature = 0
-    public var droppedUnverifiedRefresh = 0
-    public var droppedUnfeasible = 0
-    public var droppedOriginTableFull = 0
-    public var droppedRouteSlotsFull = 0
-    public var droppedRequestTableFull = 0
-    public var droppedDuplicateRequest = 0
-    public var droppedQueueFull = 0
-    public var droppedNeighbourTableFull = 0
-    public var droppedSelfRefresh = 0
-    /// A signed update refused because its neighbour's verification backlog was full, or
-    /// given up from the longest backlog when all of them together were.
-    public var droppedVerificationBacklogFull = 0
+    /// Routing messages and parts of them dropped, by reason (reported as `route-…`).
+    public var drops = DropCounters<RouteDropReason>()
 
     public init() {}
+}
+
+/// Why the router dropped a routing message or a part of it.
+public enum RouteDropReason: String, DropReasonCode {
+    case malformed = "malformed"
+    case unknownTLV = "unknown-tlv"
+    case fromNonNeighbour = "from-non-neighbour"
+    case badSignature = "bad-signature"
+    case unverifiedRefresh = "unverified-refresh"
+    case unfeasible = "unfeasible"
+    case originTableFull = "origin-table-full"
+    case routeSlotsFull = "route-slots-full"
+    case requestTableFull = "request-table-full"
+    case duplicateRequest = "duplicate-request"
+    case queueFull = "queue-full"
+    case neighbourTableFull = "neighbour-table-full"
+    case selfRefresh = "self-refresh"
+    case verificationBacklogFull = "verify-backlog-full"
+    public var reportName: String { rawValue }
 }
 
 /// One origin as the admin API lists it.

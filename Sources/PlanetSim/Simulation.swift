@@ -468,7 +468,7 @@ public final class Simulation {
         for r in routers.compactMap({ $0 }) {
             let s = r.stats
             t.messagesSent += s.messagesSent; t.bytesSent += s.bytesSent; t.updatesAccepted += s.updatesAccepted
-            t.droppedUnverifiedRefresh += s.droppedUnverifiedRefresh; t.droppedQueueFull += s.droppedQueueFull
+            t.drops.count(.unverifiedRefresh, Int(s.drops[.unverifiedRefresh])); t.drops.count(.queueFull, Int(s.drops[.queueFull]))
             t.seqnoRequestsSent += s.seqnoRequestsSent
         }
         return t

@@ -53,8 +53,8 @@ public struct SimulationReport: Sendable {
             ("routerTotals", .object([("messagesSent", .number(Double(routerTotals.messagesSent))),
                                       ("bytesSent", .number(Double(routerTotals.bytesSent))),
                                       ("updatesAccepted", .number(Double(routerTotals.updatesAccepted))),
-                                      ("droppedUnverifiedRefresh", .number(Double(routerTotals.droppedUnverifiedRefresh))),
-                                      ("droppedQueueFull", .number(Double(routerTotals.droppedQueueFull))),
+                                      ("droppedUnverifiedRefresh", .number(Double(routerTotals.drops[.unverifiedRefresh]))),
+                                      ("droppedQueueFull", .number(Double(routerTotals.drops[.queueFull]))),
                                       ("seqnoRequestsSent", .number(Double(routerTotals.seqnoRequestsSent)))])),
             ("virtualSeconds", num(virtualSeconds)),
             ("phases", .array(phases.map { p in

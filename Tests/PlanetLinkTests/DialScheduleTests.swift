@@ -117,7 +117,7 @@ final class DialScheduleTests: XCTestCase {
         net.deliver(held.answers[0])   // the answer to the first init, late
         net.pump()
         XCTAssertTrue(a.isUp(b.identity.publicKey) && b.isUp(a.identity.publicKey))
-        XCTAssertEqual(a.stats.drops[LinkDropReason.staleResponse.rawValue], 0)
+        XCTAssertEqual(a.stats[.staleResponse], 0)
         // The retry's own answer, later still, is harmless: one link, and it carries frames.
         net.deliver(held.answers[1])
         net.pump()
@@ -143,7 +143,7 @@ final class DialScheduleTests: XCTestCase {
         for d in held.answers { net.deliver(d) }
         net.pump()
         XCTAssertFalse(a.isUp(b.identity.publicKey))
-        XCTAssertEqual(a.stats.drops[LinkDropReason.staleResponse.rawValue], 2)
+        XCTAssertEqual(a.stats[.staleResponse], 2)
     }
 
     func testRekeyOfEstablishedLinkKeepsFiveSecondRetries() {

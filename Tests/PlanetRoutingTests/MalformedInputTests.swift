@@ -55,8 +55,8 @@ final class MalformedInputTests: XCTestCase {
             r.verifyBacklog(now: h.now, budget: .max)
             _ = r.drainOutgoing()
         }
-        XCTAssertGreaterThan(r.stats.droppedMalformed, 1000)
-        XCTAssertGreaterThan(r.stats.droppedBadSignature, 0)
+        XCTAssertGreaterThan(r.stats.drops[.malformed], 1000)
+        XCTAssertGreaterThan(r.stats.drops[.badSignature], 0)
         // Still routes correctly afterwards (replayed retractions may have removed the route
         // until the next dump: a neighbour may always withdraw what it offers).
         h.pump()
@@ -67,6 +67,6 @@ final class MalformedInputTests: XCTestCase {
     func testMessagesFromStrangersAreDropped() {
         let h = RouterHarness(count: 2)
         h.routers[0].receive([1], from: h.key(1), now: h.now)
-        XCTAssertEqual(h.routers[0].stats.droppedFromNonNeighbour, 1)
+        XCTAssertEqual(h.routers[0].stats.drops[.fromNonNeighbour], 1)
     }
 }

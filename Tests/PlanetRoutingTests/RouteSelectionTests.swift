@@ -76,7 +76,7 @@ final class RouteSelectionTests: XCTestCase {
         h.pump()
         h.advance(1000)
         XCTAssertEqual(h.routers[0].nextHop(to: h.key(2)), h.key(1))
-        XCTAssertEqual(h.routers[0].stats.droppedUnverifiedRefresh, 0)
+        XCTAssertEqual(h.routers[0].stats.drops[.unverifiedRefresh], 0)
     }
 
     func testAddressLookup() {
@@ -106,7 +106,7 @@ final class RouteSelectionTests: XCTestCase {
         h.pump()
         XCTAssertTrue(h.routers.allSatisfy { $0.originCount <= 2 })
         XCTAssertEqual(h.routers[2].originCount, 2)
-        XCTAssertGreaterThan(h.routers[2].stats.droppedOriginTableFull, 0)
+        XCTAssertGreaterThan(h.routers[2].stats.drops[.originTableFull], 0)
     }
 
     func testMessagesRespectSizeLimit() {

@@ -50,7 +50,7 @@ final class RoutingSecurityTests: XCTestCase {
         inject(fresh.map { .update(origin: $0.publicKey, seqno: 1, flags: 0, metric: 0,
                                    signature: OriginSignature.sign($0, seqno: 1, flags: 0)) }, into: h)
         XCTAssertEqual(h.routers[0].originCount, 5)
-        XCTAssertEqual(h.routers[0].stats.droppedOriginTableFull, 6 - (5 - before))
+        XCTAssertEqual(h.routers[0].stats.drops[.originTableFull], UInt64(6 - (5 - before)))
     }
 
     /// Addresses are looked up by their first 64 bits; the rest must match too, so an address
@@ -81,7 +81,7 @@ final class RoutingSecurityTests: XCTestCase {
         let r = h.routers[0]
         for _ in 0..<5 { inject([.seqnoRequest(origin: h.key(3), seqno: 9, hopCount: 10)], into: h) }
         XCTAssertEqual(r.stats.seqnoRequestsForwarded, 1)
-        XCTAssertEqual(r.stats.droppedDuplicateRequest, 4)
+        XCTAssertEqual(r.stats.drops[.duplicateRequest], 4)
     }
 
     /// The table that remembers forwarded seqno requests (for the dedup above) is bounded:
@@ -94,8 +94,8 @@ final class RoutingSecurityTests: XCTestCase {
         let r = h.routers[0]
         inject((0..<10).map { .seqnoRequest(origin: h.key(3), seqno: 100 + UInt32($0), hopCount: 10) }, into: h)
         XCTAssertEqual(r.stats.seqnoRequestsForwarded, 4)
-        XCTAssertEqual(r.stats.droppedRequestTableFull, 6)
-        XCTAssertEqual(r.stats.droppedDuplicateRequest, 0)
+        XCTAssertEqual(r.stats.drops[.requestTableFull], 6)
+        XCTAssertEqual(r.stats.drops[.duplicateRequest], 0)
     }
 
     /// Replies a neighbour's requests cause are bounded per neighbour.
@@ -106,7 +106,7 @@ final class RoutingSecurityTests: XCTestCase {
         _ = h.routers[0].drainOutgoing()
         let asked = (0..<10).map { _ in RoutingTLV.routeRequest(origin: NodeIdentity.generate().publicKey) }
         inject(asked, into: h)
-        XCTAssertEqual(h.routers[0].stats.droppedQueueFull, 6)
+        XCTAssertEqual(h.routers[0].stats.drops[.queueFull], 6)
     }
 
     /// Routes held per origin are bounded (`maxRoutesPerOrigin`): six neighbours offering
@@ -123,7 +123,7 @@ final class RoutingSecurityTests: XCTestCase {
         let route = h.routers[0].routes().first { $0.origin == h.key(7) }
         XCTAssertEqual(route?.candidates.count, 4)
         XCTAssertEqual(route?.nextHop, h.key(1))
-        XCTAssertGreaterThan(h.routers[0].stats.droppedRouteSlotsFull, 0)
+        XCTAssertGreaterThan(h.routers[0].stats.drops[.routeSlotsFull], 0)
     }
 
     /// The neighbour table is bounded.
@@ -133,6 +133,6 @@ final class RoutingSecurityTests: XCTestCase {
         let h = RouterHarness(count: 4, config: config)
         for i in 1...3 { h.routers[0].neighbourUp(h.key(i), cost: 10, now: h.now) }
         XCTAssertEqual(h.routers[0].neighbourKeys.count, 2)
-        XCTAssertEqual(h.routers[0].stats.droppedNeighbourTableFull, 1)
+        XCTAssertEqual(h.routers[0].stats.drops[.neighbourTableFull], 1)
     }
 }

@@ -29,41 +29,41 @@ final class SignedOriginTests: XCTestCase {
         let old = OriginSignature.sign(origin, seqno: 3, flags: 0)
         inject([.update(origin: origin.publicKey, seqno: 3, flags: 0, metric: 0, signature: old)])
         XCTAssertEqual(h.routers[0].nextHop(to: h.key(3)), h.key(2), "an old seqno is never feasible")
-        XCTAssertEqual(h.routers[0].stats.droppedBadSignature, 0, "the signature itself is genuine")
+        XCTAssertEqual(h.routers[0].stats.drops[.badSignature], 0, "the signature itself is genuine")
     }
 
     func testForgedSeqnoBumpIsRejected() {
         let current = OriginSignature.sign(origin, seqno: 5, flags: 0)
         inject([.update(origin: origin.publicKey, seqno: 6, flags: 0, metric: 0, signature: current)])
-        XCTAssertEqual(h.routers[0].stats.droppedBadSignature, 1)
+        XCTAssertEqual(h.routers[0].stats.drops[.badSignature], 1)
         XCTAssertEqual(h.routers[0].nextHop(to: h.key(3)), h.key(2))
     }
 
     func testAlteredFlagsAreRejected() {
         let current = OriginSignature.sign(origin, seqno: 6, flags: 0)
         inject([.update(origin: origin.publicKey, seqno: 6, flags: 1, metric: 0, signature: current)])
-        XCTAssertEqual(h.routers[0].stats.droppedBadSignature, 1)
+        XCTAssertEqual(h.routers[0].stats.drops[.badSignature], 1)
     }
 
     func testSignatureUnderAnotherKeyIsRejected() {
         // 1 signs with its own key but claims to be 3 (to take over 3's address and subnet).
         let mine = OriginSignature.sign(RouterHarness.identity(1), seqno: 99, flags: 0)
         inject([.update(origin: origin.publicKey, seqno: 99, flags: 0, metric: 0, signature: mine)])
-        XCTAssertEqual(h.routers[0].stats.droppedBadSignature, 1)
+        XCTAssertEqual(h.routers[0].stats.drops[.badSignature], 1)
         XCTAssertEqual(h.routers[0].route(forAddress: h.key(3).address)?.nextHop, h.key(2))
     }
 
     func testInventedOriginIsRejected() {
         let fake = PublicKey([UInt8](repeating: 0x42, count: 32))!
         inject([.update(origin: fake, seqno: 1, flags: 0, metric: 0, signature: [UInt8](repeating: 7, count: 64))])
-        XCTAssertEqual(h.routers[0].stats.droppedBadSignature, 1)
+        XCTAssertEqual(h.routers[0].stats.drops[.badSignature], 1)
         XCTAssertNil(h.routers[0].nextHop(to: fake))
         XCTAssertNil(h.routers[0].route(forAddress: fake.address))
     }
 
     func testUnsignedRefreshForUnknownSeqnoIsRejectedAndRequested() {
         inject([.refresh(origin: origin.publicKey, seqno: 9, metric: 0)])
-        XCTAssertEqual(h.routers[0].stats.droppedUnverifiedRefresh, 1)
+        XCTAssertEqual(h.routers[0].stats.drops[.unverifiedRefresh], 1)
         XCTAssertEqual(h.routers[0].nextHop(to: h.key(3)), h.key(2))
         let out = h.routers[0].drainOutgoing().filter { $0.to == h.key(1) }
         var unknown = 0
@@ -91,7 +91,7 @@ final class SignedOriginTests: XCTestCase {
         let me = h.routers[0].identity.publicKey
         inject([.update(origin: me, seqno: 1000, flags: 0, metric: 0, signature: [UInt8](repeating: 1, count: 64))])
         XCTAssertEqual(h.routers[0].selfSeqno, before)
-        XCTAssertEqual(h.routers[0].stats.droppedBadSignature, 1)
+        XCTAssertEqual(h.routers[0].stats.drops[.badSignature], 1)
     }
 }
 

@@ -77,7 +77,7 @@ final class VerificationBacklogTests: XCTestCase {
         let r = router(config)
         send(fakeOrigins(300, seed: 2), from: hostile, to: r)
         XCTAssertEqual(r.unverifiedUpdates(from: hostile.publicKey), 200)
-        XCTAssertEqual(r.stats.droppedVerificationBacklogFull, 100)
+        XCTAssertEqual(r.stats.drops[.verificationBacklogFull], 100)
         send([update(honest, seqno: 1)], from: honest, to: r)
         r.tick(now: t0)
         XCTAssertEqual(r.nextHop(to: honest.publicKey), honest.publicKey, "the honest origin waited behind the flood")
@@ -96,7 +96,7 @@ final class VerificationBacklogTests: XCTestCase {
         XCTAssertEqual(r.stats.verificationBacklog, 150)
         XCTAssertEqual(r.unverifiedUpdates(from: hostile.publicKey), 75)
         XCTAssertEqual(r.unverifiedUpdates(from: other.publicKey), 75)
-        XCTAssertEqual(r.stats.droppedVerificationBacklogFull, 100)
+        XCTAssertEqual(r.stats.drops[.verificationBacklogFull], 100)
     }
 
     /// Within one neighbour, a new seqno of an origin the router holds is checked before

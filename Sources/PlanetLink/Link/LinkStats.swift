@@ -1,5 +1,7 @@
+import PlanetCore
+
 /// Why a received datagram (or a send request) was dropped. Every drop is counted by reason.
-public enum LinkDropReason: Int, CaseIterable, Sendable, CustomStringConvertible {
+public enum LinkDropReason: Int, DropReasonCode, CustomStringConvertible {
     case empty, unknownType, tooShort
     case unknownIndex, authenticationFailed, replayed, expiredKeypair
     case handshakeMalformed, handshakeAuthFailed, peerKeyMismatch, notAllowed, selfConnection, noCommonCipher
@@ -8,6 +10,9 @@ public enum LinkDropReason: Int, CaseIterable, Sendable, CustomStringConvertible
     case cookieRequired, cookieInvalid, cookieReplyMalformed, cookieReplyForged, staleCookieReply
     case beaconMalformed, beaconForged, beaconReplayed, beaconRateLimited, ownBeacon
     case sendNoLink, sendExhausted
+
+    /// As `planetctl stats` shows it, after `link-`: the description with dashes.
+    public var reportName: String { description.replacingOccurrences(of: "_", with: "-") }
 
     public var description: String {
         switch self {
@@ -50,7 +55,7 @@ public enum LinkDropReason: Int, CaseIterable, Sendable, CustomStringConvertible
 
 /// Counters for the whole link layer (per-peer traffic is in `LinkPeerInfo`).
 public struct LinkStats: Sendable {
-    public private(set) var drops = [UInt64](repeating: 0, count: LinkDropReason.allCases.count)
+    public private(set) var drops = DropCounters<LinkDropReason>()
     public var rxPackets: UInt64 = 0, rxBytes: UInt64 = 0
     public var txPackets: UInt64 = 0, txBytes: UInt64 = 0
     public var handshakesCompleted: UInt64 = 0
@@ -65,14 +70,9 @@ public struct LinkStats: Sendable {
 
     public init() {}
 
-    public subscript(reason: LinkDropReason) -> UInt64 { drops[reason.rawValue] }
+    public subscript(reason: LinkDropReason) -> UInt64 { drops[reason] }
 
-    @inline(__always) mutating func count(_ reason: LinkDropReason) { drops[reason.rawValue] &+= 1 }
+    @inline(__always) mutating func count(_ reason: LinkDropReason) { drops.count(reason) }
 
-    public var totalDrops: UInt64 { drops.reduce(0, &+) }
-
-    /// Non-zero drop counters by name, for the admin API.
-    public var nonZeroDrops: [(String, UInt64)] {
-        LinkDropReason.allCases.compactMap { drops[$0.rawValue] > 0 ? ($0.description, drops[$0.rawValue]) : nil }
-    }
+    public var totalDrops: UInt64 { drops.total }
 }
