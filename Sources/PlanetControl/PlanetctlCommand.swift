@@ -204,15 +204,6 @@ public enum PlanetctlCommand: Equatable, Sendable {
 }
 
 extension PlanetctlCommand {
-    /// `nodes find` options and the admin argument each becomes. Flags (no value) send "true".
-    static let findOptions: [(option: String, argument: String, flag: Bool)] = [
-        ("free-mru", "freeMru", false), ("free-sru", "freeSru", false), ("free-hru", "freeHru", false),
-        ("total-cru", "totalCru", false), ("country", "country", false), ("city", "city", false), ("farm", "farm", false),
-        ("ipv4", "ipv4", true), ("ipv6", "ipv6", true), ("gpu", "gpu", false), ("tag", "tag", false), ("near", "near", false),
-        ("radius", "radius", false), ("reachable", "reachable", true), ("sort", "sort", false), ("order", "order", false),
-        ("limit", "limit", false),
-    ]
-
     static func parseNodes(_ words: [String]) -> Result<PlanetctlCommand, UsageError> {
         guard let verb = words.first else { return .success(.nodes) }
         let rest = Array(words.dropFirst())
@@ -243,25 +234,27 @@ extension PlanetctlCommand {
             var name = String(word.dropFirst(2))
             var inline: String?
             if let eq = name.firstIndex(of: "=") { inline = String(name[name.index(after: eq)...]); name = String(name[..<eq]) }
-            guard let spec = findOptions.first(where: { $0.option == name }) else {
-                return .failure(UsageError("nodes find: unknown option '--\(name)' (\(findOptions.map { "--" + $0.option }.joined(separator: ", ")))"))
+            guard let filter = NodeFilter.allCases.first(where: { $0.option == name }) else {
+                return .failure(UsageError("nodes find: unknown option '--\(name)' (\(NodeFilter.allCases.map { "--" + $0.option }.joined(separator: ", ")))"))
             }
-            if spec.flag {
+            if filter.value == .flag {
                 guard inline == nil else { return .failure(UsageError("nodes find: --\(name) takes no value")) }
-                out.append(FindArgument(spec.argument, "true"))
+                out.append(FindArgument(filter.argument, "true"))
             } else if let inline {
-                out.append(FindArgument(spec.argument, inline))
-            } else if name == "gpu" {
+                out.append(FindArgument(filter.argument, inline))
+            } else if case .optional = filter.value {
                 // `--gpu` alone: any GPU; `--gpu nvidia`: that vendor's.
-                if i < words.count, !words[i].hasPrefix("--") { out.append(FindArgument("gpu", words[i])); i += 1 } else { out.append(FindArgument("gpu", "")) }
+                let given = i < words.count && !words[i].hasPrefix("--")
+                out.append(FindArgument(filter.argument, given ? words[i] : ""))
+                if given { i += 1 }
             } else {
                 guard i < words.count else { return .failure(UsageError("nodes find: --\(name) needs a value")) }
-                out.append(FindArgument(spec.argument, words[i]))
+                out.append(FindArgument(filter.argument, words[i]))
                 i += 1
             }
         }
         if case .failure(let e) = CapacityQuery.parse(out.map { ($0.name, $0.value) }) {
-            let option = findOptions.first { $0.argument == e.argument }?.option ?? e.argument
+            let option = NodeFilter(rawValue: e.argument)?.option ?? e.argument
             return .failure(UsageError("nodes find: --\(option): \(e.reason)"))
         }
         return .success(.nodesFind(out))
