@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 
 /// Turns admin replies into planetctl output: tables for people, or the reply object as
 /// indented JSON with keys in a fixed order for scripts. Table rendering tolerates missing
@@ -33,7 +34,7 @@ public enum AdminReport {
         case .nodesFind(let args):
             // The distance the finder measured from `--near` (or, sorting by distance, from this
             // node's own coordinates) is shown, not only sent in --json.
-            let measured = args.contains { $0.name == "near" || ($0.name == "sort" && $0.value == "distance") }
+            let measured = args.contains { $0.filter == .near || ($0.filter == .sort && $0.value == "distance") }
             return nodesTable(response, distance: measured)
         case .nodeShow: return nodeTable(response)
         }

@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetCapacity
 
 /// The finder's admin calls (Docs/cli.md): `getNodes` lists every record held, `getNode` shows
@@ -6,11 +7,11 @@ import PlanetCapacity
 /// overlay address and the route metric from this node, which only this node knows: the
 /// directory is the same everywhere, the answer's order is not.
 extension Node {
-    func capacityAdmin(_ call: AdminCall, _ args: JSONValue, now: Instant) -> Result<JSONValue, AdminError> {
+    func capacityAdmin(_ request: AdminRequest, now: Instant) -> Result<JSONValue, AdminError> {
         guard let unix = capacity.unixTime(now) else { return .failure(AdminError("the node has not been told the time yet; try again")) }
-        switch call {
-        case .getNode:
-            guard let text = args["node"]?.stringValue else { return .failure(AdminError("getNode needs \"node\": a public key or an overlay address")) }
+        let filters: [AdminRequest.Filter]
+        switch request {
+        case .getNode(let text):
             let key: PublicKey
             if let k = PublicKey(hex: text) {
                 key = k
@@ -19,32 +20,32 @@ extension Node {
             } else if IPv6Address(text) != nil {
                 return .failure(AdminError("no capacity record for address \(text)"))
             } else {
-                return .failure(AdminError("node: '\(text)' is neither a public key (64 hex digits) nor an overlay address"))
+                return .failure(.argument("node", "'\(text)' is neither a public key (64 hex digits) nor an overlay address"))
             }
             guard let c = candidates(unixNow: unix, near: nil).first(where: { $0.record.key == key }) else {
                 return .failure(AdminError("no capacity record for \(key.hex)"))
             }
             return .success(nodeJSON(c, unixNow: unix))
-        case .getNodes, .findNodes:
-            let pairs = (args.objectValue ?? []).compactMap { k, v in v.stringValue.map { (k, $0) } }
-            let query: CapacityQuery
-            switch CapacityQuery.parse(call == .getNodes ? [] : pairs) {
-            case .success(let q): query = q
-            case .failure(let e): return .failure(AdminError(e.description))
-            }
-            var origin = query.near
-            if query.sort == .distance && origin == nil {
-                guard let lat = config.capacity.latitude, let lon = config.capacity.longitude else {
-                    return .failure(AdminError("sort: distance needs near LAT,LON (this node has no coordinates in its config)"))
-                }
-                origin = (lat, lon)
-            }
-            let rows = query.apply(candidates(unixNow: unix, near: origin))
-            return .success(.object([("nodes", .array(rows.map { nodeJSON($0, unixNow: unix) })),
-                                     ("held", .number(Double(capacity.directory.count)))]))
+        case .getNodes: filters = []
+        case .findNodes(let given): filters = given
         default:
             return .failure(AdminError("not a capacity call"))
         }
+        let query: CapacityQuery
+        switch CapacityQuery.parse(filters.map { ($0.filter.argument, $0.value) }) {
+        case .success(let q): query = q
+        case .failure(let e): return .failure(.argument(e.argument, e.reason))
+        }
+        var origin = query.near
+        if query.sort == .distance && origin == nil {
+            guard let lat = config.capacity.latitude, let lon = config.capacity.longitude else {
+                return .failure(.argument("sort", "distance needs near LAT,LON (this node has no coordinates in its config)"))
+            }
+            origin = (lat, lon)
+        }
+        let rows = query.apply(candidates(unixNow: unix, near: origin))
+        return .success(.object([("nodes", .array(rows.map { nodeJSON($0, unixNow: unix) })),
+                                 ("held", .number(Double(capacity.directory.count)))]))
     }
 
     /// Every held record decoded, with this node's route metric to it (0 for itself).

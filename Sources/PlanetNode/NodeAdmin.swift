@@ -1,17 +1,14 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetLink
 import PlanetRouting
 
 /// The admin API's requests answered from the node's state: pure, so the runtime only has to
-/// carry the request onto the node's thread and the JSON back. Schemas are in Docs/cli.md.
+/// carry the typed request onto the node's thread and the reply back. Schemas are in Docs/cli.md.
 extension Node {
-    /// Answers one call (`AdminCall`, the one list of calls; the admin server has checked the
-    /// arguments' types against it).
-    public func admin(_ request: String, _ args: JSONValue, now: Instant) -> Result<JSONValue, AdminError> {
-        guard let call = AdminCall(rawValue: request) else {
-            return .failure(AdminError("unknown request '\(request)'; try 'list'"))
-        }
-        switch call {
+    /// Answers one call, already decoded and checked (`AdminRequest`, the one list of calls).
+    public func admin(_ request: AdminRequest, now: Instant) -> Result<JSONValue, AdminError> {
+        switch request {
         case .getSelf:
             return .success(.object([
                 ("publicKey", .string(identity.publicKey.hex)),
@@ -22,19 +19,11 @@ extension Node {
             ] + natSelfJSON()))
         case .getPeers:
             return .success(.object([("peers", .array(peersJSON(now: now)))]))
-        case .addPeer, .removePeer:
-            guard let text = args["uri"] else { return .failure(AdminError("\(request) needs \"uri\": \"udp://HOST:PORT\"")) }
-            guard let s = text.stringValue else { return .failure(AdminError("uri must be a string, got \(text.typeName)")) }
-            let uri: PeerURI
-            switch PeerURI.parse(s) {
-            case .success(let u): uri = u
-            case .failure(let e): return .failure(AdminError("uri: \(e.description)"))
-            }
-            if call == .addPeer {
-                addPeer(uri, now: now)
-            } else if case .failure(let e) = removePeer(uri, now: now) {
-                return .failure(e)
-            }
+        case .addPeer(let uri):
+            addPeer(uri, now: now)
+            return .success(.object([]))
+        case .removePeer(let uri):
+            if case .failure(let e) = removePeer(uri, now: now) { return .failure(e) }
             return .success(.object([]))
         case .getRoutes:
             return .success(.object([("routes", .array(routesJSON()))]))
@@ -43,13 +32,13 @@ extension Node {
         case .getStats:
             return .success(statsJSON())
         case .getNodes, .getNode, .findNodes:
-            return capacityAdmin(call, args, now: now)
+            return capacityAdmin(request, now: now)
         case .list:
             return .success(.object([("requests", .array(AdminCall.names.map { .string($0) }))]))
         case .vmAttach, .vmDetach, .vmList, .vmShow, .vmPolicy, .vmCloudInit:
             // They change the host (interfaces, routes, filters), so the runtime answers them
             // (VMHost) and tells the node only the policies; a node without one has no VMs.
-            return .failure(AdminError("\(request): this node has no VM host (planetd answers VM calls)"))
+            return .failure(AdminError("\(request.call.rawValue): this node has no VM host (planetd answers VM calls)"))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PlanetCore
+import PlanetAdmin
 import PlanetRuntime
 
 /// Answers every call with a fixed, schema-shaped reply and records what it was asked.
@@ -7,8 +8,8 @@ package final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
     package init() {}
 
     private let lock = NSLock()
-    private var _calls: [(String, JSONValue)] = []
-    package var calls: [(String, JSONValue)] { lock.lock(); defer { lock.unlock() }; return _calls }
+    private var _calls: [AdminRequest] = []
+    package var calls: [AdminRequest] { lock.lock(); defer { lock.unlock() }; return _calls }
 
     package static let key = String(repeating: "ab", count: 32)
     package static let otherKey = String(repeating: "cd", count: 32)
@@ -41,11 +42,11 @@ package final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
         "removePeer": .object([]),
     ]
 
-    package func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
+    package func handle(_ request: AdminRequest) -> Result<JSONValue, AdminError> {
         lock.lock()
-        _calls.append((request, arguments))
+        _calls.append(request)
         lock.unlock()
-        if request == "removePeer", arguments["uri"]?.stringValue == "udp://192.0.2.9:1" { return .failure(AdminError("no such peer udp://192.0.2.9:1")) }
-        return FakeAdminHandler.replies[request].map { .success($0) } ?? .failure(AdminError("fake has no reply for \(request)"))
+        if case .removePeer(let uri) = request, uri.description == "udp://192.0.2.9:1" { return .failure(AdminError("no such peer udp://192.0.2.9:1")) }
+        return FakeAdminHandler.replies[request.call.rawValue].map { .success($0) } ?? .failure(AdminError("fake has no reply for \(request.call.rawValue)"))
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetControl
 import PlanetTesting
 
@@ -96,7 +97,7 @@ final class AdminFormattingTests: XCTestCase {
         drops noRoute      1
 
         """)
-        XCTAssertEqual(AdminReport.table(for: .addPeer("udp://h:1"), response: .object([])), "added peer udp://h:1\n")
+        XCTAssertEqual(AdminReport.table(for: .addPeer(PeerURI(host: "h", port: 1)), response: .object([])), "added peer udp://h:1\n")
     }
 
     func testTablesTolerateMissingAndMistypedFields() {
@@ -124,13 +125,14 @@ final class AdminFormattingTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(out), FakeAdminHandler.replies["getSessions"])
     }
 
-    func testCommandParsing() {
+    func testCommandParsing() throws {
+        let h1 = PeerURI(host: "h", port: 1)
         XCTAssertEqual(try PlanetctlCommand.parse(["self"]).get(), .showSelf)
         XCTAssertEqual(try PlanetctlCommand.parse(["peers"]).get(), .peers)
-        XCTAssertEqual(try PlanetctlCommand.parse(["peers", "add", "udp://[2001:db8::1]:8470"]).get(), .addPeer("udp://[2001:db8::1]:8470"))
-        XCTAssertEqual(try PlanetctlCommand.parse(["peers", "remove", "udp://h:1"]).get(), .removePeer("udp://h:1"))
-        XCTAssertEqual(PlanetctlCommand.addPeer("udp://h:1").call, .addPeer)
-        XCTAssertEqual(JSONValue.object(PlanetctlCommand.addPeer("udp://h:1").arguments), .object([("uri", .string("udp://h:1"))]))
+        XCTAssertEqual(try PlanetctlCommand.parse(["peers", "add", "udp://[2001:db8::1]:8470"]).get(), .addPeer(PeerURI(host: "2001:db8::1", port: 8470)))
+        XCTAssertEqual(try PlanetctlCommand.parse(["peers", "remove", "udp://h:1"]).get(), .removePeer(h1))
+        XCTAssertEqual(PlanetctlCommand.addPeer(h1).request, .addPeer(h1))
+        XCTAssertEqual(PlanetctlCommand.addPeer(h1).request.line, "{\"request\":\"addPeer\",\"uri\":\"udp://h:1\"}\n")
         for bad in [[], ["frobnicate"], ["routes", "extra"], ["peers", "add"], ["peers", "add", "tcp://h:1"], ["peers", "add", "udp://h"], ["peers", "kick", "udp://h:1"]] {
             guard case .failure = PlanetctlCommand.parse(bad) else { return XCTFail("\(bad) should be refused") }
         }

@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetControl
 
 /// The `nodes find` filters are declared once (`NodeFilter`); Docs/cli.md's filter table and
@@ -42,7 +43,9 @@ final class NodeFilterDocTests: XCTestCase {
             }
             let extra = f == .radius ? ["--near", "50.85,4.35"] : []
             let c = try PlanetctlCommand.parse(["nodes", "find"] + words + extra).get()
-            XCTAssertEqual(c.arguments.first?.0, f.argument)
+            guard case .findNodes(let sent) = c.request else { return XCTFail("\(words) is not findNodes") }
+            XCTAssertEqual(sent.first?.filter, f)
+            XCTAssertTrue(sent.first.map { AdminRequest.findNodes([$0]).line.contains("\"\(f.argument)\":") } ?? false)
         }
     }
 }

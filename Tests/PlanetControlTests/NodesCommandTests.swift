@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetControl
 
 /// `planetctl nodes`, `nodes show` and `nodes find`: options become the finder's admin
@@ -9,16 +10,16 @@ final class NodesCommandTests: XCTestCase {
 
     func testFindOptionsBecomeFindNodesArguments() throws {
         let c = try parse(["nodes", "find", "--country", "BE", "--free-mru", "8G", "--ipv4", "--sort=rtt", "--gpu", "--limit", "3"]).get()
-        XCTAssertEqual(c.call, .findNodes)
-        XCTAssertEqual(c.arguments.map(\.0), ["country", "freeMru", "ipv4", "sort", "gpu", "limit"])
-        XCTAssertEqual(c.arguments.map { $0.1.stringValue ?? "?" }, ["BE", "8G", "true", "rtt", "", "3"])
+        XCTAssertEqual(c.request, .findNodes([.init(.country, "BE"), .init(.freeMru, "8G"), .init(.ipv4, "true"), .init(.sort, "rtt"),
+                                              .init(.gpu, ""), .init(.limit, "3")]))
+        XCTAssertEqual(c.request.line, #"{"request":"findNodes","country":"BE","freeMru":"8G","ipv4":"true","sort":"rtt","gpu":"","limit":"3"}"# + "\n")
         let vendor = try parse(["nodes", "find", "--gpu", "nvidia", "--reachable"]).get()
-        XCTAssertEqual(vendor.arguments.map { $0.1.stringValue ?? "?" }, ["nvidia", "true"])
+        XCTAssertEqual(vendor.request, .findNodes([.init(.gpu, "nvidia"), .init(.reachable, "true")]))
         XCTAssertEqual(try parse(["nodes"]).get(), .nodes)
         XCTAssertEqual(try parse(["nodes", "find"]).get(), .nodesFind([]))
         let key = String(repeating: "ab", count: 32)
         XCTAssertEqual(try parse(["nodes", "show", key]).get(), .nodeShow(key))
-        XCTAssertEqual(try parse(["nodes", "show", "200:1234::1"]).get().arguments.first?.1, .string("200:1234::1"))
+        XCTAssertEqual(try parse(["nodes", "show", "200:1234::1"]).get().request, .getNode("200:1234::1"))
     }
 
     func testBadFindInputNamesTheOption() {

@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetRuntime
 import PlanetTesting
 
@@ -95,7 +96,7 @@ final class AdminMetricsTests: XCTestCase {
         let handler = FakeAdminHandler()
         let snapshot = try XCTUnwrap(MetricsServer.statsProvider(from: handler)())
         XCTAssertEqual(snapshot.json, FakeAdminHandler.replies["getStats"])
-        XCTAssertEqual(handler.calls.map(\.0), ["getStats"])
+        XCTAssertEqual(handler.calls, [.getStats])
     }
 
     func testBadListenAddress() {

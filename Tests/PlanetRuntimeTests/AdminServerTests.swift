@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetRuntime
 import PlanetTesting
 #if canImport(Glibc)
@@ -41,16 +42,16 @@ final class AdminServerTests: XCTestCase {
         XCTAssertEqual(try client.call("removePeer", arguments: [("uri", .string("udp://192.0.2.1:8470"))]), .object([]))
         let list = try client.call("list")
         XCTAssertEqual(list["requests"]?.arrayValue?.compactMap(\.stringValue), AdminCall.names)
-        XCTAssertEqual(handler.calls.map(\.0), ["getSelf", "getPeers", "getRoutes", "getSessions", "getStats", "addPeer", "removePeer"])
-        XCTAssertEqual(handler.calls[5].1, .object([("uri", .string("udp://192.0.2.1:8470"))]))
-        XCTAssertEqual(handler.calls[0].1, .object([]))
+        // The handler gets typed requests, the URI parsed.
+        let uri = try PeerURI.parse("udp://192.0.2.1:8470").get()
+        XCTAssertEqual(handler.calls, [.getSelf, .getPeers, .getRoutes, .getSessions, .getStats, .addPeer(uri), .removePeer(uri)])
     }
 
     func testHandlerErrorReachesTheClient() throws {
         try startServer()
         let client = AdminClient(socketPath: socketPath)
         XCTAssertThrowsError(try client.call("removePeer", arguments: [("uri", .string("udp://192.0.2.9:1"))])) { e in
-            XCTAssertEqual(e as? AdminClientError, .daemon("no such peer udp://192.0.2.9:1"))
+            XCTAssertEqual(e as? AdminClientError, .daemon(AdminError("no such peer udp://192.0.2.9:1", kind: .node)))
         }
         // The connection stays usable after an error reply.
         XCTAssertEqual(try client.call("getSelf"), FakeAdminHandler.replies["getSelf"])
@@ -278,7 +279,7 @@ final class AdminServerTests: XCTestCase {
     /// error reply, and the admin server keeps serving.
     func testHandlerThatTimesOutYieldsAnError() throws {
         final class StuckHandler: AdminHandler, @unchecked Sendable {
-            func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
+            func handle(_ request: AdminRequest) -> Result<JSONValue, AdminError> {
                 AdminRendezvous().wait(timeout: 0.01)
             }
         }
@@ -288,7 +289,8 @@ final class AdminServerTests: XCTestCase {
         let client = AdminClient(socketPath: socketPath)
         XCTAssertThrowsError(try client.call("getSelf")) { e in
             guard case .daemon(let m)? = e as? AdminClientError else { return XCTFail("\(e)") }
-            XCTAssertTrue(m.contains("did not answer"), m)
+            XCTAssertEqual(m.kind, .node)
+            XCTAssertTrue(m.message.contains("did not answer"), m.message)
         }
         XCTAssertNotNil(try client.call("list")["requests"])
     }

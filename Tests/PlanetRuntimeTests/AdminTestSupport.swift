@@ -1,5 +1,6 @@
 import Foundation
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetRuntime
 #if canImport(Glibc)
 import Glibc
@@ -95,5 +96,20 @@ enum TempDir {
         let path = NSTemporaryDirectory() + "planet-admin-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
+    }
+}
+
+/// Calls by their wire names, as a script would send them: the line goes through the real
+/// decoder (`AdminRequest.decode`), so these tests also cover what the socket accepts.
+extension AdminHandler {
+    func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
+        let line = JSONValue.object([("request", .string(request))] + (arguments.objectValue ?? [])).serialized()
+        return AdminRequest.decode(line).flatMap { handle($0) }
+    }
+}
+
+extension AdminClient {
+    func call(_ name: String, arguments: [(String, JSONValue)] = []) throws(AdminClientError) -> JSONValue {
+        try call(rawLine: JSONValue.object([("request", .string(name))] + arguments).serialized() + "\n")
     }
 }

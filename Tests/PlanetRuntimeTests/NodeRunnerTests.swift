@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PlanetCore
+import PlanetAdmin
 import PlanetNode
 import PlanetCapacity
 @testable import PlanetRuntime
@@ -482,13 +483,13 @@ final class VMAdminTests: XCTestCase {
     }
 
     func testOverDeclaredNamesEachArgumentInTheDocsUnits() {
-        var r = VMHost.AttachRequest(name: "web")
+        var r = VMAttachRequest(name: "web")
         r.cpu = 4
         r.memoryBytes = 64 * ByteSize.gib
         r.diskBytes = 20 * ByteSize.gib
         let free = CapacityResources(cru: 4, mru: 12 * ByteSize.gib + 512 * ByteSize.mib, sru: 100 * ByteSize.gib)
         XCTAssertEqual(NodeRunner.overDeclared(r, free: free), [VMTableError(argument: "memory", "the VM declares 64G but this node has 12.5G free")])
-        XCTAssertEqual(NodeRunner.overDeclared(VMHost.AttachRequest(name: "web"), free: .zero), [], "declaring nothing takes nothing")
+        XCTAssertEqual(NodeRunner.overDeclared(VMAttachRequest(name: "web"), free: .zero), [], "declaring nothing takes nothing")
         r.cpu = 1
         XCTAssertEqual(NodeRunner.overDeclared(r, free: CapacityResources(mru: 64 * ByteSize.gib, sru: 20 * ByteSize.gib)),
                        [VMTableError(argument: "cpu", "the VM declares 1 CPU but this node has 0 free")])
@@ -506,7 +507,7 @@ final class VMAdminTests: XCTestCase {
         let memory = MemoryHostNetwork()
         memory.namespaces = ["ctr"]
         let earlier = VMHost(subnet: a.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/a", host: memory)
-        var request = VMHost.AttachRequest(name: "db")
+        var request = VMAttachRequest(name: "db")
         request.netns = "ctr"
         request.memoryBytes = 3 * ByteSize.gib
         _ = try earlier.attach(request).get()

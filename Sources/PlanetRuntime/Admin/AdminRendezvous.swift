@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import PlanetCore
+import PlanetAdmin
 
 /// A one-shot meeting point for an admin call answered on another thread: the admin thread
 /// waits with a deadline, the event loop fulfils it. A late answer after a timeout is

@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,7 @@ public final class MetricsServer: @unchecked Sendable {
     /// `planetctl stats` come from the same place.
     public static func statsProvider(from handler: AdminHandler) -> Provider {
         { [handler] in
-            guard case .success(let stats) = handler.handle(request: AdminCall.getStats.rawValue, arguments: .object([])) else { return nil }
+            guard case .success(let stats) = handler.handle(.getStats) else { return nil }
             return MetricsSnapshot(stats: stats)
         }
     }

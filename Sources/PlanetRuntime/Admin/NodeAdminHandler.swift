@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetNode
 
 /// Answers admin calls on the loop thread: the admin server's thread posts the call and waits
@@ -8,19 +9,16 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
 
     init(runner: NodeRunner) { self.runner = runner }
 
-    func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
-        if let call = AdminCall(rawValue: request), NodeAdminHandler.vmCalls.contains(call) { return handleVM(call, arguments) }
+    func handle(_ request: AdminRequest) -> Result<JSONValue, AdminError> {
+        if NodeAdminHandler.vmCalls.contains(request.call) { return handleVM(request) }
         let rendezvous = AdminRendezvous()
         let posted = runner.loop.post { [runner] in
-            var result = runner.node.admin(request, arguments, now: MonotonicClock.now())
-            if request == AdminCall.getStats.rawValue, case .success(let stats) = result {
+            var result = runner.node.admin(request, now: MonotonicClock.now())
+            if request == .getStats, case .success(let stats) = result {
                 result = .success(NodeAdminHandler.adding(runner.ioDrops(), toDropsOf: stats))
             }
             runner.flush()
-            switch result {
-            case .success(let v): rendezvous.fulfil(.success(v))
-            case .failure(let e): rendezvous.fulfil(.failure(AdminError(e.description)))
-            }
+            rendezvous.fulfil(result)
         }
         guard posted else { return .failure(AdminError("node is busy")) }
         return rendezvous.wait(timeout: 5)

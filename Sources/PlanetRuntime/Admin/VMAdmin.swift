@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetNode
 
 /// The admin calls for VMs (`vmAttach`, `vmDetach`, `vmList`, `vmShow`, `vmPolicy`,
@@ -9,15 +10,13 @@ import PlanetNode
 extension NodeAdminHandler {
     static let vmCalls: Set<AdminCall> = [.vmAttach, .vmDetach, .vmList, .vmShow, .vmPolicy, .vmCloudInit]
 
-    func handleVM(_ call: AdminCall, _ args: JSONValue) -> Result<JSONValue, AdminError> {
+    func handleVM(_ call: AdminRequest) -> Result<JSONValue, AdminError> {
         guard let host = runner.vmHost else {
-            return .failure(AdminError("\(call.rawValue): VMs need the node's TUN (tun.enabled is false)"))
+            return .failure(AdminError("\(call.call.rawValue): VMs need the node's TUN (tun.enabled is false)"))
         }
-        let name = args["name"]?.stringValue ?? ""
         switch call {
-        case .vmAttach:
-            let request: VMHost.AttachRequest
-            do { request = try VMHost.AttachRequest(arguments: args) } catch { return .failure(AdminError(error.description)) }
+        case .vmAttach(let request):
+            let name = request.name
             // More than the node has free (when it announces capacity) is refused, or with
             // `force` attached with a warning in the reply and the log.
             let over: [String]
@@ -28,10 +27,12 @@ extension NodeAdminHandler {
             case .success(let v): over = (v.arrayValue ?? []).compactMap(\.stringValue)
             }
             if !over.isEmpty, !request.force {
-                return .failure(AdminError(over.joined(separator: "; ") + "; --force attaches it anyway"))
+                // Named by the first resource over (the message lists every one).
+                let argument = String(over[0].prefix { $0 != ":" })
+                return .failure(AdminError(over.joined(separator: "; ") + "; --force attaches it anyway", kind: .argument, argument: argument))
             }
             switch host.attach(request) {
-            case .failure(let e): return .failure(AdminError(e.description))
+            case .failure(let e): return .failure(AdminError(e))
             case .success(let lease):
                 _ = onLoop { [runner] node in
                     node.setVM(name: lease.name, address: lease.address, policy: lease.policy)
@@ -42,9 +43,9 @@ extension NodeAdminHandler {
                 guard !over.isEmpty else { return show(host, lease) }
                 return show(host, lease).map { vm in .object((vm.objectValue ?? []) + [("warnings", .array(over.map { .string($0) }))]) }
             }
-        case .vmDetach:
+        case .vmDetach(let name):
             switch host.detach(name: name) {
-            case .failure(let e): return .failure(AdminError(e.description))
+            case .failure(let e): return .failure(AdminError(e))
             case .success(let lease):
                 _ = onLoop { [runner] node in
                     node.removeVM(address: lease.address)
@@ -53,21 +54,20 @@ extension NodeAdminHandler {
                 }
                 return .success(.object([("name", .string(lease.name)), ("address", .string(lease.address.description))]))
             }
-        case .vmPolicy:
-            let allow = (args["allow"]?.arrayValue ?? []).compactMap(\.stringValue)
+        case .vmPolicy(let name, let allow):
             switch host.setPolicy(name: name, allow: allow) {
-            case .failure(let e): return .failure(AdminError(e.description))
+            case .failure(let e): return .failure(AdminError(e))
             case .success(let lease):
                 _ = onLoop { node in node.setVM(name: lease.name, address: lease.address, policy: lease.policy); return .object([]) }
                 return show(host, lease)
             }
-        case .vmShow:
-            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal.description)) }
-            guard let lease = host.lease(named: name) else { return .failure(AdminError("name: no VM named '\(name)'")) }
+        case .vmShow(let name):
+            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal)) }
+            guard let lease = host.lease(named: name) else { return .failure(.argument("name", "no VM named '\(name)'")) }
             return show(host, lease)
         case .vmList:
             // An empty list would say "no VMs" where the unreadable file holds some.
-            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal.description)) }
+            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal)) }
             let leases = host.leases
             let spoofed = host.spoofedPackets()
             let states = leases.map { host.state(of: $0) }
@@ -77,13 +77,13 @@ extension NodeAdminHandler {
                                             repairs: host.repairCount(of: l.name), entry: node.vmEntry(address: l.address))
                 }))])
             }
-        case .vmCloudInit:
+        case .vmCloudInit(let name):
             switch host.cloudInit(name: name) {
-            case .failure(let e): return .failure(AdminError(e.description))
+            case .failure(let e): return .failure(AdminError(e))
             case .success(let doc): return .success(.object([("name", .string(name)), ("networkConfig", .string(doc))]))
             }
         default:
-            return .failure(AdminError("\(call.rawValue) is not a VM call"))
+            return .failure(AdminError("\(call.call.rawValue) is not a VM call"))
         }
     }
 

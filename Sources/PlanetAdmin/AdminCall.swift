@@ -1,3 +1,5 @@
+import PlanetCore
+
 /// The calls the admin socket accepts and the arguments each takes. The server checks a
 /// request against this before the handler sees it, so handlers never meet a wrong type.
 public enum AdminCall: String, CaseIterable, Sendable {
