@@ -42,11 +42,13 @@ package final class FakeAdminHandler: AdminHandler, @unchecked Sendable {
         "removePeer": .object([]),
     ]
 
-    package func handle(_ request: AdminRequest) -> Result<JSONValue, AdminError> {
+    /// The replies are JSON as documented (JSONValue is an `AdminResponse`), so a test of the
+    /// socket or of planetctl's tables can also hand it fields a real reply type would not carry.
+    package func handle(_ request: AdminRequest) -> Result<any AdminResponse, AdminError> {
         lock.lock()
         _calls.append(request)
         lock.unlock()
         if case .removePeer(let uri) = request, uri.description == "udp://192.0.2.9:1" { return .failure(AdminError("no such peer udp://192.0.2.9:1")) }
-        return FakeAdminHandler.replies[request.call.rawValue].map { .success($0) } ?? .failure(AdminError("fake has no reply for \(request.call.rawValue)"))
+        return FakeAdminHandler.replies[request.call.rawValue].map { .success($0 as any AdminResponse) } ?? .failure(AdminError("fake has no reply for \(request.call.rawValue)"))
     }
 }

@@ -279,8 +279,8 @@ final class AdminServerTests: XCTestCase {
     /// error reply, and the admin server keeps serving.
     func testHandlerThatTimesOutYieldsAnError() throws {
         final class StuckHandler: AdminHandler, @unchecked Sendable {
-            func handle(_ request: AdminRequest) -> Result<JSONValue, AdminError> {
-                AdminRendezvous().wait(timeout: 0.01)
+            func handle(_ request: AdminRequest) -> Result<any AdminResponse, AdminError> {
+                AdminRendezvous<any AdminResponse>().wait(timeout: 0.01)
             }
         }
         let s = AdminServer(options: .init(socketPath: socketPath), handler: StuckHandler())
@@ -296,10 +296,10 @@ final class AdminServerTests: XCTestCase {
     }
 
     func testRendezvousTimesOutAndIgnoresLateAnswers() {
-        let r = AdminRendezvous()
+        let r = AdminRendezvous<JSONValue>()
         guard case .failure(let e) = r.wait(timeout: 0) else { return XCTFail("expected a timeout") }
         XCTAssertTrue(e.message.contains("did not answer"))
-        let answered = AdminRendezvous()
+        let answered = AdminRendezvous<JSONValue>()
         answered.fulfil(.success(.string("first")))
         answered.fulfil(.success(.string("second")))
         XCTAssertEqual(try answered.wait(timeout: 1).get(), .string("first"))

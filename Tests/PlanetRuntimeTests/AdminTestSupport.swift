@@ -99,12 +99,15 @@ enum TempDir {
     }
 }
 
-/// Calls by their wire names, as a script would send them: the line goes through the real
-/// decoder (`AdminRequest.decode`), so these tests also cover what the socket accepts.
+/// Calls by their wire names, as a script would send them, answered as the JSON the socket
+/// would carry: the line goes through the real decoder (`AdminRequest.decode`) and the reply
+/// through the real encoder, so these tests also cover what the socket accepts and sends.
 extension AdminHandler {
     func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
         let line = JSONValue.object([("request", .string(request))] + (arguments.objectValue ?? [])).serialized()
-        return AdminRequest.decode(line).flatMap { handle($0) }
+        return AdminRequest.decode(line).flatMap { handle($0) }.flatMap { reply in
+            Result { try JSONValueCoder.encode(reply) }.mapError { AdminError("cannot write the reply: \($0)") }
+        }
     }
 }
 

@@ -149,14 +149,17 @@ public final class AdminServer: @unchecked Sendable {
             c.send(AdminReply.line(.failure(.request("malformed JSON: the request is not UTF-8"))))
             return
         }
-        let result: Result<JSONValue, AdminError>
+        let answer: Result<any AdminResponse, AdminError>
         switch AdminRequest.decode(text) {
-        case .failure(let e): result = .failure(e)
-        case .success(.list):
-            result = .success(.object([("requests", .array(AdminCall.names.map { .string($0) }))]))
+        case .failure(let e): answer = .failure(e)
+        case .success(.list): answer = .success(ListReply())
         case .success(let request):
             logger.debug("admin request", [("request", request.call.rawValue)])
-            result = handler.handle(request)
+            answer = handler.handle(request)
+        }
+        // The typed reply becomes JSON here, and only here.
+        let result = answer.flatMap { r -> Result<JSONValue, AdminError> in
+            do { return .success(try JSONValueCoder.encode(r)) } catch { return .failure(AdminError("cannot write the reply: \(error)")) }
         }
         var reply = AdminReply.line(result)
         if reply.utf8.count > maxResponse {

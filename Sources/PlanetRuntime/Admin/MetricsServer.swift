@@ -16,7 +16,7 @@ public final class MetricsServer: @unchecked Sendable {
     /// `planetctl stats` come from the same place.
     public static func statsProvider(from handler: AdminHandler) -> Provider {
         { [handler] in
-            guard case .success(let stats) = handler.handle(.getStats) else { return nil }
+            guard case .success(let reply) = handler.handle(.getStats), let stats = try? JSONValueCoder.encode(reply) else { return nil }
             return MetricsSnapshot(stats: stats)
         }
     }
