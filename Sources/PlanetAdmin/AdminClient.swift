@@ -86,6 +86,15 @@ public final class AdminClient {
         try call(rawLine: request.line)
     }
 
+    /// Sends one request and reads the reply as its type (`PeersReply` for `getPeers`…); a
+    /// reply that does not read is `badResponse`, naming the field.
+    public func call<R: AdminResponse>(_ request: AdminRequest, as type: R.Type) throws(AdminClientError) -> R {
+        let response = try call(request)
+        do { return try JSONValueCoder.decode(type, from: response) } catch {
+            throw .badResponse("planetd's reply to \(request.call.rawValue) does not read: \(error.description)")
+        }
+    }
+
     /// Sends `rawLine` as is (it should end in a newline) and reads one reply line.
     public func call(rawLine: String) throws(AdminClientError) -> JSONValue {
         let reply = try exchange(rawLine)

@@ -68,12 +68,21 @@ case .failure(let e): fail(e)
 
 let socketPath = args.value("socket") ?? AdminClient.defaultSocketPath(environment: ProcessInfo.processInfo.environment)
 let client = AdminClient(socketPath: socketPath)
+let response: JSONValue
 do {
-    let response = try client.call(command.request)
-    let output = args.has("json") ? AdminReport.json(response) : AdminReport.table(for: command, response: response)
-    StandardStreams.out(output)
-    for warning in AdminReport.warnings(response) { StandardStreams.err("planetctl: warning: \(warning)\n") }
+    response = try client.call(command.request)
 } catch {
     // By the error's kind: a refused argument exits 2, a failure of the node 1.
     fail(PlanetctlFailure(error))
 }
+if args.has("json") {
+    // The reply as received: a newer daemon's extra fields reach the script too.
+    StandardStreams.out(AdminReport.json(response))
+} else {
+    do {
+        StandardStreams.out(try AdminReport.table(for: command, response: response))
+    } catch {
+        fail(PlanetctlFailure(.badResponse("planetd's reply to \(command.request.call.rawValue) does not read: \(error.description)")))
+    }
+}
+for warning in AdminReport.warnings(for: command, response: response) { StandardStreams.err("planetctl: warning: \(warning)\n") }

@@ -30,7 +30,7 @@ final class VMCommandTests: XCTestCase {
         XCTAssertEqual(try AdminRequest.decode(String(attach.request.line.dropLast())).get(), attach.request)
     }
 
-    func testBadInputIsRefusedBeforeSendingNamingTheArgument() {
+    func testBadInputIsRefusedBeforeSendingNamingTheArgument() throws {
         let cases: [([String], [String: [String]], String)] = [
             (["vm", "attach", "web"], [:], "tap/netns"),
             (["vm", "attach", "web"], ["tap": ["t"], "netns": ["n"]], "tap/netns"),
@@ -66,12 +66,15 @@ final class VMCommandTests: XCTestCase {
             guard case .failure(let e) = parse(words, options) else { XCTFail("\(words) took --force"); continue }
             XCTAssertEqual(e.description, "option --force is only for 'vm attach'")
         }
-        XCTAssertEqual(AdminReport.warnings(.object([("name", .string("web")), ("warnings", .array([.string("cpu: the VM declares 4 CPUs but this node has 1 free")]))])),
-                       ["cpu: the VM declares 4 CPUs but this node has 1 free"])
-        XCTAssertEqual(AdminReport.warnings(.object([("name", .string("web"))])), [])
+        var vm = VMReply(name: "web", address: "300:1::42", interface: "t", kind: "tap", netns: nil, mac: "02:00:00:00:00:01",
+                         gateway: "fe80::1", policy: ["any"], state: "up", warnings: ["cpu: the VM declares 4 CPUs but this node has 1 free"])
+        XCTAssertEqual(AdminReport.warnings(for: attach, response: try JSONValueCoder.encode(vm)), ["cpu: the VM declares 4 CPUs but this node has 1 free"])
+        XCTAssertEqual(AdminReport.warnings(for: .vmShow("web"), response: try JSONValueCoder.encode(vm)), [], "only vm attach warns")
+        vm.warnings = nil
+        XCTAssertEqual(AdminReport.warnings(for: attach, response: try JSONValueCoder.encode(vm)), [])
     }
 
-    func testTables() {
+    func testTables() throws {
         let vm: JSONValue = .object([
             ("name", .string("web")), ("address", .string("300:1::42")), ("interface", .string("tapweb")), ("kind", .string("tap")),
             ("netns", .null), ("mac", .string("02:01:02:03:04:05")), ("gateway", .string("fe80::1")),
@@ -80,7 +83,7 @@ final class VMCommandTests: XCTestCase {
             ("refusedPackets", .number(3)), ("spoofedPackets", .number(4)), ("cpu", .number(2)), ("memoryBytes", .number(1_073_741_824)),
             ("diskBytes", .null),
         ])
-        let list = AdminReport.table(for: .vmList, response: .object([("vms", .array([vm]))]))
+        let list = try AdminReport.table(for: .vmList, response: .object([("vms", .array([vm]))]))
         let lines = list.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2)
         XCTAssertTrue(lines[0].hasPrefix("NAME"))
@@ -88,12 +91,13 @@ final class VMCommandTests: XCTestCase {
         XCTAssertTrue(lines[1].hasPrefix("web "))
         XCTAssertTrue(lines[1].contains("key:abababababababab…,tcp:22 udp:53"), lines[1])
         XCTAssertTrue(lines[1].contains("2.00 KiB"), lines[1])
-        XCTAssertEqual(AdminReport.table(for: .vmList, response: .object([("vms", .array([]))])).split(separator: "\n").last, "(no VMs)")
+        XCTAssertEqual(try AdminReport.table(for: .vmList, response: .object([("vms", .array([]))])).split(separator: "\n").last, "(no VMs)")
 
-        let show = AdminReport.table(for: .vmShow("web"), response: vm)
+        let show = try AdminReport.table(for: .vmShow("web"), response: vm)
         XCTAssertTrue(show.contains("fe80::1"))
         XCTAssertTrue(show.contains("1.00 GiB"), show)
         XCTAssertFalse(show.contains("disk"), "an undeclared disk is left out")
-        XCTAssertEqual(AdminReport.table(for: .vmCloudInit("web"), response: .object([("networkConfig", .string("version: 2\n"))])), "version: 2\n")
+        XCTAssertEqual(try AdminReport.table(for: .vmCloudInit("web"), response: try JSONValueCoder.encode(VMCloudInitReply(name: "web", networkConfig: "version: 2\n"))),
+                       "version: 2\n")
     }
 }

@@ -40,11 +40,20 @@ final class AdminServerTests: XCTestCase {
         }
         XCTAssertEqual(try client.call("addPeer", arguments: [("uri", .string("udp://192.0.2.1:8470"))]), .object([]))
         XCTAssertEqual(try client.call("removePeer", arguments: [("uri", .string("udp://192.0.2.1:8470"))]), .object([]))
+        // Read as the shared reply types, as planetctl reads them.
+        let routes = try client.call(.getRoutes, as: RoutesReply.self)
+        XCTAssertEqual(routes.routes.first?.metric, 96)
+        XCTAssertEqual(try client.call(.getPeers, as: PeersReply.self).peers.map(\.state), ["up", "backoff"])
+        XCTAssertThrowsError(try client.call(.getRoutes, as: PeersReply.self)) { e in
+            guard case .badResponse(let m)? = e as? AdminClientError else { return XCTFail("\(e)") }
+            XCTAssertTrue(m.contains("peers: missing"), m)
+        }
         let list = try client.call("list")
         XCTAssertEqual(list["requests"]?.arrayValue?.compactMap(\.stringValue), AdminCall.names)
         // The handler gets typed requests, the URI parsed.
         let uri = try PeerURI.parse("udp://192.0.2.1:8470").get()
-        XCTAssertEqual(handler.calls, [.getSelf, .getPeers, .getRoutes, .getSessions, .getStats, .addPeer(uri), .removePeer(uri)])
+        XCTAssertEqual(handler.calls, [.getSelf, .getPeers, .getRoutes, .getSessions, .getStats, .addPeer(uri), .removePeer(uri),
+                                       .getRoutes, .getPeers, .getRoutes])
     }
 
     func testHandlerErrorReachesTheClient() throws {
