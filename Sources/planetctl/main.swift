@@ -55,7 +55,12 @@ if args.has("help") {
     case .failure(let e): fail(e)
     }
 }
-if args.positionals.isEmpty { StandardStreams.err(PlanetctlHelp.usage + "\n"); exit(2) }
+if args.positionals.isEmpty {
+    // People get the overview; a script asking for JSON gets the one error object.
+    if wantsJSON { fail(PlanetctlFailure(kind: .argument, message: "missing command; see planetctl --help")) }
+    StandardStreams.err(PlanetctlHelp.usage + "\n")
+    exit(2)
+}
 
 let command: PlanetctlCommand
 var vmOptions: [String: [String]] = [:]
