@@ -6,8 +6,8 @@ import PackageDescription
 //   CPlanetShim    C helpers: planet_udp, planet_tun, planet_netif, planet_loop
 //   CPlanetCrypto  AEGIS-256 with the AES round instructions (libsodium 1.0.18 has none)
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
-//   PlanetAdmin    the admin protocol: typed requests, structured errors, the line codec and
-//                  the client; it depends on PlanetCore alone, so planetctl needs no runtime
+//   PlanetAdmin    the admin protocol: typed requests, Codable replies, structured errors, the
+//                  line codec and the client; on PlanetCore alone, so planetctl needs no runtime
 //   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
 //   PlanetCapacity signed capacity records, their directory and gossip, the finder  (sans-I/O)
