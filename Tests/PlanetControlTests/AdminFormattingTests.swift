@@ -127,7 +127,10 @@ final class AdminFormattingTests: XCTestCase {
               "address": "200:cdcd::1",
               "rxBytes": 2048,
               "txBytes": 512,
-              "uptimeSeconds": 59
+              "uptimeSeconds": 59,
+              "cipher": null,
+              "path": null,
+              "nextHop": null
             }
           ]
         }
