@@ -6,13 +6,16 @@ import PackageDescription
 //   CPlanetShim    C helpers: planet_udp, planet_tun, planet_netif, planet_loop
 //   CPlanetCrypto  AEGIS-256 with the AES round instructions (libsodium 1.0.18 has none)
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
+//   PlanetAdmin    the admin protocol: typed requests, Codable replies, structured errors, the
+//                  line codec and the client; on PlanetCore alone, so planetctl needs no runtime
 //   PlanetLink     link handshake, transport crypto, replay window, peer links      (sans-I/O)
 //   PlanetRouting  Babel-style routing with signed origins                          (sans-I/O)
 //   PlanetCapacity signed capacity records, their directory and gossip, the finder  (sans-I/O)
 //   PlanetSim      planetsim's engine: routers over simulated links, virtual time   (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
-//   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
+//   PlanetControl  planetctl's command parsing and tables over PlanetAdmin (planetd does not
+//                  link it; it does not link PlanetRuntime)
 //   PlanetTesting  test harnesses and doubles shared by the test targets (no executable links it)
 //   PlanetFuzz     the decoders' fuzz targets (Docs/security.md, "Fuzzing"); planetfuzz runs them,
 //                  under libFuzzer when Tools/fuzz builds it with -sanitize=fuzzer,address
@@ -45,18 +48,19 @@ let package = Package(
         .target(name: "PlanetLink", dependencies: ["PlanetCore", "CSodium", "CPlanetCrypto"], swiftSettings: fastRelease),
         .target(name: "PlanetRouting", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetCapacity", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
-        .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
-        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetLink", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
+        .target(name: "PlanetAdmin", dependencies: ["PlanetCore"]),
+        .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
+        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetCapacity"]),
-        .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
-        .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
+        .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetCapacity"]),
+        .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
+        .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetControl"]),
         .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim", "PlanetCapacity"]),
         // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
         // test_capacity_hostile.sh); not a product, never installed.
         .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "PlanetCapacity", "CPlanetCrypto"]),
+        .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "PlanetCapacity", "CPlanetCrypto"]),
         .target(name: "CPlanetFuzzer"),
         .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
         .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity", "PlanetNode"]),
@@ -65,9 +69,10 @@ let package = Package(
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),
         .testTarget(name: "PlanetSimTests", dependencies: ["PlanetSim", "PlanetRouting"]),
         .testTarget(name: "PlanetCapacityTests", dependencies: ["PlanetCapacity"]),
-        .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetTesting"]),
-        .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
-        .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),
+        .testTarget(name: "PlanetAdminTests", dependencies: ["PlanetAdmin"]),
+        .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetAdmin", "PlanetTesting"]),
+        .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetAdmin", "PlanetTesting"]),
+        .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetAdmin", "PlanetTesting"]),
         .testTarget(name: "PlanetFuzzTests", dependencies: ["PlanetFuzz"]),
     ]
 )

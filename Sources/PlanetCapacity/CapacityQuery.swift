@@ -9,7 +9,9 @@ import Glibc
 /// what only the asking node knows: its route metric to each record's key.
 public struct CapacityQuery: Equatable, Sendable {
     public enum Sort: String, CaseIterable, Sendable {
-        case freeMru = "free-mru", freeSru = "free-sru", freeHru = "free-hru", cru, distance, rtt, age
+        /// `metric`: the route metric from this node (what a route's cost is made of, not a
+        /// measured round trip); `rtt` is its old name, still read for scripts.
+        case freeMru = "free-mru", freeSru = "free-sru", freeHru = "free-hru", cru, distance, metric, age
     }
 
     public var freeMru: UInt64?
@@ -27,7 +29,7 @@ public struct CapacityQuery: Equatable, Sendable {
     public var near: (latitude: Double, longitude: Double)?
     public var radiusKm: Double?
     public var reachable = false
-    public var sort = Sort.rtt
+    public var sort = Sort.metric
     /// nil: the sort's natural order (most free first for sizes, nearest/youngest first otherwise).
     public var descending: Bool?
     public var limit: Int?
@@ -41,9 +43,6 @@ public struct CapacityQuery: Equatable, Sendable {
             && a.radiusKm == b.radiusKm && a.reachable == b.reachable && a.sort == b.sort && a.descending == b.descending && a.limit == b.limit
     }
 
-    /// The admin arguments, in the order they are documented (the admin server's list).
-    public static var argumentNames: [String] { AdminCall.findNodesFilters }
-
     public struct ArgumentError: Error, Equatable, CustomStringConvertible {
         public let argument: String
         public let reason: String
@@ -55,51 +54,51 @@ public struct CapacityQuery: Equatable, Sendable {
         func bad(_ a: String, _ r: String) -> Result<CapacityQuery, ArgumentError> { .failure(ArgumentError(argument: a, reason: r)) }
         func flag(_ v: String) -> Bool? { ["true": true, "1": true, "yes": true, "false": false, "0": false, "no": false][v] }
         for (name, value) in args {
-            switch name {
-            case "freeMru", "freeSru", "freeHru":
+            // Every filter `NodeFilter` declares is handled below (the switch is exhaustive).
+            guard let filter = NodeFilter(rawValue: name) else { return bad(name, "unknown filter") }
+            switch filter {
+            case .freeMru, .freeSru, .freeHru:
                 guard let n = ByteSize.parse(value) else { return bad(name, "'\(value)' is not a size like 512M, 16G or 2T") }
-                if name == "freeMru" { q.freeMru = n } else if name == "freeSru" { q.freeSru = n } else { q.freeHru = n }
-            case "totalCru":
+                if filter == .freeMru { q.freeMru = n } else if filter == .freeSru { q.freeSru = n } else { q.freeHru = n }
+            case .totalCru:
                 guard let n = UInt64(value) else { return bad(name, "'\(value)' is not a whole number of CPUs") }
                 q.totalCru = n
-            case "country":
+            case .country:
                 guard value.utf8.count == 2, value.allSatisfy({ $0.isASCII && $0.isLetter }) else { return bad(name, "'\(value)' is not a two-letter country code like BE") }
                 q.country = value.uppercased()
-            case "city":
+            case .city:
                 q.city = value
-            case "farm":
+            case .farm:
                 var farms: [UInt32] = []
                 for part in value.split(separator: ",", omittingEmptySubsequences: false) {
                     guard let id = UInt32(part.trimmedSpaces) else { return bad(name, "'\(value)' is not a farm id or a comma-separated list of them") }
                     farms.append(id)
                 }
                 q.farms = farms
-            case "ipv4", "ipv6", "reachable":
+            case .ipv4, .ipv6, .reachable:
                 guard let b = flag(value) else { return bad(name, "'\(value)' is not true or false") }
-                if name == "ipv4" { q.ipv4 = b } else if name == "ipv6" { q.ipv6 = b } else { q.reachable = b }
-            case "gpu":
+                if filter == .ipv4 { q.ipv4 = b } else if filter == .ipv6 { q.ipv6 = b } else { q.reachable = b }
+            case .gpu:
                 q.gpu = value.lowercased()
-            case "tag":
+            case .tag:
                 q.tag = value
-            case "near":
+            case .near:
                 let parts = value.split(separator: ",")
                 guard parts.count == 2, let lat = Double(parts[0].trimmedSpaces), let lon = Double(parts[1].trimmedSpaces),
                       abs(lat) <= 90, abs(lon) <= 180 else { return bad(name, "'\(value)' is not LAT,LON in degrees like 50.85,4.35") }
                 q.near = (lat, lon)
-            case "radius":
+            case .radius:
                 guard let km = Double(value), km.isFinite, km > 0 else { return bad(name, "'\(value)' is not a positive number of kilometres") }
                 q.radiusKm = km
-            case "sort":
-                guard let s = Sort(rawValue: value) else { return bad(name, "'\(value)' is not one of \(Sort.allCases.map(\.rawValue).joined(separator: ", "))") }
+            case .sort:
+                guard let s = Sort(rawValue: value == "rtt" ? "metric" : value) else { return bad(name, "'\(value)' is not one of \(Sort.allCases.map(\.rawValue).joined(separator: ", "))") }
                 q.sort = s
-            case "order":
+            case .order:
                 guard value == "asc" || value == "desc" else { return bad(name, "'\(value)' is not asc or desc") }
                 q.descending = value == "desc"
-            case "limit":
+            case .limit:
                 guard let n = Int(value), n > 0 else { return bad(name, "'\(value)' is not a positive whole number") }
                 q.limit = n
-            default:
-                return bad(name, "unknown filter")
             }
         }
         if q.radiusKm != nil && q.near == nil { return bad("radius", "needs near LAT,LON to measure from") }
@@ -165,7 +164,7 @@ public struct CapacityQuery: Equatable, Sendable {
             case .freeHru: return Double(c.record.free.hru)
             case .cru: return Double(c.record.total.cru)
             case .distance: return c.distanceKm
-            case .rtt: return c.metric.map(Double.init)
+            case .metric: return c.metric.map(Double.init)
             case .age: return c.ageSeconds
             }
         }

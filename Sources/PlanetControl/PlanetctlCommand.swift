@@ -1,20 +1,20 @@
 import PlanetCore
-import PlanetRuntime
+import PlanetAdmin
 import PlanetCapacity
 
 /// A planetctl command line (after the options), checked before anything is sent.
 public enum PlanetctlCommand: Equatable, Sendable {
     case showSelf
     case peers
-    case addPeer(String)
-    case removePeer(String)
+    case addPeer(PeerURI)
+    case removePeer(PeerURI)
     case routes
     case sessions
     case stats
     case vmList
     case vmShow(String)
-    /// The checked `vmAttach` arguments, in the order sent.
-    case vmAttach(String, [VMOption])
+    /// The checked `vmAttach` arguments.
+    case vmAttach(VMAttachRequest)
     case vmDetach(String)
     case vmPolicy(String, [String])
     case vmCloudInit(String)
@@ -22,27 +22,13 @@ public enum PlanetctlCommand: Equatable, Sendable {
     case nodes
     /// One record, by public key or overlay address.
     case nodeShow(String)
-    /// The finder: admin `findNodes` arguments, in the order given.
-    case nodesFind([FindArgument])
-
-    /// A `vm attach` option as typed (`--allow` may repeat).
-    public struct VMOption: Equatable, Sendable {
-        public let name: String
-        public let values: [String]
-        public init(_ name: String, _ values: [String]) { self.name = name; self.values = values }
-    }
+    /// The finder: its filters, in the order given.
+    case nodesFind([AdminRequest.Filter])
 
     /// The options `vm attach` and `vm policy` take (every one takes a value).
     public static let vmOptionNames = ["tap", "netns", "owner", "address", "allow", "cpu", "memory", "disk"]
     /// `vm attach`'s flags, passed to `parse` among the options as `["true"]` when given.
     public static let vmFlagNames = ["force"]
-
-    /// A `nodes find` filter as sent: the admin argument's name and the text typed.
-    public struct FindArgument: Equatable, Sendable {
-        public let name: String
-        public let value: String
-        public init(_ name: String, _ value: String) { self.name = name; self.value = value }
-    }
 
     public struct UsageError: Error, Equatable, CustomStringConvertible {
         public let description: String
@@ -71,8 +57,10 @@ public enum PlanetctlCommand: Equatable, Sendable {
             guard let verb = rest.first else { return .success(.peers) }
             guard verb == "add" || verb == "remove" else { return .failure(unknownVerb(verb, of: "peers")) }
             guard rest.count == 2 else { return .failure(UsageError("usage: planetctl peers \(verb) udp://HOST:PORT[?key=HEX]")) }
-            if case .failure(let e) = PeerURI.parse(rest[1], allowKey: true) { return .failure(UsageError("bad peer URI: \(e.description)")) }
-            return .success(verb == "add" ? .addPeer(rest[1]) : .removePeer(rest[1]))
+            switch PeerURI.parse(rest[1], allowKey: true) {
+            case .success(let uri): return .success(verb == "add" ? .addPeer(uri) : .removePeer(uri))
+            case .failure(let e): return .failure(UsageError("bad peer URI: \(e.description)"))
+            }
         case "vm":
             return parseVM(rest, options: given)
         case "nodes":
@@ -144,75 +132,42 @@ public enum PlanetctlCommand: Equatable, Sendable {
             case .failure(let e): return .failure(e)
             }
             for (k, v) in options where k != "allow" && v.count > 1 { return .failure(UsageError("\(k): --\(k) given \(v.count) times")) }
-            let opts = (vmOptionNames + vmFlagNames).compactMap { k in options[k].map { VMOption(k, $0) } }
-            let attach = PlanetctlCommand.vmAttach(name, opts)
-            do { _ = try VMHost.AttachRequest(arguments: .object(attach.arguments)) } catch { return .failure(UsageError(error.description)) }
-            return .success(attach)
+            // The daemon's own check (VMAttachRequest), on the options as they will travel.
+            var given: [(String, JSONValue)] = [("name", .string(name))]
+            for k in vmOptionNames + vmFlagNames {
+                guard let v = options[k] else { continue }
+                given.append((k, k == "allow" ? .array(v.map { .string($0) }) : .string(v.last ?? "")))
+            }
+            do { return .success(.vmAttach(try VMAttachRequest(arguments: .object(given)))) } catch { return .failure(UsageError(error.description)) }
         default:
             return .failure(unknownVerb(verb, of: "vm"))
         }
     }
 
-    public var call: AdminCall {
+    /// What planetctl sends for this command.
+    public var request: AdminRequest {
         switch self {
         case .showSelf: return .getSelf
         case .peers: return .getPeers
-        case .addPeer: return .addPeer
-        case .removePeer: return .removePeer
+        case .addPeer(let uri): return .addPeer(uri)
+        case .removePeer(let uri): return .removePeer(uri)
         case .routes: return .getRoutes
         case .sessions: return .getSessions
         case .stats: return .getStats
         case .vmList: return .vmList
-        case .vmShow: return .vmShow
-        case .vmAttach: return .vmAttach
-        case .vmDetach: return .vmDetach
-        case .vmPolicy: return .vmPolicy
-        case .vmCloudInit: return .vmCloudInit
+        case .vmShow(let name): return .vmShow(name: name)
+        case .vmAttach(let r): return .vmAttach(r)
+        case .vmDetach(let name): return .vmDetach(name: name)
+        case .vmPolicy(let name, let allow): return .vmPolicy(name: name, allow: allow)
+        case .vmCloudInit(let name): return .vmCloudInit(name: name)
         case .nodes: return .getNodes
-        case .nodeShow: return .getNode
-        case .nodesFind: return .findNodes
-        }
-    }
-
-    /// Whether a daemon's refusal of this command is about its input: VM calls name the bad
-    /// argument first (`address: … is taken by VM 'web'`), and planetctl exits 2 for those as
-    /// for any bad usage; a refusal of the host (`host: …`) stays a failure (exit 1).
-    public func isUsageRefusal(_ message: String) -> Bool {
-        switch self {
-        case .vmAttach, .vmDetach, .vmPolicy, .vmShow, .vmCloudInit:
-            // The call's own arguments, and the two names VMTable uses for a pair of them.
-            let argument = String(message.prefix { $0 != ":" })
-            return (AdminCall.vmAttach.arguments.map(\.name) + ["tap/netns", "interface"]).contains(argument)
-        default: return false
-        }
-    }
-
-    public var arguments: [(String, JSONValue)] {
-        switch self {
-        case .addPeer(let uri), .removePeer(let uri): return [("uri", .string(uri))]
-        case .vmShow(let n), .vmDetach(let n), .vmCloudInit(let n): return [("name", .string(n))]
-        case .vmPolicy(let n, let allow): return [("name", .string(n)), ("allow", .array(allow.map { .string($0) }))]
-        case .vmAttach(let n, let options):
-            return [("name", .string(n))] + options.map { o in
-                (o.name, o.name == "allow" ? .array(o.values.map { .string($0) }) : .string(o.values.last ?? ""))
-            }
-        case .nodeShow(let node): return [("node", .string(node))]
-        case .nodesFind(let args): return args.map { ($0.name, .string($0.value)) }
-        default: return []
+        case .nodeShow(let node): return .getNode(node)
+        case .nodesFind(let filters): return .findNodes(filters)
         }
     }
 }
 
 extension PlanetctlCommand {
-    /// `nodes find` options and the admin argument each becomes. Flags (no value) send "true".
-    static let findOptions: [(option: String, argument: String, flag: Bool)] = [
-        ("free-mru", "freeMru", false), ("free-sru", "freeSru", false), ("free-hru", "freeHru", false),
-        ("total-cru", "totalCru", false), ("country", "country", false), ("city", "city", false), ("farm", "farm", false),
-        ("ipv4", "ipv4", true), ("ipv6", "ipv6", true), ("gpu", "gpu", false), ("tag", "tag", false), ("near", "near", false),
-        ("radius", "radius", false), ("reachable", "reachable", true), ("sort", "sort", false), ("order", "order", false),
-        ("limit", "limit", false),
-    ]
-
     static func parseNodes(_ words: [String]) -> Result<PlanetctlCommand, UsageError> {
         guard let verb = words.first else { return .success(.nodes) }
         let rest = Array(words.dropFirst())
@@ -234,7 +189,7 @@ extension PlanetctlCommand {
     /// Checked here with the node's own rules (`CapacityQuery`), so a bad value is a usage
     /// error (exit 2) naming the option, not a daemon error.
     static func parseFind(_ words: [String]) -> Result<PlanetctlCommand, UsageError> {
-        var out: [FindArgument] = []
+        var out: [AdminRequest.Filter] = []
         var i = 0
         while i < words.count {
             let word = words[i]
@@ -243,25 +198,27 @@ extension PlanetctlCommand {
             var name = String(word.dropFirst(2))
             var inline: String?
             if let eq = name.firstIndex(of: "=") { inline = String(name[name.index(after: eq)...]); name = String(name[..<eq]) }
-            guard let spec = findOptions.first(where: { $0.option == name }) else {
-                return .failure(UsageError("nodes find: unknown option '--\(name)' (\(findOptions.map { "--" + $0.option }.joined(separator: ", ")))"))
+            guard let filter = NodeFilter.allCases.first(where: { $0.option == name }) else {
+                return .failure(UsageError("nodes find: unknown option '--\(name)' (\(NodeFilter.allCases.map { "--" + $0.option }.joined(separator: ", ")))"))
             }
-            if spec.flag {
+            if filter.value == .flag {
                 guard inline == nil else { return .failure(UsageError("nodes find: --\(name) takes no value")) }
-                out.append(FindArgument(spec.argument, "true"))
+                out.append(AdminRequest.Filter(filter, "true"))
             } else if let inline {
-                out.append(FindArgument(spec.argument, inline))
-            } else if name == "gpu" {
+                out.append(AdminRequest.Filter(filter, inline))
+            } else if case .optional = filter.value {
                 // `--gpu` alone: any GPU; `--gpu nvidia`: that vendor's.
-                if i < words.count, !words[i].hasPrefix("--") { out.append(FindArgument("gpu", words[i])); i += 1 } else { out.append(FindArgument("gpu", "")) }
+                let given = i < words.count && !words[i].hasPrefix("--")
+                out.append(AdminRequest.Filter(filter, given ? words[i] : ""))
+                if given { i += 1 }
             } else {
                 guard i < words.count else { return .failure(UsageError("nodes find: --\(name) needs a value")) }
-                out.append(FindArgument(spec.argument, words[i]))
+                out.append(AdminRequest.Filter(filter, words[i]))
                 i += 1
             }
         }
-        if case .failure(let e) = CapacityQuery.parse(out.map { ($0.name, $0.value) }) {
-            let option = findOptions.first { $0.argument == e.argument }?.option ?? e.argument
+        if case .failure(let e) = CapacityQuery.parse(out.map { ($0.filter.argument, $0.value) }) {
+            let option = NodeFilter(rawValue: e.argument)?.option ?? e.argument
             return .failure(UsageError("nodes find: --\(option): \(e.reason)"))
         }
         return .success(.nodesFind(out))

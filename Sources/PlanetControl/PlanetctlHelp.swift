@@ -5,7 +5,7 @@ import PlanetCore
 /// `planetctl nodes find -h`). Here rather than in main.swift so a test can check that every
 /// command has its help and that its usage line matches Docs/cli.md.
 public enum PlanetctlHelp {
-    public static let usage = """
+    public static var usage: String { """
     usage: planetctl [--socket PATH] [--json] COMMAND
 
     commands:
@@ -30,11 +30,7 @@ public enum PlanetctlHelp {
       nodes show KEY|ADDRESS
                            one capacity record
       nodes find [FILTERS] nodes with the capacity asked for, nearest (lowest route metric) first:
-          --free-mru SIZE --free-sru SIZE --free-hru SIZE   free memory / SSD / HDD, sizes as 512M, 16G, 2T
-          --total-cru N --country CC --city NAME --farm ID[,ID...] --tag T
-          --ipv4 --ipv6 --gpu [VENDOR] --reachable
-          --near LAT,LON [--radius KM]
-          --sort free-mru|free-sru|free-hru|cru|distance|rtt|age --order asc|desc --limit N
+    \(filterList)
 
     options:
       --socket PATH        admin socket (default $PLANETCTL_SOCKET, else /run/planetary/planetd.sock)
@@ -42,10 +38,10 @@ public enum PlanetctlHelp {
       --help, --version    COMMAND --help: that command's help
 
     exit codes: 0 success, 1 the daemon failed or could not be reached, 2 bad usage
-    """
+    """ }
 
     /// The commands, by their words, each with its usage and what it does.
-    public static let commands: [(words: [String], text: String)] = [
+    public static var commands: [(words: [String], text: String)] { [
         (["self"], """
         usage: planetctl self
 
@@ -163,20 +159,9 @@ public enum PlanetctlHelp {
         usage: planetctl nodes find [FILTERS]
 
         The capacity records that pass every filter, nearest (lowest route metric) first:
-          --free-mru SIZE, --free-sru SIZE, --free-hru SIZE
-                           at least SIZE free memory / SSD / HDD (512M, 16G, 2T)
-          --total-cru N    at least N CPUs offered
-          --country CC     that ISO 3166 country;  --city NAME  that city
-          --farm ID[,ID...]  one of these farms;   --tag T      that tag
-          --ipv4, --ipv6   a public IPv4 / IPv6 address
-          --gpu [VENDOR]   a GPU (of that vendor: nvidia, amd, intel, … or a PCI id in hex)
-          --reachable      a current route from this node
-          --near LAT,LON [--radius KM]
-                           within KM of LAT,LON; --near alone only measures the distance,
-                           shown in the DISTANCE column (as with --sort distance)
-          --sort free-mru|free-sru|free-hru|cru|distance|rtt|age   --order asc|desc   --limit N
+        \(filterTable)
         """),
-    ]
+    ] }
 
     /// The help for the command `words` names (the words before any option; a VM name or
     /// other argument after the command is ignored). A word that names no command is the same
@@ -191,6 +176,40 @@ public enum PlanetctlHelp {
         guard words.count > 1, !verbs.isEmpty else { return .success(group.text + footer) }
         if let verb = verbs.first(where: { $0.words[1] == words[1] }) { return .success(verb.text + footer) }
         return .failure(PlanetctlCommand.unknownVerb(words[1], of: first))
+    }
+
+    /// The overview's filter list: every `NodeFilter` as typed, wrapped.
+    static var filterList: String {
+        wrap(NodeFilter.allCases.map(\.usage), width: 86, indent: String(repeating: " ", count: 10))
+    }
+
+    /// `nodes find --help`'s table: each `NodeFilter` with what it keeps (`NodeFilter.help`).
+    static var filterTable: String {
+        let column = 20
+        return NodeFilter.allCases.map { f in
+            let lead = "  " + f.usage
+            let help = wrap(f.help.split(separator: " ").map(String.init), width: 96 - column, indent: String(repeating: " ", count: column))
+                .dropFirst(column).description
+            return lead.count < column - 1
+                ? lead + String(repeating: " ", count: column - lead.count) + help
+                : lead + "\n" + String(repeating: " ", count: column) + help
+        }.joined(separator: "\n")
+    }
+
+    /// `words` joined by spaces into lines of at most `width` characters (a longer word has a
+    /// line of its own), each line after `indent`.
+    static func wrap(_ words: [String], width: Int, indent: String) -> String {
+        var lines: [String] = []
+        var line = ""
+        for w in words {
+            if !line.isEmpty, line.count + 1 + w.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + w
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines.map { indent + $0 }.joined(separator: "\n")
     }
 
     static let footer = "\n\nglobal options: --socket PATH, --json (planetctl --help)"

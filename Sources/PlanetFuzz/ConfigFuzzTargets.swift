@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetRuntime
 
 enum ConfigFuzzTargets {
@@ -18,7 +19,7 @@ enum ConfigFuzzTargets {
     /// One admin request line as the daemon reads it, and a reply line as planetctl reads it.
     static let admin = FuzzTarget("admin", "admin socket request and reply lines") { input in
         let text = String(decoding: input, as: UTF8.self)
-        _ = AdminRequest.parse(text)
+        _ = AdminRequest.decode(text)
         _ = AdminReply.parse(text)
     }
 }

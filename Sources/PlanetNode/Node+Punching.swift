@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetLink
 
 /// Hole punching wired into the node: when a session carries traffic over a relay, the two
@@ -122,39 +123,32 @@ final class EndpointsControlHandler: SessionControlHandler {
     }
 }
 
-/// The admin API's NAT fields (Docs/cli.md), kept here so NodeAdmin.swift only appends them.
+/// The admin API's NAT fields (Docs/cli.md), kept here so NodeAdmin.swift only places them.
 extension Node {
-    func natSelfJSON() -> [(String, JSONValue)] {
+    func natSelf() -> (publicEndpoints: [String], natMapping: String, localEndpoints: [String], punching: Bool) {
         var observed: [Endpoint] = []
         for (_, e) in links.observedEndpoints where !observed.contains(e) { observed.append(e) }
-        return [
-            ("publicEndpoints", .array(observed.map { .string($0.description) })),
-            ("natMapping", .string(natMapping.rawValue)),
-            ("localEndpoints", .array(punching.localEndpoints.map { .string($0.description) })),
-            ("punching", .bool(punching.enabled)),
-        ]
+        return (observed.map(\.description), natMapping.rawValue, punching.localEndpoints.map(\.description), punching.enabled)
     }
 
     /// Whether the session's traffic goes over a direct link with its peer or through a relay,
     /// and which neighbour carries it.
-    func sessionPathJSON(_ peer: PublicKey) -> [(String, JSONValue)] {
-        guard let route = router.route(forAddress: peer.address) else { return [("path", .string("no-route")), ("nextHop", .null)] }
+    func sessionPath(_ peer: PublicKey) -> (path: String, nextHop: String?) {
+        guard let route = router.route(forAddress: peer.address) else { return ("no-route", nil) }
         let direct = route.nextHop == peer && links.isUp(peer)
-        return [("path", .string(direct ? (links.isPunched(peer) ? "direct-punched" : "direct") : "relayed")),
-                ("nextHop", .string(route.nextHop.hex))]
+        return (direct ? (links.isPunched(peer) ? "direct-punched" : "direct") : "relayed", route.nextHop.hex)
     }
 
-    func punchStatsJSON() -> JSONValue {
+    func punchCounters() -> Counters {
         let p = punching.stats, l = links.stats
-        func n(_ v: UInt64) -> JSONValue { .number(Double(v)) }
-        return .object([
-            ("offersSent", n(p.offersSent)), ("offersReceived", n(p.offersReceived)),
-            ("refusedMalformed", n(p.refusedMalformed)), ("refusedDisabled", n(p.refusedDisabled)),
-            ("refusedBusy", n(p.refusedBusy)), ("refusedRateLimited", n(p.refusedRateLimited)), ("refusedLinkLimit", n(p.refusedLinkLimit)),
-            ("attempts", n(p.attempts)), ("candidatesProbed", n(p.candidatesProbed)), ("candidatesRefused", n(p.candidatesRefused)),
-            ("initsSent", n(l.punchInitsSent)),
-            ("succeeded", n(p.succeeded)), ("failed", n(p.failed)), ("stopped", n(p.stopped)), ("retired", n(p.retired)),
-            ("punchedLinks", n(l.punchedLinks)),
+        return Counters([
+            ("offersSent", p.offersSent), ("offersReceived", p.offersReceived),
+            ("refusedMalformed", p.refusedMalformed), ("refusedDisabled", p.refusedDisabled),
+            ("refusedBusy", p.refusedBusy), ("refusedRateLimited", p.refusedRateLimited), ("refusedLinkLimit", p.refusedLinkLimit),
+            ("attempts", p.attempts), ("candidatesProbed", p.candidatesProbed), ("candidatesRefused", p.candidatesRefused),
+            ("initsSent", l.punchInitsSent),
+            ("succeeded", p.succeeded), ("failed", p.failed), ("stopped", p.stopped), ("retired", p.retired),
+            ("punchedLinks", l.punchedLinks),
         ])
     }
 }

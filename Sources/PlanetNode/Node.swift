@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetLink
 import PlanetRouting
 import PlanetCapacity

@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetCapacity
 
 /// The finder's admin calls (Docs/cli.md): `getNodes` lists every record held, `getNode` shows
@@ -6,11 +7,11 @@ import PlanetCapacity
 /// overlay address and the route metric from this node, which only this node knows: the
 /// directory is the same everywhere, the answer's order is not.
 extension Node {
-    func capacityAdmin(_ call: AdminCall, _ args: JSONValue, now: Instant) -> Result<JSONValue, AdminError> {
+    func capacityAdmin(_ request: AdminRequest, now: Instant) -> Result<any AdminResponse, AdminError> {
         guard let unix = capacity.unixTime(now) else { return .failure(AdminError("the node has not been told the time yet; try again")) }
-        switch call {
-        case .getNode:
-            guard let text = args["node"]?.stringValue else { return .failure(AdminError("getNode needs \"node\": a public key or an overlay address")) }
+        let filters: [AdminRequest.Filter]
+        switch request {
+        case .getNode(let text):
             let key: PublicKey
             if let k = PublicKey(hex: text) {
                 key = k
@@ -19,32 +20,31 @@ extension Node {
             } else if IPv6Address(text) != nil {
                 return .failure(AdminError("no capacity record for address \(text)"))
             } else {
-                return .failure(AdminError("node: '\(text)' is neither a public key (64 hex digits) nor an overlay address"))
+                return .failure(.argument("node", "'\(text)' is neither a public key (64 hex digits) nor an overlay address"))
             }
             guard let c = candidates(unixNow: unix, near: nil).first(where: { $0.record.key == key }) else {
                 return .failure(AdminError("no capacity record for \(key.hex)"))
             }
-            return .success(nodeJSON(c, unixNow: unix))
-        case .getNodes, .findNodes:
-            let pairs = (args.objectValue ?? []).compactMap { k, v in v.stringValue.map { (k, $0) } }
-            let query: CapacityQuery
-            switch CapacityQuery.parse(call == .getNodes ? [] : pairs) {
-            case .success(let q): query = q
-            case .failure(let e): return .failure(AdminError(e.description))
-            }
-            var origin = query.near
-            if query.sort == .distance && origin == nil {
-                guard let lat = config.capacity.latitude, let lon = config.capacity.longitude else {
-                    return .failure(AdminError("sort: distance needs near LAT,LON (this node has no coordinates in its config)"))
-                }
-                origin = (lat, lon)
-            }
-            let rows = query.apply(candidates(unixNow: unix, near: origin))
-            return .success(.object([("nodes", .array(rows.map { nodeJSON($0, unixNow: unix) })),
-                                     ("held", .number(Double(capacity.directory.count)))]))
+            return .success(nodeReply(c, unixNow: unix))
+        case .getNodes: filters = []
+        case .findNodes(let given): filters = given
         default:
             return .failure(AdminError("not a capacity call"))
         }
+        let query: CapacityQuery
+        switch CapacityQuery.parse(filters.map { ($0.filter.argument, $0.value) }) {
+        case .success(let q): query = q
+        case .failure(let e): return .failure(.argument(e.argument, e.reason))
+        }
+        var origin = query.near
+        if query.sort == .distance && origin == nil {
+            guard let lat = config.capacity.latitude, let lon = config.capacity.longitude else {
+                return .failure(.argument("sort", "distance needs near LAT,LON (this node has no coordinates in its config)"))
+            }
+            origin = (lat, lon)
+        }
+        let rows = query.apply(candidates(unixNow: unix, near: origin))
+        return .success(NodesReply(nodes: rows.map { nodeReply($0, unixNow: unix) }, held: UInt64(capacity.directory.count)))
     }
 
     /// Every held record decoded, with this node's route metric to it (0 for itself).
@@ -57,37 +57,16 @@ extension Node {
         }
     }
 
-    func nodeJSON(_ c: CapacityQuery.Candidate, unixNow: Double) -> JSONValue {
+    func nodeReply(_ c: CapacityQuery.Candidate, unixNow: Double) -> NodeRecordReply {
         let r = c.record
-        func number(_ v: Double?) -> JSONValue { v.map { JSONValue.number($0) } ?? .null }
-        let gpus: [JSONValue] = r.gpus.map { g in
-            let fields: [(String, JSONValue)] = [("vendor", .string(g.vendorName)), ("vendorId", .number(Double(g.vendor))),
-                                                 ("deviceId", .number(Double(g.device))), ("name", .string(g.name))]
-            return .object(fields)
-        }
-        var o: [(String, JSONValue)] = []
-        o.append(("publicKey", .string(r.key.hex)))
-        o.append(("address", .string(r.key.address.description)))
-        o.append(("metric", number(c.metric.map(Double.init))))
-        o.append(("distanceKm", number(c.distanceKm.map { ($0 * 10).rounded() / 10 })))
-        o.append(("ageSeconds", .number(c.ageSeconds.rounded(.down))))
-        o.append(("expiresInSeconds", .number(max(0, Double(r.expiresAt) - unixNow).rounded(.down))))
-        o.append(("seqno", .number(Double(r.seqno))))
-        o.append(("country", .string(r.country)))
-        o.append(("city", .string(r.city)))
-        o.append(("latitude", number(r.latitude)))
-        o.append(("longitude", number(r.longitude)))
-        o.append(("farmId", .number(Double(r.farmId))))
-        o.append(("farmName", .string(r.farmName)))
-        o.append(("total", r.total.json))
-        o.append(("used", r.used.json))
-        o.append(("free", r.free.json))
-        o.append(("gpus", .array(gpus)))
-        o.append(("publicIPv4", .bool(r.publicIPv4)))
-        o.append(("publicIPv6", .bool(r.publicIPv6)))
-        o.append(("tags", .array(r.tags.map { JSONValue.string($0) })))
-        o.append(("version", .string(r.version)))
-        o.append(("uptimeSeconds", .number(Double(r.uptimeSeconds))))
-        return .object(o)
+        func resources(_ x: CapacityResources) -> NodeRecordReply.Resources { .init(cru: x.cru, mru: x.mru, sru: x.sru, hru: x.hru) }
+        return NodeRecordReply(
+            publicKey: r.key.hex, address: r.key.address.description, metric: c.metric.map { UInt64(max(0, $0)) },
+            distanceKm: c.distanceKm.map { ($0 * 10).rounded() / 10 }, ageSeconds: UInt64(max(0, c.ageSeconds)),
+            expiresInSeconds: UInt64(max(0, Double(r.expiresAt) - unixNow)), seqno: UInt64(r.seqno), country: r.country, city: r.city,
+            latitude: r.latitude, longitude: r.longitude, farmId: UInt64(r.farmId), farmName: r.farmName,
+            total: resources(r.total), used: resources(r.used), free: resources(r.free),
+            gpus: r.gpus.map { .init(vendor: $0.vendorName, vendorId: UInt64($0.vendor), deviceId: UInt64($0.device), name: $0.name) },
+            publicIPv4: r.publicIPv4, publicIPv6: r.publicIPv6, tags: r.tags, version: r.version, uptimeSeconds: UInt64(r.uptimeSeconds))
     }
 }

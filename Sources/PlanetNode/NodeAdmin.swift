@@ -1,101 +1,71 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetLink
 import PlanetRouting
 
 /// The admin API's requests answered from the node's state: pure, so the runtime only has to
-/// carry the request onto the node's thread and the JSON back. Schemas are in Docs/cli.md.
+/// carry the typed request onto the node's thread and the reply back. Schemas are in Docs/cli.md.
 extension Node {
-    /// Answers one call (`AdminCall`, the one list of calls; the admin server has checked the
-    /// arguments' types against it).
-    public func admin(_ request: String, _ args: JSONValue, now: Instant) -> Result<JSONValue, AdminError> {
-        guard let call = AdminCall(rawValue: request) else {
-            return .failure(AdminError("unknown request '\(request)'; try 'list'"))
-        }
-        switch call {
+    /// Answers one call, already decoded and checked (`AdminRequest`, the one list of calls),
+    /// with its typed reply (PlanetAdmin's reply types; the runtime makes it JSON at the socket).
+    public func admin(_ request: AdminRequest, now: Instant) -> Result<any AdminResponse, AdminError> {
+        switch request {
         case .getSelf:
-            return .success(.object([
-                ("publicKey", .string(identity.publicKey.hex)),
-                ("address", .string(address.description)),
-                ("subnet", .string(subnet.description)),
-                ("version", .string(PlanetVersion.string)),
-                ("uptimeSeconds", .number(now.seconds(since: started).rounded(.down))),
-            ] + natSelfJSON()))
+            return .success(selfReply(now: now))
         case .getPeers:
-            return .success(.object([("peers", .array(peersJSON(now: now)))]))
-        case .addPeer, .removePeer:
-            guard let text = args["uri"] else { return .failure(AdminError("\(request) needs \"uri\": \"udp://HOST:PORT\"")) }
-            guard let s = text.stringValue else { return .failure(AdminError("uri must be a string, got \(text.typeName)")) }
-            let uri: PeerURI
-            switch PeerURI.parse(s) {
-            case .success(let u): uri = u
-            case .failure(let e): return .failure(AdminError("uri: \(e.description)"))
-            }
-            if call == .addPeer {
-                addPeer(uri, now: now)
-            } else if case .failure(let e) = removePeer(uri, now: now) {
-                return .failure(e)
-            }
-            return .success(.object([]))
+            return .success(PeersReply(peers: peersReply(now: now)))
+        case .addPeer(let uri):
+            addPeer(uri, now: now)
+            return .success(EmptyReply())
+        case .removePeer(let uri):
+            if case .failure(let e) = removePeer(uri, now: now) { return .failure(e) }
+            return .success(EmptyReply())
         case .getRoutes:
-            return .success(.object([("routes", .array(routesJSON()))]))
+            return .success(RoutesReply(routes: routesReply()))
         case .getSessions:
-            return .success(.object([("sessions", .array(sessionsJSON(now: now)))]))
+            return .success(SessionsReply(sessions: sessionsReply(now: now)))
         case .getStats:
-            return .success(statsJSON())
+            return .success(statsReply())
         case .getNodes, .getNode, .findNodes:
-            return capacityAdmin(call, args, now: now)
-        case .list:
-            return .success(.object([("requests", .array(AdminCall.names.map { .string($0) }))]))
-        case .vmAttach, .vmDetach, .vmList, .vmShow, .vmPolicy, .vmCloudInit:
-            // They change the host (interfaces, routes, filters), so the runtime answers them
-            // (VMHost) and tells the node only the policies; a node without one has no VMs.
-            return .failure(AdminError("\(request): this node has no VM host (planetd answers VM calls)"))
+            return capacityAdmin(request, now: now)
+        case .list, .vmAttach, .vmDetach, .vmList, .vmShow, .vmPolicy, .vmCloudInit:
+            // `list` is the admin server's own answer. VM calls change the host (interfaces,
+            // routes, filters), so the runtime answers them (VMHost) and tells the node only the
+            // policies; a node without one has no VMs.
+            return .failure(AdminError("\(request.call.rawValue): not the node's to answer (planetd's admin server answers it)"))
         }
     }
 
-    func peersJSON(now: Instant) -> [JSONValue] {
+    func selfReply(now: Instant) -> SelfReply {
+        let nat = natSelf()
+        return SelfReply(publicKey: identity.publicKey.hex, address: address.description, subnet: subnet.description,
+                         version: PlanetVersion.string, uptimeSeconds: UInt64(max(0, now.seconds(since: started))),
+                         publicEndpoints: nat.publicEndpoints, natMapping: nat.natMapping, localEndpoints: nat.localEndpoints,
+                         punching: nat.punching)
+    }
+
+    func peersReply(now: Instant) -> [PeersReply.Peer] {
         links.snapshot(now: now).map { p in
-            .object([
-                ("publicKey", p.publicKey.map { .string($0.hex) } ?? .null),
-                ("address", p.publicKey.map { .string($0.address.description) } ?? .null),
-                ("endpoint", p.endpoint.map { .string($0.description) } ?? .null),
-                ("uri", p.uri.map { .string($0.description) } ?? .null),
-                ("state", .string(p.state.rawValue)),
-                ("rttMs", p.rtt.map { .number(($0 * 1000 * 100).rounded() / 100) } ?? .null),
-                ("rxBytes", .number(Double(p.rxBytes))),
-                ("txBytes", .number(Double(p.txBytes))),
-                ("uptimeSeconds", .number(p.uptime.rounded(.down))),
-                ("inbound", .bool(p.inbound)),
-                ("cipher", p.cipher.map { .string($0.description) } ?? .null),
-                ("punched", .bool(p.punched)),
-            ])
+            PeersReply.Peer(publicKey: p.publicKey?.hex, address: p.publicKey?.address.description, endpoint: p.endpoint?.description,
+                            uri: p.uri?.description, state: p.state.rawValue, rttMs: p.rtt.map { ($0 * 1000 * 100).rounded() / 100 },
+                            rxBytes: p.rxBytes, txBytes: p.txBytes, uptimeSeconds: UInt64(max(0, p.uptime)), inbound: p.inbound,
+                            cipher: p.cipher?.description, punched: p.punched)
         }
     }
 
-    func routesJSON() -> [JSONValue] {
+    func routesReply() -> [RoutesReply.Route] {
         router.routes().map { r in
-            .object([
-                ("prefix", .string(r.origin.subnet.description)),
-                ("address", .string(r.origin.address.description)),
-                ("publicKey", .string(r.origin.hex)),
-                ("nextHop", r.nextHop.map { .string($0.hex) } ?? .null),
-                ("metric", .number(Double(r.metric))),
-                ("seqno", .number(Double(r.seqno))),
-            ])
+            RoutesReply.Route(prefix: r.origin.subnet.description, address: r.origin.address.description, publicKey: r.origin.hex,
+                              nextHop: r.nextHop?.hex, metric: UInt64(r.metric), seqno: UInt64(r.seqno))
         }
     }
 
-    func sessionsJSON(now: Instant) -> [JSONValue] {
-        sessions.all.filter(\.isEstablished).sorted { $0.peer < $1.peer }.map { s -> JSONValue in
-            let fields: [(String, JSONValue)] = [
-                ("publicKey", .string(s.peer.hex)),
-                ("address", .string(s.peer.address.description)),
-                ("rxBytes", .number(Double(s.rxBytes))),
-                ("txBytes", .number(Double(s.txBytes))),
-                ("uptimeSeconds", .number(now.seconds(since: s.created).rounded(.down))),
-                ("cipher", s.current.map { .string($0.cipher.description) } ?? .null),
-            ]
-            return .object(fields + sessionPathJSON(s.peer))
+    func sessionsReply(now: Instant) -> [SessionsReply.Session] {
+        sessions.all.filter(\.isEstablished).sorted { $0.peer < $1.peer }.map { s in
+            let path = sessionPath(s.peer)
+            return SessionsReply.Session(publicKey: s.peer.hex, address: s.peer.address.description, rxBytes: s.rxBytes, txBytes: s.txBytes,
+                                         uptimeSeconds: UInt64(max(0, now.seconds(since: s.created))), cipher: s.current?.cipher.description,
+                                         path: path.path, nextHop: path.nextHop)
         }
     }
 
@@ -107,28 +77,19 @@ extension Node {
         return out + pacerDrops
     }
 
-    func statsJSON() -> JSONValue {
+    func statsReply() -> StatsReply {
         let l = links.stats
         var drops: [String: UInt64] = [:]
         for (reason, n) in dropReport { drops[reason, default: 0] += n }
-        var fields: [(String, JSONValue)] = [
-            ("rxPackets", .number(Double(l.rxPackets))),
-            ("txPackets", .number(Double(l.txPackets))),
-            ("rxBytes", .number(Double(l.rxBytes))),
-            ("txBytes", .number(Double(l.txBytes))),
-            ("tunRxPackets", .number(Double(stats.tunRxPackets))),
-            ("tunTxPackets", .number(Double(stats.tunTxPackets))),
-            ("forwardedPackets", .number(Double(stats.forwardedPackets))),
-            ("icmpErrorsSent", .number(Double(stats.icmpErrorsSent))),
-            ("drops", .object(drops.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-            ("peersUp", .number(Double(links.upPeers.count))),
-            ("routes", .number(Double(router.routes().count))),
-            ("sessions", .number(Double(sessions.all.filter(\.isEstablished).count))),
-            ("handshakesCompleted", .number(Double(l.handshakesCompleted + stats.sessionsEstablished))),
-            ("handshakesFailed", .number(Double(l.handshakesFailed + stats.sessionHandshakesFailed))),
-            ("capacityRecords", .number(Double(capacity.directory.count))),
-        ]
-        fields.append(("punch", punchStatsJSON()))
-        return .object(fields)
+        return StatsReply(
+            rxPackets: l.rxPackets, txPackets: l.txPackets, rxBytes: l.rxBytes, txBytes: l.txBytes,
+            tunRxPackets: stats.tunRxPackets, tunTxPackets: stats.tunTxPackets, forwardedPackets: stats.forwardedPackets,
+            icmpErrorsSent: stats.icmpErrorsSent,
+            drops: Counters(drops.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
+            peersUp: UInt64(links.upPeers.count), routes: UInt64(router.routes().count),
+            sessions: UInt64(sessions.all.filter(\.isEstablished).count),
+            handshakesCompleted: l.handshakesCompleted + stats.sessionsEstablished,
+            handshakesFailed: l.handshakesFailed + stats.sessionHandshakesFailed,
+            capacityRecords: UInt64(capacity.directory.count), punch: punchCounters())
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PlanetCore
+import PlanetAdmin
 import PlanetCapacity
 import PlanetNode
 
@@ -63,7 +64,7 @@ extension NodeRunner {
     /// named by the `vm attach` argument (`cpu`, `memory`, `disk` as SSD, the `sru` it counts
     /// as) and in the units the docs use. Attached anyway, it would leave the record with more
     /// used than total and nothing free, so VMAdmin refuses it unless told `force`.
-    static func overDeclared(_ r: VMHost.AttachRequest, free: CapacityResources) -> [VMTableError] {
+    static func overDeclared(_ r: VMAttachRequest, free: CapacityResources) -> [VMTableError] {
         var out: [VMTableError] = []
         if let cpu = r.cpu, UInt64(cpu) > free.cru {
             out.append(VMTableError(argument: "cpu", "the VM declares \(cpu) CPU\(cpu == 1 ? "" : "s") but this node has \(free.cru) free"))

@@ -59,12 +59,12 @@ ok "the late joiner n7 held all six records ${took}s after it started"
 k() { tb_key "$1"; }
 # Belgium, 8 GiB free, by route metric from n7: n6 (1 hop), n4 (3), n1 (6). n2 has too little
 # free memory; n3 and n5 are elsewhere.
-tb_ctl n7 --json nodes find --country BE --free-mru 8G --sort rtt > "$TMP/find.json" || fail "nodes find: $(cat "$TMP/stderr" 2>/dev/null)"
+tb_ctl n7 --json nodes find --country BE --free-mru 8G --sort metric > "$TMP/find.json" || fail "nodes find: $(cat "$TMP/stderr" 2>/dev/null)"
 got=$(json_get "' '.join(x['publicKey'] for x in d['nodes'])" < "$TMP/find.json")
 [ "$got" = "$(k n6) $(k n4) $(k n1)" ] || fail "find BE 8G from n7: got $(json_get "[(x['address'], x['metric']) for x in d['nodes']]" < "$TMP/find.json")"
 json_get "all(a['metric'] < b['metric'] for a, b in zip(d['nodes'], d['nodes'][1:])) and all(x['address'] for x in d['nodes'])" < "$TMP/find.json" | grep -q True \
   || fail "rows not in increasing metric: $(cat "$TMP/find.json")"
-ok "nodes find --country BE --free-mru 8G --sort rtt from n7: n6, n4, n1 by route metric"
+ok "nodes find --country BE --free-mru 8G --sort metric from n7: n6, n4, n1 by route metric"
 # From the other end the same question has the opposite order.
 got=$(tb_ctl n1 --json nodes find --country BE --free-mru 8G | json_get "' '.join(x['publicKey'] for x in d['nodes'])")
 [ "$got" = "$(k n1) $(k n4) $(k n6)" ] || fail "find from n1 is not nearest first: $got"

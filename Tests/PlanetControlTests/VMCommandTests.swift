@@ -1,10 +1,10 @@
 import XCTest
 import PlanetCore
-import PlanetRuntime
+import PlanetAdmin
 @testable import PlanetControl
 
-/// `planetctl vm …`: parsing (checked before anything is sent), the request it sends, how a
-/// daemon's refusal maps to exit 2, and the tables.
+/// `planetctl vm …`: parsing (checked before anything is sent), the request it sends, and the
+/// tables (a daemon's refusal maps to its exit code by kind: PlanetctlFailureTests).
 final class VMCommandTests: XCTestCase {
     let key = String(repeating: "ab", count: 32)
 
@@ -21,17 +21,16 @@ final class VMCommandTests: XCTestCase {
         XCTAssertEqual(try parse(["vm", "policy", "web"], ["allow": ["tcp:22", "key:\(key)"]]).get(), .vmPolicy("web", ["tcp:22", "key:\(key)"]))
 
         let attach = try parse(["vm", "attach", "web"], ["tap": ["tap0"], "allow": ["tcp:22", "udp:53"], "memory": ["2G"]]).get()
-        XCTAssertEqual(attach.call, .vmAttach)
-        XCTAssertEqual(JSONValue.object(attach.arguments), .object([
-            ("name", .string("web")), ("tap", .string("tap0")), ("allow", .array([.string("tcp:22"), .string("udp:53")])),
-            ("memory", .string("2G")),
-        ]))
-        // What planetctl sends passes the daemon's own argument check.
-        let line = AdminRequest(call: attach.call, arguments: .object(attach.arguments)).line
-        XCTAssertEqual(try AdminRequest.parse(String(line.dropLast())).get().call, .vmAttach)
+        var expected = VMAttachRequest(name: "web")
+        expected.tap = "tap0"
+        expected.policy = try VMPolicy.parse(["tcp:22", "udp:53"]).get()
+        expected.memoryBytes = 2 << 30
+        XCTAssertEqual(attach.request, .vmAttach(expected))
+        // What planetctl sends is what the daemon decodes (its own argument check).
+        XCTAssertEqual(try AdminRequest.decode(String(attach.request.line.dropLast())).get(), attach.request)
     }
 
-    func testBadInputIsRefusedBeforeSendingNamingTheArgument() {
+    func testBadInputIsRefusedBeforeSendingNamingTheArgument() throws {
         let cases: [([String], [String: [String]], String)] = [
             (["vm", "attach", "web"], [:], "tap/netns"),
             (["vm", "attach", "web"], ["tap": ["t"], "netns": ["n"]], "tap/netns"),
@@ -56,36 +55,26 @@ final class VMCommandTests: XCTestCase {
         }
     }
 
-    func testDaemonRefusalsOfInputExitAsUsage() {
-        let attach = PlanetctlCommand.vmAttach("web", [])
-        XCTAssertTrue(attach.isUsageRefusal("address: 300::5 is taken by VM 'db'"))
-        XCTAssertTrue(attach.isUsageRefusal("netns: no network namespace 'x' (see ip netns list)"))
-        XCTAssertFalse(attach.isUsageRefusal("host: route 300::5/128 dev t failed: ..."))
-        XCTAssertFalse(attach.isUsageRefusal("the node did not answer within 5 s"))
-        XCTAssertFalse(PlanetctlCommand.addPeer("udp://h:1").isUsageRefusal("name: x"), "only VM calls name arguments")
-        // Declaring more than the node has free names the resource: a usage refusal, exit 2.
-        XCTAssertTrue(attach.isUsageRefusal("memory: the VM declares 64G but this node has 12.5G free; --force attaches it anyway"))
-    }
-
     /// `--force` (a flag, passed among the options as "true") reaches the daemon as `force`,
     /// only from `vm attach`; the daemon's warnings go to stderr whatever the output form.
     func testForceIsSentOnlyByAttachAndWarningsAreRead() throws {
         let attach = try parse(["vm", "attach", "web"], ["tap": ["t"], "memory": ["64G"], "force": ["true"]]).get()
-        XCTAssertEqual(JSONValue.object(attach.arguments), .object([("name", .string("web")), ("tap", .string("t")), ("memory", .string("64G")),
-                                                                    ("force", .string("true"))]))
-        let line = AdminRequest(call: attach.call, arguments: .object(attach.arguments)).line
-        XCTAssertEqual(try AdminRequest.parse(String(line.dropLast())).get().call, .vmAttach)
+        XCTAssertEqual(attach.request.line, #"{"request":"vmAttach","name":"web","tap":"t","memory":"68719476736","force":"true"}"# + "\n")
+        XCTAssertEqual(try AdminRequest.decode(String(attach.request.line.dropLast())).get(), attach.request)
         XCTAssertEqual(PlanetctlCommand.vmFlagNames, ["force"])
         for (words, options) in [(["vm", "policy", "web"], ["allow": ["any"], "force": ["true"]]), (["peers"], ["force": ["true"]])] {
             guard case .failure(let e) = parse(words, options) else { XCTFail("\(words) took --force"); continue }
             XCTAssertEqual(e.description, "option --force is only for 'vm attach'")
         }
-        XCTAssertEqual(AdminReport.warnings(.object([("name", .string("web")), ("warnings", .array([.string("cpu: the VM declares 4 CPUs but this node has 1 free")]))])),
-                       ["cpu: the VM declares 4 CPUs but this node has 1 free"])
-        XCTAssertEqual(AdminReport.warnings(.object([("name", .string("web"))])), [])
+        var vm = VMReply(name: "web", address: "300:1::42", interface: "t", kind: "tap", netns: nil, mac: "02:00:00:00:00:01",
+                         gateway: "fe80::1", policy: ["any"], state: "up", warnings: ["cpu: the VM declares 4 CPUs but this node has 1 free"])
+        XCTAssertEqual(AdminReport.warnings(for: attach, response: try JSONValueCoder.encode(vm)), ["cpu: the VM declares 4 CPUs but this node has 1 free"])
+        XCTAssertEqual(AdminReport.warnings(for: .vmShow("web"), response: try JSONValueCoder.encode(vm)), [], "only vm attach warns")
+        vm.warnings = nil
+        XCTAssertEqual(AdminReport.warnings(for: attach, response: try JSONValueCoder.encode(vm)), [])
     }
 
-    func testTables() {
+    func testTables() throws {
         let vm: JSONValue = .object([
             ("name", .string("web")), ("address", .string("300:1::42")), ("interface", .string("tapweb")), ("kind", .string("tap")),
             ("netns", .null), ("mac", .string("02:01:02:03:04:05")), ("gateway", .string("fe80::1")),
@@ -94,7 +83,7 @@ final class VMCommandTests: XCTestCase {
             ("refusedPackets", .number(3)), ("spoofedPackets", .number(4)), ("cpu", .number(2)), ("memoryBytes", .number(1_073_741_824)),
             ("diskBytes", .null),
         ])
-        let list = AdminReport.table(for: .vmList, response: .object([("vms", .array([vm]))]))
+        let list = try AdminReport.table(for: .vmList, response: .object([("vms", .array([vm]))]))
         let lines = list.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2)
         XCTAssertTrue(lines[0].hasPrefix("NAME"))
@@ -102,12 +91,13 @@ final class VMCommandTests: XCTestCase {
         XCTAssertTrue(lines[1].hasPrefix("web "))
         XCTAssertTrue(lines[1].contains("key:abababababababab…,tcp:22 udp:53"), lines[1])
         XCTAssertTrue(lines[1].contains("2.00 KiB"), lines[1])
-        XCTAssertEqual(AdminReport.table(for: .vmList, response: .object([("vms", .array([]))])).split(separator: "\n").last, "(no VMs)")
+        XCTAssertEqual(try AdminReport.table(for: .vmList, response: .object([("vms", .array([]))])).split(separator: "\n").last, "(no VMs)")
 
-        let show = AdminReport.table(for: .vmShow("web"), response: vm)
+        let show = try AdminReport.table(for: .vmShow("web"), response: vm)
         XCTAssertTrue(show.contains("fe80::1"))
         XCTAssertTrue(show.contains("1.00 GiB"), show)
         XCTAssertFalse(show.contains("disk"), "an undeclared disk is left out")
-        XCTAssertEqual(AdminReport.table(for: .vmCloudInit("web"), response: .object([("networkConfig", .string("version: 2\n"))])), "version: 2\n")
+        XCTAssertEqual(try AdminReport.table(for: .vmCloudInit("web"), response: try JSONValueCoder.encode(VMCloudInitReply(name: "web", networkConfig: "version: 2\n"))),
+                       "version: 2\n")
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 import PlanetCapacity
 @testable import PlanetNode
 import PlanetTesting
@@ -27,7 +28,7 @@ final class CapacityNeighbourTests: XCTestCase {
     }
 
     func find(_ node: Node, _ args: [(String, String)], now: Instant) throws -> [JSONValue] {
-        let r = node.admin("findNodes", .object(args.map { ($0.0, JSONValue.string($0.1)) }), now: now)
+        let r = adminJSON(node, .findNodes(args.map { AdminRequest.Filter(NodeFilter(rawValue: $0.0)!, $0.1) }), now: now)
         guard case .success(let v) = r else { XCTFail("findNodes failed: \(r)"); return [] }
         return try XCTUnwrap(v["nodes"]?.arrayValue)
     }
@@ -58,17 +59,17 @@ final class CapacityNeighbourTests: XCTestCase {
         XCTAssertEqual(fromA.first?["metric"]?.numberValue, 0)
         XCTAssertEqual(try find(h.nodes["b"]!, [("farm", "1")], now: h.now).count, 2)
         // getNode by overlay address, getNodes all.
-        guard case .success(let one) = h.nodes["b"]!.admin("getNode", .object([("node", .string(h.nodes["d"]!.address.description))]), now: h.now) else {
+        guard case .success(let one) = adminJSON(h.nodes["b"]!, .getNode(h.nodes["d"]!.address.description), now: h.now) else {
             return XCTFail("getNode failed")
         }
         XCTAssertEqual(one["country"]?.stringValue, "NL")
         XCTAssertEqual(one["free"]?["mru"]?.numberValue, Double(29 << 30))
-        guard case .success(let all) = h.nodes["b"]!.admin("getNodes", .object([]), now: h.now) else { return XCTFail("getNodes failed") }
+        guard case .success(let all) = adminJSON(h.nodes["b"]!, .getNodes, now: h.now) else { return XCTFail("getNodes failed") }
         XCTAssertEqual(all["nodes"]?.arrayValue?.count, 4)
-        guard case .success(let stats) = h.nodes["b"]!.admin("getStats", .object([]), now: h.now) else { return XCTFail("getStats failed") }
+        guard case .success(let stats) = adminJSON(h.nodes["b"]!, .getStats, now: h.now) else { return XCTFail("getStats failed") }
         XCTAssertEqual(stats["capacityRecords"]?.numberValue, 4)
         // A bad filter names itself.
-        guard case .failure(let e) = h.nodes["b"]!.admin("findNodes", .object([("freeMru", .string("lots"))]), now: h.now) else {
+        guard case .failure(let e) = adminJSON(h.nodes["b"]!, .findNodes([AdminRequest.Filter(.freeMru, "lots")]), now: h.now) else {
             return XCTFail("a bad size was accepted")
         }
         XCTAssertTrue(e.description.contains("freeMru"), e.description)

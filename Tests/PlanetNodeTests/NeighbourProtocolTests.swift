@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 import PlanetLink
 @testable import PlanetNode
 import PlanetTesting
@@ -50,7 +51,7 @@ final class NeighbourProtocolTests: XCTestCase {
         XCTAssertGreaterThan(protoA.ticks, 0)
         // Routing still works beside it, and its counters join getStats.
         XCTAssertNotNil(a.router.route(forAddress: b.address))
-        guard case .success(let stats) = a.admin("getStats", .object([]), now: h.now) else { return XCTFail("getStats failed") }
+        guard case .success(let stats) = adminJSON(a, .getStats, now: h.now) else { return XCTFail("getStats failed") }
         XCTAssertEqual(stats["drops"]?["echo-test-dropped"]?.numberValue, 3)
         // A neighbour going away is told.
         a.removePeer(PeerURI(host: h.endpoints["b"]!.address.description, port: h.endpoints["b"]!.port), now: h.now)

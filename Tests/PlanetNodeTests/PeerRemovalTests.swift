@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetNode
 import PlanetTesting
 
@@ -42,12 +43,12 @@ final class PeerRemovalTests: XCTestCase {
         func configured() -> Set<PeerURI> { Set(a.links.snapshot(now: h.now).compactMap(\.uri)) }
         XCTAssertEqual(configured(), [bare, pinned])
 
-        guard case .success = a.admin("removePeer", .object([("uri", .string(pinned.description))]), now: h.now) else { return XCTFail("remove failed") }
+        guard case .success = adminJSON(a, .removePeer(pinned), now: h.now) else { return XCTFail("remove failed") }
         XCTAssertEqual(configured(), [bare], "removing the pinned URI took the unpinned peer too")
-        guard case .failure = a.admin("removePeer", .object([("uri", .string(pinned.description))]), now: h.now) else { return XCTFail("removed twice") }
+        guard case .failure = adminJSON(a, .removePeer(pinned), now: h.now) else { return XCTFail("removed twice") }
         h.run(seconds: 5)
         XCTAssertEqual(a.links.upPeers.count, 1, "a lost its link to b")
-        guard case .success = a.admin("removePeer", .object([("uri", .string(bare.description))]), now: h.now) else { return XCTFail("remove failed") }
+        guard case .success = adminJSON(a, .removePeer(bare), now: h.now) else { return XCTFail("remove failed") }
         XCTAssertEqual(configured(), [])
     }
 }

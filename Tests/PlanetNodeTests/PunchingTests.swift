@@ -65,8 +65,7 @@ final class PunchingTests: XCTestCase {
         let more = traffic(h, seconds: 3)
         XCTAssertEqual(p.stats.forwardedPackets, forwarded, "p still relays u's traffic")
         XCTAssertEqual(h.takeTun("n").count, more)
-        let path = u.sessionPathJSON(nKey)
-        XCTAssertEqual(path.first?.1, .string(u.links.isPunched(nKey) ? "direct-punched" : "direct"))
+        XCTAssertEqual(u.sessionPath(nKey).path, u.links.isPunched(nKey) ? "direct-punched" : "direct")
     }
 
     /// A punched link that dies (a NAT forgot the mapping for good) hands the traffic back to

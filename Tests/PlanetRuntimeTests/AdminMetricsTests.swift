@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetRuntime
 import PlanetTesting
 
@@ -37,12 +38,13 @@ final class AdminMetricsTests: XCTestCase {
         }
     }
 
-    func testStatsJSONRoundTrip() {
+    func testStatsReplyRoundTrip() {
         let s = Self.snapshot
-        XCTAssertEqual(MetricsSnapshot(stats: s.json), s)
-        XCTAssertEqual(s.json["drops"], .object([("badMac", .number(3)), ("odd\"reason", .number(1)), ("capacity-bad-signature", .number(2))]))
-        XCTAssertEqual(s.json["capacityRecords"], .number(6))
-        XCTAssertEqual(MetricsSnapshot(stats: .null), MetricsSnapshot())
+        XCTAssertEqual(MetricsSnapshot(s.reply), s)
+        XCTAssertEqual(s.reply.drops, Counters([("badMac", 3), ("odd\"reason", 1), ("capacity-bad-signature", 2)]))
+        XCTAssertEqual(s.reply.capacityRecords, 6)
+        XCTAssertNil(s.reply.punch, "no punch counters, none reported")
+        XCTAssertNotEqual(MetricsSnapshot(StatsReply()), s)
     }
 
     func startServer(provider: @escaping MetricsServer.Provider = { AdminMetricsTests.snapshot }) throws -> MetricsServer {
@@ -94,8 +96,10 @@ final class AdminMetricsTests: XCTestCase {
     func testStatsProviderAsksTheAdminHandler() throws {
         let handler = FakeAdminHandler()
         let snapshot = try XCTUnwrap(MetricsServer.statsProvider(from: handler)())
-        XCTAssertEqual(snapshot.json, FakeAdminHandler.replies["getStats"])
-        XCTAssertEqual(handler.calls.map(\.0), ["getStats"])
+        XCTAssertEqual(snapshot.rxPackets, 1_234_567)
+        XCTAssertEqual(snapshot.drops.map(\.reason), ["badMac", "noRoute"])
+        XCTAssertEqual(snapshot.capacityRecords, 0)
+        XCTAssertEqual(handler.calls, [.getStats])
     }
 
     func testBadListenAddress() {
@@ -108,17 +112,15 @@ extension AdminMetricsTests {
     /// What the runtime loses at the kernel's edge joins the node's drops in getStats, in name
     /// order, and so reaches the Prometheus export too.
     func testRuntimeDropsJoinTheNodesDrops() {
-        let stats = JSONValue.object([
-            ("rxPackets", .number(5)),
-            ("drops", .object([("link-replayed", .number(1)), ("tun-bad-source", .number(2))])),
-            ("peersUp", .number(1)),
-        ])
-        let merged = NodeAdminHandler.adding([("io-tun-offload-malformed", 3)], toDropsOf: stats)
-        XCTAssertEqual(merged["drops"]?.objectValue?.map(\.0), ["io-tun-offload-malformed", "link-replayed", "tun-bad-source"])
-        XCTAssertEqual(merged["drops"]?["io-tun-offload-malformed"]?.numberValue, 3)
-        XCTAssertEqual(merged["rxPackets"]?.numberValue, 5)
-        XCTAssertEqual(merged["peersUp"]?.numberValue, 1)
-        XCTAssertTrue(MetricsSnapshot(stats: merged).prometheusText.contains("planetary_drops_total{reason=\"io-tun-offload-malformed\"} 3"))
-        XCTAssertEqual(NodeAdminHandler.adding([], toDropsOf: stats), stats)
+        var stats = StatsReply(rxPackets: 5, drops: Counters([("link-replayed", 1), ("tun-bad-source", 2)]), peersUp: 1)
+        let before = stats
+        stats.addDrops([])
+        XCTAssertEqual(stats, before)
+        stats.addDrops([("io-tun-offload-malformed", 3)])
+        XCTAssertEqual(stats.drops.entries.map(\.name), ["io-tun-offload-malformed", "link-replayed", "tun-bad-source"])
+        XCTAssertEqual(stats.drops["io-tun-offload-malformed"], 3)
+        XCTAssertEqual(stats.rxPackets, 5)
+        XCTAssertEqual(stats.peersUp, 1)
+        XCTAssertTrue(MetricsSnapshot(stats).prometheusText.contains("planetary_drops_total{reason=\"io-tun-offload-malformed\"} 3"))
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetRuntime
 import PlanetTesting
 #if canImport(Glibc)
@@ -39,18 +40,27 @@ final class AdminServerTests: XCTestCase {
         }
         XCTAssertEqual(try client.call("addPeer", arguments: [("uri", .string("udp://192.0.2.1:8470"))]), .object([]))
         XCTAssertEqual(try client.call("removePeer", arguments: [("uri", .string("udp://192.0.2.1:8470"))]), .object([]))
+        // Read as the shared reply types, as planetctl reads them.
+        let routes = try client.call(.getRoutes, as: RoutesReply.self)
+        XCTAssertEqual(routes.routes.first?.metric, 96)
+        XCTAssertEqual(try client.call(.getPeers, as: PeersReply.self).peers.map(\.state), ["up", "backoff"])
+        XCTAssertThrowsError(try client.call(.getRoutes, as: PeersReply.self)) { e in
+            guard case .badResponse(let m)? = e as? AdminClientError else { return XCTFail("\(e)") }
+            XCTAssertTrue(m.contains("peers: missing"), m)
+        }
         let list = try client.call("list")
         XCTAssertEqual(list["requests"]?.arrayValue?.compactMap(\.stringValue), AdminCall.names)
-        XCTAssertEqual(handler.calls.map(\.0), ["getSelf", "getPeers", "getRoutes", "getSessions", "getStats", "addPeer", "removePeer"])
-        XCTAssertEqual(handler.calls[5].1, .object([("uri", .string("udp://192.0.2.1:8470"))]))
-        XCTAssertEqual(handler.calls[0].1, .object([]))
+        // The handler gets typed requests, the URI parsed.
+        let uri = try PeerURI.parse("udp://192.0.2.1:8470").get()
+        XCTAssertEqual(handler.calls, [.getSelf, .getPeers, .getRoutes, .getSessions, .getStats, .addPeer(uri), .removePeer(uri),
+                                       .getRoutes, .getPeers, .getRoutes])
     }
 
     func testHandlerErrorReachesTheClient() throws {
         try startServer()
         let client = AdminClient(socketPath: socketPath)
         XCTAssertThrowsError(try client.call("removePeer", arguments: [("uri", .string("udp://192.0.2.9:1"))])) { e in
-            XCTAssertEqual(e as? AdminClientError, .daemon("no such peer udp://192.0.2.9:1"))
+            XCTAssertEqual(e as? AdminClientError, .daemon(AdminError("no such peer udp://192.0.2.9:1", kind: .node)))
         }
         // The connection stays usable after an error reply.
         XCTAssertEqual(try client.call("getSelf"), FakeAdminHandler.replies["getSelf"])
@@ -278,8 +288,8 @@ final class AdminServerTests: XCTestCase {
     /// error reply, and the admin server keeps serving.
     func testHandlerThatTimesOutYieldsAnError() throws {
         final class StuckHandler: AdminHandler, @unchecked Sendable {
-            func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
-                AdminRendezvous().wait(timeout: 0.01)
+            func handle(_ request: AdminRequest) -> Result<any AdminResponse, AdminError> {
+                AdminRendezvous<any AdminResponse>().wait(timeout: 0.01)
             }
         }
         let s = AdminServer(options: .init(socketPath: socketPath), handler: StuckHandler())
@@ -288,16 +298,17 @@ final class AdminServerTests: XCTestCase {
         let client = AdminClient(socketPath: socketPath)
         XCTAssertThrowsError(try client.call("getSelf")) { e in
             guard case .daemon(let m)? = e as? AdminClientError else { return XCTFail("\(e)") }
-            XCTAssertTrue(m.contains("did not answer"), m)
+            XCTAssertEqual(m.kind, .node)
+            XCTAssertTrue(m.message.contains("did not answer"), m.message)
         }
         XCTAssertNotNil(try client.call("list")["requests"])
     }
 
     func testRendezvousTimesOutAndIgnoresLateAnswers() {
-        let r = AdminRendezvous()
+        let r = AdminRendezvous<JSONValue>()
         guard case .failure(let e) = r.wait(timeout: 0) else { return XCTFail("expected a timeout") }
         XCTAssertTrue(e.message.contains("did not answer"))
-        let answered = AdminRendezvous()
+        let answered = AdminRendezvous<JSONValue>()
         answered.fulfil(.success(.string("first")))
         answered.fulfil(.success(.string("second")))
         XCTAssertEqual(try answered.wait(timeout: 1).get(), .string("first"))

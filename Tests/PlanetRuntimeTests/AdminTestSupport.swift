@@ -1,5 +1,6 @@
 import Foundation
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetRuntime
 #if canImport(Glibc)
 import Glibc
@@ -95,5 +96,23 @@ enum TempDir {
         let path = NSTemporaryDirectory() + "planet-admin-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
+    }
+}
+
+/// Calls by their wire names, as a script would send them, answered as the JSON the socket
+/// would carry: the line goes through the real decoder (`AdminRequest.decode`) and the reply
+/// through the real encoder, so these tests also cover what the socket accepts and sends.
+extension AdminHandler {
+    func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
+        let line = JSONValue.object([("request", .string(request))] + (arguments.objectValue ?? [])).serialized()
+        return AdminRequest.decode(line).flatMap { handle($0) }.flatMap { reply in
+            Result { try JSONValueCoder.encode(reply) }.mapError { AdminError("cannot write the reply: \($0)") }
+        }
+    }
+}
+
+extension AdminClient {
+    func call(_ name: String, arguments: [(String, JSONValue)] = []) throws(AdminClientError) -> JSONValue {
+        try call(rawLine: JSONValue.object([("request", .string(name))] + arguments).serialized() + "\n")
     }
 }

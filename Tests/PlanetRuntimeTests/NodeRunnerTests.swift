@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PlanetCore
+import PlanetAdmin
 import PlanetNode
 import PlanetCapacity
 @testable import PlanetRuntime
@@ -397,6 +398,32 @@ final class VMAdminTests: XCTestCase {
         XCTAssertEqual(try handler.handle(request: "vmList", arguments: .object([])).get()["vms"], .array([]))
     }
 
+    /// A host change the node does not take is not left behind: the loop answers the attach's
+    /// first question (free capacity) and then stops turning, so the node never confirms the
+    /// VM; the attach fails as the node's failure and the host is rolled back. When the loop
+    /// turns again, the late work and the undo leave the node without the VM too.
+    func testAnAttachTheNodeDoesNotTakeIsRolledBack() throws {
+        let mesh = RunnerMesh()
+        defer { mesh.close() }
+        let a = try mesh.add("a")
+        let memory = MemoryHostNetwork()
+        memory.namespaces = ["ctr"]
+        let host = VMHost(subnet: a.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/a", host: memory)
+        a.adoptVMs(host)
+        let oneTurn = Thread { a.loop.runOnce(timeoutMilliseconds: 5000) }
+        oneTurn.start()
+        let handler = NodeAdminHandler(runner: a)
+        guard case .failure(let e) = handler.handle(request: "vmAttach", arguments: .object([("name", .string("c1")), ("netns", .string("ctr"))])) else {
+            return XCTFail("an attach the node never confirmed succeeded")
+        }
+        XCTAssertEqual(e.kind, .node)
+        XCTAssertTrue(e.message.contains("undone"), e.message)
+        XCTAssertNil(host.lease(named: "c1"), "the lease outlived the rollback")
+        XCTAssertEqual(memory.inForce, [], "the host kept what the node never took")
+        for _ in 0..<10 { a.loop.runOnce(timeoutMilliseconds: 10) }
+        XCTAssertTrue(a.node.vms.isEmpty, "the node kept a VM whose attach was undone")
+    }
+
     /// What a VM declares is used capacity in the node's record: attaching one with 2 GiB of
     /// memory (and 2 CPUs, 10 GiB of disk) raises the record's used mru, cru and sru by that
     /// much, and detaching it gives them back. The record read is the one the announcer would
@@ -419,14 +446,10 @@ final class VMAdminTests: XCTestCase {
         }
         let handler = NodeAdminHandler(runner: a)
         func used() throws -> CapacityResources {
-            let r = try handler.onLoop { node in
-                guard let u = node.capacity.announcer.content()?.used else { return .null }
-                return u.json
-            }.get()
+            let r = try handler.onLoop { node in node.capacity.announcer.content()?.used }.get()
             // No record would mean the runner never measured: a failure, not a skip.
-            guard r != .null else { throw AdminError("the node has no capacity record") }
-            return CapacityResources(cru: UInt64(r["cru"]?.numberValue ?? -1), mru: UInt64(r["mru"]?.numberValue ?? -1),
-                                     sru: UInt64(r["sru"]?.numberValue ?? -1), hru: UInt64(r["hru"]?.numberValue ?? -1))
+            guard let r else { throw AdminError("the node has no capacity record") }
+            return r
         }
         let before = try used()
         // Forced: the record is this machine's, which may have less than this free.
@@ -492,13 +515,13 @@ final class VMAdminTests: XCTestCase {
     }
 
     func testOverDeclaredNamesEachArgumentInTheDocsUnits() {
-        var r = VMHost.AttachRequest(name: "web")
+        var r = VMAttachRequest(name: "web")
         r.cpu = 4
         r.memoryBytes = 64 * ByteSize.gib
         r.diskBytes = 20 * ByteSize.gib
         let free = CapacityResources(cru: 4, mru: 12 * ByteSize.gib + 512 * ByteSize.mib, sru: 100 * ByteSize.gib)
         XCTAssertEqual(NodeRunner.overDeclared(r, free: free), [VMTableError(argument: "memory", "the VM declares 64G but this node has 12.5G free")])
-        XCTAssertEqual(NodeRunner.overDeclared(VMHost.AttachRequest(name: "web"), free: .zero), [], "declaring nothing takes nothing")
+        XCTAssertEqual(NodeRunner.overDeclared(VMAttachRequest(name: "web"), free: .zero), [], "declaring nothing takes nothing")
         r.cpu = 1
         XCTAssertEqual(NodeRunner.overDeclared(r, free: CapacityResources(mru: 64 * ByteSize.gib, sru: 20 * ByteSize.gib)),
                        [VMTableError(argument: "cpu", "the VM declares 1 CPU but this node has 0 free")])
@@ -516,7 +539,7 @@ final class VMAdminTests: XCTestCase {
         let memory = MemoryHostNetwork()
         memory.namespaces = ["ctr"]
         let earlier = VMHost(subnet: a.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/a", host: memory)
-        var request = VMHost.AttachRequest(name: "db")
+        var request = VMAttachRequest(name: "db")
         request.netns = "ctr"
         request.memoryBytes = 3 * ByteSize.gib
         _ = try earlier.attach(request).get()

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetRuntime
 
 /// Attach, detach, rollback and restart of VM leases over the in-memory host.
@@ -11,8 +12,8 @@ final class VMHostTests: XCTestCase {
         VMHost(subnet: subnet, tunName: "planet0", mtu: 1360, stateDir: stateDir, host: memory)
     }
 
-    func request(_ pairs: [(String, JSONValue)]) throws -> VMHost.AttachRequest {
-        try VMHost.AttachRequest(arguments: .object(pairs))
+    func request(_ pairs: [(String, JSONValue)]) throws -> VMAttachRequest {
+        try VMAttachRequest(arguments: .object(pairs))
     }
 
     func testTapAttachAppliesThePlanAndDetachLeavesNothing() throws {

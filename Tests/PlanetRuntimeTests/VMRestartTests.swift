@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PlanetCore
+import PlanetAdmin
 @testable import PlanetRuntime
 
 /// A restart (clean or a crash) re-applies every lease over what the previous run left, never
@@ -28,8 +29,8 @@ final class VMRestartTests: XCTestCase {
         let memory = MemoryHostNetwork()
         memory.namespaces = ["ctr"]
         let first = makeHost(memory)
-        _ = try first.attach(VMHost.AttachRequest(arguments: .object([("name", .string("c1")), ("netns", .string("ctr"))]))).get()
-        _ = try first.attach(VMHost.AttachRequest(arguments: .object([("name", .string("g")), ("tap", .string("tapg"))]))).get()
+        _ = try first.attach(VMAttachRequest(arguments: .object([("name", .string("c1")), ("netns", .string("ctr"))]))).get()
+        _ = try first.attach(VMAttachRequest(arguments: .object([("name", .string("g")), ("tap", .string("tapg"))]))).get()
         return (memory, first)
     }
 

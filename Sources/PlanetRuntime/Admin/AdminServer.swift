@@ -1,12 +1,14 @@
 import Foundation
 import PlanetCore
+import PlanetAdmin
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The admin socket: a Unix stream socket speaking newline-delimited JSON (Docs/cli.md),
 /// served by its own thread so the daemon's event loop never waits on an admin client.
-/// Each request is checked against `AdminCall`, then answered by the `AdminHandler`.
+/// Each request line is decoded into its typed value (`AdminRequest.decode`), then answered
+/// by the `AdminHandler`; JSON exists only here, at the socket.
 public final class AdminServer: @unchecked Sendable {
     public struct Options: Sendable {
         public var socketPath: String
@@ -85,7 +87,7 @@ public final class AdminServer: @unchecked Sendable {
             listener: fd,
             limits: .init(maxClients: options.maxClients, idleTimeout: options.idleTimeout),
             threadName: "planet-admin",
-            refusal: AdminReply.line(.failure(AdminError("too many admin connections (\(options.maxClients)); try again")))
+            refusal: AdminReply.line(.failure(AdminError("too many admin connections (\(options.maxClients)); try again", kind: .node)))
         ) { c in AdminServer.serve(c, handler: handler, maxRequest: maxRequest, maxResponse: maxResponse, logger: logger) }
         guard let newLoop else {
             close(fd)
@@ -128,14 +130,14 @@ public final class AdminServer: @unchecked Sendable {
         guard let newline = c.input.firstIndex(of: 0x0a) else {
             if c.input.count > maxRequest {
                 c.input.removeAll()
-                c.send(AdminReply.line(.failure(AdminError("request longer than \(maxRequest) bytes"))))
+                c.send(AdminReply.line(.failure(.request("request longer than \(maxRequest) bytes"))))
                 c.closeWhenFlushed = true
             }
             return
         }
         if newline > maxRequest {
             c.input.removeAll()
-            c.send(AdminReply.line(.failure(AdminError("request longer than \(maxRequest) bytes"))))
+            c.send(AdminReply.line(.failure(.request("request longer than \(maxRequest) bytes"))))
             c.closeWhenFlushed = true
             return
         }
@@ -144,17 +146,20 @@ public final class AdminServer: @unchecked Sendable {
         if lineBytes.last == 0x0d { lineBytes = lineBytes.dropLast() }
         if lineBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
         guard let text = String(validating: lineBytes, as: UTF8.self) else {
-            c.send(AdminReply.line(.failure(AdminError("malformed JSON: the request is not UTF-8"))))
+            c.send(AdminReply.line(.failure(.request("malformed JSON: the request is not UTF-8"))))
             return
         }
-        let result: Result<JSONValue, AdminError>
-        switch AdminRequest.parse(text) {
-        case .failure(let e): result = .failure(e)
-        case .success(let request) where request.call == .list:
-            result = .success(.object([("requests", .array(AdminCall.names.map { .string($0) }))]))
+        let answer: Result<any AdminResponse, AdminError>
+        switch AdminRequest.decode(text) {
+        case .failure(let e): answer = .failure(e)
+        case .success(.list): answer = .success(ListReply())
         case .success(let request):
             logger.debug("admin request", [("request", request.call.rawValue)])
-            result = handler.handle(request: request.call.rawValue, arguments: request.arguments)
+            answer = handler.handle(request)
+        }
+        // The typed reply becomes JSON here, and only here.
+        let result = answer.flatMap { r -> Result<JSONValue, AdminError> in
+            do { return .success(try JSONValueCoder.encode(r)) } catch { return .failure(AdminError("cannot write the reply: \(error)")) }
         }
         var reply = AdminReply.line(result)
         if reply.utf8.count > maxResponse {

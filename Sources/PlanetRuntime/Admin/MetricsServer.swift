@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,8 +16,10 @@ public final class MetricsServer: @unchecked Sendable {
     /// `planetctl stats` come from the same place.
     public static func statsProvider(from handler: AdminHandler) -> Provider {
         { [handler] in
-            guard case .success(let stats) = handler.handle(request: AdminCall.getStats.rawValue, arguments: .object([])) else { return nil }
-            return MetricsSnapshot(stats: stats)
+            guard case .success(let reply) = handler.handle(.getStats) else { return nil }
+            // A StatsReply from the node; any other handler's reply is read as one.
+            guard let stats = reply as? StatsReply ?? (try? JSONValueCoder.decode(StatsReply.self, from: JSONValueCoder.encode(reply))) else { return nil }
+            return MetricsSnapshot(stats)
         }
     }
 

@@ -1,7 +1,8 @@
 import PlanetCore
+import PlanetAdmin
 
-/// The node's counters and gauges at one moment: what `getStats` returns and what the
-/// Prometheus endpoint exports, so both always agree.
+/// The node's counters and gauges at one moment: what `getStats` returns (`StatsReply`) and
+/// what the Prometheus endpoint exports, so both always agree.
 public struct MetricsSnapshot: Equatable, Sendable {
     public var rxPackets: UInt64 = 0
     public var txPackets: UInt64 = 0
@@ -22,44 +23,32 @@ public struct MetricsSnapshot: Equatable, Sendable {
     public init() {}
 
     public static func == (a: MetricsSnapshot, b: MetricsSnapshot) -> Bool {
-        a.json == b.json
+        a.reply == b.reply
     }
 
-    /// The `getStats` response object (Docs/cli.md).
-    public var json: JSONValue {
-        var fields: [(String, JSONValue)] = [
-            ("rxPackets", .number(Double(rxPackets))),
-            ("txPackets", .number(Double(txPackets))),
-            ("rxBytes", .number(Double(rxBytes))),
-            ("txBytes", .number(Double(txBytes))),
-            ("drops", .object(drops.map { ($0.reason, .number(Double($0.count))) })),
-            ("peersUp", .number(Double(peersUp))),
-            ("routes", .number(Double(routes))),
-            ("sessions", .number(Double(sessions))),
-            ("handshakesCompleted", .number(Double(handshakesCompleted))),
-            ("handshakesFailed", .number(Double(handshakesFailed))),
-            ("capacityRecords", .number(Double(capacityRecords))),
-        ]
-        // Only from a daemon that reports them, so an older one's reply reads back unchanged.
-        if !punch.isEmpty { fields.append(("punch", .object(punch.map { ($0.event, .number(Double($0.count))) }))) }
-        return .object(fields)
+    /// The `getStats` reply these numbers are, and back: fields matched by the compiler, not
+    /// by names typed twice.
+    public var reply: StatsReply {
+        StatsReply(rxPackets: rxPackets, txPackets: txPackets, rxBytes: rxBytes, txBytes: txBytes,
+                   drops: Counters(drops.map { ($0.reason, $0.count) }), peersUp: UInt64(max(0, peersUp)), routes: UInt64(max(0, routes)),
+                   sessions: UInt64(max(0, sessions)), handshakesCompleted: handshakesCompleted, handshakesFailed: handshakesFailed,
+                   capacityRecords: UInt64(max(0, capacityRecords)), punch: punch.isEmpty ? nil : Counters(punch.map { ($0.event, $0.count) }))
     }
 
-    /// Reads a `getStats` response back; absent or mistyped fields count as zero.
-    public init(stats: JSONValue) {
-        func u(_ k: String) -> UInt64 { UInt64(max(0, stats[k]?.numberValue ?? 0)) }
-        rxPackets = u("rxPackets")
-        txPackets = u("txPackets")
-        rxBytes = u("rxBytes")
-        txBytes = u("txBytes")
-        drops = (stats["drops"]?.objectValue ?? []).map { ($0.0, UInt64(max(0, $0.1.numberValue ?? 0))) }
-        peersUp = Int(u("peersUp"))
-        routes = Int(u("routes"))
-        sessions = Int(u("sessions"))
-        handshakesCompleted = u("handshakesCompleted")
-        handshakesFailed = u("handshakesFailed")
-        capacityRecords = Int(u("capacityRecords"))
-        punch = (stats["punch"]?.objectValue ?? []).map { ($0.0, UInt64(max(0, $0.1.numberValue ?? 0))) }
+    public init(_ r: StatsReply) {
+        rxPackets = r.rxPackets
+        txPackets = r.txPackets
+        rxBytes = r.rxBytes
+        txBytes = r.txBytes
+        drops = r.drops.entries.map { ($0.name, $0.count) }
+        peersUp = Int(clamping: r.peersUp)
+        routes = Int(clamping: r.routes)
+        sessions = Int(clamping: r.sessions)
+        handshakesCompleted = r.handshakesCompleted
+        handshakesFailed = r.handshakesFailed
+        capacityRecords = Int(clamping: r.capacityRecords ?? 0)
+        // Only from a daemon that reports them.
+        punch = (r.punch?.entries ?? []).map { ($0.name, $0.count) }
     }
 
     /// The Prometheus text exposition format (version 0.0.4).

@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetNode
 
 /// Answers admin calls on the loop thread: the admin server's thread posts the call and waits
@@ -8,32 +9,22 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
 
     init(runner: NodeRunner) { self.runner = runner }
 
-    func handle(request: String, arguments: JSONValue) -> Result<JSONValue, AdminError> {
-        if let call = AdminCall(rawValue: request), NodeAdminHandler.vmCalls.contains(call) { return handleVM(call, arguments) }
-        let rendezvous = AdminRendezvous()
+    func handle(_ request: AdminRequest) -> Result<any AdminResponse, AdminError> {
+        if NodeAdminHandler.vmCalls.contains(request.call) { return handleVM(request) }
+        let rendezvous = AdminRendezvous<any AdminResponse>()
         let posted = runner.loop.post { [runner] in
-            var result = runner.node.admin(request, arguments, now: MonotonicClock.now())
-            if request == AdminCall.getStats.rawValue, case .success(let stats) = result {
-                result = .success(NodeAdminHandler.adding(runner.ioDrops(), toDropsOf: stats))
+            var result = runner.node.admin(request, now: MonotonicClock.now())
+            // The node counts what it drops; what the runtime loses at the kernel's edge (a TUN
+            // read whose offload framing doesn't add up, a failed TUN write, a datagram the
+            // socket refused) joins the same `drops`, under `io-` reasons, kept in name order.
+            if case .success(var stats as StatsReply) = result {
+                stats.addDrops(runner.ioDrops().map { (name: $0.0, count: $0.1) })
+                result = .success(stats)
             }
             runner.flush()
-            switch result {
-            case .success(let v): rendezvous.fulfil(.success(v))
-            case .failure(let e): rendezvous.fulfil(.failure(AdminError(e.description)))
-            }
+            rendezvous.fulfil(result)
         }
         guard posted else { return .failure(AdminError("node is busy")) }
         return rendezvous.wait(timeout: 5)
-    }
-
-    /// The node counts what it drops; what the runtime loses at the kernel's edge (a TUN read
-    /// whose offload framing doesn't add up, a failed TUN write, a datagram the socket refused)
-    /// joins the same `drops` object, under `io-` reasons, kept in name order.
-    static func adding(_ io: [(String, UInt64)], toDropsOf stats: JSONValue) -> JSONValue {
-        guard !io.isEmpty, case .object(var fields) = stats, let i = fields.firstIndex(where: { $0.0 == "drops" }),
-              case .object(let drops) = fields[i].1 else { return stats }
-        let merged = (drops + io.map { ($0.0, JSONValue.number(Double($0.1))) }).sorted { $0.0 < $1.0 }
-        fields[i].1 = .object(merged)
-        return .object(fields)
     }
 }

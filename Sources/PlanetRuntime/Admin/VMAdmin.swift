@@ -1,4 +1,5 @@
 import PlanetCore
+import PlanetAdmin
 import PlanetNode
 
 /// The admin calls for VMs (`vmAttach`, `vmDetach`, `vmList`, `vmShow`, `vmPolicy`,
@@ -9,98 +10,119 @@ import PlanetNode
 extension NodeAdminHandler {
     static let vmCalls: Set<AdminCall> = [.vmAttach, .vmDetach, .vmList, .vmShow, .vmPolicy, .vmCloudInit]
 
-    func handleVM(_ call: AdminCall, _ args: JSONValue) -> Result<JSONValue, AdminError> {
+    func handleVM(_ call: AdminRequest) -> Result<any AdminResponse, AdminError> {
         guard let host = runner.vmHost else {
-            return .failure(AdminError("\(call.rawValue): VMs need the node's TUN (tun.enabled is false)"))
+            return .failure(AdminError("\(call.call.rawValue): VMs need the node's TUN (tun.enabled is false)"))
         }
-        let name = args["name"]?.stringValue ?? ""
         switch call {
-        case .vmAttach:
-            let request: VMHost.AttachRequest
-            do { request = try VMHost.AttachRequest(arguments: args) } catch { return .failure(AdminError(error.description)) }
+        case .vmAttach(let request):
             // More than the node has free (when it announces capacity) is refused, or with
             // `force` attached with a warning in the reply and the log.
-            let over: [String]
-            switch onLoop({ node in
-                .array(node.capacityFree.map { NodeRunner.overDeclared(request, free: $0).map { .string($0.description) } } ?? [])
-            }) {
+            let over: [VMTableError]
+            switch onLoop({ node in node.capacityFree.map { NodeRunner.overDeclared(request, free: $0) } ?? [] }) {
             case .failure(let e): return .failure(e)
-            case .success(let v): over = (v.arrayValue ?? []).compactMap(\.stringValue)
+            case .success(let v): over = v
             }
-            if !over.isEmpty, !request.force {
-                return .failure(AdminError(over.joined(separator: "; ") + "; --force attaches it anyway"))
+            if let first = over.first, !request.force {
+                // Named by the first resource over (the message lists every one).
+                return .failure(AdminError(over.map(\.description).joined(separator: "; ") + "; --force attaches it anyway",
+                                           kind: .argument, argument: first.argument))
             }
             switch host.attach(request) {
-            case .failure(let e): return .failure(AdminError(e.description))
+            case .failure(let e): return .failure(AdminError(e))
             case .success(let lease):
-                _ = onLoop { [runner] node in
+                // The host is changed; if the node does not take the VM, the host is rolled back
+                // (and the node told to forget it, should the posted work still run).
+                if case .failure(let e) = onLoop({ [runner] node in
                     node.setVM(name: lease.name, address: lease.address, policy: lease.policy)
                     runner.declareVMCapacity()
-                    return .object([])
+                }) {
+                    _ = host.detach(name: lease.name)
+                    _ = runner.loop.post { [runner] in runner.node.removeVM(address: lease.address); runner.declareVMCapacity() }
+                    runner.logger.warn("vm attach undone: the node did not take it", [("name", lease.name), ("error", e.message)])
+                    return .failure(AdminError("the node did not take VM '\(lease.name)' (\(e.message)); the attach was undone", kind: .node))
                 }
-                for w in over { runner.logger.warn("vm attached beyond free capacity (--force)", [("name", lease.name), ("problem", w)]) }
-                guard !over.isEmpty else { return show(host, lease) }
-                return show(host, lease).map { vm in .object((vm.objectValue ?? []) + [("warnings", .array(over.map { .string($0) }))]) }
+                for w in over { runner.logger.warn("vm attached beyond free capacity (--force)", [("name", lease.name), ("problem", w.description)]) }
+                return show(host, lease).map { vm in
+                    var vm = vm
+                    if !over.isEmpty { vm.warnings = over.map(\.description) }
+                    return vm
+                }
             }
-        case .vmDetach:
+        case .vmDetach(let name):
             switch host.detach(name: name) {
-            case .failure(let e): return .failure(AdminError(e.description))
+            case .failure(let e): return .failure(AdminError(e))
             case .success(let lease):
-                _ = onLoop { [runner] node in
+                // The host's part is gone and cannot be brought back as it was; the node's is
+                // reported when it did not confirm (the posted work may still run).
+                if case .failure(let e) = onLoop({ [runner] node in
                     node.removeVM(address: lease.address)
                     runner.declareVMCapacity()
-                    return .object([])
+                }) {
+                    runner.logger.warn("vm detached on the host; the node did not confirm", [("name", lease.name), ("error", e.message)])
+                    return .failure(AdminError("VM '\(lease.name)' is detached on the host, but the node did not confirm forgetting it "
+                                               + "(\(e.message)); its address and policy go at the latest when planetd restarts", kind: .node))
                 }
-                return .success(.object([("name", .string(lease.name)), ("address", .string(lease.address.description))]))
+                return .success(VMDetachReply(name: lease.name, address: lease.address.description))
             }
-        case .vmPolicy:
-            let allow = (args["allow"]?.arrayValue ?? []).compactMap(\.stringValue)
+        case .vmPolicy(let name, let allow):
+            let previous = host.lease(named: name)?.policy
             switch host.setPolicy(name: name, allow: allow) {
-            case .failure(let e): return .failure(AdminError(e.description))
+            case .failure(let e): return .failure(AdminError(e))
             case .success(let lease):
-                _ = onLoop { node in node.setVM(name: lease.name, address: lease.address, policy: lease.policy); return .object([]) }
-                return show(host, lease)
+                // Not taken by the node: the saved policy goes back to what the node enforces.
+                if case .failure(let e) = onLoop({ node in node.setVM(name: lease.name, address: lease.address, policy: lease.policy) }) {
+                    if let previous {
+                        _ = host.setPolicy(name: name, allow: previous.texts)
+                        _ = runner.loop.post { [runner] in runner.node.setVM(name: lease.name, address: lease.address, policy: previous) }
+                    }
+                    return .failure(AdminError("the node did not take the new policy for VM '\(name)' (\(e.message)); the previous one stays",
+                                               kind: .node))
+                }
+                return show(host, lease).map { $0 }
             }
-        case .vmShow:
-            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal.description)) }
-            guard let lease = host.lease(named: name) else { return .failure(AdminError("name: no VM named '\(name)'")) }
-            return show(host, lease)
+        case .vmShow(let name):
+            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal)) }
+            guard let lease = host.lease(named: name) else { return .failure(.argument("name", "no VM named '\(name)'")) }
+            return show(host, lease).map { $0 }
         case .vmList:
             // An empty list would say "no VMs" where the unreadable file holds some.
-            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal.description)) }
+            if let refusal = host.unreadableLeases { return .failure(AdminError(refusal)) }
             let leases = host.leases
             let spoofed = host.spoofedPackets()
             let states = leases.map { host.state(of: $0) }
+            let problems = leases.map { host.problem(of: $0.name) }
+            let repairs = leases.map { host.repairCount(of: $0.name) }
             return onLoop { node in
-                .object([("vms", .array(leases.enumerated().map { i, l in
-                    NodeAdminHandler.vmJSON(l, state: states[i], problem: host.problem(of: l.name), spoofed: spoofed[l.name] ?? 0,
-                                            repairs: host.repairCount(of: l.name), entry: node.vmEntry(address: l.address))
-                }))])
-            }
-        case .vmCloudInit:
+                VMListReply(vms: leases.enumerated().map { i, l in
+                    NodeAdminHandler.vmReply(l, state: states[i], problem: problems[i], spoofed: spoofed[l.name] ?? 0,
+                                             repairs: repairs[i], entry: node.vmEntry(address: l.address))
+                })
+            }.map { $0 }
+        case .vmCloudInit(let name):
             switch host.cloudInit(name: name) {
-            case .failure(let e): return .failure(AdminError(e.description))
-            case .success(let doc): return .success(.object([("name", .string(name)), ("networkConfig", .string(doc))]))
+            case .failure(let e): return .failure(AdminError(e))
+            case .success(let doc): return .success(VMCloudInitReply(name: name, networkConfig: doc))
             }
         default:
-            return .failure(AdminError("\(call.rawValue) is not a VM call"))
+            return .failure(AdminError("\(call.call.rawValue) is not a VM call"))
         }
     }
 
-    func show(_ host: VMHost, _ lease: VMLease) -> Result<JSONValue, AdminError> {
+    func show(_ host: VMHost, _ lease: VMLease) -> Result<VMReply, AdminError> {
         let state = host.state(of: lease)
         let spoofed = host.spoofedPackets()[lease.name] ?? 0
         let problem = host.problem(of: lease.name)
         let repairs = host.repairCount(of: lease.name)
         return onLoop { node in
-            NodeAdminHandler.vmJSON(lease, state: state, problem: problem, spoofed: spoofed, repairs: repairs,
-                                    entry: node.vmEntry(address: lease.address))
+            NodeAdminHandler.vmReply(lease, state: state, problem: problem, spoofed: spoofed, repairs: repairs,
+                                     entry: node.vmEntry(address: lease.address))
         }
     }
 
     /// Runs `body` on the loop thread with the node and waits for its answer (bounded).
-    func onLoop(_ body: @escaping @Sendable (Node) -> JSONValue) -> Result<JSONValue, AdminError> {
-        let rendezvous = AdminRendezvous()
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (Node) -> T) -> Result<T, AdminError> {
+        let rendezvous = AdminRendezvous<T>()
         let posted = runner.loop.post { [runner] in
             rendezvous.fulfil(.success(body(runner.node)))
             runner.flush()
@@ -109,30 +131,11 @@ extension NodeAdminHandler {
         return rendezvous.wait(timeout: 5)
     }
 
-    static func vmJSON(_ l: VMLease, state: String, problem: String?, spoofed: UInt64, repairs: Int, entry: VMGuard.Entry?) -> JSONValue {
-        var fields: [(String, JSONValue)] = [
-            ("name", .string(l.name)),
-            ("address", .string(l.address.description)),
-            ("interface", .string(l.interface)),
-            ("kind", .string(l.kind.rawValue)),
-            ("netns", l.netns.map { .string($0) } ?? .null),
-            ("mac", .string(l.mac)),
-            ("gateway", .string(VMTable.gateway.description)),
-            ("policy", .array(l.policy.texts.map { .string($0) })),
-            ("state", .string(state)),
-            ("rxBytes", .number(Double(entry?.rxBytes ?? 0))),
-            ("txBytes", .number(Double(entry?.txBytes ?? 0))),
-            ("rxPackets", .number(Double(entry?.rxPackets ?? 0))),
-            ("txPackets", .number(Double(entry?.txPackets ?? 0))),
-            ("refusedPackets", .number(Double(entry?.refused ?? 0))),
-            ("spoofedPackets", .number(Double(spoofed))),
-            ("repairs", .number(Double(repairs))),
-            ("cpu", l.cpu.map { .number(Double($0)) } ?? .null),
-            ("memoryBytes", l.memoryBytes.map { .number(Double($0)) } ?? .null),
-            ("diskBytes", l.diskBytes.map { .number(Double($0)) } ?? .null),
-        ]
-        if let owner = l.owner { fields.append(("owner", .string(owner))) }
-        if let problem { fields.append(("problem", .string(problem))) }
-        return .object(fields)
+    static func vmReply(_ l: VMLease, state: String, problem: String?, spoofed: UInt64, repairs: Int, entry: VMGuard.Entry?) -> VMReply {
+        VMReply(name: l.name, address: l.address.description, interface: l.interface, kind: l.kind.rawValue, netns: l.netns, mac: l.mac,
+                gateway: VMTable.gateway.description, policy: l.policy.texts, state: state,
+                rxBytes: entry?.rxBytes ?? 0, txBytes: entry?.txBytes ?? 0, rxPackets: entry?.rxPackets ?? 0, txPackets: entry?.txPackets ?? 0,
+                refusedPackets: entry?.refused ?? 0, spoofedPackets: spoofed, repairs: UInt64(max(0, repairs)),
+                cpu: l.cpu, memoryBytes: l.memoryBytes, diskBytes: l.diskBytes, owner: l.owner, problem: problem)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PlanetCore
+import PlanetAdmin
 
 /// The host side of the VMs a node hosts: turns leases into host changes (`HostStep`s through
 /// a `HostNetwork`), keeps the leases in the state directory, and answers what the host knows
@@ -80,61 +81,12 @@ public final class VMHost: @unchecked Sendable {
 
     // MARK: Attach
 
-    /// `vmAttach`'s arguments, checked.
-    public struct AttachRequest: Equatable, Sendable {
-        public var name: String
-        public var tap: String?
-        public var netns: String?
-        public var owner: String?
-        public var address: IPv6Address?
-        public var policy: VMPolicy = .any
-        public var cpu: Int?
-        public var memoryBytes: UInt64?
-        public var diskBytes: UInt64?
-        /// Attach even if cpu, memory or disk exceed what the node has free (VMAdmin checks).
-        public var force = false
-
-        public init(name: String) { self.name = name }
-
-        public init(arguments a: JSONValue) throws(VMTableError) {
-            name = a["name"]?.stringValue ?? ""
-            if let e = VMTable.checkName(name) { throw e }
-            tap = a["tap"]?.stringValue
-            netns = a["netns"]?.stringValue
-            owner = a["owner"]?.stringValue
-            guard (tap == nil) != (netns == nil) else { throw VMTableError(argument: "tap/netns", "give exactly one of --tap IFNAME or --netns NS") }
-            if owner != nil, tap == nil { throw VMTableError(argument: "owner", "only a tap has an owner") }
-            if let tap, !VMHost.validInterfaceName(tap) {
-                throw VMTableError(argument: "tap", "'\(tap)' is not an interface name (1-15 characters, no '/', ':' or spaces)")
-            }
-            if let netns, netns.isEmpty || netns.contains("/") { throw VMTableError(argument: "netns", "'\(netns)' is not a namespace name") }
-            if let owner, owner.isEmpty || owner.contains(" ") { throw VMTableError(argument: "owner", "'\(owner)' is not a user") }
-            if let text = a["address"]?.stringValue {
-                guard let addr = IPv6Address(text) else { throw VMTableError(argument: "address", "'\(text)' is not an IPv6 address") }
-                address = addr
-            }
-            let allow = (a["allow"]?.arrayValue ?? []).compactMap(\.stringValue)
-            switch VMPolicy.parse(allow) {
-            case .success(let p): policy = p
-            case .failure(let e): throw VMTableError(argument: "allow", e.description)
-            }
-            if let t = a["cpu"]?.stringValue { cpu = try VMResources.cpu(t).get() }
-            if let t = a["memory"]?.stringValue { memoryBytes = try VMResources.size(t, argument: "memory").get() }
-            if let t = a["disk"]?.stringValue { diskBytes = try VMResources.size(t, argument: "disk").get() }
-            if let t = a["force"]?.stringValue { guard t == "true" || t == "false" else { throw VMTableError(argument: "force", "must be \"true\" or \"false\", got '\(t)'") }; force = t == "true" }
-        }
-    }
-
-    static func validInterfaceName(_ n: String) -> Bool {
-        (1...15).contains(n.utf8.count) && !n.contains("/") && !n.contains(":") && !n.contains(" ") && n != "." && n != ".."
-    }
-
     /// A change may not be saved over a lease file that could not be read.
     func refusalToSave() -> VMTableError? {
         unreadableFile.map { VMTableError(argument: "host", "the lease file could not be read at start (\($0.description)); fix or move it and restart planetd") }
     }
 
-    public func attach(_ r: AttachRequest) -> Result<VMLease, VMTableError> {
+    public func attach(_ r: VMAttachRequest) -> Result<VMLease, VMTableError> {
         lock.lock(); defer { lock.unlock() }
         if let e = refusalToSave() { return .failure(e) }
         if table.lease(named: r.name) != nil { return .failure(VMTableError(argument: "name", "a VM named '\(r.name)' is already attached")) }

@@ -12,7 +12,7 @@ public enum AdminClientError: Error, Equatable, Sendable, CustomStringConvertibl
     /// The connection broke or timed out mid-call.
     case transport(String)
     /// The daemon answered with `"status": "error"`.
-    case daemon(String)
+    case daemon(AdminError)
     case badResponse(String)
 
     public var description: String {
@@ -22,7 +22,7 @@ public enum AdminClientError: Error, Equatable, Sendable, CustomStringConvertibl
             return "cannot connect to \(path): permission denied — run as root or as a member of the config's adminGroup"
         case let .connectFailed(path, reason): return "cannot connect to \(path): \(reason)"
         case let .transport(m): return m
-        case let .daemon(m): return "planetd: \(m)"
+        case let .daemon(e): return "planetd: \(e.message)"
         case let .badResponse(m): return m
         }
     }
@@ -54,22 +54,22 @@ public final class AdminClient {
 
     public func connect() throws(AdminClientError) {
         if fd >= 0 { return }
-        guard let addr = SocketSupport.unixAddress(socketPath) else {
+        guard let addr = UnixSocket.address(socketPath) else {
             throw .connectFailed(path: socketPath, reason: "the path is empty or longer than 107 bytes")
         }
-        let s = SocketSupport.unixStreamSocket()
-        guard s >= 0 else { throw .connectFailed(path: socketPath, reason: SocketSupport.errnoText()) }
+        let s = UnixSocket.stream()
+        guard s >= 0 else { throw .connectFailed(path: socketPath, reason: UnixSocket.errnoText()) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
         setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        if SocketSupport.connect(s, unix: addr) != 0 {
+        if UnixSocket.connect(s, addr) != 0 {
             let e = errno
             Glibc.close(s)
             switch e {
             case ENOENT: throw .notRunning(path: socketPath, reason: "no such file")
             case ECONNREFUSED: throw .notRunning(path: socketPath, reason: "connection refused")
             case EACCES, EPERM: throw .permissionDenied(path: socketPath)
-            default: throw .connectFailed(path: socketPath, reason: SocketSupport.errnoText(e))
+            default: throw .connectFailed(path: socketPath, reason: UnixSocket.errnoText(e))
             }
         }
         fd = s
@@ -82,9 +82,17 @@ public final class AdminClient {
     }
 
     /// Sends one request and returns the `"response"` object.
-    public func call(_ request: String, arguments: [(String, JSONValue)] = []) throws(AdminClientError) -> JSONValue {
-        let line = JSONValue.object([("request", .string(request))] + arguments).serialized() + "\n"
-        return try call(rawLine: line)
+    public func call(_ request: AdminRequest) throws(AdminClientError) -> JSONValue {
+        try call(rawLine: request.line)
+    }
+
+    /// Sends one request and reads the reply as its type (`PeersReply` for `getPeers`…); a
+    /// reply that does not read is `badResponse`, naming the field.
+    public func call<R: AdminResponse>(_ request: AdminRequest, as type: R.Type) throws(AdminClientError) -> R {
+        let response = try call(request)
+        do { return try JSONValueCoder.decode(type, from: response) } catch {
+            throw .badResponse("planetd's reply to \(request.call.rawValue) does not read: \(error.description)")
+        }
     }
 
     /// Sends `rawLine` as is (it should end in a newline) and reads one reply line.
@@ -107,7 +115,7 @@ public final class AdminClient {
             guard n > 0 else {
                 let e = errno
                 close()
-                throw .transport(e == EAGAIN ? "the daemon did not accept the request within \(Int(timeout)) s" : "lost the connection to planetd: \(SocketSupport.errnoText(e))")
+                throw .transport(e == EAGAIN ? "the daemon did not accept the request within \(Int(timeout)) s" : "lost the connection to planetd: \(UnixSocket.errnoText(e))")
             }
             sent += n
         }
@@ -133,7 +141,7 @@ public final class AdminClient {
             close()
             if n == 0 { throw .transport("planetd closed the connection without answering") }
             if e == EAGAIN || e == EWOULDBLOCK { throw .transport("planetd did not answer within \(Int(timeout)) s") }
-            throw .transport("lost the connection to planetd: \(SocketSupport.errnoText(e))")
+            throw .transport("lost the connection to planetd: \(UnixSocket.errnoText(e))")
         }
     }
 }

@@ -1,3 +1,5 @@
+import PlanetCore
+
 /// The calls the admin socket accepts and the arguments each takes. The server checks a
 /// request against this before the handler sees it, so handlers never meet a wrong type.
 public enum AdminCall: String, CaseIterable, Sendable {
@@ -44,15 +46,11 @@ public enum AdminCall: String, CaseIterable, Sendable {
         case .vmDetach, .vmShow, .vmCloudInit: return [.string("name")]
         case .vmPolicy: return [.string("name"), .strings("allow")]
         case .getNode: return [.string("node")]
-        // The finder's filters (Docs/cli.md, `findNodes`), all optional.
-        case .findNodes: return AdminCall.findNodesFilters.map { .string($0, required: false) }
+        // The finder's filters (NodeFilter, the one list), all optional.
+        case .findNodes: return NodeFilter.allCases.map { .string($0.argument, required: false) }
         default: return []
         }
     }
-
-    /// Named as grid-explorer users know them; the node checks their values (CapacityQuery).
-    public static let findNodesFilters = ["freeMru", "freeSru", "freeHru", "totalCru", "country", "city", "farm", "ipv4", "ipv6",
-                                          "gpu", "tag", "near", "radius", "reachable", "sort", "order", "limit"]
 
     public static var names: [String] { allCases.map(\.rawValue) }
 }
