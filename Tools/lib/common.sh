@@ -33,6 +33,10 @@ RUNTIME_PACKAGES=(libsodium-dev pkg-config iproute2 nftables)
 TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc qemu-system-x86 busybox-static cpio conntrack
   qemu-utils cloud-image-utils jq wget)
 
+# What Tools/package adds: dpkg-shlibdeps (dpkg-dev, with binutils' strip), patchelf for the
+# binaries' RUNPATH, python3 for the man pages.
+PACKAGE_PACKAGES=(dpkg-dev binutils patchelf python3)
+
 require_swift() {
   command -v swift >/dev/null 2>&1 || { echo "swift not found (expected in /opt/swift/usr/bin)" >&2; exit 1; }
 }
