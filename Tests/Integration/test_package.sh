@@ -135,10 +135,12 @@ while read -r k; do grep -qF -- "$k" "$TMP/planetd.8" || fail "planetd(8) lacks 
 while read -r w; do grep -qF -- "planetctl $w" "$TMP/planetctl.8" || grep -qE -- "planetctl .*\b$w\b" "$TMP/planetctl.8" || fail "planetctl(8) lacks '$w' of cli.md"; done < "$TMP/ctl-words"
 while read -r o; do grep -qF -- "$o" "$TMP/planetctl.8" || fail "planetctl(8) lacks $o of cli.md"; done < "$TMP/ctl-options"
 grep -qF -- "--from-yggdrasil" "$TMP/planetd.8" || fail "planetd(8) lacks genconf --from-yggdrasil"
-if command -v man >/dev/null; then
-  MANWIDTH=80 man -l /usr/share/man/man8/planetctl.8.gz >"$TMP/man.out" 2>"$TMP/man.err" || fail "man -l planetctl.8.gz: $(cat "$TMP/man.err")"
-  grep -q "nodes find" "$TMP/man.out" || fail "man cannot render planetctl(8)"
-  [ ! -s "$TMP/man.err" ] || fail "man warns about planetctl(8): $(cat "$TMP/man.err")"
+if command -v man >/dev/null; then  # rendered without a warning from groff
+  for m in man8/planetd.8.gz:genconf man8/planetctl.8.gz:"nodes find" man1/planetsim.1.gz:--topology; do
+    MANWIDTH=80 man --warnings -l "/usr/share/man/${m%%:*}" >"$TMP/man.out" 2>"$TMP/man.err" || fail "man -l ${m%%:*}: $(cat "$TMP/man.err")"
+    [ ! -s "$TMP/man.err" ] || fail "man warns about ${m%%:*}: $(cat "$TMP/man.err")"
+    grep -qF -- "${m#*:}" "$TMP/man.out" || fail "${m%%:*} rendered lacks '${m#*:}'"
+  done
 fi
 # The completions, with the two helpers of the bash-completion package stubbed.
 complete_words() {  # complete_words CMD WORD... : what TAB offers after the words (the last may be partial)
