@@ -35,8 +35,13 @@ for p in /etc/planetary /var/lib/planetary /usr/lib/planetary /usr/bin/planetd /
 done
 
 installed=0
-purge() { [ "$installed" -eq 1 ] && dpkg --purge planetary >/dev/null 2>&1; }
-trap 'cleanup; purge' EXIT   # cleanup first: the node it kills runs as user planetary
+purge() {
+  [ "$installed" -eq 1 ] || return 0
+  # The user cannot be deleted while a process of it runs: the node cleanup killed must be gone.
+  for _ in $(seq 1 50); do pgrep -u planetary >/dev/null 2>&1 || break; sleep 0.1; done
+  dpkg --purge planetary >/dev/null 2>&1 || echo "could not purge planetary: run dpkg --purge planetary"
+}
+trap 'cleanup; purge' EXIT   # cleanup first: it kills the node, which runs as user planetary
 
 # --- build
 version=$(sed -n 's/^ *public static let string = "\(.*\)"$/\1/p' "$repo/Sources/PlanetCore/Support/Version.swift")
@@ -187,7 +192,8 @@ ip -n "$ns" link set lo up
 cat > "$TMP/sandbox.sh" <<'SANDBOX'
 set -uo pipefail
 T=$1 unit=$2 addr=$3
-fail() { echo "FAIL: $*"; exit 1; }
+pid=""
+fail() { echo "FAIL: $*"; [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; exit 1; }
 mount -t tmpfs tmpfs /run || fail "tmpfs /run"
 # Debian's /dev/net/tun is mode 0666 (the capability, not the file mode, guards TUN creation);
 # a container may have it 0600. Here only, a 0666 one like a host's.
