@@ -25,9 +25,11 @@ for c in dpkg-deb unshare setpriv; do command -v "$c" >/dev/null || skip "needs 
 command -v lintian >/dev/null || fail "lintian is not installed (TEST_PACKAGES in Tools/lib/common.sh lists it; ./Tools/test installs it)"
 
 # Someone else's planetary is never touched.
-if [ -n "$(dpkg-query -W -f='${Status}' planetary 2>/dev/null)" ]; then
-  skip "dpkg knows a package planetary here ($(dpkg-query -W -f='${Status}' planetary)); not touching it"
-fi
+status=$(dpkg-query -W -f='${Status}' planetary 2>/dev/null)
+case "$status" in
+  ""|*" not-installed") ;;
+  *) skip "dpkg has a package planetary here ($status); not touching it";;
+esac
 getent passwd planetary >/dev/null && skip "a user planetary exists here (not from this package); not touching it"
 getent group planetary >/dev/null && skip "a group planetary exists here; not touching it"
 for p in /etc/planetary /var/lib/planetary /usr/lib/planetary /usr/bin/planetd /usr/bin/planetctl /usr/bin/planetsim; do
@@ -241,7 +243,7 @@ ok "reinstalling and dpkg -r keep $config, /var/lib/planetary and the user"
 
 dpkg --purge planetary >"$TMP/purge.out" 2>&1 || { cat "$TMP/purge.out"; fail "dpkg --purge"; }
 installed=0
-[ -z "$(dpkg-query -W -f='${Status}' planetary 2>/dev/null)" ] || fail "dpkg still knows planetary: $(dpkg-query -W -f='${Status}' planetary)"
+case "$(dpkg-query -W -f='${Status}' planetary 2>/dev/null)" in ""|*" not-installed") ;; *) false;; esac || fail "dpkg still knows planetary: $(dpkg-query -W -f='${Status}' planetary)"
 while read -r f; do [ ! -e "$f" ] || fail "$f is left after purge"; done < "$TMP/files"
 for p in /etc/planetary /var/lib/planetary /run/planetary /usr/lib/planetary /usr/share/doc/planetary \
   /etc/systemd/system/multi-user.target.wants/planetd.service; do
