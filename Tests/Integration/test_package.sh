@@ -36,12 +36,25 @@ for p in /etc/planetary /var/lib/planetary /usr/lib/planetary /usr/bin/planetd /
   [ -e "$p" ] && skip "$p exists here (not from this package); not touching it"
 done
 
+# dpkg_do OUT ARGS...: dpkg ARGS with its output in OUT, waiting up to 120 s while another dpkg
+# or apt holds dpkg's lock (a shared machine installing something).
+dpkg_do() {
+  local out=$1; shift
+  for _ in $(seq 1 120); do
+    LC_ALL=C dpkg "$@" >"$out" 2>&1 && return 0
+    grep -q "locked by another process" "$out" || return 1
+    sleep 1
+  done
+  return 1
+}
 installed=0
 purge() {
   [ "$installed" -eq 1 ] || return 0
   # The user cannot be deleted while a process of it runs: the node cleanup killed must be gone.
   for _ in $(seq 1 50); do pgrep -u planetary >/dev/null 2>&1 || break; sleep 0.1; done
-  dpkg --purge planetary >/dev/null 2>&1 || echo "could not purge planetary: run dpkg --purge planetary"
+  local out; out=$(mktemp)
+  dpkg_do "$out" --purge planetary || { cat "$out"; echo "could not purge planetary: run dpkg --purge planetary"; }
+  rm -f "$out"
 }
 trap 'cleanup; purge' EXIT   # cleanup first: it kills the node, which runs as user planetary
 
@@ -67,7 +80,7 @@ ok "lintian: no errors, no warnings"
 
 # --- install
 installed=1
-dpkg -i "$deb" >"$TMP/dpkg.out" 2>&1 || { cat "$TMP/dpkg.out"; fail "dpkg -i failed"; }
+dpkg_do "$TMP/dpkg.out" -i "$deb" || { cat "$TMP/dpkg.out"; fail "dpkg -i failed"; }
 [ "$(dpkg-query -W -f='${Status}' planetary)" = "install ok installed" ] || fail "planetary not installed: $(dpkg-query -W -f='${Status}' planetary)"
 dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's#^\./#/#' | grep -v '/$' > "$TMP/files"
 [ "$(wc -l < "$TMP/files")" -ge 20 ] || fail "the package has only $(wc -l < "$TMP/files") files"
@@ -232,16 +245,16 @@ ok "the unit's ExecStart in a namespace: $(tail -n 1 "$TMP/sandbox.out"); instal
 
 # --- upgrade (the same version again) and remove keep the config; purge leaves nothing
 sum=$(sha256sum "$config")
-dpkg -i "$deb" >"$TMP/dpkg2.out" 2>&1 || { cat "$TMP/dpkg2.out"; fail "dpkg -i over the installed package"; }
+dpkg_do "$TMP/dpkg2.out" -i "$deb" || { cat "$TMP/dpkg2.out"; fail "dpkg -i over the installed package"; }
 [ "$(sha256sum "$config")" = "$sum" ] || fail "reinstalling changed $config"
 ! grep -q generated "$TMP/dpkg2.out" || fail "reinstalling generated a config: $(cat "$TMP/dpkg2.out")"
-dpkg -r planetary >"$TMP/remove.out" 2>&1 || { cat "$TMP/remove.out"; fail "dpkg -r"; }
+dpkg_do "$TMP/remove.out" -r planetary || { cat "$TMP/remove.out"; fail "dpkg -r"; }
 [ ! -e /usr/bin/planetd ] && [ ! -e /usr/lib/planetary ] || fail "dpkg -r left the programs"
 [ "$(sha256sum "$config" 2>/dev/null)" = "$sum" ] || fail "dpkg -r did not keep $config"
 [ -d /var/lib/planetary ] && getent passwd planetary >/dev/null || fail "dpkg -r did not keep /var/lib/planetary and the user"
 ok "reinstalling and dpkg -r keep $config, /var/lib/planetary and the user"
 
-dpkg --purge planetary >"$TMP/purge.out" 2>&1 || { cat "$TMP/purge.out"; fail "dpkg --purge"; }
+dpkg_do "$TMP/purge.out" --purge planetary || { cat "$TMP/purge.out"; fail "dpkg --purge"; }
 installed=0
 case "$(dpkg-query -W -f='${Status}' planetary 2>/dev/null)" in ""|*" not-installed") ;; *) false;; esac || fail "dpkg still knows planetary: $(dpkg-query -W -f='${Status}' planetary)"
 while read -r f; do [ ! -e "$f" ] || fail "$f is left after purge"; done < "$TMP/files"
