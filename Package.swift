@@ -11,6 +11,8 @@ import PackageDescription
 //   PlanetCapacity signed capacity records, their directory and gossip, the finder  (sans-I/O)
 //   PlanetSim      planetsim's engine: routers over simulated links, virtual time   (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
+//   PlanetYggdrasil Yggdrasil 0.5's link protocol: meta handshake, ironwood framing and tree
+//                  messages, bloom filters (sans-I/O; the interop work, issue 23)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
 //   PlanetTesting  test harnesses and doubles shared by the test targets (no executable links it)
@@ -45,6 +47,7 @@ let package = Package(
         .target(name: "PlanetLink", dependencies: ["PlanetCore", "CSodium", "CPlanetCrypto"], swiftSettings: fastRelease),
         .target(name: "PlanetRouting", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetCapacity", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
+        .target(name: "PlanetYggdrasil", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetLink", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
@@ -68,6 +71,7 @@ let package = Package(
         .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetTesting"]),
         .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetTesting"]),
         .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetTesting"]),
+        .testTarget(name: "PlanetYggdrasilTests", dependencies: ["PlanetYggdrasil"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetFuzzTests", dependencies: ["PlanetFuzz"]),
     ]
 )
