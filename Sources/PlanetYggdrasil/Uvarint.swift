@@ -47,3 +47,14 @@ public enum Uvarint {
         return count == maxBytes ? .overflow : .incomplete
     }
 }
+
+extension Uvarint {
+    /// Reads one uvarint at `offset` and moves past it; nil when the bytes end inside it or it
+    /// overflows (ironwood's `wireChopUint` failing: the message does not decode).
+    static func read(_ bytes: [UInt8], at offset: inout Int) -> UInt64? {
+        guard offset <= bytes.count,
+              case .value(let v, let n) = decode(bytes[offset...].prefix(maxBytes)) else { return nil }
+        offset += n
+        return v
+    }
+}
