@@ -59,7 +59,7 @@ let package = Package(
         // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
         // test_capacity_hostile.sh); not a product, never installed.
         .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "PlanetCapacity", "CPlanetCrypto"]),
+        .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "PlanetCapacity", "PlanetYggdrasil", "CPlanetCrypto"]),
         .target(name: "CPlanetFuzzer"),
         .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
         .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity", "PlanetNode"]),
