@@ -51,7 +51,17 @@ enum YggdrasilLinkFuzzTargets {
                 _ = bloom.contains(YggdrasilBloomKey.transform(handshakeKey.publicKey).bytes)
                 precondition((try? IronwoodBloom(body: bloom.encoded)) == bloom, "a bloom filter does not survive re-encoding")
             }
-        default:
+        case .pathLookup:
+            _ = try? IronwoodPathLookup(body: frame.body)
+        case .pathNotify:
+            if let notify = try? IronwoodPathNotify(body: frame.body) { _ = try? notify.verify() }
+        case .pathBroken:
+            _ = try? IronwoodPathBroken(body: frame.body)
+        case .traffic:
+            if let traffic = try? IronwoodTraffic(body: frame.body) {
+                precondition(traffic.encoded.count <= frame.body.count, "traffic re-encodes longer than it came")
+            }
+        case .dummy, .keepAlive:
             break
         }
     }
@@ -72,6 +82,14 @@ enum YggdrasilLinkFuzzTargets {
         bloom.insert(YggdrasilBloomKey.transform(handshakeKey.publicKey).bytes)
         frame(.bloom, bloom.encoded)
         frame(.keepAlive, [])
+        // A lookup by address, its notify, a session packet and a broken path, as the
+        // "traffic" capture shows them.
+        let parent = parentKey.publicKey, me = handshakeKey.publicKey
+        frame(.pathLookup, IronwoodPathLookup(source: me, dest: YggdrasilBloomKey.partialKey(fromAddressBytes: OverlayAddress.addressBytes(for: parent)), from: [1]).encoded)
+        frame(.pathNotify, IronwoodPathNotify(path: [1], watermark: 1, source: me, dest: parent, seq: 1_796_620_017, coords: [1],
+                                              signature: IronwoodPathNotify.sign(seq: 1_796_620_017, coords: [1], by: handshakeKey)).encoded)
+        frame(.traffic, IronwoodTraffic(path: [], from: [1], source: me, dest: parent, watermark: 1, payload: [3, 1, 1, 1] + [UInt8](repeating: 0x5a, count: 40)).encoded)
+        frame(.pathBroken, IronwoodPathBroken(path: [1], watermark: .max, source: me, dest: parent).encoded)
         return out
     }
 }

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 fixtures=Tests/PlanetYggdrasilTests/Fixtures/yggdrasil-0.5.12
 Tools/capture-yggdrasil "$TMP/out" >"$TMP/capture.log" 2>&1 || { cat "$TMP/capture.log"; fail "capture"; }
-for run in plain password; do
+for run in plain password traffic; do
   for side in listener dialer; do
     cmp -n 123 "$fixtures/$run/$side.bin" "$TMP/out/$run/$side.bin" || fail "$run $side: handshake differs from the fixture"
     python3 - "$TMP/out/$run/$side.bin" <<'PY' || fail "$run $side: stream does not open with SigReq, empty Bloom"

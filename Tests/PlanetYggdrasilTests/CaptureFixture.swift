@@ -5,7 +5,7 @@ import PlanetCore
 /// The bytes two real yggdrasil 0.5.12 nodes exchanged (Tools/capture-yggdrasil), with the keys,
 /// priorities and passwords of the capture (Fixtures/yggdrasil-0.5.12/capture.json).
 struct CaptureFixture {
-    enum Run: String, CaseIterable { case plain, password }
+    enum Run: String, CaseIterable { case plain, password, traffic }
     enum Side: String, CaseIterable { case listener, dialer }
 
     let run: Run
