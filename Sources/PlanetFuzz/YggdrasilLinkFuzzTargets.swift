@@ -4,6 +4,7 @@ import PlanetYggdrasil
 enum YggdrasilLinkFuzzTargets {
     static let handshakeKey = FuzzIdentity.make(21)
     static let parentKey = FuzzIdentity.make(22)
+    static let fuzzSharedKey = [UInt8](repeating: 0x33, count: 32)
 
     /// What a Yggdrasil 0.5 peer sends down a stream: its meta handshake, then ironwood frames,
     /// each body handed to the decoder of its type (and signatures checked). If the input starts
@@ -60,6 +61,9 @@ enum YggdrasilLinkFuzzTargets {
         case .traffic:
             if let traffic = try? IronwoodTraffic(body: frame.body) {
                 precondition(traffic.encoded.count <= frame.body.count, "traffic re-encodes longer than it came")
+                // The session layer inside: a handshake opened as its addressee would, or data.
+                _ = try? IronwoodSessionInit.open(traffic.payload, recipient: handshakeKey, sender: parentKey.publicKey)
+                _ = IronwoodSessionTraffic(payload: traffic.payload)?.open(sharedKey: fuzzSharedKey)
             }
         case .dummy, .keepAlive:
             break
@@ -88,7 +92,13 @@ enum YggdrasilLinkFuzzTargets {
         frame(.pathLookup, IronwoodPathLookup(source: me, dest: YggdrasilBloomKey.partialKey(fromAddressBytes: OverlayAddress.addressBytes(for: parent)), from: [1]).encoded)
         frame(.pathNotify, IronwoodPathNotify(path: [1], watermark: 1, source: me, dest: parent, seq: 1_796_620_017, coords: [1],
                                               signature: IronwoodPathNotify.sign(seq: 1_796_620_017, coords: [1], by: handshakeKey)).encoded)
-        frame(.traffic, IronwoodTraffic(path: [], from: [1], source: me, dest: parent, watermark: 1, payload: [3, 1, 1, 1] + [UInt8](repeating: 0x5a, count: 40)).encoded)
+        let sessionInit = IronwoodSessionInit(kind: .initiate, current: [UInt8](repeating: 1, count: 32), next: [UInt8](repeating: 2, count: 32),
+                                              keySeq: 0, seq: 1_796_620_017)
+            .sealed(from: parentKey, to: me, ephemeralSecret: [UInt8](repeating: 0x42, count: 32)) ?? []
+        frame(.traffic, IronwoodTraffic(path: [1], from: [], source: parent, dest: me, watermark: 1, payload: sessionInit).encoded)
+        let data = IronwoodSessionTraffic.seal([1] + [UInt8](repeating: 0x60, count: 40), senderNext: [UInt8](repeating: 3, count: 32),
+                                               senderKeySeq: 1, receiverKeySeq: 1, nonce: 1, sharedKey: fuzzSharedKey)
+        frame(.traffic, IronwoodTraffic(path: [], from: [1], source: me, dest: parent, watermark: 1, payload: data.encoded).encoded)
         frame(.pathBroken, IronwoodPathBroken(path: [1], watermark: .max, source: me, dest: parent).encoded)
         return out
     }
