@@ -118,6 +118,10 @@ public struct YggdrasilMeta: Equatable, Sendable {
         guard head.prefix(4).elementsEqual("meta".utf8.prefix(min(4, head.count))) else { throw .notYggdrasil }
         guard head.count == headerBytes else { return .incomplete(needed: headerBytes) }
         let length = UInt16(head[4]) << 8 | UInt16(head[5])
+        // Yggdrasil 0.4 wrote "meta", then its major and minor versions as one-byte uvarints
+        // (00 04), then its keys: where 0.5 has the length. Name that case, the likeliest
+        // old peer, instead of reporting a short length (what 0.5.12 says).
+        if head[4] == 0, head[5] < minorVersion { throw .incompatibleVersion(major: 0, minor: UInt16(head[5])) }
         guard Int(length) >= signatureBytes else { throw .lengthTooShort(length) }
         let total = headerBytes + Int(length)
         guard bytes.count >= total else { return .incomplete(needed: total) }

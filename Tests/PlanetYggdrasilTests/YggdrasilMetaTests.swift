@@ -105,6 +105,21 @@ final class YggdrasilMetaTests: XCTestCase {
         }
     }
 
+    /// What yggdrasil 0.4.7 (Debian bookworm's package) sends first on a link, captured once from
+    /// it dialing a plain TCP listener: "meta", its versions 0 and 4 as uvarints, then a key.
+    /// Reported as the old version it is, as soon as the two version bytes are in.
+    func testAnOldYggdrasilIsNamed() throws {
+        let old = Hex.decode("6d657461" + "0004" + "233dcd19f9b619879b349f3525fcb9885e600b052f690347b864623c624f87b7")!
+        XCTAssertEqual(old.count, 38)
+        for bytes in [old, Array(old.prefix(6))] {
+            XCTAssertThrowsError(try YggdrasilMeta.decode(bytes, password: [])) {
+                XCTAssertEqual($0 as? YggdrasilMeta.HandshakeError, .incompatibleVersion(major: 0, minor: 4))
+                XCTAssertEqual(($0 as? YggdrasilMeta.HandshakeError)?.description, "remote speaks version 0.4, we speak 0.5")
+            }
+        }
+        XCTAssertEqual(try YggdrasilMeta.decode(old.prefix(5), password: []), .incomplete(needed: 6))
+    }
+
     /// Every proper prefix of the handshake asks for more bytes (never accepts, never errors);
     /// the whole handshake then completes however the stream was split.
     func testTruncationsAskForMore() throws {
