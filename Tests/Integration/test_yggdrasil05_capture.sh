@@ -5,6 +5,8 @@
 # fixture byte for byte; each stream must still open with SigReq then the empty Bloom.
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
+source Tools/lib/common.sh
+need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yggdrasil_05 failed)"
 fixtures=Tests/PlanetYggdrasilTests/Fixtures/yggdrasil-0.5.12
 Tools/capture-yggdrasil "$TMP/out" >"$TMP/capture.log" 2>&1 || { cat "$TMP/capture.log"; fail "capture"; }
 for run in plain password traffic; do
