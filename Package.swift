@@ -13,6 +13,8 @@ import PackageDescription
 //   PlanetCapacity signed capacity records, their directory and gossip, the finder  (sans-I/O)
 //   PlanetSim      planetsim's engine: routers over simulated links, virtual time   (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
+//   PlanetYggdrasil Yggdrasil 0.5's link protocol: meta handshake, ironwood framing and tree
+//                  messages, bloom filters (sans-I/O; the interop work, issue 23)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables over PlanetAdmin (planetd does not
 //                  link it; it does not link PlanetRuntime)
@@ -48,6 +50,7 @@ let package = Package(
         .target(name: "PlanetLink", dependencies: ["PlanetCore", "CSodium", "CPlanetCrypto"], swiftSettings: fastRelease),
         .target(name: "PlanetRouting", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetCapacity", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
+        .target(name: "PlanetYggdrasil", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetAdmin", dependencies: ["PlanetCore"]),
         .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
@@ -60,7 +63,7 @@ let package = Package(
         // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
         // test_capacity_hostile.sh); not a product, never installed.
         .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),
-        .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "PlanetCapacity", "CPlanetCrypto"]),
+        .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "PlanetCapacity", "PlanetYggdrasil", "CPlanetCrypto"]),
         .target(name: "CPlanetFuzzer"),
         .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
         .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity", "PlanetNode"]),
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "PlanetNodeTests", dependencies: ["PlanetNode", "PlanetAdmin", "PlanetTesting"]),
         .testTarget(name: "PlanetRuntimeTests", dependencies: ["PlanetRuntime", "PlanetAdmin", "PlanetTesting"]),
         .testTarget(name: "PlanetControlTests", dependencies: ["PlanetControl", "PlanetAdmin", "PlanetTesting"]),
+        .testTarget(name: "PlanetYggdrasilTests", dependencies: ["PlanetYggdrasil"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetFuzzTests", dependencies: ["PlanetFuzz"]),
     ]
 )

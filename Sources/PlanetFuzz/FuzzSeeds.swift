@@ -4,6 +4,7 @@ import PlanetLink
 import PlanetNode
 import PlanetRouting
 import PlanetRuntime
+import PlanetYggdrasil
 
 /// Well-formed inputs for each target, so the fuzzers start from the formats themselves
 /// instead of having to discover a signed beacon or a TCP checksum. `planetfuzz seeds DIR`
@@ -131,6 +132,10 @@ public enum FuzzSeeds {
         add("aegis", "frame", key + nonce + [13] + [UInt8](repeating: 4, count: 13) + (0..<1300).map { UInt8(truncatingIfNeeded: $0) })
         add("aegis", "empty", key + nonce + [0])
         add("aegis", "blocks", key + nonce + [16] + [UInt8](repeating: 0xaa, count: 16) + [UInt8](repeating: 0x55, count: 33))
+        // A Yggdrasil 0.5 link stream as a node opens it; and its frames alone (no handshake).
+        let link = YggdrasilLinkFuzzTargets.seedStream()
+        add("yggdrasil-link", "stream", link)
+        add("yggdrasil-link", "frames", Array(link.dropFirst(123)))
         return out
     }
 

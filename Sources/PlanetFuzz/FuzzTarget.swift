@@ -31,6 +31,7 @@ public enum FuzzTargets {
         OffloadFuzzTargets.coalescer,
         CapacityFuzzTargets.message,
         CryptoFuzzTargets.aegis,
+        YggdrasilLinkFuzzTargets.stream,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

@@ -40,3 +40,42 @@ PACKAGE_PACKAGES=(dpkg-dev binutils patchelf python3)
 require_swift() {
   command -v swift >/dev/null 2>&1 || { echo "swift not found (expected in /opt/swift/usr/bin)" >&2; exit 1; }
 }
+
+# need_yggdrasil_05: makes yggdrasil 0.5.12 (Debian bookworm-backports) available beside the
+# installed 0.4.7 package, which Tools/bench compares against and must stay the `yggdrasil` on
+# PATH. The .deb is fetched with `apt-get download` and unpacked with `dpkg-deb -x` into a
+# private directory, so dpkg never sees it installed. Exports YGGDRASIL05 and YGGDRASILCTL05
+# (the two binaries). A second run finds the unpacked binaries and returns at once.
+YGGDRASIL05_VERSION=0.5.12
+YGGDRASIL05_DIR=/var/cache/planetary-test/yggdrasil-$YGGDRASIL05_VERSION
+need_yggdrasil_05() {
+  local bin="$YGGDRASIL05_DIR/usr/sbin"  # Debian installs both under sbin
+  if [ ! -x "$bin/yggdrasil" ] || [ ! -x "$bin/yggdrasilctl" ]; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    local list=/etc/apt/sources.list.d/bookworm-backports.list
+    # Only the suite is added: apt never prefers backports on its own (NotAutomatic), so the
+    # installed packages stay where they are.
+    if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      echo "deb http://deb.debian.org/debian bookworm-backports main" | $sudo tee "$list" >/dev/null
+    fi
+    local cache=/var/cache/planetary-test/debs
+    $sudo mkdir -p "$cache" "$YGGDRASIL05_DIR"
+    # apt's download runs as _apt when that user can write the directory (else it warns).
+    id _apt >/dev/null 2>&1 && $sudo chown _apt "$cache"
+    local deb
+    deb=$(ls "$cache"/yggdrasil_"$YGGDRASIL05_VERSION"-*_*.deb 2>/dev/null | head -n 1)
+    if [ -z "$deb" ]; then
+      $sudo apt-get update -qq >&2 || true
+      (cd "$cache" && $sudo apt-get download -qq "yggdrasil=$YGGDRASIL05_VERSION-*" >&2) \
+        || (cd "$cache" && $sudo apt-get download -qq -t bookworm-backports yggdrasil >&2) \
+        || { echo "need_yggdrasil_05: cannot download yggdrasil from bookworm-backports" >&2; return 1; }
+      deb=$(ls "$cache"/yggdrasil_"$YGGDRASIL05_VERSION"-*_*.deb 2>/dev/null | head -n 1)
+      [ -n "$deb" ] || { echo "need_yggdrasil_05: backports no longer has $YGGDRASIL05_VERSION: $(ls "$cache")" >&2; return 1; }
+    fi
+    $sudo dpkg-deb -x "$deb" "$YGGDRASIL05_DIR" || return 1
+  fi
+  YGGDRASIL05="$bin/yggdrasil"
+  YGGDRASILCTL05="$bin/yggdrasilctl"
+  export YGGDRASIL05 YGGDRASILCTL05
+}

@@ -80,6 +80,53 @@ public enum Sodium {
         return out
     }
 
+    // MARK: ed25519 keys as X25519 keys, and NaCl box (Yggdrasil 0.5's end-to-end sessions)
+
+    /// The X25519 public key of an ed25519 public key (the Edwards point's Montgomery u). Nil
+    /// for a key that is not a valid point or has small order: libsodium refuses those.
+    public static func curve25519PublicKey(ed25519 publicKey: [UInt8]) -> [UInt8]? {
+        guard ready, publicKey.count == 32 else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        guard crypto_sign_ed25519_pk_to_curve25519(&out, publicKey) == 0 else { return nil }
+        return out
+    }
+
+    /// The X25519 secret key of an ed25519 secret key (seed ‖ public key): SHA-512 of the seed,
+    /// first half, clamped — the scalar ed25519 itself signs with.
+    public static func curve25519SecretKey(ed25519 secretKey: [UInt8]) -> [UInt8] {
+        precondition(ready && secretKey.count == 64)
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = crypto_sign_ed25519_sk_to_curve25519(&out, secretKey)
+        return out
+    }
+
+    /// NaCl box's precomputed key (crypto_box_beforenm: HSalsa20 of the X25519 shared secret);
+    /// nil when the peer's point gives the all-zero secret.
+    public static func boxSharedKey(publicKey: [UInt8], secretKey: [UInt8]) -> [UInt8]? {
+        guard ready, publicKey.count == 32, secretKey.count == 32 else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        guard crypto_box_beforenm(&out, publicKey, secretKey) == 0 else { return nil }
+        return out
+    }
+
+    /// XSalsa20-Poly1305 under a precomputed box key: the 16-byte tag, then the ciphertext
+    /// (NaCl's box format, as Go's box.SealAfterPrecomputation writes it).
+    public static func boxSeal(_ message: [UInt8], nonce: [UInt8], sharedKey: [UInt8]) -> [UInt8] {
+        precondition(nonce.count == 24 && sharedKey.count == 32)
+        var out = [UInt8](repeating: 0, count: message.count + 16)
+        _ = crypto_box_easy_afternm(&out, message, UInt64(message.count), nonce, sharedKey)
+        return out
+    }
+
+    /// Opens `boxSeal`'s output; nil when the tag does not verify.
+    public static func boxOpen(_ boxed: some Collection<UInt8>, nonce: [UInt8], sharedKey: [UInt8]) -> [UInt8]? {
+        guard nonce.count == 24, sharedKey.count == 32, boxed.count >= 16 else { return nil }
+        let input = Array(boxed)
+        var out = [UInt8](repeating: 0, count: input.count - 16)
+        guard crypto_box_open_easy_afternm(&out, input, UInt64(input.count), nonce, sharedKey) == 0 else { return nil }
+        return out
+    }
+
     // MARK: BLAKE2b
 
     /// Keyed or plain BLAKE2b over the concatenated parts (the state struct is over-aligned
