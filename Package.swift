@@ -13,7 +13,8 @@ import PackageDescription
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables (planetd does not link it)
-//   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
+//   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools, the runtime's in-memory
+//                  doubles among them (no executable links it, so no product carries them)
 //   PlanetFuzz     the decoders' fuzz targets (Docs/security.md, "Fuzzing"); planetfuzz runs them,
 //                  under libFuzzer when Tools/fuzz builds it with -sanitize=fuzzer,address
 //   CPlanetFuzzer  the declaration of libFuzzer's LLVMFuzzerRunDriver
@@ -49,7 +50,7 @@ let package = Package(
         .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetCapacity"]),
-        .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
+        .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "CPlanetShim"]),
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
         .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim", "PlanetCapacity"]),

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import PlanetCore
 @testable import PlanetRuntime
+import PlanetTesting
 
 /// Attach, detach, rollback and restart of VM leases over the in-memory host.
 final class VMHostTests: XCTestCase {

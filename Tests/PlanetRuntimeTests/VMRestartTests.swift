@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import PlanetCore
 @testable import PlanetRuntime
+import PlanetTesting
 
 /// A restart (clean or a crash) re-applies every lease over what the previous run left, never
 /// leaving an interface that forwards without its filter; what the host loses later is found
