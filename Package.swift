@@ -18,9 +18,11 @@ import PackageDescription
 //   PlanetFuzz     the decoders' fuzz targets (Docs/security.md, "Fuzzing"); planetfuzz runs them,
 //                  under libFuzzer when Tools/fuzz builds it with -sanitize=fuzzer,address
 //   CPlanetFuzzer  the declaration of libFuzzer's LLVMFuzzerRunDriver
-//   planethostile  a neighbour that links and then misbehaves (Tests/Integration/test_hostile_peer.sh)
+//   planethostile  the tests' hostile node, on the link layer alone: `flood` links and then misbehaves
+//                  (test_hostile_peer.sh), `tamper-capacity` relays capacity records one byte off
+//                  (test_capacity_hostile.sh); not a product, never installed
 //   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
-//                  nor PlanetTesting (planetfault: the tests' hostile node, not a product)
+//                  nor PlanetTesting
 //   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
 // Release builds drop Swift's run-time exclusivity checks in the library modules: on the data
 // path they cost ~4% of each daemon's CPU (profiled), and the debug builds the tests run keep them.
@@ -54,12 +56,11 @@ let package = Package(
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetRuntime", "PlanetControl"]),
         .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim", "PlanetCapacity"]),
-        // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
-        // test_capacity_hostile.sh); not a product, never installed.
-        .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "PlanetCapacity", "CPlanetCrypto"]),
         .target(name: "CPlanetFuzzer"),
         .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
+        // The integration tests' hostile node (Sources/planethostile/main.swift); not a product,
+        // never installed, and it needs nothing of planetd's beyond the sans-I/O core.
         .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity", "PlanetNode"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting", "CPlanetCrypto"]),
