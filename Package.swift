@@ -18,13 +18,16 @@ import PackageDescription
 //   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables over PlanetAdmin (planetd does not
 //                  link it; it does not link PlanetRuntime)
-//   PlanetTesting  test harnesses and doubles shared by the test targets (no executable links it)
+//   PlanetTesting  test harnesses and doubles shared by the test targets, the runtime's in-memory
+//                  doubles among them (no executable links it, so no product carries them)
 //   PlanetFuzz     the decoders' fuzz targets (Docs/security.md, "Fuzzing"); planetfuzz runs them,
 //                  under libFuzzer when Tools/fuzz builds it with -sanitize=fuzzer,address
 //   CPlanetFuzzer  the declaration of libFuzzer's LLVMFuzzerRunDriver
-//   planethostile  a neighbour that links and then misbehaves (Tests/Integration/test_hostile_peer.sh)
+//   planethostile  the tests' hostile node, on the link layer alone: `flood` links and then misbehaves
+//                  (test_hostile_peer.sh), `tamper-capacity` relays capacity records one byte off
+//                  (test_capacity_hostile.sh); not a product, never installed
 //   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
-//                  nor PlanetTesting (planetfault: the tests' hostile node, not a product)
+//                  nor PlanetTesting
 //   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
 // Release builds drop Swift's run-time exclusivity checks in the library modules: on the data
 // path they cost ~4% of each daemon's CPU (profiled), and the debug builds the tests run keep them.
@@ -56,16 +59,15 @@ let package = Package(
         .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetCapacity"]),
-        .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime"]),
+        .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "CPlanetShim"]),
         .executableTarget(name: "planetctl", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetControl"]),
         .target(name: "PlanetSim", dependencies: ["PlanetCore", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
         .executableTarget(name: "planetsim", dependencies: ["PlanetCore", "PlanetSim", "PlanetCapacity"]),
-        // A node that misbehaves on purpose, for the integration tests (Tests/Integration/
-        // test_capacity_hostile.sh); not a product, never installed.
-        .executableTarget(name: "planetfault", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetFuzz", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "PlanetCapacity", "PlanetYggdrasil", "CPlanetCrypto"]),
         .target(name: "CPlanetFuzzer"),
         .executableTarget(name: "planetfuzz", dependencies: ["PlanetFuzz", "CPlanetFuzzer"]),
+        // The integration tests' hostile node (Sources/planethostile/main.swift); not a product,
+        // never installed, and it needs nothing of planetd's beyond the sans-I/O core.
         .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity", "PlanetNode"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting", "CPlanetCrypto"]),

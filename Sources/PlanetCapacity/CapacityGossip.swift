@@ -113,9 +113,6 @@ public final class CapacityGossip {
     public private(set) var recordsSent: UInt64 = 0
     public private(set) var messagesSent: UInt64 = 0
     public private(set) var bytesSent: UInt64 = 0
-    /// For fault injection only (`planetfault`, the integration tests' hostile node): changes
-    /// every record on its way out. nil in every real node.
-    package var outgoingRecordTransform: (([UInt8]) -> [UInt8])?
 
     /// The directory's generation the outboxes' slot numbers belong to.
     private var slotsGeneration: UInt64
@@ -347,8 +344,7 @@ public final class CapacityGossip {
                     let slot = Int(s)
                     guard n.isQueued(slot) else { continue }  // struck: the neighbour sent it first
                     n.strike(slot)
-                    let bytes = directory.entries[slot].bytes
-                    let r = outgoingRecordTransform?(bytes) ?? bytes
+                    let r = directory.entries[slot].bytes
                     if !batch.isEmpty && (size + 2 + r.count > CapacityMessage.maxBytes || batch.count == 255) {
                         emit(.records(batch), to: key, send)
                         batch = []

@@ -23,7 +23,7 @@ import Glibc
 /// I/O goes through two protocols, `DatagramTransport` (UDP sockets) and `PacketDevice` (the
 /// TUN, keyed `.tun`; other `PacketInterface`s for any device a runner is given; VMs are
 /// kernel-routed through the TUN and set up by `VMHost`), so tests drive the runner through
-/// in-memory doubles (`MemoryTransport`, `MemoryPacketDevice`). It calls them once per batch,
+/// in-memory doubles (PlanetTesting's `MemoryTransport`, `MemoryPacketDevice`). It calls them once per batch,
 /// never per packet, so holding them as existentials costs the data path nothing measurable.
 public final class NodeRunner: @unchecked Sendable {
     public let node: Node

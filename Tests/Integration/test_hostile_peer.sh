@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A hostile neighbour (planethostile: a real link handshake, then misbehaviour) linked to the
+# A hostile neighbour (planethostile flood: a real link handshake, then misbehaviour) linked to the
 # relay r of a line a - r - b: 100,000 genuinely signed capacity records for fresh keys,
 # malformed inner frames of every type, retractions and absurd-metric refreshes for other
 # origins, a replayed signed update, 100,000 genuinely signed fake origins, a session-init
@@ -35,7 +35,7 @@ rss0=$(rss)
 
 attack() {  # attack MODE COUNT [SECONDS]: runs planethostile from a's namespace against r, then checks r
   local mode=$1 count=$2 patience=${3:-10} before; before=$(drops)
-  tb_exec a "$HOSTILE" --listen 8471 --peer "[fd7a:1:1::2]:8470" "$mode" "$count" > "$TMP/hostile.out" 2>&1 ||
+  tb_exec a "$HOSTILE" flood --listen 8471 --peer "[fd7a:1:1::2]:8470" "$mode" "$count" > "$TMP/hostile.out" 2>&1 ||
     fail "planethostile $mode: $(cat "$TMP/hostile.out")"
   kill -0 "$r_pid" || fail "r died under $mode"
   local t0; t0=$(date +%s.%N)

@@ -308,14 +308,15 @@ final class CapacityGossipTests: XCTestCase {
     }
 }
 
-/// The fault-injection hook planetfault uses: a relay that changes every record it sends.
+/// A relay that changes every record it sends (as planethostile's `tamper-capacity` does
+/// between real nodes, test_capacity_hostile.sh).
 final class CapacityTamperingRelayTests: XCTestCase {
     func testARelayThatChangesEveryRecordGetsNothingStored() {
         let now = 1_000_100.0
         var mesh = GossipMesh(unixNow: now)
         let a = NodeIdentity.generate(), r = NodeIdentity.generate(), b = NodeIdentity.generate()
         for k in [a, r, b] { mesh.add(k.publicKey, CapacityGossip(directory: CapacityDirectory())) }
-        mesh.nodes[r.publicKey]!.outgoingRecordTransform = { var f = $0; f[77] ^= 0x10; return f }
+        mesh.tampering[r.publicKey] = { var f = $0; f[77] ^= 0x10; return f }
         mesh.link(a.publicKey, r.publicKey)
         mesh.link(r.publicKey, b.publicKey)
         mesh.nodes[a.publicKey]!.publish(makeRecord(a).signed(by: a), now: mesh.now, unixNow: now)

@@ -21,6 +21,9 @@ struct GossipMesh {
     var messagesMoved = 0
     /// Moves on by a hold's length each round, so flooded records leave.
     var now = Instant(seconds: 100)
+    /// Hostile relays: every record in a message from this node is changed by its function on
+    /// the way (the gossip itself has no such hook; the mesh is the wire).
+    var tampering: [PublicKey: ([UInt8]) -> [UInt8]] = [:]
     let unixNow: Double
 
     init(unixNow: Double) { self.unixNow = unixNow }
@@ -49,10 +52,15 @@ struct GossipMesh {
             for m in inFlight {
                 bytesMoved += m.body.count
                 messagesMoved += 1
-                nodes[m.to]?.receive(m.body, from: m.from, now: now, unixNow: unixNow)
+                nodes[m.to]?.receive(tampered(m.body, by: m.from), from: m.from, now: now, unixNow: unixNow)
             }
         }
         return maxRounds
+    }
+
+    private func tampered(_ body: [UInt8], by from: PublicKey) -> [UInt8] {
+        guard let change = tampering[from], case .records(let records)? = CapacityMessage.decode(body) else { return body }
+        return CapacityMessage.records(records.map(change)).encoded()
     }
 }
 

@@ -255,7 +255,7 @@ final class LinkLayerTests: XCTestCase {
         let (a, b) = linkedPair(net)
         let keyB = b.identity.publicKey
         let kp = a.peers[keyB]!.current!
-        kp.testingSetSendCounter(LinkConstants.rejectAfterMessages - 1)
+        kp.sendCounter = LinkConstants.rejectAfterMessages - 1  // near exhaustion, not 2⁶⁴ sends
         XCTAssertTrue(a.send(frame: [0x10, 1], to: keyB, now: net.now))
         XCTAssertFalse(a.send(frame: [0x10, 2], to: keyB, now: net.now))
         XCTAssertEqual(a.stats[.sendExhausted], 1)

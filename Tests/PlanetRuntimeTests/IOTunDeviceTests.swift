@@ -127,12 +127,12 @@ final class IOTunDeviceTests: XCTestCase {
         XCTAssertFalse(ip("-6", "route", "show", "dev", tun.name).output.contains("3ff:1234::/32"))
     }
 
-    func testEmptyReadReturnsZeroAndBatchReadIsEmpty() throws {
+    func testEmptyReadReturnsZeroAndPacketReadIsEmpty() throws {
         let tun = try TunDevice(name: randomInterfaceName("ptst"))
         defer { tun.close() }
         var buffer = [UInt8](repeating: 0, count: 1500)
         XCTAssertEqual(buffer.withUnsafeMutableBytes { tun.read(into: $0) }, 0)
-        XCTAssertEqual(tun.readBatch(into: DatagramBatch(capacity: 4, slotSize: 1500)), 0)
+        XCTAssertEqual(tun.readPackets(maxReads: 4) { _, _ in XCTFail("no packet is waiting") }, 0)
         XCTAssertEqual(tun.readErrors, 0)
     }
 

@@ -5,6 +5,7 @@ import PlanetAdmin
 import PlanetNode
 import PlanetCapacity
 @testable import PlanetRuntime
+import PlanetTesting
 
 /// NodeRunners joined by in-memory transports on one `MemoryNetwork`, each with a
 /// `MemoryPacketDevice` as its TUN. The runners' real event loops drive the doubles (their

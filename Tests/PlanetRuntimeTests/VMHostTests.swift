@@ -3,6 +3,7 @@ import XCTest
 import PlanetCore
 import PlanetAdmin
 @testable import PlanetRuntime
+import PlanetTesting
 
 /// Attach, detach, rollback and restart of VM leases over the in-memory host.
 final class VMHostTests: XCTestCase {

@@ -3,6 +3,7 @@ import XCTest
 import PlanetCore
 import PlanetAdmin
 @testable import PlanetRuntime
+import PlanetTesting
 
 /// A restart (clean or a crash) re-applies every lease over what the previous run left, never
 /// leaving an interface that forwards without its filter; what the host loses later is found

@@ -29,7 +29,9 @@ public final class Keypair {
     /// Both ends agreed in the handshake that relayed data may travel in tag-bound frames
     /// (0x08): the link authenticates the end-to-end tag instead of the whole ciphertext.
     public let tagBoundPayload: Bool
-    public private(set) var sendCounter: UInt64
+    /// Sealing counts it up; besides that only tests set it (package access), to jump near
+    /// exhaustion instead of sending 2⁶⁴ messages.
+    public package(set) var sendCounter: UInt64
     public private(set) var replay = ReplayWindow()
     var sendKey: [UInt8]
     private var receiveKey: [UInt8]
@@ -210,9 +212,4 @@ public final class Keypair {
             return body(UnsafePointer(buf.baseAddress!))
         }
     }
-}
-
-extension Keypair {
-    /// Tests jump the counter near exhaustion instead of sending 2^64 messages.
-    func testingSetSendCounter(_ value: UInt64) { sendCounter = value }
 }

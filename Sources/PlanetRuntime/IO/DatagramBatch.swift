@@ -18,11 +18,13 @@ public final class DatagramBatch {
     public private(set) var generation: UInt64 = 0
     /// A `ReceiveLoan` for the current fill is outstanding.
     public private(set) var isLent = false
-    let slab: UnsafeMutableRawPointer
-    let lengths: UnsafeMutablePointer<Int32>
-    let peers: UnsafeMutablePointer<planet_peer>
+    // Package access: PlanetTesting's `MemoryTransport` fills the slots as recvmmsg would,
+    // through `refill` like every receive.
+    package let slab: UnsafeMutableRawPointer
+    package let lengths: UnsafeMutablePointer<Int32>
+    package let peers: UnsafeMutablePointer<planet_peer>
     /// Per slot: the datagram size of a UDP GRO run glued into it, 0 for a single datagram.
-    let segmentSizes: UnsafeMutablePointer<Int32>
+    package let segmentSizes: UnsafeMutablePointer<Int32>
 
     public init(capacity: Int = 64, slotSize: Int = 65535) {
         precondition(capacity > 0 && capacity <= 256 && slotSize > 0)
@@ -48,7 +50,7 @@ public final class DatagramBatch {
     /// returns how many slots it filled (negative: none, an error). The only way a receive
     /// overwrites slots, so the borrow-until-flush rule is checked in one place.
     @inline(__always)
-    func refill(socketIndex: Int, _ receive: () -> Int) -> Int {
+    package func refill(socketIndex: Int, _ receive: () -> Int) -> Int {
         assert(!isLent, "a receive batch was filled again before the flush of what was borrowed from it (ReceiveLoan)")
         generation &+= 1
         self.socketIndex = socketIndex

@@ -1,7 +1,7 @@
 import PlanetCore
 
 /// What `NodeRunner` needs from an underlay socket: a bound UDP socket (`UDPSocket`) or an
-/// in-memory double in tests (`MemoryTransport`, as wireguard-go's `conn.Bind` has
+/// in-memory double in tests (PlanetTesting's `MemoryTransport`, as wireguard-go's `conn.Bind` has
 /// `bindtest`). Datagrams move in batches both ways, so the runner calls a transport once per
 /// batch (up to 64 datagrams), never per datagram.
 public protocol DatagramTransport: AnyObject {

@@ -1,7 +1,7 @@
 import PlanetNode
 
 /// What `NodeRunner` needs from a layer-3 packet device: the node's TUN (`TunDevice`), a VM's
-/// device later, or an in-memory double in tests (`MemoryPacketDevice`, as wireguard-go's
+/// device later, or an in-memory double in tests (PlanetTesting's `MemoryPacketDevice`, as wireguard-go's
 /// `tun.Device` has `tuntest`). The runner holds its devices keyed by `PacketInterface`, reads
 /// each when its `readinessFD` is readable and writes each output packet to the device its
 /// `interface` names.

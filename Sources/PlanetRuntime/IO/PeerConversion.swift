@@ -4,7 +4,8 @@ import PlanetCore
 /// Endpoint <-> the shim's family-neutral peer record. Scope ids travel separately
 /// because Endpoint has no room for them (see LinkLocalScopes).
 extension planet_peer {
-    init(_ endpoint: Endpoint, scope: UInt32 = 0) {
+    // Package access: PlanetTesting's `MemoryTransport` stamps the sender as the sockets do.
+    package init(_ endpoint: Endpoint, scope: UInt32 = 0) {
         self.init(high: endpoint.address.high, low: endpoint.address.low, scope_id: scope, port: endpoint.port, reserved: 0)
     }
 

@@ -10,10 +10,11 @@ public final class SendBatch {
     public let slotSize: Int
     public private(set) var count = 0
     var slab: UnsafeMutablePointer<UInt8>?
-    let pointers: UnsafeMutablePointer<UnsafePointer<UInt8>?>
-    let lengths: UnsafeMutablePointer<Int32>
+    // Package access: PlanetTesting's `MemoryTransport` reads the batch as sendmmsg would.
+    package let pointers: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+    package let lengths: UnsafeMutablePointer<Int32>
     let peers: UnsafeMutablePointer<planet_peer>
-    var endpoints: [Endpoint]
+    package private(set) var endpoints: [Endpoint]
 
     public init(capacity: Int = 64, slotSize: Int = 65535) {
         precondition(capacity > 0 && capacity <= 256 && slotSize > 0)

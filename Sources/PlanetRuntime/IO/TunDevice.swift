@@ -204,24 +204,6 @@ public final class TunDevice: PacketDevice {
         return -1
     }
 
-    /// Drains up to `batch.capacity` packets into the batch's slots (endpoints unused).
-    /// Returns how many were read.
-    @discardableResult
-    public func readBatch(into batch: DatagramBatch) -> Int {
-        batch.refill(socketIndex: 0) {
-            var n = 0
-            while n < batch.capacity {
-                let got = read(into: UnsafeMutableRawBufferPointer(start: batch.slab + n * batch.slotSize, count: batch.slotSize))
-                if got <= 0 { break }
-                batch.lengths[n] = Int32(got)
-                batch.peers[n] = planet_peer()
-                batch.segmentSizes[n] = 0
-                n += 1
-            }
-            return n
-        }
-    }
-
     /// Writes one IPv6 packet. False (counted) when the kernel refuses it.
     @discardableResult
     public func write(_ packet: UnsafeRawBufferPointer) -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import PlanetCore
+import PlanetRuntime
 
 /// The wire between `MemoryTransport`s: a datagram sent to an address and port is queued at
 /// the transport bound there, at once and in order, or lost when none is (as UDP to a closed
@@ -11,6 +12,12 @@ public final class MemoryNetwork: @unchecked Sendable {
         /// The sender's bound address and port (socket index 0).
         public let from: Endpoint
         public let to: Endpoint
+
+        public init(bytes: [UInt8], from: Endpoint, to: Endpoint) {
+            self.bytes = bytes
+            self.from = from
+            self.to = to
+        }
     }
 
     private let lock = NSLock()

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import CPlanetShim
 import PlanetCore
+import PlanetRuntime
 
 /// A datagram transport in memory, for driving `NodeRunner` without sockets (as wireguard-go's
 /// `bindtest`): bound to an address and port on a `MemoryNetwork`, it hands what it sends to

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import CPlanetShim
+import PlanetRuntime
 
 /// A queue that an epoll loop sees as readable while it holds anything: what the in-memory
 /// doubles (`MemoryTransport`, `MemoryPacketDevice`) use in place of a socket's or a TUN's

@@ -1,5 +1,6 @@
 import Foundation
 import PlanetCore
+import PlanetRuntime
 
 /// An in-memory host for `VMHost`'s tests: records what exists (interfaces, namespaces, steps
 /// in force), and fails the n-th apply when told to, so rollback is checked step by step.

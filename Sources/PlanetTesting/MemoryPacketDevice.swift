@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import CPlanetShim
 import PlanetCore
+import PlanetRuntime
 
 /// A packet device in memory, for driving `NodeRunner` without root or a kernel TUN (as
 /// wireguard-go's `tuntest`): a test `inject`s the packets "the kernel routed into it" and
