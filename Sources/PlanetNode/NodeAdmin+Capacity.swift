@@ -6,26 +6,68 @@ import PlanetCapacity
 /// one by key or overlay address, `findNodes` filters and sorts. Every row carries the node's
 /// overlay address and the route metric from this node, which only this node knows: the
 /// directory is the same everywhere, the answer's order is not.
+/// The directory as the loop holds it at one moment, for a finder call answered elsewhere:
+/// taking it costs the loop nothing (the entries are a copy-on-write array), so the decoding,
+/// filtering and sorting — ~290 ms at 10⁵ records (`planetsim --loop-cost`, Docs/scale.md) —
+/// run on the admin thread, and only route metrics are asked of the loop, in slices.
+public struct CapacityFinderSnapshot: Sendable {
+    let entries: [CapacityDirectory.Entry]
+    let unixNow: Double
+    let ownKey: PublicKey
+    let coordinates: (latitude: Double, longitude: Double)?
+}
+
 extension Node {
+    /// The finder's input, taken on the loop; nil before the runtime has told the node the time.
+    public func capacityFinderSnapshot(now: Instant) -> CapacityFinderSnapshot? {
+        guard let unix = capacity.unixTime(now) else { return nil }
+        let coordinates = config.capacity.latitude.flatMap { lat in config.capacity.longitude.map { (lat, $0) } }
+        return CapacityFinderSnapshot(entries: capacity.directory.entries, unixNow: unix, ownKey: identity.publicKey, coordinates: coordinates)
+    }
+
+    /// This node's route metric to each key (nil: no route), on the loop; the finder asks for a
+    /// slice at a time.
+    public func routeMetrics(to keys: ArraySlice<PublicKey>) -> [Int?] {
+        keys.map { key in router.metric(to: key).flatMap { $0 == .max ? nil : Int($0) } }
+    }
+
+    /// The finder's calls answered on the loop in one go (NodeHarness and tests; planetd answers
+    /// them off the loop, `answerCapacity(_:snapshot:metrics:)` from the admin thread).
     func capacityAdmin(_ request: AdminRequest, now: Instant) -> Result<any AdminResponse, AdminError> {
-        guard let unix = capacity.unixTime(now) else { return .failure(AdminError("the node has not been told the time yet; try again")) }
+        guard let snapshot = capacityFinderSnapshot(now: now) else {
+            return .failure(AdminError("the node has not been told the time yet; try again"))
+        }
+        return Node.answerCapacity(request, snapshot: snapshot) { routeMetrics(to: $0[...]) }
+    }
+
+    /// Answers `getNodes`, `findNodes` or `getNode` from `snapshot`, on any thread: every
+    /// record decoded, the query's own filters applied, then `metrics` asked for the keys that
+    /// passed (the route metric is the loop's to know), then sorted and limited.
+    public static func answerCapacity(_ request: AdminRequest, snapshot: CapacityFinderSnapshot,
+                                      metrics: ([PublicKey]) -> [Int?]) -> Result<any AdminResponse, AdminError> {
+        let unix = snapshot.unixNow
+        let records = snapshot.entries.compactMap { try? CapacityRecord.decode($0.bytes) }
+        func candidates(_ rs: [CapacityRecord], near: (latitude: Double, longitude: Double)?) -> [CapacityQuery.Candidate] {
+            let found = metrics(rs.map(\.key))
+            return zip(rs, found).map { r, metric in
+                CapacityQuery.Candidate(record: r, metric: r.key == snapshot.ownKey ? 0 : metric, ageSeconds: max(0, unix - Double(r.issuedAt)),
+                                        distanceKm: near.flatMap { CapacityQuery.distanceKm(from: $0, to: r) })
+            }
+        }
         let filters: [AdminRequest.Filter]
         switch request {
         case .getNode(let text):
-            let key: PublicKey
+            let record: CapacityRecord?
             if let k = PublicKey(hex: text) {
-                key = k
-            } else if let a = IPv6Address(text), let k = capacity.directory.entries.lazy.map(\.key).first(where: { $0.address == a || $0.subnet.contains(a) }) {
-                key = k
-            } else if IPv6Address(text) != nil {
-                return .failure(AdminError("no capacity record for address \(text)"))
+                record = records.first { $0.key == k }
+                guard record != nil else { return .failure(AdminError("no capacity record for \(k.hex)")) }
+            } else if let a = IPv6Address(text) {
+                record = records.first { $0.key.address == a || $0.key.subnet.contains(a) }
+                guard record != nil else { return .failure(AdminError("no capacity record for address \(text)")) }
             } else {
                 return .failure(.argument("node", "'\(text)' is neither a public key (64 hex digits) nor an overlay address"))
             }
-            guard let c = candidates(unixNow: unix, near: nil).first(where: { $0.record.key == key }) else {
-                return .failure(AdminError("no capacity record for \(key.hex)"))
-            }
-            return .success(nodeReply(c, unixNow: unix))
+            return .success(nodeReply(candidates([record!], near: nil)[0], unixNow: unix))
         case .getNodes: filters = []
         case .findNodes(let given): filters = given
         default:
@@ -38,26 +80,16 @@ extension Node {
         }
         var origin = query.near
         if query.sort == .distance && origin == nil {
-            guard let lat = config.capacity.latitude, let lon = config.capacity.longitude else {
+            guard let here = snapshot.coordinates else {
                 return .failure(.argument("sort", "distance needs near LAT,LON (this node has no coordinates in its config)"))
             }
-            origin = (lat, lon)
+            origin = here
         }
-        let rows = query.apply(candidates(unixNow: unix, near: origin))
-        return .success(NodesReply(nodes: rows.map { nodeReply($0, unixNow: unix) }, held: UInt64(capacity.directory.count)))
+        let rows = query.apply(candidates(records.filter(query.matches), near: origin))
+        return .success(NodesReply(nodes: rows.map { nodeReply($0, unixNow: unix) }, held: UInt64(snapshot.entries.count)))
     }
 
-    /// Every held record decoded, with this node's route metric to it (0 for itself).
-    func candidates(unixNow: Double, near: (latitude: Double, longitude: Double)?) -> [CapacityQuery.Candidate] {
-        capacity.directory.entries.compactMap { e in
-            guard let r = try? CapacityRecord.decode(e.bytes) else { return nil }
-            let metric: Int? = r.key == identity.publicKey ? 0 : router.metric(to: r.key).flatMap { $0 == .max ? nil : Int($0) }
-            return CapacityQuery.Candidate(record: r, metric: metric, ageSeconds: max(0, unixNow - Double(r.issuedAt)),
-                                           distanceKm: near.flatMap { CapacityQuery.distanceKm(from: $0, to: r) })
-        }
-    }
-
-    func nodeReply(_ c: CapacityQuery.Candidate, unixNow: Double) -> NodeRecordReply {
+    static func nodeReply(_ c: CapacityQuery.Candidate, unixNow: Double) -> NodeRecordReply {
         let r = c.record
         func resources(_ x: CapacityResources) -> NodeRecordReply.Resources { .init(cru: x.cru, mru: x.mru, sru: x.sru, hru: x.hru) }
         return NodeRecordReply(

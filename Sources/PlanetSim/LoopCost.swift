@@ -19,6 +19,9 @@ public struct LoopCost {
         public var findIndexedMs = 0.0
         public var fileBytes = 0
         public var matched = 0
+        /// 2,048 lookups in a table keyed by public key as large as the directory: what one slice
+        /// of route metrics costs the loop (the router's index is such a table).
+        public var metricSliceMs = 0.0
     }
 
     public let records: Int
@@ -94,6 +97,12 @@ public struct LoopCost {
         report.findIndexedMs = time {
             _ = query.apply(decoded.map { CapacityQuery.Candidate(record: $0, metric: 1, ageSeconds: 60, distanceKm: nil) })
         }
+        var table: [PublicKey: Int] = [:]
+        for (i, e) in directory.entries.enumerated() { table[e.key] = i }
+        let keys = directory.entries.prefix(2048).map(\.key)
+        var found = 0
+        report.metricSliceMs = time { found = keys.reduce(0) { $0 + (table[$1] ?? 0) } }
+        _ = found
         return report
     }
 }

@@ -11,6 +11,10 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
 
     func handle(_ request: AdminRequest) -> Result<any AdminResponse, AdminError> {
         if NodeAdminHandler.vmCalls.contains(request.call) { return handleVM(request) }
+        switch request {
+        case .getNodes, .findNodes, .getNode: return handleFinder(request)
+        default: break
+        }
         let rendezvous = AdminRendezvous<any AdminResponse>()
         let posted = runner.loop.post { [runner] in
             var result = runner.node.admin(request, now: MonotonicClock.now())
@@ -26,5 +30,41 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
         }
         guard posted else { return .failure(AdminError("node is busy")) }
         return rendezvous.wait(timeout: 5)
+    }
+}
+
+extension NodeAdminHandler {
+    /// Route metrics asked of the loop per post: a slice the loop answers well within its 1 ms
+    /// budget for one piece of work (a dictionary lookup each).
+    static let metricsPerPost = 2048
+
+    /// The finder's calls off the loop: a snapshot of the directory on the loop (free), the
+    /// decoding, filtering and sorting here on the admin thread, and the route metrics of the
+    /// records that passed asked of the loop a slice at a time (Docs/scale.md, "The event
+    /// loop's budget").
+    func handleFinder(_ request: AdminRequest) -> Result<any AdminResponse, AdminError> {
+        let snapshot: CapacityFinderSnapshot
+        switch onLoop({ node in node.capacityFinderSnapshot(now: MonotonicClock.now()) }) {
+        case .failure(let e): return .failure(e)
+        case .success(nil): return .failure(AdminError("the node has not been told the time yet; try again"))
+        case .success(let s?): snapshot = s
+        }
+        var failure: AdminError?
+        let result = Node.answerCapacity(request, snapshot: snapshot) { keys in
+            var out: [Int?] = []
+            out.reserveCapacity(keys.count)
+            var start = 0
+            while start < keys.count, failure == nil {
+                let slice = keys[start..<min(keys.count, start + NodeAdminHandler.metricsPerPost)]
+                switch onLoop({ node in node.routeMetrics(to: slice) }) {
+                case .success(let m): out += m
+                case .failure(let e): failure = e
+                }
+                start += NodeAdminHandler.metricsPerPost
+            }
+            return out + [Int?](repeating: nil, count: keys.count - out.count)
+        }
+        if let failure { return .failure(failure) }
+        return result
     }
 }
