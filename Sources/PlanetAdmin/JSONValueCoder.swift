@@ -29,16 +29,27 @@ public enum JSONValueCoder {
 // MARK: Encoding
 
 /// A value being written: containers are references so nested ones write into their parent.
+/// An object's pairs and an array's items are stored properties appended in place (an enum
+/// holding the array would copy it on every append: quadratic, 15 s for 10⁵ routes).
 final class EncodingNode {
-    enum Content { case empty, value(JSONValue), object([(String, EncodingNode)]), array([EncodingNode]) }
-    var content = Content.empty
+    enum Kind { case empty, value, object, array }
+    var kind = Kind.empty
+    var value = JSONValue.null
+    var pairs: [(String, EncodingNode)] = []
+    var items: [EncodingNode] = []
+
+    /// Sets a leaf value (what the enum's `.value` case was).
+    var content: JSONValue {
+        get { value }
+        set { kind = .value; value = newValue }
+    }
 
     var json: JSONValue {
-        switch content {
+        switch kind {
         case .empty: return .null
-        case .value(let v): return v
-        case .object(let pairs): return .object(pairs.map { ($0.0, $0.1.json) })
-        case .array(let items): return .array(items.map(\.json))
+        case .value: return value
+        case .object: return .object(pairs.map { ($0.0, $0.1.json) })
+        case .array: return .array(items.map(\.json))
         }
     }
 
@@ -65,7 +76,7 @@ final class EncodingNode {
     }
 
     func write<T: Encodable>(_ value: T, path: [CodingKey]) throws {
-        if let p = EncodingNode.primitive(value) { content = .value(p); return }
+        if let p = EncodingNode.primitive(value) { content = p; return }
         try value.encode(to: ValueEncoder(node: self, codingPath: path))
     }
 }
@@ -76,12 +87,12 @@ struct ValueEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if case .object = node.content {} else { node.content = .object([]) }
+        if node.kind != .object { node.kind = .object; node.pairs = [] }
         return KeyedEncodingContainer(KeyedEncoder<Key>(node: node, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> UnkeyedEncodingContainer {
-        if case .array = node.content {} else { node.content = .array([]) }
+        if node.kind != .array { node.kind = .array; node.items = [] }
         return UnkeyedEncoder(node: node, codingPath: codingPath)
     }
 
@@ -95,28 +106,27 @@ struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     /// The node for `key`, added at the end (or replacing an earlier write of the same key).
     func child(_ key: Key) -> EncodingNode {
         let c = EncodingNode()
-        guard case .object(var pairs) = node.content else { return c }
-        if let i = pairs.firstIndex(where: { $0.0 == key.stringValue }) { pairs[i].1 = c } else { pairs.append((key.stringValue, c)) }
-        node.content = .object(pairs)
+        guard node.kind == .object else { return c }
+        if let i = node.pairs.firstIndex(where: { $0.0 == key.stringValue }) { node.pairs[i].1 = c } else { node.pairs.append((key.stringValue, c)) }
         return c
     }
 
-    mutating func encodeNil(forKey key: Key) throws { child(key).content = .value(.null) }
+    mutating func encodeNil(forKey key: Key) throws { child(key).content = .null }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try child(key).write(value, path: codingPath + [key]) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).content = .value(.bool(value)) }
-    mutating func encode(_ value: String, forKey key: Key) throws { child(key).content = .value(.string(value)) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { child(key).content = .value(.number(value)) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { child(key).content = .value(.number(Double(value))) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).content = .bool(value) }
+    mutating func encode(_ value: String, forKey key: Key) throws { child(key).content = .string(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { child(key).content = .number(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { child(key).content = .number(Double(value)) }
 
     // Synthesized conformances write optionals through these; nil is `null`, not a missing key.
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) } }
@@ -148,15 +158,15 @@ struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
 struct UnkeyedEncoder: UnkeyedEncodingContainer {
     let node: EncodingNode
     let codingPath: [CodingKey]
-    var count: Int { if case .array(let items) = node.content { return items.count }; return 0 }
+    var count: Int { node.kind == .array ? node.items.count : 0 }
 
     func next() -> EncodingNode {
         let c = EncodingNode()
-        if case .array(let items) = node.content { node.content = .array(items + [c]) }
+        if node.kind == .array { node.items.append(c) }
         return c
     }
 
-    mutating func encodeNil() throws { next().content = .value(.null) }
+    mutating func encodeNil() throws { next().content = .null }
     mutating func encode<T: Encodable>(_ value: T) throws { try next().write(value, path: codingPath + [IndexKey(count)]) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         ValueEncoder(node: next(), codingPath: codingPath + [IndexKey(count)]).container(keyedBy: keyType)
@@ -170,7 +180,7 @@ struct UnkeyedEncoder: UnkeyedEncodingContainer {
 struct SingleEncoder: SingleValueEncodingContainer {
     let node: EncodingNode
     let codingPath: [CodingKey]
-    mutating func encodeNil() throws { node.content = .value(.null) }
+    mutating func encodeNil() throws { node.content = .null }
     mutating func encode<T: Encodable>(_ value: T) throws { try node.write(value, path: codingPath) }
 }
 
