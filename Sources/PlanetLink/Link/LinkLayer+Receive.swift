@@ -5,7 +5,7 @@ extension LinkLayer {
     /// last use: it is decrypted in place and upper-layer frames are handed up as slices of it
     /// (`LinkEvent.frame`). The same transport path as `receive(inPlace:)`: this entry only
     /// owns the buffer instead of borrowing it.
-    public func receive(datagram: consuming [UInt8], from source: Endpoint, now: Instant) {
+    package func receive(datagram: consuming [UInt8], from source: Endpoint, now: Instant) {
         var datagram = datagram
         guard let type = datagram.first else { stats.count(.empty); return }
         switch LinkFrameType(rawValue: type) {
