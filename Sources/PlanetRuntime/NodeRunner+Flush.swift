@@ -19,11 +19,10 @@ extension NodeRunner {
     /// Sends everything the node queued, in its order (per socket), and empties the queue.
     func sendTransmits() {
         let queue = node.transmits
-        for k in 0..<queue.count {
-            let endpoint = queue.endpoints[k]
+        queue.forEach { pointer, length, endpoint in
             let i = sendSocket(for: endpoint)
             if sendBatches[i].isFull { transports[i].sendBatch(sendBatches[i]) }
-            sendBatches[i].append(borrowing: queue.datagram(k), to: endpoint)
+            sendBatches[i].append(borrowing: UnsafeRawBufferPointer(start: pointer, count: length), to: endpoint)
         }
         for (i, batch) in sendBatches.enumerated() where !batch.isEmpty { transports[i].sendBatch(batch) }
         queue.removeAll()

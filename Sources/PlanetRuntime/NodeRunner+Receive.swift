@@ -28,8 +28,11 @@ extension NodeRunner {
                 receiveBatch.forEachMutableDatagram(in: i, under: loan) { datagram in
                     node.receiveDatagram(inPlace: datagram, from: from, now: now)
                 }
-                // Room for what the next datagram may queue (a relay borrows, answers take slots).
-                if node.transmits.freeSlots < NodeRunner.flushBelowFreeSlots { flush() }
+                // A full sendmmsg's worth goes out at once (as the batch did when it filled), and
+                // there is always room for what the next datagram may queue.
+                if node.transmits.count >= NodeRunner.sendEvery || node.transmits.freeSlots < NodeRunner.flushBelowFreeSlots {
+                    sendTransmits()
+                }
             }
             flush(repaying: loan)
             rounds += 1
@@ -47,8 +50,12 @@ extension NodeRunner {
         _ = device.readPackets(maxReads: 64) { packet, checksumPartial in
             node.receiveTunPacket(raw: packet, checksumPartial: checksumPartial, from: interface, now: now)
             handled += 1
-            // A super-packet becomes up to ~45 datagrams: flush before the queue's slots run out.
-            if handled >= 48 || node.transmits.freeSlots < NodeRunner.flushBelowFreeSlots {
+            // A full sendmmsg's worth of datagrams goes out at once (as the batch did when it
+            // filled); a super-packet becomes up to ~45, so the slots never run out.
+            if node.transmits.count >= NodeRunner.sendEvery || node.transmits.freeSlots < NodeRunner.flushBelowFreeSlots {
+                sendTransmits()
+            }
+            if handled >= 48 {
                 flush()
                 handled = 0
                 now = MonotonicClock.now()

@@ -61,6 +61,8 @@ public final class NodeRunner: @unchecked Sendable {
     /// TCP super-packet from the TUN becomes up to ~45 datagrams; more than that then fits).
     static let transmitSlots = 256
     static let flushBelowFreeSlots = 64
+    /// The readers send what the node queued once this many wait: one full `sendmmsg`.
+    static let sendEvery = 64
 
     /// Ciphers this node offers: what the CPU runs, minus both AES-based ciphers when the
     /// operator sets PLANETARY_NO_AES=1 (to rule out a broken AES unit), minus AEGIS-256 alone

@@ -18,9 +18,13 @@ public final class TransmitQueue {
     public let slotCount: Int
     public let slotSize: Int
     let slab: UnsafeMutableRawPointer
-    public private(set) var pointers: [UnsafeRawPointer] = []
-    public private(set) var lengths: [Int] = []
+    /// The entries, in raw storage that grows by doubling (an entry is appended per datagram:
+    /// no uniqueness checks or retains on the data path).
+    var pointerStore: UnsafeMutablePointer<UnsafeRawPointer>
+    var lengthStore: UnsafeMutablePointer<Int>
     public private(set) var endpoints: [Endpoint] = []
+    var capacity: Int
+    public private(set) var count = 0
     var slotsUsed = 0
     /// Copies that found no free slot, freed at `removeAll`.
     var overflow: [UnsafeMutableRawPointer] = []
@@ -32,18 +36,53 @@ public final class TransmitQueue {
         self.slotCount = slotCount
         self.slotSize = slotSize
         slab = .allocate(byteCount: slotCount * slotSize, alignment: 16)
-        pointers.reserveCapacity(slotCount)
-        lengths.reserveCapacity(slotCount)
-        endpoints.reserveCapacity(slotCount)
+        capacity = slotCount * 2
+        pointerStore = .allocate(capacity: capacity)
+        lengthStore = .allocate(capacity: capacity)
+        endpoints.reserveCapacity(capacity)
     }
 
     deinit {
         removeAll()
         slab.deallocate()
+        pointerStore.deallocate()
+        lengthStore.deallocate()
     }
 
-    public var count: Int { pointers.count }
-    public var isEmpty: Bool { pointers.isEmpty }
+    public var isEmpty: Bool { count == 0 }
+
+    /// Entry `i`'s start (valid until `removeAll`).
+    public func pointer(_ i: Int) -> UnsafeRawPointer { pointerStore[i] }
+
+    @inline(__always)
+    func push(_ p: UnsafeRawPointer, _ length: Int, _ endpoint: Endpoint) {
+        if count == capacity { grow() }
+        pointerStore[count] = p
+        lengthStore[count] = length
+        endpoints.append(endpoint)
+        count += 1
+    }
+
+    func grow() {
+        let bigger = capacity * 2
+        let p = UnsafeMutablePointer<UnsafeRawPointer>.allocate(capacity: bigger)
+        p.moveInitialize(from: pointerStore, count: count)
+        pointerStore.deallocate()
+        pointerStore = p
+        let l = UnsafeMutablePointer<Int>.allocate(capacity: bigger)
+        l.moveInitialize(from: lengthStore, count: count)
+        lengthStore.deallocate()
+        lengthStore = l
+        capacity = bigger
+    }
+
+    /// Calls `body` with each entry in order: the runtime fills its `sendmmsg` vectors so.
+    @inline(__always)
+    public func forEach(_ body: (UnsafeRawPointer, Int, Endpoint) -> Void) {
+        endpoints.withUnsafeBufferPointer { e in
+            for i in 0..<count { body(pointerStore[i], lengthStore[i], e[i]) }
+        }
+    }
     public var freeSlots: Int { slotCount - slotsUsed }
     /// Whether an entry points into a receive slot: the runtime must flush before it refills one.
     public var hasBorrowed: Bool { borrowedCount > 0 }
@@ -61,9 +100,7 @@ public final class TransmitQueue {
             return false
         }
         if fromSlab { slotsUsed += 1 } else { overflow.append(memory) }
-        pointers.append(UnsafeRawPointer(memory))
-        lengths.append(min(n, maxLength))
-        endpoints.append(endpoint)
+        push(UnsafeRawPointer(memory), min(n, maxLength), endpoint)
         return true
     }
 
@@ -83,11 +120,9 @@ public final class TransmitQueue {
     /// Queues a datagram that stays where it lies, in the runtime's receive slot: no copy.
     public func append(borrowed bytes: UnsafeRawBufferPointer, to endpoint: Endpoint) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        pointers.append(base)
-        lengths.append(bytes.count)
-        endpoints.append(endpoint)
+        push(base, bytes.count, endpoint)
         borrowedCount += 1
-        borrowedFrom = min(borrowedFrom, pointers.count - 1)
+        borrowedFrom = min(borrowedFrom, count - 1)
     }
 
     /// The first entry that may borrow (a bound, so `ownBorrowed` looks at no entry twice).
@@ -98,12 +133,12 @@ public final class TransmitQueue {
     public func ownBorrowed(from index: Int) {
         guard borrowedCount > 0 else { return }
         var i = max(index, borrowedFrom)
-        while i < pointers.count {
-            if !isOwned(pointers[i]) {
-                let copy = UnsafeMutableRawPointer.allocate(byteCount: lengths[i], alignment: 16)
-                copy.copyMemory(from: pointers[i], byteCount: lengths[i])
+        while i < count {
+            if !isOwned(pointerStore[i]) {
+                let copy = UnsafeMutableRawPointer.allocate(byteCount: lengthStore[i], alignment: 16)
+                copy.copyMemory(from: pointerStore[i], byteCount: lengthStore[i])
                 overflow.append(copy)
-                pointers[i] = UnsafeRawPointer(copy)
+                pointerStore[i] = UnsafeRawPointer(copy)
                 borrowedCount -= 1
             }
             i += 1
@@ -118,7 +153,7 @@ public final class TransmitQueue {
 
     /// Entry `i`'s bytes (valid until `removeAll`).
     public func datagram(_ i: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: pointers[i], count: lengths[i])
+        UnsafeRawBufferPointer(start: pointerStore[i], count: lengthStore[i])
     }
 
     /// Copies of every entry, in order, and empties the queue: for tests, the simulator and
@@ -130,8 +165,7 @@ public final class TransmitQueue {
     }
 
     public func removeAll() {
-        pointers.removeAll(keepingCapacity: true)
-        lengths.removeAll(keepingCapacity: true)
+        count = 0
         endpoints.removeAll(keepingCapacity: true)
         for p in overflow { p.deallocate() }
         overflow.removeAll(keepingCapacity: true)
