@@ -13,7 +13,7 @@ import PackageDescription
 //   PlanetCapacity signed capacity records, their directory and gossip, the finder  (sans-I/O)
 //   PlanetSim      planetsim's engine: routers over simulated links, virtual time   (sans-I/O)
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
-//   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
+//   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, explorer page, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables over PlanetAdmin (planetd does not
 //                  link it; it does not link PlanetRuntime)
 //   PlanetTesting  test harnesses and doubles shared by tests, fuzzers, tools (no executable links it)
