@@ -58,6 +58,16 @@ struct HTTPRequestHead: Equatable {
         return nil
     }
 
+    /// `response` with a body of bytes: the head, then the body copied once.
+    static func response(status: String, body: [UInt8], contentType: String, extra: String = "", headOnly: Bool = false) -> [UInt8] {
+        let head = "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n\(extra)Connection: close\r\n\r\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(head.utf8.count + (headOnly ? 0 : body.count))
+        out.append(contentsOf: head.utf8)
+        if !headOnly { out.append(contentsOf: body) }
+        return out
+    }
+
     /// A whole response that closes the connection (`Connection: close`: one request each).
     static func response(status: String, body: String, contentType: String = "text/plain; charset=utf-8", extra: String = "",
                          headOnly: Bool = false) -> String {

@@ -7,10 +7,11 @@ import PlanetCapacity
 /// coder, so the page and `planetctl --json` cannot disagree (one source of truth). Nothing
 /// here changes the node: only reading calls are mapped.
 enum WebAPI {
-    /// An answer ready to send: HTTP status line text and the JSON body.
+    /// An answer ready to send: HTTP status line text and the JSON body, as UTF-8 (a
+    /// directory's is megabytes: it is copied once more, into the response, and no more).
     struct Answer: Equatable {
         var status: String
-        var body: String
+        var body: [UInt8]
     }
 
     /// The endpoints without arguments and the call each one makes.
@@ -24,7 +25,7 @@ enum WebAPI {
 
     /// The answer for `path`, or nil when it is not an API path (the server answers 404).
     static func answer(path: String, query: String, handler: AdminHandler) -> Answer? {
-        if path == "/api/filters" { return Answer(status: "200 OK", body: filters.serialized()) }
+        if path == "/api/filters" { return Answer(status: "200 OK", body: Array(filters.serialized().utf8)) }
         let request: AdminRequest
         if let call = calls[path] {
             request = call
@@ -39,7 +40,9 @@ enum WebAPI {
         switch handler.handle(request) {
         case .failure(let e): return failure(e)
         case .success(let reply):
-            do { return Answer(status: "200 OK", body: try JSONValueCoder.encode(reply).serialized()) } catch {
+            // encodeUTF8: encode(reply).serialized() byte for byte, the admin socket's `response`
+            // (WebServerTests holds them equal), in less time for a large directory.
+            do { return Answer(status: "200 OK", body: try JSONValueCoder.encodeUTF8(reply)) } catch {
                 return failure(AdminError("cannot write the reply: \(error)"))
             }
         }
@@ -53,7 +56,7 @@ enum WebAPI {
             ("argument", e.argument.map { .string($0) } ?? .null),
             ("message", .string(e.message)),
         ]))])
-        return Answer(status: e.kind == .node ? "503 Service Unavailable" : "400 Bad Request", body: body.serialized())
+        return Answer(status: e.kind == .node ? "503 Service Unavailable" : "400 Bad Request", body: Array(body.serialized().utf8))
     }
 
     /// `/api/nodes?country=BE&free-mru=8G` → `findNodes`: the parameters are `planetctl nodes find`'s

@@ -60,11 +60,11 @@ public final class WebServer: @unchecked Sendable {
     }
 
     /// The page's files: path → (content type, body).
-    static let files: [String: (type: String, body: String)] = [
-        "/": ("text/html; charset=utf-8", ExplorerPage.html),
-        "/index.html": ("text/html; charset=utf-8", ExplorerPage.html),
-        "/app.js": ("text/javascript; charset=utf-8", ExplorerScript.js),
-        "/style.css": ("text/css; charset=utf-8", ExplorerStyle.css),
+    static let files: [String: (type: String, body: [UInt8])] = [
+        "/": ("text/html; charset=utf-8", Array(ExplorerPage.html.utf8)),
+        "/index.html": ("text/html; charset=utf-8", Array(ExplorerPage.html.utf8)),
+        "/app.js": ("text/javascript; charset=utf-8", Array(ExplorerScript.js.utf8)),
+        "/style.css": ("text/css; charset=utf-8", Array(ExplorerStyle.css.utf8)),
     ]
 
     /// Sent with every answer: nothing is cached (the numbers change), and the page may load
@@ -87,10 +87,11 @@ public final class WebServer: @unchecked Sendable {
 
     /// The whole response to one request head (`path` "" for a head over the limit, "?" for a
     /// malformed one).
-    static func answer(_ head: HTTPRequestHead, handler: AdminHandler) -> String {
-        func reply(_ status: String, _ body: String, type: String = "text/plain; charset=utf-8", extra: String = "") -> String {
+    static func answer(_ head: HTTPRequestHead, handler: AdminHandler) -> [UInt8] {
+        func reply(_ status: String, _ body: [UInt8], type: String = "text/plain; charset=utf-8", extra: String = "") -> [UInt8] {
             HTTPRequestHead.response(status: status, body: body, contentType: type, extra: commonHeaders + extra, headOnly: head.method == "HEAD")
         }
+        func reply(_ status: String, _ text: String, extra: String = "") -> [UInt8] { reply(status, Array(text.utf8), extra: extra) }
         if head.path.isEmpty { return reply("431 Request Header Fields Too Large", "request too large\n") }
         if head.path == "?" { return reply("400 Bad Request", "bad request\n") }
         guard head.method == "GET" || head.method == "HEAD" else {
