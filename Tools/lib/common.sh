@@ -27,11 +27,12 @@ need_packages() {
 RUNTIME_PACKAGES=(libsodium-dev pkg-config iproute2 nftables)
 # What the tests add: traffic tools, the real yggdrasil for address checks, captures, qemu,
 # busybox and cpio for the real-guest VM test (its kernel comes from apt-get download),
-# conntrack for the NAT tests (nftables routers, already a runtime package), and what the qemu
+# conntrack for the NAT tests (nftables routers, already a runtime package), what the qemu
 # walkthrough of Docs/operations.md installs (qemu-img, cloud-localds, jq, wget), which
-# test_operations_walkthroughs runs.
+# test_operations_walkthroughs runs, and chromium (headless) for test_explorer, which
+# loads the explorer page in a real browser.
 TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc qemu-system-x86 busybox-static cpio conntrack
-  qemu-utils cloud-image-utils jq wget)
+  qemu-utils cloud-image-utils jq wget chromium)
 
 require_swift() {
   command -v swift >/dev/null 2>&1 || { echo "swift not found (expected in /opt/swift/usr/bin)" >&2; exit 1; }
