@@ -73,16 +73,23 @@ public final class WebServer: @unchecked Sendable {
         + "X-Frame-Options: DENY\r\nContent-Security-Policy: default-src 'self'; img-src 'self' data:; frame-ancestors 'none'\r\n"
 
     static func serve(_ c: StreamConnection, handler: AdminHandler) {
+        guard let response = respond(to: c.input, handler: handler) else { return }
+        c.input.removeAll()
+        c.closeWhenFlushed = true
+        c.send(response)
+    }
+
+    /// The response to what a client has sent so far, or nil while its request head is not
+    /// complete. Public for the `web` fuzz target, which feeds it arbitrary bytes.
+    public static func respond(to input: [UInt8], handler: AdminHandler) -> [UInt8]? {
         let head: HTTPRequestHead
-        switch HTTPRequestHead.read(c.input, maxBytes: maxRequestBytes) {
-        case .incomplete: return
+        switch HTTPRequestHead.read(input, maxBytes: maxRequestBytes) {
+        case .incomplete: return nil
         case .tooLarge: head = HTTPRequestHead(method: "", path: "", query: "", headers: [:])
         case .malformed: head = HTTPRequestHead(method: "", path: "?", query: "", headers: [:])
         case .head(let h): head = h
         }
-        c.input.removeAll()
-        c.closeWhenFlushed = true
-        c.send(answer(head, handler: handler))
+        return answer(head, handler: handler)
     }
 
     /// The whole response to one request head (`path` "" for a head over the limit, "?" for a
