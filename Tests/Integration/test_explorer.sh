@@ -5,7 +5,8 @@
 # section (body data-state="ready"), the peers table has exactly r1's peers (a and r2, by
 # overlay address, as planetctl lists them), the directory table holds all four records, and
 # with ?country=BE&free-mru=8G in the address bar (the names of `planetctl nodes find`) it
-# holds exactly a and b, the nodes `planetctl nodes find --country BE --free-mru 8G` names.
+# and the map hold exactly a and b, the nodes `planetctl nodes find --country BE --free-mru 8G`
+# names; a link to b (#ADDRESS, what clicking a node puts there) opens b's details.
 # Screenshots are saved as artifacts in $ARTIFACT_DIR (default /tmp/planetary-artifacts).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../../Tools/lib/common.sh"
@@ -79,8 +80,9 @@ browser() {
     --no-first-run --disable-extensions --disable-sync --disable-background-networking --disable-component-update \
     --user-data-dir="$TMP/chrome" --virtual-time-budget=15000 "$@" "$url" > "$out" 2> "$TMP/chrome.err"
 }
-# rows FILE TABLE: the data-address of each row of TABLE's body in the dumped DOM, sorted; and
-# "state=..." for body's data-state, "query=..." for the nodes table's applied query.
+# dom FILE WHAT: from the dumped DOM, WHAT = a table's id: the data-address of each row of its
+# body; state: body's data-state; query: the nodes table's applied query; dots: the map's
+# circles' data-address; details: the details panel's address ("hidden" while it is).
 dom() {
   python3 - "$1" "$2" <<'PY'
 import sys
@@ -89,19 +91,28 @@ path, want = sys.argv[1:]
 class P(HTMLParser):
     def __init__(self):
         super().__init__(); self.table = None; self.body = False; self.rows = []; self.state = ""; self.query = None
+        self.dots = []; self.details_hidden = None; self.in_address = False; self.details_address = ""
+    def handle_data(self, data):
+        if self.in_address: self.details_address += data
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "circle" and "data-address" in a: self.dots.append(a["data-address"])
+        if tag == "aside" and a.get("id") == "details": self.details_hidden = "hidden" in a
+        self.in_address = a.get("id") == "details-address"
         if tag == "body": self.state = a.get("data-state", "")
         if tag == "table": self.table = a.get("id")
         if tag == "tbody": self.body = True
         if tag == "table" and a.get("id") == "nodes": self.query = a.get("data-query")
         if tag == "tr" and self.body and self.table == want and "data-address" in a: self.rows.append(a["data-address"])
     def handle_endtag(self, tag):
+        self.in_address = False
         if tag == "tbody": self.body = False
         if tag == "table": self.table = None
 p = P(); p.feed(open(path, encoding="utf-8").read())
 if want == "state": print(p.state)
 elif want == "query": print(p.query)
+elif want == "dots": print(" ".join(sorted(p.dots)))
+elif want == "details": print("hidden" if p.details_hidden else p.details_address.strip())
 else: print(" ".join(sorted(p.rows)))
 PY
 }
@@ -122,10 +133,18 @@ browser "$url" "$TMP/be8.html" --dump-dom || fail "chromium failed: $(tail -n 5 
 [ "$(dom "$TMP/be8.html" query)" = "free-mru=8G&country=BE" ] || fail "the page applied '$(dom "$TMP/be8.html" query)', not the address bar's filters"
 got=$(sorted_rows "$TMP/be8.html" nodes)
 [ "$got" = "$want_be8" ] || fail "?country=BE&free-mru=8G leaves [$got], planetctl nodes find leaves [$want_be8]"
-ok "?country=BE&free-mru=8G narrows the page's node list to exactly a and b, as nodes find does"
+got=$(dom "$TMP/be8.html" dots | sorted)
+[ "$got" = "$want_be8" ] || fail "the map plots [$got], not a and b [$want_be8]"
+ok "?country=BE&free-mru=8G narrows the page's node list and its map to exactly a and b, as nodes find does"
+
+# A link to a node (#ADDRESS, what a click puts in the address bar) opens its details.
+browser "$url#$(tb_addr b)" "$TMP/b.html" --dump-dom || fail "chromium failed: $(tail -n 5 "$TMP/chrome.err")"
+got=$(dom "$TMP/b.html" details)
+[ "$got" = "$(tb_addr b)" ] || fail "#$(tb_addr b) opened the details of '$got'"
+ok "a link to b (#ADDRESS) opens b's details with its overlay address"
 
 browser "$url" /dev/null --screenshot="$artifacts/explorer.png" --window-size=1280,900 \
   && [ -s "$artifacts/explorer.png" ] || fail "no screenshot: $(tail -n 5 "$TMP/chrome.err")"
-browser "$url" /dev/null --screenshot="$artifacts/explorer-full.png" --window-size=1280,2400 \
+browser "$url#$(tb_addr a)" /dev/null --screenshot="$artifacts/explorer-full.png" --window-size=1280,2400 \
   && [ -s "$artifacts/explorer-full.png" ] || fail "no full-page screenshot: $(tail -n 5 "$TMP/chrome.err")"
-ok "screenshots saved: $artifacts/explorer.png (1280x900) and $artifacts/explorer-full.png (1280x2400)"
+ok "screenshots saved: $artifacts/explorer.png (1280x900) and $artifacts/explorer-full.png (1280x2400, a's details open)"

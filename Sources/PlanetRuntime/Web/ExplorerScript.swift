@@ -231,7 +231,7 @@ function formQuery() {
 
 function applyFilters() {
   const q = formQuery();
-  history.replaceState(null, "", q ? `?${q}` : location.pathname);
+  history.replaceState(null, "", (q ? `?${q}` : location.pathname) + location.hash);
   refreshNodes();
 }
 
@@ -312,10 +312,18 @@ function drawDots() {
   $("map-note").textContent = unplaced ? `${unplaced} of ${state.nodes.length} announce no coordinates (not on the map)` : "";
 }
 
+// The selected node is kept in the address bar (`#ADDRESS`), so a link opens its details.
 function select(node) {
   state.selected = node.publicKey;
+  history.replaceState(null, "", location.pathname + location.search + "#" + node.address);
   showNodes();
   showDetails(node);
+}
+
+function selectFromLocation() {
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  const node = wanted && state.nodes.find(n => n.address === wanted || n.publicKey === wanted);
+  if (node && node.publicKey !== state.selected) select(node);
 }
 
 function showDetails(n) {
@@ -428,6 +436,8 @@ async function start() {
   }
   buildForm();
   await Promise.all([refresh(), refreshNodes()]);
+  selectFromLocation();
+  window.addEventListener("hashchange", selectFromLocation);
   // Ready: every section has been asked once (a test reads the page from here on).
   document.body.dataset.state = "ready";
   setInterval(refresh, REFRESH_MS);
