@@ -15,7 +15,7 @@ import PackageDescription
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetYggdrasil Yggdrasil 0.5's link protocol: meta handshake, ironwood framing and tree
 //                  messages, bloom filters (sans-I/O; the interop work, issue 23)
-//   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, event loop, signals
+//   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, explorer page, event loop, signals
 //   PlanetControl  planetctl's command parsing and tables over PlanetAdmin (planetd does not
 //                  link it; it does not link PlanetRuntime)
 //   PlanetTesting  test harnesses and doubles shared by the test targets, the runtime's in-memory

@@ -21,6 +21,22 @@ public enum JSONValueCoder {
         return root.json
     }
 
+    /// `encode(value).serialized()`, the same bytes, without building the `JSONValue` in
+    /// between: for the large replies (a 10,000-record directory) that the explorer page asks
+    /// for every few seconds.
+    public static func encodeText<T: Encodable>(_ value: T) throws(Failure) -> String {
+        String(decoding: try encodeUTF8(value), as: UTF8.self)
+    }
+
+    /// encodeText's bytes, for a caller that sends them on as they are.
+    public static func encodeUTF8<T: Encodable>(_ value: T) throws(Failure) -> [UInt8] {
+        let root = EncodingNode()
+        do { try value.encode(to: ValueEncoder(node: root, codingPath: [])) } catch let e as Failure { throw e } catch { throw Failure([], "\(error)") }
+        var out: [UInt8] = []
+        root.serialize(into: &out)
+        return out
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(Failure) -> T {
         do { return try T(from: ValueDecoder(value: value, codingPath: [])) } catch let e as Failure { throw e } catch { throw Failure([], "\(error)") }
     }
@@ -29,54 +45,99 @@ public enum JSONValueCoder {
 // MARK: Encoding
 
 /// A value being written: containers are references so nested ones write into their parent.
-/// An object's pairs and an array's items are stored properties appended in place (an enum
-/// holding the array would copy it on every append: quadratic, 15 s for 10⁵ routes).
 final class EncodingNode {
-    enum Kind { case empty, value, object, array }
-    var kind = Kind.empty
-    var value = JSONValue.null
-    var pairs: [(String, EncodingNode)] = []
-    var items: [EncodingNode] = []
+    /// A member of an object or a list: a value written at once, or a node still being written
+    /// into (a nested container or a value that encodes itself). Most members are values and
+    /// need no node of their own, which is most of the time saved on a large reply.
+    enum Member {
+        case value(JSONValue)
+        case node(EncodingNode)
 
-    /// Sets a leaf value (what the enum's `.value` case was).
-    var content: JSONValue {
-        get { value }
-        set { kind = .value; value = newValue }
+        var json: JSONValue {
+            switch self {
+            case .value(let v): return v
+            case .node(let n): return n.json
+            }
+        }
+
+        func serialize(into out: inout [UInt8]) {
+            switch self {
+            case .value(let v): v.serialize(into: &out)
+            case .node(let n): n.serialize(into: &out)
+            }
+        }
+    }
+
+    enum Content { case empty, value(JSONValue), object([(String, Member)]), array([Member]) }
+    var content = Content.empty
+    /// One bit per key written to this object (`keyBit`): a key whose bit is not set yet is
+    /// new, so only a possible repeat is looked for among the members written so far.
+    var keyMask: UInt64 = 0
+
+    static func keyBit(_ name: String) -> UInt64 {
+        let u = name.utf8
+        let h = UInt64(u.count) &* 31 &+ UInt64(u.first ?? 0) &* 7 &+ UInt64(u.last ?? 0)
+        return 1 << (h % 64)
+    }
+
+    /// The same bytes as `json.serialized()`.
+    func serialize(into out: inout [UInt8]) {
+        switch content {
+        case .empty: out.append(contentsOf: "null".utf8)
+        case .value(let v): v.serialize(into: &out)
+        case .object(let pairs):
+            out.append(UInt8(ascii: "{"))
+            for (i, (k, m)) in pairs.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.escape(k, into: &out)
+                out.append(UInt8(ascii: ":"))
+                m.serialize(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, m) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                m.serialize(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
     }
 
     var json: JSONValue {
-        switch kind {
+        switch content {
         case .empty: return .null
-        case .value: return value
-        case .object: return .object(pairs.map { ($0.0, $0.1.json) })
-        case .array: return .array(items.map(\.json))
+        case .value(let v): return v
+        case .object(let pairs): return .object(pairs.map { ($0.0, $0.1.json) })
+        case .array(let items): return .array(items.map(\.json))
         }
     }
 
-    /// A primitive as JSON, or nil for a value that encodes itself.
-    static func primitive(_ v: Any) -> JSONValue? {
-        switch v {
-        case let x as JSONValue: return x
-        case let x as Bool: return .bool(x)
-        case let x as String: return .string(x)
-        case let x as Double: return .number(x)
-        case let x as Float: return .number(Double(x))
-        case let x as Int: return .number(Double(x))
-        case let x as Int8: return .number(Double(x))
-        case let x as Int16: return .number(Double(x))
-        case let x as Int32: return .number(Double(x))
-        case let x as Int64: return .number(Double(x))
-        case let x as UInt: return .number(Double(x))
-        case let x as UInt8: return .number(Double(x))
-        case let x as UInt16: return .number(Double(x))
-        case let x as UInt32: return .number(Double(x))
-        case let x as UInt64: return .number(Double(x))
-        default: return nil
-        }
+    /// A primitive as JSON, or nil for a value that encodes itself. By its type, compared as
+    /// metadata, and cast only on a match: trying fifteen casts on every nested value was a
+    /// tenth of the time to write a 10,000-record getNodes reply.
+    static func primitive<T>(_ v: T) -> JSONValue? {
+        let t = T.self
+        if t == JSONValue.self { return v as? JSONValue }
+        if t == String.self { return (v as? String).map { .string($0) } }
+        if t == Bool.self { return (v as? Bool).map { .bool($0) } }
+        if t == Double.self { return (v as? Double).map { .number($0) } }
+        if t == UInt64.self { return (v as? UInt64).map { .number(Double($0)) } }
+        if t == Int.self { return (v as? Int).map { .number(Double($0)) } }
+        if t == Float.self { return (v as? Float).map { .number(Double($0)) } }
+        if t == Int8.self { return (v as? Int8).map { .number(Double($0)) } }
+        if t == Int16.self { return (v as? Int16).map { .number(Double($0)) } }
+        if t == Int32.self { return (v as? Int32).map { .number(Double($0)) } }
+        if t == Int64.self { return (v as? Int64).map { .number(Double($0)) } }
+        if t == UInt.self { return (v as? UInt).map { .number(Double($0)) } }
+        if t == UInt8.self { return (v as? UInt8).map { .number(Double($0)) } }
+        if t == UInt16.self { return (v as? UInt16).map { .number(Double($0)) } }
+        if t == UInt32.self { return (v as? UInt32).map { .number(Double($0)) } }
+        return nil
     }
 
     func write<T: Encodable>(_ value: T, path: [CodingKey]) throws {
-        if let p = EncodingNode.primitive(value) { content = p; return }
+        if let p = EncodingNode.primitive(value) { content = .value(p); return }
         try value.encode(to: ValueEncoder(node: self, codingPath: path))
     }
 }
@@ -87,12 +148,18 @@ struct ValueEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if node.kind != .object { node.kind = .object; node.pairs = [] }
+        if case .object = node.content {} else {
+            // Room for a small object's members up front: growing from one slot cost a
+            // reallocation at 1, 2, 4, 8 and 16 members, on every object of a reply.
+            var pairs: [(String, EncodingNode.Member)] = []
+            pairs.reserveCapacity(8)
+            node.content = .object(pairs)
+        }
         return KeyedEncodingContainer(KeyedEncoder<Key>(node: node, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> UnkeyedEncodingContainer {
-        if node.kind != .array { node.kind = .array; node.items = [] }
+        if case .array = node.content {} else { node.content = .array([]) }
         return UnkeyedEncoder(node: node, codingPath: codingPath)
     }
 
@@ -103,30 +170,45 @@ struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: EncodingNode
     let codingPath: [CodingKey]
 
-    /// The node for `key`, added at the end (or replacing an earlier write of the same key).
+    /// Sets `key`'s member, added at the end (or replacing an earlier write of the same key).
+    func set(_ key: Key, _ member: EncodingNode.Member) {
+        guard case .object(var pairs) = node.content else { return }
+        // Let go of the node's copy first, so the change below happens in place instead of
+        // copying every pair written so far.
+        node.content = .empty
+        let name = key.stringValue  // once: a synthesized key computes it on every call
+        let bit = EncodingNode.keyBit(name)
+        if node.keyMask & bit != 0, let i = pairs.firstIndex(where: { $0.0 == name }) { pairs[i].1 = member } else { pairs.append((name, member)) }
+        node.keyMask |= bit
+        node.content = .object(pairs)
+    }
+
+    /// A node for `key` to be written into.
     func child(_ key: Key) -> EncodingNode {
         let c = EncodingNode()
-        guard node.kind == .object else { return c }
-        if let i = node.pairs.firstIndex(where: { $0.0 == key.stringValue }) { node.pairs[i].1 = c } else { node.pairs.append((key.stringValue, c)) }
+        set(key, .node(c))
         return c
     }
 
-    mutating func encodeNil(forKey key: Key) throws { child(key).content = .null }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try child(key).write(value, path: codingPath + [key]) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).content = .bool(value) }
-    mutating func encode(_ value: String, forKey key: Key) throws { child(key).content = .string(value) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { child(key).content = .number(value) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { child(key).content = .number(Double(value)) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { child(key).content = .number(Double(value)) }
+    mutating func encodeNil(forKey key: Key) throws { set(key, .value(.null)) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        if let p = EncodingNode.primitive(value) { set(key, .value(p)); return }
+        try child(key).write(value, path: codingPath + [key])
+    }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { set(key, .value(.bool(value))) }
+    mutating func encode(_ value: String, forKey key: Key) throws { set(key, .value(.string(value))) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { set(key, .value(.number(value))) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { set(key, .value(.number(Double(value)))) }
 
     // Synthesized conformances write optionals through these; nil is `null`, not a missing key.
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) } }
@@ -158,16 +240,29 @@ struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
 struct UnkeyedEncoder: UnkeyedEncodingContainer {
     let node: EncodingNode
     let codingPath: [CodingKey]
-    var count: Int { node.kind == .array ? node.items.count : 0 }
+    var count: Int { if case .array(let items) = node.content { return items.count }; return 0 }
+
+    /// Adds `member` at the end, in place, as in KeyedEncoder.set: `items + [c]` copied the
+    /// whole list for every element, which made a 10,000-record getNodes reply take most of a
+    /// second.
+    func append(_ member: EncodingNode.Member) {
+        guard case .array(var items) = node.content else { return }
+        node.content = .empty
+        items.append(member)
+        node.content = .array(items)
+    }
 
     func next() -> EncodingNode {
         let c = EncodingNode()
-        if node.kind == .array { node.items.append(c) }
+        append(.node(c))
         return c
     }
 
-    mutating func encodeNil() throws { next().content = .null }
-    mutating func encode<T: Encodable>(_ value: T) throws { try next().write(value, path: codingPath + [IndexKey(count)]) }
+    mutating func encodeNil() throws { append(.value(.null)) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        if let p = EncodingNode.primitive(value) { append(.value(p)); return }
+        try next().write(value, path: codingPath + [IndexKey(count)])
+    }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         ValueEncoder(node: next(), codingPath: codingPath + [IndexKey(count)]).container(keyedBy: keyType)
     }
@@ -180,7 +275,7 @@ struct UnkeyedEncoder: UnkeyedEncodingContainer {
 struct SingleEncoder: SingleValueEncodingContainer {
     let node: EncodingNode
     let codingPath: [CodingKey]
-    mutating func encodeNil() throws { node.content = .null }
+    mutating func encodeNil() throws { node.content = .value(.null) }
     mutating func encode<T: Encodable>(_ value: T) throws { try node.write(value, path: codingPath) }
 }
 

@@ -111,6 +111,14 @@ public enum FuzzSeeds {
                           "{\"status\":\"error\",\"error\":\"no\"}"].enumerated() {
             add("admin", "line-\(i)", Array(line.utf8))
         }
+        for (i, request) in ["GET / HTTP/1.1\r\nHost: [::1]:8472\r\nAccept: */*\r\n\r\n",
+                             "GET /api/nodes?country=BE&free-mru=8G&ipv4&gpu=&near=50.8,4.3&radius=100&sort=free-mru&order=desc&limit=5 HTTP/1.1\r\nHost: localhost:8472\r\n\r\n",
+                             "GET /api/nodes?free-mru=%31%36G+&city=Sint+Niklaas&tag=a%26b&farm=1,2 HTTP/1.0\n\n",
+                             "GET /api/peers HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                             "HEAD /app.js HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+                             "POST /api/self HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"].enumerated() {
+            add("web", "request-\(i)", Array(request.utf8))
+        }
 
         // Capacity gossip: a record signed by the neighbour the target links to, valid at the
         // target's fixed clock, in a records message; a summary; part of a bucket list.

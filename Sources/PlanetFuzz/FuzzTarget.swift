@@ -27,6 +27,7 @@ public enum FuzzTargets {
         ConfigFuzzTargets.config,
         ConfigFuzzTargets.yggdrasil,
         ConfigFuzzTargets.admin,
+        WebFuzzTargets.request,
         OffloadFuzzTargets.segmenter,
         OffloadFuzzTargets.coalescer,
         CapacityFuzzTargets.message,

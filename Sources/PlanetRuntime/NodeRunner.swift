@@ -10,8 +10,8 @@ import Glibc
 /// (its datagram transports, its packet devices, multicast beacons, the node's deadline).
 ///
 /// Threads: the loop thread (whoever calls `run()`; planetd's main thread) does all the node's
-/// work. The admin server and the metrics server each run a thread of their own
-/// ("planet-admin", "planet-metrics", `StreamServerLoop`) that only parses requests and
+/// work. The admin server, the metrics server and the explorer page each run a thread of their
+/// own ("planet-admin", "planet-metrics", "planet-web", `StreamServerLoop`) that only parses requests and
 /// `post`s them to the loop (`NodeAdminHandler`); the resolver runs getaddrinfo on a
 /// Dispatch queue and posts the answers back. So the node itself needs no locks. (planetd adds
 /// one more thread, which waits for SIGINT/SIGTERM and calls `stop()`.)
@@ -39,6 +39,7 @@ public final class NodeRunner: @unchecked Sendable {
     let resolver: Resolver
     var admin: AdminServer?
     var metrics: MetricsServer?
+    var web: WebServer?
     var beaconTimer: PeriodicTimer?
     var seqnoTimer: PeriodicTimer?
     var localEndpointsTimer: PeriodicTimer?
@@ -167,7 +168,8 @@ public final class NodeRunner: @unchecked Sendable {
 
     // MARK: Lifetime
 
-    /// Runs the loop on the calling thread until `stop()`, with the admin and metrics servers.
+    /// Runs the loop on the calling thread until `stop()`, with the admin and metrics servers and
+    /// the explorer page.
     public func run() throws(StartupError) {
         try start()
         let handler = NodeAdminHandler(runner: self)
@@ -178,6 +180,13 @@ public final class NodeRunner: @unchecked Sendable {
             let m = MetricsServer(listen: config.metricsListen, logger: logger, provider: MetricsServer.statsProvider(from: handler))
             try m.start()
             metrics = m
+        }
+        // After the admin socket: a second planetd on the same socket says so, not that the
+        // page's port is taken. The page asks the same handler the socket does.
+        if !config.webListen.isEmpty {
+            let w = WebServer(listen: config.webListen, handler: handler, logger: logger)
+            try w.start()
+            web = w
         }
         loop.run()
         shutdown()
@@ -222,6 +231,7 @@ public final class NodeRunner: @unchecked Sendable {
         // The VMs' host state stays as it is (their interfaces, rules and filters outlive
         // planetd, and the next start adopts them); only the watch stops.
         vmHost?.stopWatching()
+        web?.stop()
         metrics?.stop()
         admin?.stop()
         saveSeqno()

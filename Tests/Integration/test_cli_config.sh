@@ -25,7 +25,7 @@ grep -q "unknown command 'peer' (did you mean 'peers'?)" "$TMP/stderr" || fail "
 "$PLANETD" genconf > "$TMP/a.json" || fail "genconf"
 "$PLANETD" genconf > "$TMP/b.json" || fail "genconf"
 cmp -s "$TMP/a.json" "$TMP/b.json" && fail "two genconf runs gave the same key"
-for key in privateKey listen peers allowedPublicKeys tun adminSocket adminGroup multicast stateDir logLevel metricsListen capacity; do
+for key in privateKey listen peers allowedPublicKeys tun adminSocket adminGroup multicast stateDir logLevel metricsListen webListen capacity; do
   grep -q "\"$key\"" "$TMP/a.json" || fail "genconf lacks $key"
 done
 # ... sub-keys too, a default that means "not set" as null: coordinates, offer and reserve.
@@ -68,6 +68,7 @@ check_bad '{"peers": ["udp://[::1]:notaport"]}' "peers\[0\]"
 check_bad "{\"privateKey\": \"$(printf '%0126d' 0)\"}" "privateKey: must be 64 bytes"
 check_bad '{"tun": {"mtu": 100}}' "tun.mtu"
 check_bad '{"listen": "udp://[::]:1"}' "listen: must be a list"
+check_bad '{"webListen": "::1:8472"}' "webListen: must be HOST:PORT"
 check_bad '{"capacity": {"location": {"country": "Belgium"}}}' "capacity.location.country"
 check_bad '{"capacity": {"announceInterval": "soon"}}' "capacity.announceInterval"
 # An offer beyond what the machine has is refused before anything starts.
@@ -82,8 +83,9 @@ ok "bad configs and arguments exit 2 with the field named"
 
 # First start without a key: the state dir (0700) and key file (0600) appear, the key is reused.
 state="$TMP/state"
+# (No explorer page: this node runs in the host's namespace, where [::1]:8472 is not ours to take.)
 cat > "$TMP/run.json" <<JSON
-{"stateDir": "$state", "tun": {"enabled": false}, "multicast": [], "listen": [], "adminSocket": "$TMP/admin.sock"}
+{"stateDir": "$state", "tun": {"enabled": false}, "multicast": [], "listen": [], "adminSocket": "$TMP/admin.sock", "webListen": ""}
 JSON
 "$PLANETD" run --config "$TMP/run.json" 2>"$TMP/run.log" &
 pid=$!; PIDS+=("$pid")

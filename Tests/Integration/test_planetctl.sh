@@ -91,8 +91,9 @@ if command -v setpriv >/dev/null && command -v groupadd >/dev/null; then
   gid=$(getent group "$group" | cut -d: -f3)
   trap 'groupdel '"$group"' 2>/dev/null; tb_down; cleanup' EXIT
   chmod 755 "$TMP"
+  # (No explorer page: this node runs in the host's namespace, where [::1]:8472 is not ours to take.)
   cat > "$TMP/g.json" <<JSON
-{"listen": [], "tun": {"enabled": false}, "multicast": [], "adminSocket": "$TMP/g.sock", "adminGroup": "$group", "stateDir": "$TMP/gstate"}
+{"listen": [], "tun": {"enabled": false}, "multicast": [], "adminSocket": "$TMP/g.sock", "adminGroup": "$group", "stateDir": "$TMP/gstate", "webListen": ""}
 JSON
   "$PLANETD" run --config "$TMP/g.json" 2>"$TMP/g.log" &
   PIDS+=($!)

@@ -97,6 +97,18 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(error(#"{"nat": {"punsh": false}}"#)?.reason, "unknown key (did you mean 'punch'?)")
     }
 
+    /// The explorer page is on by default, on loopback; empty turns it off; an address that is
+    /// not HOST:PORT is refused naming the field, as metricsListen is.
+    func testWebListen() throws {
+        XCTAssertEqual(try NodeConfig.parse("{}").webListen, "[::1]:8472")
+        XCTAssertEqual(try NodeConfig.parse(#"{"webListen": ""}"#).webListen, "")
+        XCTAssertEqual(try NodeConfig.parse(#"{"webListen": "127.0.0.1:9000"}"#).webListen, "127.0.0.1:9000")
+        XCTAssertEqual(error(#"{"webListen": "::1:8472"}"#)?.field, "webListen")
+        XCTAssertEqual(error(#"{"webListen": "[::1]"}"#)?.field, "webListen")
+        XCTAssertEqual(error(#"{"webListen": 8472}"#)?.reason, "must be a string, got number")
+        XCTAssertEqual(error(#"{"metricsListen": "[::1]"}"#)?.field, "metricsListen")
+    }
+
     func testNATPunchSwitch() throws {
         XCTAssertTrue(try NodeConfig.parse("{}").nat.punch, "punching is on by default")
         XCTAssertFalse(try NodeConfig.parse(#"{"nat": {"punch": false}}"#).nat.punch)

@@ -29,9 +29,10 @@ RUNTIME_PACKAGES=(libsodium-dev pkg-config iproute2 nftables)
 # busybox and cpio for the real-guest VM test (its kernel comes from apt-get download),
 # conntrack for the NAT tests (nftables routers, already a runtime package), what the qemu
 # walkthrough of Docs/operations.md installs (qemu-img, cloud-localds, jq, wget), which
-# test_operations_walkthroughs runs, and lintian, which test_package runs on the package.
+# test_operations_walkthroughs runs, lintian, which test_package runs on the package, and
+# chromium (headless) for test_explorer, which loads the explorer page in a real browser.
 TEST_PACKAGES=(iputils-ping traceroute iperf3 tcpdump yggdrasil procps psmisc qemu-system-x86 busybox-static cpio conntrack
-  qemu-utils cloud-image-utils jq wget lintian)
+  qemu-utils cloud-image-utils jq wget lintian chromium)
 
 # What Tools/package adds: dpkg-shlibdeps (dpkg-dev, with binutils' strip), patchelf for the
 # binaries' RUNPATH, python3 for the man pages.

@@ -39,6 +39,11 @@ public struct NodeConfig: Sendable {
     public var logLevel = LogLevel.info
     /// `HOST:PORT` for Prometheus text metrics; empty is off.
     public var metricsListen = ""
+    /// `HOST:PORT` for the explorer page (Docs/operations.md, "The explorer page"); empty is
+    /// off. On by default, on loopback: like the admin socket, only this machine sees it
+    /// unless the operator chooses another address.
+    public var webListen = NodeConfig.defaultWebListen
+    public static let defaultWebListen = "[::1]:8472"
     public var nat = NAT()
     /// What this node announces to the capacity directory (CapacityConfig.swift).
     public var capacity = CapacityConfig()
@@ -46,7 +51,7 @@ public struct NodeConfig: Sendable {
     public init() {}
 
     public static let keys = ["privateKey", "listen", "peers", "allowedPublicKeys", "tun", "adminSocket", "adminGroup",
-                              "multicast", "stateDir", "logLevel", "metricsListen", "nat", "capacity"]
+                              "multicast", "stateDir", "logLevel", "metricsListen", "webListen", "nat", "capacity"]
     static let tunKeys = ["enabled", "name", "mtu"]
     static let natKeys = ["punch"]
 
@@ -99,10 +104,9 @@ public struct NodeConfig: Sendable {
                 }
                 c.logLevel = l
             case "metricsListen":
-                c.metricsListen = try string(value, key)
-                if !c.metricsListen.isEmpty, case .failure(let e) = PeerURI.parse("udp://" + c.metricsListen, allowKey: false) {
-                    throw ConfigError(field: key, reason: "must be HOST:PORT (IPv6 in brackets): \(e.description.replacingOccurrences(of: "udp://", with: ""))")
-                }
+                c.metricsListen = try listenAddress(value, key)
+            case "webListen":
+                c.webListen = try listenAddress(value, key)
             case "nat":
                 c.nat = try parseNAT(value)
             case "capacity":
@@ -154,6 +158,15 @@ public struct NodeConfig: Sendable {
             }
         }
         return n
+    }
+
+    /// `HOST:PORT` of a TCP listener (`metricsListen`, `webListen`), or empty for off.
+    static func listenAddress(_ v: JSONValue, _ field: String) throws(ConfigError) -> String {
+        let s = try string(v, field)
+        if !s.isEmpty, case .failure(let e) = PeerURI.parse("udp://" + s, allowKey: false) {
+            throw ConfigError(field: field, reason: "must be HOST:PORT (IPv6 in brackets): \(e.description.replacingOccurrences(of: "udp://", with: ""))")
+        }
+        return s
     }
 
     static func string(_ v: JSONValue, _ field: String) throws(ConfigError) -> String {
@@ -221,6 +234,7 @@ public struct NodeConfig: Sendable {
             ("stateDir", .string(stateDir)),
             ("logLevel", .string(logLevel.name)),
             ("metricsListen", .string(metricsListen)),
+            ("webListen", .string(webListen)),
             ("nat", .object([("punch", .bool(nat.punch))])),
             ("capacity", capacity.json()),
         ])

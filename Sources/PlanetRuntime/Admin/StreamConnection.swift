@@ -23,4 +23,9 @@ final class StreamConnection {
     var wantsInput: Bool { !hasPendingOutput && !closeWhenFlushed && !peerClosed }
 
     func send(_ text: String) { output.append(contentsOf: text.utf8) }
+
+    /// Bytes as they are; when nothing else is queued they become the output without a copy.
+    func send(_ bytes: [UInt8]) {
+        if output.isEmpty { output = bytes } else { output.append(contentsOf: bytes) }
+    }
 }
