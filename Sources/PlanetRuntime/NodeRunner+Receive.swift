@@ -28,11 +28,9 @@ extension NodeRunner {
                 receiveBatch.forEachMutableDatagram(in: i, under: loan) { datagram in
                     node.receiveDatagram(inPlace: datagram, from: from, now: now)
                 }
-                // A full sendmmsg's worth goes out at once (as the batch did when it filled), and
-                // there is always room for what the next datagram may queue.
-                if node.transmits.count >= NodeRunner.sendEvery || node.transmits.freeSlots < NodeRunner.flushBelowFreeSlots {
-                    sendTransmits()
-                }
+                // A full sendmmsg's worth goes out at once (as the batch did when it filled); the
+                // queue then never holds more than that and what one datagram adds.
+                if node.transmits.count >= NodeRunner.sendEvery { sendTransmits() }
             }
             flush(repaying: loan)
             rounds += 1
@@ -51,10 +49,8 @@ extension NodeRunner {
             node.receiveTunPacket(raw: packet, checksumPartial: checksumPartial, from: interface, now: now)
             handled += 1
             // A full sendmmsg's worth of datagrams goes out at once (as the batch did when it
-            // filled); a super-packet becomes up to ~45, so the slots never run out.
-            if node.transmits.count >= NodeRunner.sendEvery || node.transmits.freeSlots < NodeRunner.flushBelowFreeSlots {
-                sendTransmits()
-            }
+            // filled); a super-packet becomes up to ~45, so the 256 slots never run out.
+            if node.transmits.count >= NodeRunner.sendEvery { sendTransmits() }
             if handled >= 48 {
                 flush()
                 handled = 0

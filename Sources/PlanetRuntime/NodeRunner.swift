@@ -58,10 +58,9 @@ public final class NodeRunner: @unchecked Sendable {
     var unknownInterfaceDrops = 0
 
     static let beaconInterval = 5.0
-    /// The node's transmit slots, and the free ones below which the readers flush mid-read (a
-    /// TCP super-packet from the TUN becomes up to ~45 datagrams; more than that then fits).
+    /// The node's transmit slots: room for a full send (`sendEvery`) and what one more input
+    /// adds (a TCP super-packet from the TUN becomes up to ~45 datagrams).
     static let transmitSlots = 256
-    static let flushBelowFreeSlots = 64
     /// The readers send what the node queued once this many wait: one full `sendmmsg`.
     static let sendEvery = 64
 
