@@ -224,15 +224,16 @@ public final class VMHost: @unchecked Sendable {
                 logger.warn("vm not re-applied: its namespace is gone", [("name", lease.name), ("netns", ns)])
                 continue
             }
-            reapply(lease)
+            reapply(lease, alreadyCutOff: true)
         }
         return table.leases
     }
 
-    /// Makes `lease` real again over what the host has now. Called with the lock held.
+    /// Makes `lease` real again over what the host has now. Called with the lock held;
+    /// `alreadyCutOff`: `restore` cut every interface off before re-applying any.
     @discardableResult
-    func reapply(_ lease: VMLease) -> Bool {
-        if host.interfaceExists(lease.interface) { cutOff(lease) }
+    func reapply(_ lease: VMLease, alreadyCutOff: Bool = false) -> Bool {
+        if !alreadyCutOff, host.interfaceExists(lease.interface) { cutOff(lease) }
         if let e = realize(lease, removeSharedOnFailure: false) {
             // `realize` undid what it made; an interface it adopted is still there: it stays cut off.
             if host.interfaceExists(lease.interface) { cutOff(lease) }
