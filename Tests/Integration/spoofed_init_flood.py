@@ -4,14 +4,7 @@ addresses, as fast as one process can, until killed or --seconds pass. Raw IPv6 
 2001:db8::/32 with random ports, each with its own index and ephemeral key bytes.
 Only for the test's own namespaces. Prints the packets sent and the rate on exit."""
 import os, random, signal, socket, struct, sys, time
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+from inet_checksum import checksum
 
 def packet(src, dst, sport, dport, payload):
     length = 8 + len(payload)

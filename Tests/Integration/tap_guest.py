@@ -9,18 +9,10 @@ commands, one per line on the FIFO:  udp SRC DST PORT TEXT COUNT
 It prints "ready" once attached, and counts what it answered on stdout.
 """
 import fcntl, os, select, socket, struct, sys
+from inet_checksum import checksum
 
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ipv6(src, dst, next_header, payload, hop_limit=64):
@@ -29,7 +21,8 @@ def ipv6(src, dst, next_header, payload, hop_limit=64):
     pseudo = s + d + struct.pack("!I3xB", len(payload), next_header)
     offset = 6 if next_header == 17 else 2
     payload = payload[:offset] + b"\0\0" + payload[offset + 2:]
-    c = checksum(pseudo + payload)
+    # A UDP checksum that sums to 0 is sent as 0xFFFF (0 means "none", which IPv6 forbids).
+    c = checksum(pseudo + payload) or (0xFFFF if next_header == 17 else 0)
     payload = payload[:offset] + struct.pack("!H", c) + payload[offset + 2:]
     return struct.pack("!IHBB", 6 << 28, len(payload), next_header, hop_limit) + s + d + payload
 
