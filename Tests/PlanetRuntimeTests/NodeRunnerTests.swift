@@ -411,7 +411,8 @@ final class VMAdminTests: XCTestCase {
         memory.namespaces = ["ctr"]
         let host = VMHost(subnet: a.node.subnet, tunName: "planet0", mtu: 1360, stateDir: mesh.stateDir + "/a", host: memory)
         a.adoptVMs(host)
-        let oneTurn = Thread { a.loop.runOnce(timeoutMilliseconds: 5000) }
+        let turned = DispatchSemaphore(value: 0)
+        let oneTurn = Thread { a.loop.runOnce(timeoutMilliseconds: 5000); turned.signal() }
         oneTurn.start()
         let handler = NodeAdminHandler(runner: a)
         guard case .failure(let e) = handler.handle(request: "vmAttach", arguments: .object([("name", .string("c1")), ("netns", .string("ctr"))])) else {
@@ -421,6 +422,8 @@ final class VMAdminTests: XCTestCase {
         XCTAssertTrue(e.message.contains("undone"), e.message)
         XCTAssertNil(host.lease(named: "c1"), "the lease outlived the rollback")
         XCTAssertEqual(memory.inForce, [], "the host kept what the node never took")
+        // The loop is this thread's from here on: the one-turn thread must be done with it.
+        turned.wait()
         for _ in 0..<10 { a.loop.runOnce(timeoutMilliseconds: 10) }
         XCTAssertTrue(a.node.vms.isEmpty, "the node kept a VM whose attach was undone")
     }
