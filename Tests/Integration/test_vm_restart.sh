@@ -121,7 +121,11 @@ repairs_before=$(tb_ctl b --json vm show c1 | json_get "int(d['repairs'])")
 tb_exec b ip -6 rule del iif "$if1" pref 1001
 tb_exec b ip -6 rule del iif "$if1" pref 1000
 wait_for 20 repaired $((repairs_before + 1)) c1 || fail "c1's deleted rules were not repaired"
-tb_exec b ip -6 rule show | grep -q "iif $if1 prohibit" || fail "c1's prohibit rule is not back: $(tb_exec b ip -6 rule show)"
+# (the watch may have run between the two deletions and repaired only the first: the next one,
+# 5 s later, repairs the second, and a repair in progress briefly swaps the rules; so wait for
+# both rules to be in force together rather than read them once)
+rules_back() { local r; r=$(tb_exec b ip -6 rule show); grep -q "iif $if1 prohibit" <<<"$r" && grep -q "iif $if1 lookup 8471" <<<"$r"; }
+wait_for 15 rules_back || fail "c1's source rules are not back: $(tb_exec b ip -6 rule show)"
 check "ip rule del"
 
 # A lease file planetd cannot read: vm list says so and fails, instead of "(no VMs)".
