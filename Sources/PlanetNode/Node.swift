@@ -17,6 +17,7 @@ import PlanetCapacity
 ///   Node+Receive.swift   datagram → link → the one frame dispatch → direct, overlay or neighbour protocol
 ///   Node+Relay.swift     an overlay packet for someone else: hop limit, route, sealed again in place
 ///   Node+Deliver.swift   a packet for a local device, into `output`
+///   Node+Foreign.swift   one node, two networks: packets with no Planetary route, and back
 ///   Node+VM.swift        VMs hosted here: inbound policy by sender key, per-VM counters (VMGuard.swift)
 ///   Node+Events.swift    the event pump: link events to the neighbour protocols, paced output
 ///   Node+Capacity.swift  the runtime's inputs to the capacity directory (CapacityNeighbour)
@@ -67,6 +68,8 @@ public final class Node {
     var sessionTimersRan = Instant.zero
     /// Hole punching's state and counters (Node+Punching.swift).
     var punching: Punching
+    /// The second network packets without a Planetary route take (Node+Foreign.swift).
+    var foreign: ForeignNetwork?
 
     /// Neighbour-protocol output per neighbour (Docs/protocol.md, "Pacing neighbour output"):
     /// 1 MB/s after a 256 KiB burst, so a 10⁴-origin routing dump (~1 MB) takes ~1 s and a

@@ -14,6 +14,11 @@ public struct NodeStats: Sendable {
     public var sessionHandshakesFailed: UInt64 = 0
     /// Authentic session control messages handed to their handler.
     public var controlReceived: UInt64 = 0
+    /// Packets handed to the foreign network (no Planetary route) and delivered by it.
+    public var foreignTxPackets: UInt64 = 0
+    public var foreignTxBytes: UInt64 = 0
+    public var foreignRxPackets: UInt64 = 0
+    public var foreignRxBytes: UInt64 = 0
     public private(set) var drops = DropCounters<DropReason>()
 
     public init() {}
@@ -58,6 +63,10 @@ public enum DropReason: String, DropReasonCode {
     case icmpRateLimited = "icmp-rate-limited"
     case unknownFrame = "unknown-frame"
     case tunDisabled = "tun-disabled"
+    /// The foreign network delivered something that is not an IPv6 packet.
+    case foreignMalformed = "foreign-malformed"
+    /// The foreign network delivered a packet for neither this node nor its /64.
+    case foreignNotLocal = "foreign-not-local"
     /// A session control message with no type byte.
     case controlMalformed = "session-control-malformed"
     /// A session control message of a type this node has no handler for.
