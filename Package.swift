@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module map (Docs/architecture.md):
 //   CSodium        libsodium through pkg-config
+//   COpenSSL       the system OpenSSL through pkg-config, for tls:// Yggdrasil links (PlanetRuntime only)
 //   CPlanetShim    C helpers: planet_udp, planet_tun, planet_netif, planet_loop
 //   CPlanetCrypto  AEGIS-256 with the AES round instructions (libsodium 1.0.18 has none)
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
@@ -15,7 +16,8 @@ import PackageDescription
 //   PlanetNode     links + routing + end-to-end sessions + data plane composed       (sans-I/O)
 //   PlanetYggdrasil Yggdrasil 0.5's link protocol: meta handshake, ironwood framing and tree
 //                  messages, bloom filters (sans-I/O; the interop work, issue 23)
-//   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, explorer page, event loop, signals
+//   PlanetRuntime  Linux I/O: UDP sockets, TUN, admin socket, explorer page, event loop, signals,
+//                  the Yggdrasil tcp:// and tls:// transport
 //   PlanetControl  planetctl's command parsing and tables over PlanetAdmin (planetd does not
 //                  link it; it does not link PlanetRuntime)
 //   PlanetTesting  test harnesses and doubles shared by the test targets, the runtime's in-memory
@@ -26,6 +28,8 @@ import PackageDescription
 //   planethostile  the tests' hostile node, on the link layer alone: `flood` links and then misbehaves
 //                  (test_hostile_peer.sh), `tamper-capacity` relays capacity records one byte off
 //                  (test_capacity_hostile.sh); not a product, never installed
+//   planetyggpeer  the tests' Yggdrasil peer: the runtime's tcp:// and tls:// transport answering
+//                  SigReqs, against a real yggdrasil (test_yggdrasil05_link.sh); not a product
 //   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
 //                  nor PlanetTesting
 //   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
@@ -47,6 +51,13 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // The system OpenSSL, for tls:// Yggdrasil links (libsodium has no TLS); PlanetRuntime only.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(name: "CPlanetShim"),
         .target(name: "CPlanetCrypto", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "PlanetCore", dependencies: ["CSodium"], swiftSettings: fastRelease),
@@ -56,7 +67,7 @@ let package = Package(
         .target(name: "PlanetYggdrasil", dependencies: ["PlanetCore"], swiftSettings: fastRelease),
         .target(name: "PlanetAdmin", dependencies: ["PlanetCore"]),
         .target(name: "PlanetNode", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetCapacity"], swiftSettings: fastRelease),
-        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetNode", "PlanetCapacity", "CPlanetShim"], swiftSettings: fastRelease),
+        .target(name: "PlanetRuntime", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetNode", "PlanetCapacity", "PlanetYggdrasil", "CPlanetShim", "COpenSSL"], swiftSettings: fastRelease),
         .executableTarget(name: "planetd", dependencies: ["PlanetCore", "PlanetRuntime"]),
         .target(name: "PlanetControl", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetCapacity"]),
         .target(name: "PlanetTesting", dependencies: ["PlanetCore", "PlanetAdmin", "PlanetLink", "PlanetRouting", "PlanetNode", "PlanetRuntime", "CPlanetShim"]),
@@ -69,6 +80,10 @@ let package = Package(
         // The integration tests' hostile node (Sources/planethostile/main.swift); not a product,
         // never installed, and it needs nothing of planetd's beyond the sans-I/O core.
         .executableTarget(name: "planethostile", dependencies: ["PlanetCore", "PlanetLink", "PlanetRouting", "PlanetCapacity", "PlanetNode"]),
+        // The integration tests' Yggdrasil peer (Sources/planetyggpeer/main.swift): the runtime's
+        // tcp:// and tls:// transport with a SigReq responder, against a real yggdrasil 0.5.12
+        // (test_yggdrasil05_link.sh); not a product, never installed.
+        .executableTarget(name: "planetyggpeer", dependencies: ["PlanetCore", "PlanetYggdrasil", "PlanetRuntime"]),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting", "CPlanetCrypto"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),

@@ -17,6 +17,14 @@ int planet_epoll_add(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+int planet_epoll_watch_writable(int epfd, int fd, int writable) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN | (writable ? EPOLLOUT : 0);
+    ev.data.fd = fd;
+    return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
 int planet_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
 
 int planet_epoll_wait(int epfd, int32_t *fds_out, int max, int timeout_ms) {

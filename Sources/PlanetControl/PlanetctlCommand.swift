@@ -56,7 +56,7 @@ public enum PlanetctlCommand: Equatable, Sendable {
         case "peers":
             guard let verb = rest.first else { return .success(.peers) }
             guard verb == "add" || verb == "remove" else { return .failure(unknownVerb(verb, of: "peers")) }
-            guard rest.count == 2 else { return .failure(UsageError("usage: planetctl peers \(verb) udp://HOST:PORT[?key=HEX]")) }
+            guard rest.count == 2 else { return .failure(UsageError("usage: planetctl peers \(verb) udp://HOST:PORT[?key=HEX] | tcp://HOST:PORT[?key=HEX&password=TEXT&priority=N] | tls://…")) }
             switch PeerURI.parse(rest[1], allowKey: true) {
             case .success(let uri): return .success(verb == "add" ? .addPeer(uri) : .removePeer(uri))
             case .failure(let e): return .failure(UsageError("bad peer URI: \(e.description)"))

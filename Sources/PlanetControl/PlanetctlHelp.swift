@@ -11,7 +11,7 @@ public enum PlanetctlHelp {
     commands:
       self                 this node's key, address, subnet, version and uptime
       peers                peers and their link state
-      peers add URI        add a peer now (udp://HOST:PORT[?key=HEX]); not kept across restarts
+      peers add URI        add a peer now (udp://, tcp:// or tls://HOST:PORT[?key=HEX]); not kept across restarts
       peers remove URI     remove the peer configured with this URI, and only it; not kept across restarts
       routes               the routing table
       sessions             end-to-end sessions
@@ -59,9 +59,14 @@ public enum PlanetctlHelp {
         """),
         (["peers", "add"], """
         usage: planetctl peers add udp://HOST:PORT[?key=HEX]
+               planetctl peers add tcp://HOST:PORT[?key=HEX&password=TEXT&priority=N]
+               planetctl peers add tls://HOST:PORT[?key=HEX&password=TEXT&priority=N]
 
         Adds a peer now; ?key= pins its public key (64 hex digits), so a node answering with
-        another key is refused. Not kept across a restart: also add it to the config's peers.
+        another key is refused. udp:// is a Planetary link; tcp:// and tls:// are Yggdrasil 0.5
+        links, with yggdrasil's ?password= (at most 64 bytes) and ?priority= (0-255). Quote the
+        URI in a shell (the & separates parameters). Not kept across a restart: also add it to
+        the config's peers.
         """),
         (["peers", "remove"], """
         usage: planetctl peers remove udp://HOST:PORT[?key=HEX]

@@ -111,7 +111,8 @@ public final class Node {
         register(RoutingNeighbour(router: router))
         register(capacity)
         register(EndpointsControlHandler(node: self))
-        for peer in config.peers { links.addPeer(uri: peer, now: now) }
+        // tcp:// and tls:// peers are Yggdrasil links: the runtime's YggdrasilTransport dials them.
+        for peer in config.peers where peer.scheme == .udp { links.addPeer(uri: peer, now: now) }
         pump(now: now)
     }
 

@@ -15,6 +15,11 @@ extension Node {
         case .getPeers:
             return .success(PeersReply(peers: peersReply(now: now)))
         case .addPeer(let uri):
+            // An Yggdrasil peer belongs to the runtime's YggdrasilTransport, which answers for it
+            // before the request reaches the node; one that arrives here has no transport to go to.
+            guard uri.scheme == .udp else {
+                return .failure(.argument("uri", "\(uri.scheme.rawValue):// is an Yggdrasil link and this node runs no Yggdrasil transport"))
+            }
             addPeer(uri, now: now)
             return .success(EmptyReply())
         case .removePeer(let uri):

@@ -87,7 +87,8 @@ public final class NodeRunner: @unchecked Sendable {
     public convenience init(config: NodeConfig, identity: NodeIdentity, logger: Logger) throws(StartupError) {
         let scopes = LinkLocalScopes()
         var sockets: [any DatagramTransport] = []
-        for (i, uri) in config.listen.enumerated() {
+        // tcp:// and tls:// listen URIs are Yggdrasil listeners (YggdrasilTransport), not UDP sockets.
+        for (i, uri) in config.listen.enumerated() where uri.scheme == .udp {
             do {
                 sockets.append(try UDPSocket(listen: uri, socketIndex: i, scopes: scopes, gro: true))
             } catch {

@@ -64,7 +64,7 @@ final class AdminRequestTests: XCTestCase {
             ("{\"request\": \"getNode\"}", .request, nil, "getNode needs the argument 'node'"),
             ("{\"request\": \"getNodes\", \"country\": \"BE\"}", .request, nil, "getNodes takes no argument 'country'"),
             // Values the call refuses name their argument.
-            ("{\"request\": \"addPeer\", \"uri\": \"tcp://h:1\"}", .argument, "uri", "uri: "),
+            ("{\"request\": \"addPeer\", \"uri\": \"quic://h:1\"}", .argument, "uri", "uri: "),
             ("{\"request\": \"vmAttach\", \"name\": \"web\"}", .argument, "tap/netns", "tap/netns: give exactly one"),
             ("{\"request\": \"vmAttach\", \"name\": \"web\", \"tap\": \"t\", \"memory\": \"lots\"}", .argument, "memory", "memory: "),
             ("{\"request\": \"vmAttach\", \"name\": \"web\", \"tap\": \"t\", \"allow\": [\"tcp:0\"]}", .argument, "allow", "allow: "),

@@ -147,7 +147,16 @@ final class AdminFormattingTests: XCTestCase {
         XCTAssertEqual(try PlanetctlCommand.parse(["peers", "remove", "udp://h:1"]).get(), .removePeer(h1))
         XCTAssertEqual(PlanetctlCommand.addPeer(h1).request, .addPeer(h1))
         XCTAssertEqual(PlanetctlCommand.addPeer(h1).request.line, "{\"request\":\"addPeer\",\"uri\":\"udp://h:1\"}\n")
-        for bad in [[], ["frobnicate"], ["routes", "extra"], ["peers", "add"], ["peers", "add", "tcp://h:1"], ["peers", "add", "udp://h"], ["peers", "kick", "udp://h:1"]] {
+        // Yggdrasil links: the request carries the whole URI (password included) to the daemon,
+        // which parses it back to the same value.
+        let key = String(repeating: "cd", count: 32)
+        let ygg = try PlanetctlCommand.parse(["peers", "add", "tls://[2001:db8::2]:443?key=\(key)&password=a%26b&priority=2"]).get()
+        guard case .addPeer(let uri) = ygg else { return XCTFail("\(ygg)") }
+        XCTAssertEqual(uri.scheme, .tls)
+        XCTAssertEqual(uri.password, Array("a&b".utf8))
+        XCTAssertEqual(try AdminRequest.decode(String(ygg.request.line.dropLast())).get(), .addPeer(uri))
+        XCTAssertEqual(try PlanetctlCommand.parse(["peers", "add", "tcp://h:1"]).get(), .addPeer(PeerURI(scheme: .tcp, host: "h", port: 1)))
+        for bad in [[], ["frobnicate"], ["routes", "extra"], ["peers", "add"], ["peers", "add", "quic://h:1"], ["peers", "add", "tcp://h:1?password=\(String(repeating: "p", count: 65))"], ["peers", "add", "udp://h"], ["peers", "kick", "udp://h:1"]] {
             guard case .failure = PlanetctlCommand.parse(bad) else { return XCTFail("\(bad) should be refused") }
         }
         guard case .failure(let e) = PlanetctlCommand.parse(["peers", "add", "udp://2001:db8::1:8470"]) else { return XCTFail() }

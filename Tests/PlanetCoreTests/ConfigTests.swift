@@ -71,10 +71,42 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(e?.field, "peers[0]")
         XCTAssertTrue(e?.reason.contains("port 'notaport'") ?? false)
         XCTAssertEqual(error(#"{"listen": ["udp://0.0.0.0:70000"]}"#)?.field, "listen[0]")
-        XCTAssertEqual(error(#"{"peers": ["tcp://1.2.3.4:5"]}"#)?.reason.contains("scheme 'tcp'"), true)
+        XCTAssertEqual(error(#"{"peers": ["quic://1.2.3.4:5"]}"#)?.reason.contains("scheme 'quic'"), true)
         XCTAssertEqual(error(#"{"peers": ["udp://::1:5"]}"#)?.reason.contains("brackets"), true)
         XCTAssertEqual(error(#"{"peers": ["udp://[::1]:5?key=abcd"]}"#)?.reason.contains("32 bytes"), true)
         XCTAssertEqual(error(#"{"listen": ["udp://[::]:5?key=00"]}"#)?.field, "listen[0]")
+    }
+
+    /// yggdrasil's URI forms (src/core/link.go `links.add`/`links.listen`): tcp:// and tls:// with
+    /// ?key= (repeatable), ?password= (percent-decoded, at most 64 bytes), ?priority=, and the
+    /// errors naming the field.
+    func testYggdrasilURIs() throws {
+        let key = String(repeating: "ab", count: 32)
+        let c = try NodeConfig.parse(#"{"peers": ["tcp://[2001:db8::1]:9001?key=\#(key)&password=s%40cret+x&priority=3", "tls://example.org:443?maxbackoff=5m&sni=peer.example.org"], "listen": ["udp://[::]:8471", "tcp://[::]:9001?password=p", "tls://0.0.0.0:9002?priority=7"]}"#)
+        XCTAssertEqual(c.peers.map(\.scheme), [.tcp, .tls])
+        XCTAssertEqual(c.peers[0].host, "2001:db8::1")
+        XCTAssertEqual(c.peers[0].port, 9001)
+        XCTAssertEqual(c.peers[0].pinnedKeys.map(\.hex), [key])
+        XCTAssertEqual(c.peers[0].password, Array("s@cret x".utf8))
+        XCTAssertEqual(c.peers[0].priority, 3)
+        XCTAssertFalse(c.peers[0].redactedDescription.contains("cret"))
+        XCTAssertEqual(c.peers[1].maxBackoff, 300)
+        XCTAssertEqual(c.peers[1].sni, "peer.example.org")
+        XCTAssertEqual(c.listen.map(\.scheme), [.udp, .tcp, .tls])
+        XCTAssertEqual(c.listen[1].password, Array("p".utf8))
+        XCTAssertEqual(c.listen[2].priority, 7)
+        // Every URI reads back as itself from its description (the config file round trip).
+        for uri in c.peers + c.listen {
+            XCTAssertEqual(try PeerURI.parse(uri.description, allowKey: true).get(), uri, uri.description)
+        }
+        let long = String(repeating: "x", count: 65)
+        XCTAssertEqual(error(#"{"peers": ["tcp://1.2.3.4:5?password=\#(long)"]}"#)?.reason.contains("at most 64"), true)
+        XCTAssertEqual(error(#"{"peers": ["tcp://1.2.3.4:5?priority=256"]}"#)?.field, "peers[0]")
+        XCTAssertEqual(error(#"{"peers": ["tls://1.2.3.4:5?pasword=x"]}"#)?.reason.contains("unknown query parameter 'pasword'"), true)
+        XCTAssertEqual(error(#"{"peers": ["tls://1.2.3.4:5?maxbackoff=10s"]}"#)?.reason.contains("at least 30s"), true)
+        XCTAssertEqual(error(#"{"listen": ["tcp://[::]:5?key=\#(key)"]}"#)?.field, "listen[0]")
+        XCTAssertEqual(error(#"{"peers": ["udp://1.2.3.4:5?password=x"]}"#)?.reason.contains("udp:// takes key=HEX"), true)
+        XCTAssertEqual(error(#"{"peers": ["tcp://1.2.3.4:5?password=%zz"]}"#)?.reason.contains("%-escape"), true)
     }
 
     func testShortKey() {

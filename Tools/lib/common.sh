@@ -23,8 +23,9 @@ need_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# What building and running a node needs (nftables: the VM source filters, `planetctl vm`).
-RUNTIME_PACKAGES=(libsodium-dev pkg-config iproute2 nftables)
+# What building and running a node needs (libssl-dev: tls:// Yggdrasil links; nftables: the VM
+# source filters, `planetctl vm`).
+RUNTIME_PACKAGES=(libsodium-dev libssl-dev pkg-config iproute2 nftables)
 # What the tests add: traffic tools, the real yggdrasil for address checks, captures, qemu,
 # busybox and cpio for the real-guest VM test (its kernel comes from apt-get download),
 # conntrack for the NAT tests (nftables routers, already a runtime package), what the qemu

@@ -9,6 +9,9 @@
 int planet_epoll_create(void);
 int planet_epoll_add(int epfd, int fd);
 int planet_epoll_del(int epfd, int fd);
+/* Adds (writable != 0) or removes EPOLLOUT on a registered fd: a stream socket with unsent
+ * output, or a connect in progress, wants its handler called when it can take more. */
+int planet_epoll_watch_writable(int epfd, int fd, int writable);
 /* Waits like epoll_wait and writes the ready fds to fds_out. EINTR returns 0. */
 int planet_epoll_wait(int epfd, int32_t *fds_out, int max, int timeout_ms);
 int planet_eventfd(void);

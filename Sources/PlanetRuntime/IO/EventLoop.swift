@@ -63,6 +63,14 @@ public final class EventLoop: @unchecked Sendable {
         handlers[fd] = onReadable
     }
 
+    /// Also calls `fd`'s handler when the fd can be written (`true`), or no longer (`false`). For
+    /// stream sockets with output the kernel did not take, and connects in progress: the handler
+    /// then tries both directions, since the loop reports only which fd is ready.
+    public func watchWritable(fd: Int32, _ writable: Bool) {
+        guard handlers[fd] != nil else { return }
+        _ = planet_epoll_watch_writable(epfd, fd, writable ? 1 : 0)
+    }
+
     public func unregister(fd: Int32) {
         guard handlers.removeValue(forKey: fd) != nil else { return }
         _ = planet_epoll_del(epfd, fd)
