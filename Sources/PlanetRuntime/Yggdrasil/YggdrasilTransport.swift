@@ -100,6 +100,10 @@ public final class YggdrasilTransport {
         self.logger = logger
         self.clock = clock
         resolver = Resolver(loop: loop)
+        // OpenSSL writes to the socket with write(2), not send(MSG_NOSIGNAL): a peer that resets
+        // a tls:// link must cost an EPIPE, not the process. planetd ignores SIGPIPE already
+        // (StandardStreams); this makes the transport safe in any process.
+        StandardStreams.ignoreBrokenPipe()
     }
 
     deinit { stop() }
@@ -326,6 +330,9 @@ public final class YggdrasilTransport {
             openOutbound(c, d)
             return
         }
+        // Write first: yggdrasil writes its handshake before it reads the peer's, so a peer we
+        // are about to refuse still gets ours and can name the reason (a wrong password) too.
+        flush(c)
         readSome(c)
         if !c.ended { flush(c) }
     }
@@ -463,7 +470,15 @@ public final class YggdrasilTransport {
             logger.info(wasUp ? "Yggdrasil link down" : "Yggdrasil link refused",
                         [("direction", c.direction.rawValue), ("remote", c.remote.description), ("reason", reason.description)])
         }
-        c.stream?.shutdown()
+        // What is queued still goes, as far as the socket takes it now (our handshake, above
+        // all, when we refuse the peer's): yggdrasil's side had written it before reading.
+        if let stream = c.stream {
+            if let out = c.link?.takeOutput(), !out.isEmpty { c.unsent.append(contentsOf: out) }
+            if c.unsentOffset < c.unsent.count {
+                _ = c.unsent.withUnsafeBytes { stream.write(UnsafeRawBufferPointer(rebasing: $0[c.unsentOffset...])) }
+            }
+            stream.shutdown()
+        }
         loop.unregister(fd: c.fd)
         Glibc.close(c.fd)
         connections[c.id] = nil
