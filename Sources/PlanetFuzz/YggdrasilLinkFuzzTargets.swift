@@ -32,6 +32,35 @@ enum YggdrasilLinkFuzzTargets {
         }
         precondition(whole == split, "the frame decoder depends on how the stream was split")
         for frame in whole { decodeBody(frame) }
+        linkStateMachine(bytes)
+    }
+
+    /// `YggdrasilLink` over the same stream, whole and in 7-byte pieces (with the clock moving
+    /// and the timers run between pieces): the same events, at most one `.closed`, and nothing
+    /// after it.
+    static func linkStateMachine(_ bytes: [UInt8]) {
+        func run(pieceSize: Int) -> [YggdrasilLink.Event] {
+            guard var link = try? YggdrasilLink(identity: handshakeKey, direction: .inbound, options: .init(), now: .zero) else {
+                preconditionFailure("a link without a password always starts")
+            }
+            var events: [YggdrasilLink.Event] = []
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(offset + pieceSize, bytes.count)
+                events += link.receive(bytes[offset..<end], now: .zero)
+                offset = end
+                if link.isEstablished { _ = link.send(IronwoodFrame(type: .sigReq, body: [1, 2]), now: .zero) }
+            }
+            events += link.handleDeadline(now: Instant(seconds: 1))
+            _ = link.takeOutput()
+            return events
+        }
+        let whole = run(pieceSize: max(bytes.count, 1))
+        let split = run(pieceSize: 7)
+        precondition(whole == split, "the link's events depend on how the stream was split")
+        let closes = whole.enumerated().filter { if case .closed = $0.element { return true } else { return false } }
+        precondition(closes.count <= 1 && (closes.first.map { $0.offset == whole.count - 1 } ?? true),
+                     "a link reported something after closing, or closed twice")
     }
 
     static func decodeBody(_ frame: IronwoodFrame) {

@@ -59,9 +59,11 @@ final class YggdrasilTLSContext {
         let code = ERR_get_error()
         ERR_clear_error()
         guard code != 0 else { return "unknown OpenSSL error" }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        return String(cString: buffer)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        buffer.withUnsafeMutableBufferPointer { p in
+            p.withMemoryRebound(to: CChar.self) { ERR_error_string_n(code, $0.baseAddress, $0.count) }
+        }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 }
 
@@ -127,7 +129,10 @@ final class TLSStream: YggdrasilStream {
         } else {
             SSL_set_connect_state(ssl)
             // SSL_set_tlsext_host_name (a macro): Go sends the host name as SNI when it is one.
-            if let serverName { _ = SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: serverName)) }
+            // OpenSSL copies the name, so the pointer need only live for the call.
+            if let serverName {
+                _ = serverName.withCString { SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0)) }
+            }
         }
     }
 
