@@ -2,6 +2,9 @@ import XCTest
 import PlanetCore
 import PlanetYggdrasil
 @testable import PlanetRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Two `YggdrasilTransport`s on one event loop over loopback: tcp:// and tls:// links come up
 /// both ways, frames cross in order (large ones through partial writes), and a wrong password
@@ -116,6 +119,41 @@ final class YggdrasilTransportTests: XCTestCase {
         _ = try link("tcp")
         XCTAssertTrue(turn { a.transport.closeCounters[.keyNotAllowed] >= 1 })
         XCTAssertTrue(a.up.isEmpty)
+    }
+
+    /// A blocking loopback client that writes `bytes` at once (the peer's side, by hand).
+    func rawClient(port: UInt16, _ bytes: [UInt8]) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_port = port.bigEndian
+        sa.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let r = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        XCTAssertEqual(r, 0)
+        XCTAssertEqual(bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }, bytes.count)
+        return fd
+    }
+
+    /// A peer that passes the handshake and then sends an oversize or a garbage frame loses the
+    /// link, reported to the owner and counted under its reason.
+    func testBadFramesCloseTheLinkAndAreCounted() throws {
+        let port = try a.transport.listen(try PeerURI.parse("tcp://127.0.0.1:0", allowKey: false).get())
+        let peer = NodeIdentity.generate()
+        let meta = try YggdrasilMeta.encode(identity: peer, priority: 0, password: [])
+        var oversize: [UInt8] = []
+        Uvarint.append(UInt64(IronwoodFrame.maxLength + 1), to: &oversize)
+        let cases: [([UInt8], YggdrasilLinkClose.Code)] = [
+            (oversize, .frameOversize), ([0x03, 0x63, 1, 2], .frameMalformed), ([0x00], .frameMalformed),
+        ]
+        for (n, (garbage, code)) in cases.enumerated() {
+            let fd = try rawClient(port: port, meta + [0x01, 0x01] + garbage)
+            defer { Glibc.close(fd) }
+            XCTAssertTrue(turn { a.transport.closeCounters[code] == UInt64(cases[...n].filter { $0.1 == code }.count) }, "\(code)")
+            guard case .closed(_, let reason)? = a.events.last else { return XCTFail("\(a.events)") }
+            XCTAssertEqual(reason.code, code)
+            XCTAssertTrue(a.up.isEmpty)
+        }
     }
 
     /// A peer removed is closed (reported) and not redialled.

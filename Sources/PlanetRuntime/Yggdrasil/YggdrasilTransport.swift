@@ -106,7 +106,11 @@ public final class YggdrasilTransport {
         StandardStreams.ignoreBrokenPipe()
     }
 
-    deinit { stop() }
+    /// The owner is going away: its handler may no longer be valid, so nothing is reported.
+    deinit {
+        onEvent = { _ in }
+        stop()
+    }
 
     // MARK: Listening
 
@@ -523,7 +527,7 @@ public final class YggdrasilTransport {
             let events = link.handleDeadline(now: now)
             c.link = link
             deliver(c, events)
-            if !c.ended, link.pendingOutput > 0 { markDirty(c) }
+            if !c.ended, (c.link?.pendingOutput ?? 0) > 0 { markDirty(c) }
         }
         for d in Array(dialers.values) where now >= d.nextAttempt && d.connection == nil && !d.resolving {
             startDial(d)
