@@ -204,10 +204,13 @@ extension IronwoodRouter {
 
     /// Root first: `key`, its parent, … up to the root or the first unknown entry, reversed.
     func ancestry(_ key: PublicKey) -> [PublicKey] {
+        // A set for the loop check: a hostile peer can announce a chain as deep as the table.
         var backwards: [PublicKey] = []
+        var seen: Set<PublicKey> = []
         var here = key
-        while !backwards.contains(here), let info = tree.infos[here] {
+        while !seen.contains(here), let info = tree.infos[here] {
             backwards.append(here)
+            seen.insert(here)
             here = info.parent
         }
         return backwards.reversed()
