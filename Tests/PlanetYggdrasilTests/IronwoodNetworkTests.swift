@@ -172,4 +172,100 @@ final class IronwoodNetworkTests: XCTestCase {
         XCTAssertEqual(r.treeEntries.count, 4)  // ours and three others
         XCTAssertEqual(r.drops[.treeTableFull], 3)
     }
+
+    /// Two links to one key share its port and tree entry; traffic takes the lower priority
+    /// number; closing one link keeps the peer, closing both forgets it.
+    func testSeveralLinksToOneKey() {
+        let net = IronwoodTestNetwork(count: 3, seed: 90)
+        net.connect(0, 1)
+        let (fastA, _) = net.connect(1, 2, priority: 0)
+        let (slowA, _) = net.connect(1, 2, priority: 5)
+        net.advance(5)
+        XCTAssertTrue(net.converged)
+        let status = net.routers[1].peerStatus.filter { $0.key == net.key(2) }
+        XCTAssertEqual(status.count, 2)
+        XCTAssertEqual(status[0].port, status[1].port)
+        XCTAssertEqual(Set(status.map(\.id)), [fastA, slowA])
+        XCTAssertTrue(undelivered(net).isEmpty)
+        net.close(fastA)
+        net.advance(2)
+        XCTAssertEqual(net.routers[1].peerStatus.filter { $0.key == net.key(2) }.map(\.id), [slowA])
+        XCTAssertTrue(undelivered(net).isEmpty)
+        net.close(slowA)
+        net.advance(2)
+        XCTAssertTrue(net.routers[1].peerStatus.allSatisfy { $0.key != net.key(2) })
+        XCTAssertNil(net.routers[1].blooms[net.key(2)])
+    }
+
+    /// Traffic between two nodes goes on the link with the lower priority number.
+    func testTrafficPrefersTheLowerPriorityLink() {
+        let net = IronwoodTestNetwork(count: 2, seed: 95)
+        let (slow, _) = net.connect(0, 1, priority: 3)
+        let (fast, _) = net.connect(0, 1, priority: 1)
+        net.advance(5)
+        net.routers[0].lookup(net.key(1), now: net.now)
+        net.pump()
+        net.routers[0].send(to: net.key(1), payload: [9], now: net.now)
+        let frames = net.routers[0].takeOutput().compactMap { out -> IronwoodPeerID? in
+            if case .frame(let id, let frame) = out, frame.type == .traffic { return id }
+            return nil
+        }
+        XCTAssertEqual(frames, [fast])
+        XCTAssertNotEqual(fast, slow)
+    }
+
+    /// Known paths are bounded: past the limit a notify for a new key is refused and counted.
+    func testPathTableIsBounded() {
+        var limits = IronwoodRouter.Limits()
+        limits.paths = 1
+        let net = IronwoodTestNetwork(count: 3, seed: 110, limits: limits)
+        net.connect(0, 1)
+        net.connect(1, 2)
+        net.advance(5)
+        net.routers[0].lookup(net.key(1), now: net.now)
+        net.routers[0].lookup(net.key(2), now: net.now)
+        net.pump()
+        XCTAssertEqual(net.routers[0].pathEntries.count, 1)
+        XCTAssertEqual(net.routers[0].drops[.pathTableFull], 1)
+    }
+
+    /// Links are bounded: past the limit `addPeer` refuses, and frames on the refused id count
+    /// as from an unknown peer.
+    func testLinkTableIsBounded() throws {
+        var limits = IronwoodRouter.Limits()
+        limits.links = 2
+        let r = IronwoodRouter(identity: IronwoodTestNetwork.identity(seed: 1), now: .zero, limits: limits)
+        for i in 0..<3 {
+            r.addPeer(IronwoodPeerID(i), key: IronwoodTestNetwork.identity(seed: UInt8(10 + i)).publicKey, priority: 0, now: .zero)
+        }
+        XCTAssertEqual(r.peerStatus.count, 2)
+        XCTAssertEqual(r.drops[.peerTableFull], 1)
+        try r.receive(IronwoodFrame(type: .sigReq, body: [1, 1]), from: 2, now: .zero)
+        XCTAssertEqual(r.drops[.unknownPeer], 1)
+        // Our own key is never a peer.
+        XCTAssertFalse(r.addPeer(9, key: r.identity.publicKey, priority: 0, now: .zero))
+    }
+
+    /// Lookups are taken only from tree links: from a peer that is neither parent nor child a
+    /// lookup for us is not answered (nor passed on).
+    func testLookupsOnlyFromTreeLinks() throws {
+        let net = IronwoodTestNetwork(count: 3, seed: 120)
+        let root = net.smallest
+        let others = net.routers.indices.filter { $0 != root }
+        net.connect(root, others[0])
+        net.connect(root, others[1])
+        net.connect(others[0], others[1])
+        net.advance(5)
+        // others[0] and others[1] are both children of the root: their link is off the tree.
+        let r = net.routers[others[0]]
+        let offTree = try XCTUnwrap(r.peerStatus.first { $0.key == net.key(others[1]) })
+        XCTAssertFalse(offTree.onTree)
+        let lookup = IronwoodPathLookup(source: net.key(others[1]), dest: net.key(others[0]), from: net.routers[others[1]].coords)
+        try r.receive(IronwoodFrame(type: .pathLookup, body: lookup.encoded), from: offTree.id, now: net.now)
+        XCTAssertTrue(r.takeOutput().isEmpty)
+        XCTAssertEqual(r.drops[.lookupOffTree], 1)
+        let onTree = try XCTUnwrap(r.peerStatus.first { $0.key == net.key(root) })
+        try r.receive(IronwoodFrame(type: .pathLookup, body: lookup.encoded), from: onTree.id, now: net.now)
+        XCTAssertTrue(r.takeOutput().contains { if case .frame(_, let f) = $0 { return f.type == .pathNotify }; return false })
+    }
 }

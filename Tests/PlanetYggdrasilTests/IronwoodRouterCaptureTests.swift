@@ -146,4 +146,49 @@ final class IronwoodRouterCaptureTests: XCTestCase {
         r.take()
         assertSame(Array(r.sent.dropFirst(2)), Array(afterTree.dropFirst(2)), "traffic")
     }
+
+    /// The traffic run on the listener's side: it looks the dialer up by the partial key of the
+    /// pinged address (as yggdrasil's IPv6 layer does), takes the dialer's notify for the whole
+    /// key, sends its session Init along the path, answers the dialer's lookup with the same
+    /// signed notify, and sends the rest as the same Traffic frames.
+    func testListenerPathAndTrafficFramesMatchTheRealNode() throws {
+        let f = try CaptureFixture.load(.traffic)
+        let theirs = try f.frames(.listener).filter { $0.type != .keepAlive }
+        let input = try f.frames(.dialer)
+        let r = Replay(identity: f.listener, peer: f.dialer.publicKey, nonces: try nonces(theirs))
+        try r.feed(input[0]); try r.feed(input[1])
+        r.tick()
+        try r.feed(input[2]); try r.feed(input[3])
+        r.tick()
+        try r.feed(input[4]); try r.feed(input[5])  // SigRes for the second request, the dialer's Bloom
+        XCTAssertEqual(input[5].type, .bloom)
+        assertSame(r.sent, Array(theirs.prefix(7)), "tree")
+        r.sent.removeAll()
+        let after = Array(theirs.dropFirst(7))
+
+        let realLookup = try IronwoodPathLookup(body: after[0].body)
+        let partial = YggdrasilBloomKey.partialKey(fromAddressBytes: OverlayAddress.addressBytes(for: f.dialer.publicKey))
+        XCTAssertEqual(realLookup.dest, partial)
+        r.router.lookup(partial, now: r.now)
+        r.take()
+        assertSame(r.sent, [after[0]], "lookup")
+
+        let dialerAfter = Array(input.dropFirst(6))
+        try r.feed(dialerAfter[0])  // the dialer's notify
+        XCTAssertEqual(r.other, [.notify(f.dialer.publicKey)])
+        let ours = try after.filter { $0.type == .traffic }.map { try IronwoodTraffic(body: $0.body) }
+        r.router.send(to: f.dialer.publicKey, payload: ours[0].payload, now: r.now)
+        r.take()
+        assertSame(Array(r.sent.suffix(1)), [after[1]], "init")
+
+        let realNotify = try IronwoodPathNotify(body: after[2].body)
+        r.router.setWallClock(unixSeconds: realNotify.seq, at: r.now)
+        try r.feed(dialerAfter[1])  // the dialer's lookup for our whole key
+        assertSame(Array(r.sent.suffix(1)), [after[2]], "notify")
+        for frame in dialerAfter.dropFirst(2) { try r.feed(frame) }
+        XCTAssertEqual(r.other.count, 1 + dialerAfter.count - 2, "the dialer's packets delivered")
+        for reply in ours.dropFirst() { r.router.send(to: f.dialer.publicKey, payload: reply.payload, now: r.now) }
+        r.take()
+        assertSame(Array(r.sent.dropFirst(3)), Array(after.dropFirst(3)), "traffic")
+    }
 }

@@ -17,11 +17,11 @@ final class IronwoodTestNetwork {
     var closedByError: [IronwoodRouterError] = []
 
     /// `count` routers with keys from fixed seeds, in no particular key order.
-    init(count: Int, seed: UInt8 = 1) {
+    init(count: Int, seed: UInt8 = 1, limits: IronwoodRouter.Limits = IronwoodRouter.Limits()) {
         for i in 0..<count {
             let identity = Self.identity(seed: seed &+ UInt8(i))
             var counter: UInt64 = UInt64(i) << 32
-            routers.append(IronwoodRouter(identity: identity, now: now, nonces: { counter += 1; return counter }))
+            routers.append(IronwoodRouter(identity: identity, now: now, limits: limits, nonces: { counter += 1; return counter }))
         }
     }
 
