@@ -144,6 +144,8 @@ public enum FuzzSeeds {
         let link = YggdrasilLinkFuzzTargets.seedStream()
         add("yggdrasil-link", "stream", link)
         add("yggdrasil-link", "frames", Array(link.dropFirst(123)))
+        // The same frames into the router: a peer joining, announcing, looking up and sending.
+        add("ironwood-router", "frames", Array(link.dropFirst(123)))
         return out
     }
 
