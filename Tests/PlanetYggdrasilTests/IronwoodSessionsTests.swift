@@ -141,24 +141,40 @@ final class IronwoodSessionsTests: XCTestCase {
     }
 
     /// No replay window: a packet seen again, or one older than the newest, is dropped silently
-    /// (no Init: it is not a sign of lost keys).
+    /// (no Init: it is not a sign of lost keys). Checked for both key pairs data arrives under:
+    /// within a minute of B's last ratchet A's packets use B's "next to send" pair, after it
+    /// (once B has moved on) the current one.
     func testReplayedAndReorderedPacketsDropped() throws {
         let p = SessionPair()
         p.open()
         p.b.send(to: p.aKey, message: [0], now: p.now) // B's first packet ratchets A; settle it
         p.pump()
+        try checkReplays(p, pair: "next to send")
+        p.advance(61)
+        p.a.send(to: p.bKey, message: [0], now: p.now) // B ratchets on it: the pair becomes current
+        p.pump()
+        try checkReplays(p, pair: "current")
+        XCTAssertEqual(p.b.drops[.replayed], 6)
+        XCTAssertEqual(p.b.initsSent, 0)
+    }
+
+    func checkReplays(_ p: SessionPair, pair: String) throws {
+        let keySeqs = try XCTUnwrap(p.b.sessionSummaries.first)
         var captured: [[UInt8]] = []
         for i in 1...3 { p.a.send(to: p.bKey, message: [UInt8(i)], now: p.now) }
         for out in p.a.takeOutput() { if case .network(_, let payload) = out { captured.append(payload) } }
         XCTAssertEqual(captured.count, 3)
-        let delivered = p.deliveredToB.count
+        let header = try XCTUnwrap(IronwoodSessionTraffic(payload: captured[0]))
+        if pair == "current" {
+            XCTAssertEqual(header.senderKeySeq, keySeqs.remoteKeySeq)
+        } else {
+            XCTAssertEqual(header.senderKeySeq, keySeqs.remoteKeySeq + 1)
+        }
         for payload in [captured[0], captured[0], captured[2], captured[1], captured[2]] {
             p.b.receive(from: p.aKey, payload: payload, now: p.now)
         }
         let out = p.b.takeOutput()
-        XCTAssertEqual(out, [.deliver(from: p.aKey, message: [1]), .deliver(from: p.aKey, message: [3])])
-        XCTAssertEqual(p.b.drops[.replayed], 3)
-        XCTAssertEqual(p.deliveredToB.count, delivered)
+        XCTAssertEqual(out, [.deliver(from: p.aKey, message: [1]), .deliver(from: p.aKey, message: [3])], pair)
     }
 
     /// A box that does not open, or key numbers that fit no pair, answer with an Init that
