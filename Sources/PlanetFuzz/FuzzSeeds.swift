@@ -144,6 +144,7 @@ public enum FuzzSeeds {
         let link = YggdrasilLinkFuzzTargets.seedStream()
         add("yggdrasil-link", "stream", link)
         add("yggdrasil-link", "frames", Array(link.dropFirst(123)))
+        for (name, bytes) in YggdrasilSessionFuzzTargets.seeds() { add("yggdrasil-session", name, bytes) }
         return out
     }
 

@@ -33,6 +33,7 @@ public enum FuzzTargets {
         CapacityFuzzTargets.message,
         CryptoFuzzTargets.aegis,
         YggdrasilLinkFuzzTargets.stream,
+        YggdrasilSessionFuzzTargets.session,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
