@@ -177,6 +177,36 @@ final class IronwoodSessionsTests: XCTestCase {
         XCTAssertEqual(out, [.deliver(from: p.aKey, message: [1]), .deliver(from: p.aKey, message: [3])], pair)
     }
 
+    /// A send nonce that wraps moves the sender's keys on by itself (no nonce repeats under a
+    /// key), so the receiver sees the third case: the sender's next key to its receive key
+    /// ("ratcheted early"). The first packet after the wrap carries nonce 0 and is lost, as in
+    /// ironwood; the next opens, and its replay is dropped by that pair's own counter.
+    func testNonceWrapMovesKeysAndTheEarlyPairIsReplayChecked() throws {
+        let p = SessionPair()
+        p.open()
+        p.b.send(to: p.aKey, message: [0], now: p.now)
+        p.pump()
+        p.advance(61)
+        p.a.send(to: p.bKey, message: [0], now: p.now) // B ratchets: A's data now uses B's recv pair
+        p.pump()
+        let session = try XCTUnwrap(p.a.sessions[p.bKey])
+        let before = session.localKeySeq
+        session.sendNonce = .max - 1
+        for i in 1...3 { p.a.send(to: p.bKey, message: [UInt8(i)], now: p.now) }
+        let captured = p.a.takeOutput().compactMap { out -> [UInt8]? in
+            if case .network(_, let payload) = out { return payload } else { return nil }
+        }
+        XCTAssertEqual(session.localKeySeq, before + 1)
+        XCTAssertEqual(captured.map { IronwoodSessionTraffic(payload: $0)!.nonce }, [.max, 0, 1])
+        let bSession = try XCTUnwrap(p.b.sessionSummaries.first)
+        let early = try XCTUnwrap(IronwoodSessionTraffic(payload: captured[2]))
+        XCTAssertEqual(early.senderKeySeq, bSession.remoteKeySeq + 1)
+        XCTAssertEqual(early.receiverKeySeq + 1, bSession.localKeySeq)
+        for payload in captured + [captured[2]] { p.b.receive(from: p.aKey, payload: payload, now: p.now) }
+        XCTAssertEqual(p.b.takeOutput(), [.deliver(from: p.aKey, message: [1]), .deliver(from: p.aKey, message: [3])])
+        XCTAssertEqual(p.b.drops[.replayed], 2)
+    }
+
     /// A box that does not open, or key numbers that fit no pair, answer with an Init that
     /// carries B's current keys; A takes it and both go on.
     func testFailedOpenAndUnknownKeySeqAnsweredWithInit() throws {
