@@ -146,6 +146,7 @@ public enum FuzzSeeds {
         add("yggdrasil-link", "frames", Array(link.dropFirst(123)))
         // The same frames into the router: a peer joining, announcing, looking up and sending.
         add("ironwood-router", "frames", Array(link.dropFirst(123)))
+        for (name, bytes) in YggdrasilSessionFuzzTargets.seeds() { add("yggdrasil-session", name, bytes) }
         return out
     }
 

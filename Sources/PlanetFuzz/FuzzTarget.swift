@@ -34,6 +34,7 @@ public enum FuzzTargets {
         CryptoFuzzTargets.aegis,
         YggdrasilLinkFuzzTargets.stream,
         IronwoodRouterFuzzTargets.frames,
+        YggdrasilSessionFuzzTargets.session,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

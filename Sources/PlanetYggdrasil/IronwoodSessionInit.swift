@@ -74,10 +74,15 @@ public struct IronwoodSessionInit: Equatable, Sendable {
 
     /// Opens an Init or Ack addressed to `recipient` and checks that `sender` signed it.
     public static func open(_ bytes: [UInt8], recipient: NodeIdentity, sender: PublicKey) throws(OpenError) -> IronwoodSessionInit {
+        try open(bytes, recipientBoxSecret: Sodium.curve25519SecretKey(ed25519: recipient.secretKey), sender: sender)
+    }
+
+    /// `open` with the recipient's X25519 secret converted once (the session layer keeps it).
+    public static func open(_ bytes: [UInt8], recipientBoxSecret: [UInt8], sender: PublicKey) throws(OpenError) -> IronwoodSessionInit {
         guard bytes.count == byteCount else { throw .wrongLength(bytes.count) }
         guard let kind = Kind(rawValue: bytes[0]) else { throw .unknownType(bytes[0]) }
         let ephemeral = Array(bytes[1..<33])
-        guard let shared = Sodium.boxSharedKey(publicKey: ephemeral, secretKey: Sodium.curve25519SecretKey(ed25519: recipient.secretKey)) else {
+        guard let shared = Sodium.boxSharedKey(publicKey: ephemeral, secretKey: recipientBoxSecret) else {
             throw .badKey
         }
         guard let payload = Sodium.boxOpen(bytes[33...], nonce: nonce(0), sharedKey: shared) else { throw .notForUs }
