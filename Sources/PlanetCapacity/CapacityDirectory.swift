@@ -132,6 +132,7 @@ public final class CapacityDirectory {
     /// room evicts others, which moves the rest, and `remap` hears of it as with `expire`.
     @discardableResult
     func offer(_ bytes: [UInt8], unixNow: Double, from source: Source, remap: ([Int32]) -> Void) -> Outcome {
+        lastAcceptedOverShare = false
         let outcome = check(bytes, unixNow: unixNow, source: source, remap: remap)
         switch outcome {
         case .accepted: accepted += 1
@@ -176,6 +177,8 @@ public final class CapacityDirectory {
         guard verify(bytes) else { return .rejected(.badSignature) }
         if let victim { evictOldest(of: victim, remap: remap) }
         store(bytes, key: key, seqno: seqno, slot: slot, owner: owner, allowanceFullAt: CapacityDirectory.wholeSecond(fullAt + interval))
+        lastAcceptedOverShare = slot == nil && owner != CapacityDirectory.localOwner
+            && owners[Int(owner)].count > shareOf(owner) && entries.count > maxRecords - CapacityDirectory.evictionBatch(maxRecords)
         return .accepted
     }
 
@@ -192,7 +195,8 @@ public final class CapacityDirectory {
     // left, and those restored from the file, have a share of 0 and so go first; this node's
     // own record is never evicted. A flood thus fills at most its own neighbour's share (and
     // room nobody else uses), and a record arriving through any other neighbour always finds
-    // room. Docs/security.md, "Fair shares".
+    // room; what only churns a share is not flooded on (`lastAcceptedOverShare`).
+    // Docs/security.md, "Fair shares".
 
     /// Owner ids: 0 this node, 1 restored, then neighbours (reused once a departed one holds
     /// nothing). Past 65,535 neighbours holding records at once, more count as restored.
@@ -209,6 +213,11 @@ public final class CapacityDirectory {
     private var linkedNeighbours = 0
     /// Records evicted to make room for others (`capacity-evicted`).
     public private(set) var evicted: UInt64 = 0
+    /// Whether the record `offer` accepted last was a new key that leaves its neighbour over
+    /// its share of a full directory: it only churns that neighbour's own part, and
+    /// `CapacityGossip` holds it without flooding it on (reconciliation still spreads what is
+    /// held), so a flood stops at the first node whose directory it fills.
+    public private(set) var lastAcceptedOverShare = false
     /// The smallest share a linked neighbour has, however many there are (a hub with 10,000
     /// stubs would otherwise give each 10 records): 256, or an eighth of a small directory.
     public var minShare: Int
@@ -294,10 +303,12 @@ public final class CapacityDirectory {
         return best
     }
 
+    static func evictionBatch(_ maxRecords: Int) -> Int { max(1, maxRecords / 64) }
+
     /// Evicts `owner`'s oldest records: a 64th of the directory at once (at least one), since
     /// every removal costs a pass over the directory, as expiry does.
     private func evictOldest(of owner: UInt16, remap: ([Int32]) -> Void) {
-        var n = min(owners[Int(owner)].count, max(1, maxRecords / 64))
+        var n = min(owners[Int(owner)].count, CapacityDirectory.evictionBatch(maxRecords))
         guard n > 0 else { return }
         // Its lowest slots are its oldest.
         var last = 0

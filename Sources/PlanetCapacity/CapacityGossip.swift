@@ -110,6 +110,9 @@ public final class CapacityGossip {
     /// The latest time any input brought, for the outbox's hold.
     private(set) var clock = Instant.zero
     public private(set) var malformedMessages: UInt64 = 0
+    /// Records held but not flooded on because they left their neighbour over its share of
+    /// a full directory (`capacity-over-share-not-flooded`; `CapacityDirectory.lastAcceptedOverShare`).
+    public private(set) var heldNotFlooded: UInt64 = 0
     public private(set) var recordsSent: UInt64 = 0
     public private(set) var messagesSent: UInt64 = 0
     public private(set) var bytesSent: UInt64 = 0
@@ -191,7 +194,9 @@ public final class CapacityGossip {
                 if !neighbour.order.isEmpty, let slot = directory.slot(of: k), neighbour.isQueued(slot), directory.entries[slot].seqno <= seqno {
                     neighbour.strike(slot)
                 }
-                if offer(bytes, unixNow: unixNow, from: .neighbour(key)) == .accepted, let slot = directory.slot(of: k) { flood(slot, except: key) }
+                guard offer(bytes, unixNow: unixNow, from: .neighbour(key)) == .accepted, let slot = directory.slot(of: k) else { continue }
+                if directory.lastAcceptedOverShare { heldNotFlooded += 1; continue }
+                flood(slot, except: key)
             }
         case .summary(let first, let buckets):
             var b = first
@@ -392,6 +397,7 @@ public final class CapacityGossip {
         if malformedMessages > 0 { out.append(("capacity-malformed-message", malformedMessages)) }
         if droppedLists > 0 { out.append(("capacity-lists-full", droppedLists)) }
         if directory.evicted > 0 { out.append(("capacity-evicted", directory.evicted)) }
+        if heldNotFlooded > 0 { out.append(("capacity-over-share-not-flooded", heldNotFlooded)) }
         return out
     }
 }

@@ -82,7 +82,8 @@ final class CapacityFloodTests: XCTestCase {
     /// share of a full directory and then evicts only its own oldest records; the other
     /// neighbour's record stays, its next record is taken, and a newcomer it relays is stored
     /// and flooded on. Fails when a full directory refuses new keys (the newcomer is refused)
-    /// or when the flood may evict the honest neighbour's record.
+    /// or when the flood may evict the honest neighbour's record. Records that only churn the
+    /// flooder's own share are held, not flooded on.
     func testAFloodThroughOneNeighbourLeavesAnotherNeighboursNewcomerStored() {
         let c = neighbour(maxRecords: 20)
         XCTAssertEqual(c.directory.share, 10)
@@ -118,6 +119,11 @@ final class CapacityFloodTests: XCTestCase {
             if case .records(let rs)? = CapacityMessage.decode(body) { sent[key, default: []] += rs }
         }
         XCTAssertTrue(sent[hostile.publicKey, default: []].contains { CapacityRecord.header($0)?.0 == newcomer.publicKey })
+        // What only churned the flooder's own share of the full directory was held but not
+        // flooded on: the flood stops here.
+        XCTAssertTrue(c.drops.contains { $0.0 == "capacity-over-share-not-flooded" && $0.1 == 32 })
+        XCTAssertFalse(sent[honest.publicKey, default: []].contains { CapacityRecord.header($0)?.0 == fakeKeys[49] },
+                       "a record that only churned the flooder's share was flooded on")
     }
 }
 
