@@ -6,9 +6,9 @@ import PlanetCore
 ///
 /// Records are kept as their signed bytes (at most 1 KiB) and decoded only when asked for;
 /// the key, seqno and expiry the rules need are read from those bytes, not stored again.
-/// Besides the bytes an entry costs 16 bytes in a dense array, an 8-byte slot of the key
-/// index (`CapacityIndex`, at most three quarters full) and its share of 256 buckets: about
-/// 30 bytes, well within the 2 KiB per record the directory may use (Docs/scale.md). Clocks
+/// Besides the bytes an entry costs 16 bytes in a dense array, 2 bytes in a parallel one (who
+/// brought it, for the fair shares), an 8-byte slot of the key index (`CapacityIndex`, at most
+/// three quarters full) and its share of 256 buckets: about 32 bytes, well within the 2 KiB per record the directory may use (Docs/scale.md). Clocks
 /// are Unix seconds (`unixNow`), because records carry wall-clock times that other nodes must
 /// agree on; the caller reads the clock.
 public final class CapacityDirectory {
@@ -38,6 +38,16 @@ public final class CapacityDirectory {
         }
     }
 
+    /// Where a record came from, for the fair shares (see "Fair shares" below).
+    public enum Source: Equatable, Sendable {
+        /// This node's own record: never evicted.
+        case local
+        /// Loaded from the saved directory at start: nobody's share, evicted first.
+        case restored
+        /// Through this neighbour (its first copy decides).
+        case neighbour(PublicKey)
+    }
+
     public enum Outcome: Equatable, Sendable {
         case accepted
         /// The very bytes held already: the normal fate of a flooded record's second copy.
@@ -60,6 +70,11 @@ public final class CapacityDirectory {
     public let maxRecords: Int
     /// Every record held, in no particular order.
     public private(set) var entries: [Entry] = []
+    /// Who brought each entry's key first, slot by slot (an owner id: 0 this node, 1 restored
+    /// from the file, else a neighbour): the share it counts against, kept across newer
+    /// records. Entries stay in the order their keys arrived (removals keep the order, a newer
+    /// record takes its key's slot), so an owner's lowest slots are its oldest.
+    private var ownerOf: [UInt16] = []
     private var index: CapacityIndex
     public private(set) var rejections: [CapacityRejection: UInt64] = [:]
     public private(set) var duplicates: UInt64 = 0
@@ -84,6 +99,7 @@ public final class CapacityDirectory {
         precondition(maxRecords > 0 && maxRecords < Int(Int32.max))
         self.maxRecords = maxRecords
         self.verify = verify
+        minShare = max(1, min(256, maxRecords / 8))
         index = CapacityIndex(seed: hashSeed)
     }
 
@@ -98,6 +114,7 @@ public final class CapacityDirectory {
     /// so the tables are not grown, and over-allocated, one doubling at a time.
     public func reserveCapacity(_ n: Int) {
         entries.reserveCapacity(n)
+        ownerOf.reserveCapacity(n)
         if CapacityIndex.size(for: n) > index.slots.count { index.rebuild(entries.map(\.key), minimumCapacity: n) }
     }
 
@@ -107,8 +124,16 @@ public final class CapacityDirectory {
     /// record"): size, the held seqno (a duplicate or an old copy costs an index lookup),
     /// the decode, the clock, the allowance and the room, and only then the signature.
     @discardableResult
-    public func offer(_ bytes: [UInt8], unixNow: Double) -> Outcome {
-        let outcome = check(bytes, unixNow: unixNow)
+    public func offer(_ bytes: [UInt8], unixNow: Double, from source: Source = .local) -> Outcome {
+        offer(bytes, unixNow: unixNow, from: source, remap: { _ in })
+    }
+
+    /// The same for a caller that keeps slot numbers (`CapacityGossip`): a record that makes
+    /// room evicts others, which moves the rest, and `remap` hears of it as with `expire`.
+    @discardableResult
+    func offer(_ bytes: [UInt8], unixNow: Double, from source: Source, remap: ([Int32]) -> Void) -> Outcome {
+        lastAcceptedOverShare = false
+        let outcome = check(bytes, unixNow: unixNow, source: source, remap: remap)
         switch outcome {
         case .accepted: accepted += 1
         case .duplicate: duplicates += 1
@@ -117,7 +142,7 @@ public final class CapacityDirectory {
         return outcome
     }
 
-    private func check(_ bytes: [UInt8], unixNow: Double) -> Outcome {
+    private func check(_ bytes: [UInt8], unixNow: Double, source: Source, remap: ([Int32]) -> Void) -> Outcome {
         guard bytes.count <= CapacityRecord.maxBytes else { return .rejected(.oversize) }
         guard let (key, seqno) = CapacityRecord.header(bytes) else { return .rejected(.malformed) }
         let slot = self.slot(of: key)
@@ -140,27 +165,177 @@ public final class CapacityDirectory {
             // Burst − 1 records of debt may be outstanding, and this one adds one more.
             fullAt = max(Double(entries[slot].allowanceFullAt), unixNow)
             if fullAt - unixNow > (CapacityDirectory.rateBurst - 1) * interval { return .rejected(.rateLimited) }
-        } else if entries.count >= maxRecords {
-            return .rejected(.directoryFull)
+        }
+        var victim: UInt16?
+        let owner = slot == nil ? ownerId(source) : 0 as UInt16
+        if slot == nil && entries.count >= maxRecords {
+            // Full: room comes from a share, never from this node's own record (below).
+            guard let v = self.victim(for: owner) else { return .rejected(.directoryFull) }
+            victim = v
         }
         verifications += 1
         guard verify(bytes) else { return .rejected(.badSignature) }
-        store(bytes, key: key, seqno: seqno, slot: slot, allowanceFullAt: CapacityDirectory.wholeSecond(fullAt + interval))
+        if let victim { evictOldest(of: victim, remap: remap) }
+        store(bytes, key: key, seqno: seqno, slot: slot, owner: owner, allowanceFullAt: CapacityDirectory.wholeSecond(fullAt + interval))
+        lastAcceptedOverShare = slot == nil && owner != CapacityDirectory.localOwner
+            && owners[Int(owner)].count > shareOf(owner) && entries.count > maxRecords - CapacityDirectory.evictionBatch(maxRecords)
         return .accepted
+    }
+
+    // MARK: Fair shares
+
+    // A neighbour can send genuinely signed records for as many fresh keys as it likes. With one
+    // bound for all, 100,000 of them filled the directory and every new key after, honest ones
+    // included, was refused until the fakes expired (up to 7 days). Instead each key is
+    // attributed to whoever brought it first, and each neighbour linked now has a share of
+    // `maxRecords`: `maxRecords / neighbours`, at least `minShare`. Nothing is evicted while
+    // there is room. Once full, a new key is stored by evicting the oldest keys of its own
+    // neighbour if that neighbour holds its share or more, and otherwise of the owner most over
+    // its share; if nobody is over, it is refused (`directory-full`). Keys of neighbours that
+    // left, and those restored from the file, have a share of 0 and so go first; this node's
+    // own record is never evicted. A flood thus fills at most its own neighbour's share (and
+    // room nobody else uses), and a record arriving through any other neighbour always finds
+    // room; what only churns a share is not flooded on (`lastAcceptedOverShare`).
+    // Docs/security.md, "Fair shares".
+
+    /// Owner ids: 0 this node, 1 restored, then neighbours (reused once a departed one holds
+    /// nothing). Past 65,535 neighbours holding records at once, more count as restored.
+    static let localOwner: UInt16 = 0
+    static let restoredOwner: UInt16 = 1
+    struct Owner {
+        var key: PublicKey?
+        var linked = false
+        var count = 0
+    }
+    private var owners = [Owner(), Owner()]
+    private var ownerIds: [PublicKey: UInt16] = [:]
+    private var freeOwners: [UInt16] = []
+    private var linkedNeighbours = 0
+    /// Records evicted to make room for others (`capacity-evicted`).
+    public private(set) var evicted: UInt64 = 0
+    /// Whether the record `offer` accepted last was a new key that leaves its neighbour over
+    /// its share of a full directory: it only churns that neighbour's own part, and
+    /// `CapacityGossip` holds it without flooding it on (reconciliation still spreads what is
+    /// held), so a flood stops at the first node whose directory it fills.
+    public private(set) var lastAcceptedOverShare = false
+    /// The smallest share a linked neighbour has, however many there are (a hub with 10,000
+    /// stubs would otherwise give each 10 records): 256, or an eighth of a small directory.
+    public var minShare: Int
+
+    /// A neighbour linked: records it brings count against its share, which it holds from now.
+    public func neighbourUp(_ key: PublicKey) {
+        let id = ownerId(.neighbour(key))
+        guard id != CapacityDirectory.restoredOwner else { return }
+        if !owners[Int(id)].linked { owners[Int(id)].linked = true; linkedNeighbours += 1 }
+    }
+
+    /// A neighbour left: its records stay (they are still signed and true) but now have no
+    /// share, so they are the first to go when room is needed.
+    public func neighbourDown(_ key: PublicKey) {
+        guard let id = ownerIds[key], owners[Int(id)].linked else { return }
+        owners[Int(id)].linked = false
+        linkedNeighbours -= 1
+        releaseIfEmpty(id)
+    }
+
+    /// Each linked neighbour's share now.
+    public var share: Int { linkedNeighbours == 0 ? maxRecords : min(maxRecords, max(minShare, maxRecords / linkedNeighbours)) }
+
+    /// Records attributed to a source now.
+    public func held(from source: Source) -> Int {
+        switch source {
+        case .local: return owners[0].count
+        case .restored: return owners[1].count
+        case .neighbour(let key): return ownerIds[key].map { owners[Int($0)].count } ?? 0
+        }
+    }
+
+    /// Who brought a held key first.
+    public func source(of key: PublicKey) -> Source? {
+        guard let slot = slot(of: key) else { return nil }
+        let o = ownerOf[slot]
+        if o == CapacityDirectory.localOwner { return .local }
+        if o == CapacityDirectory.restoredOwner { return .restored }
+        return owners[Int(o)].key.map { .neighbour($0) } ?? .restored
+    }
+
+    private func shareOf(_ id: UInt16) -> Int {
+        if id == CapacityDirectory.localOwner { return .max }
+        return owners[Int(id)].linked ? share : 0
+    }
+
+    private func ownerId(_ source: Source) -> UInt16 {
+        switch source {
+        case .local: return CapacityDirectory.localOwner
+        case .restored: return CapacityDirectory.restoredOwner
+        case .neighbour(let key):
+            if let id = ownerIds[key] { return id }
+            let id: UInt16
+            if let f = freeOwners.popLast() {
+                id = f
+                owners[Int(f)] = Owner(key: key)
+            } else {
+                guard owners.count <= Int(UInt16.max) else { return CapacityDirectory.restoredOwner }
+                id = UInt16(owners.count)
+                owners.append(Owner(key: key))
+            }
+            ownerIds[key] = id
+            return id
+        }
+    }
+
+    private func releaseIfEmpty(_ id: UInt16) {
+        guard id > CapacityDirectory.restoredOwner, !owners[Int(id)].linked, owners[Int(id)].count == 0, let key = owners[Int(id)].key else { return }
+        ownerIds[key] = nil
+        owners[Int(id)] = Owner()
+        freeOwners.append(id)
+    }
+
+    /// Whose records make room for a new key from `owner` in a full directory, or nil.
+    private func victim(for owner: UInt16) -> UInt16? {
+        if owner != CapacityDirectory.localOwner, owners[Int(owner)].count > 0, owners[Int(owner)].count >= shareOf(owner) { return owner }
+        var best: UInt16?
+        var bestExcess = 0
+        for (i, o) in owners.enumerated() where i != Int(CapacityDirectory.localOwner) && o.count > 0 {
+            let excess = o.count - shareOf(UInt16(i))
+            if excess > bestExcess { best = UInt16(i); bestExcess = excess }
+        }
+        return best
+    }
+
+    static func evictionBatch(_ maxRecords: Int) -> Int { max(1, maxRecords / 64) }
+
+    /// Evicts `owner`'s oldest records: a 64th of the directory at once (at least one), since
+    /// every removal costs a pass over the directory, as expiry does.
+    private func evictOldest(of owner: UInt16, remap: ([Int32]) -> Void) {
+        var n = min(owners[Int(owner)].count, CapacityDirectory.evictionBatch(maxRecords))
+        guard n > 0 else { return }
+        // Its lowest slots are its oldest.
+        var last = 0
+        for (slot, o) in ownerOf.enumerated() where o == owner {
+            last = slot
+            n -= 1
+            if n == 0 { break }
+        }
+        let gone = remove(where: { ownerOf[$0] == owner && $0 <= last }, remap: remap)
+        evicted += UInt64(gone)
     }
 
     /// A time in Unix seconds, rounded down, in 32 bits (good until 2106). Rounded up, a burst
     /// that starts at a fractional second would be cut to 7.
     static func wholeSecond(_ t: Double) -> UInt32 { UInt32(min(max(0, t.rounded(.down)), Double(UInt32.max))) }
 
-    private func store(_ bytes: [UInt8], key: PublicKey, seqno: UInt64, slot: Int?, allowanceFullAt: UInt32) {
+    private func store(_ bytes: [UInt8], key: PublicKey, seqno: UInt64, slot: Int?, owner: UInt16, allowanceFullAt: UInt32) {
         let b = CapacityDirectory.bucket(of: key)
         if let slot {
-            // A newer record of a held key: same slot, same bucket, a new digest.
+            // A newer record of a held key: same slot, same bucket, a new digest; still
+            // attributed to whoever brought the key first.
             bucketDigests[b] ^= CapacityDirectory.digest(key: key, seqno: entries[slot].seqno) ^ CapacityDirectory.digest(key: key, seqno: seqno)
             entries[slot] = Entry(bytes: bytes, allowanceFullAt: allowanceFullAt, nextInBucket: entries[slot].nextInBucket)
         } else {
             let slot = entries.count
+            owners[Int(owner)].count += 1
+            ownerOf.append(owner)
             entries.append(Entry(bytes: bytes, allowanceFullAt: allowanceFullAt, nextInBucket: bucketHeads[b]))
             bucketHeads[b] = Int32(slot)
             bucketSizes[b] += 1
@@ -184,19 +359,32 @@ public final class CapacityDirectory {
     @discardableResult
     func expire(unixNow: Double, remap: ([Int32]) -> Void) -> Int {
         guard Double(earliestExpiry) <= unixNow else { return 0 }
+        let gone = remove(where: { Double(entries[$0].expiresAt) <= unixNow }, remap: remap)
+        expiredRemoved += UInt64(gone)
+        if gone == 0 { rebuild() }  // only the earliest expiry was out of date
+        return gone
+    }
+
+    /// Removes the entries `leaves` picks, moving the rest down (`remap` hears where), and
+    /// rebuilds the index, the buckets and the owners' counts.
+    private func remove(where leaves: (Int) -> Bool, remap: ([Int32]) -> Void) -> Int {
         var moved = [Int32](repeating: -1, count: entries.count)
         var kept = 0
-        for (slot, e) in entries.enumerated() where Double(e.expiresAt) > unixNow {
+        for slot in entries.indices where !leaves(slot) {
             moved[slot] = Int32(kept)
             kept += 1
         }
         let gone = entries.count - kept
-        if gone > 0 {
-            entries.removeAll { Double($0.expiresAt) <= unixNow }
-            generation += 1
-            remap(moved)
+        guard gone > 0 else { return 0 }
+        // In place and in order (the order is the owners' ages).
+        for slot in entries.indices where moved[slot] >= 0 && Int(moved[slot]) != slot {
+            entries[Int(moved[slot])] = entries[slot]
+            ownerOf[Int(moved[slot])] = ownerOf[slot]
         }
-        expiredRemoved += UInt64(gone)
+        entries.removeLast(gone)
+        ownerOf.removeLast(gone)
+        generation += 1
+        remap(moved)
         rebuild()
         return gone
     }
@@ -209,6 +397,9 @@ public final class CapacityDirectory {
         bucketSizes = [Int32](repeating: 0, count: CapacityDirectory.bucketCount)
         bucketHeads = [Int32](repeating: -1, count: CapacityDirectory.bucketCount)
         earliestExpiry = .max
+        for i in owners.indices { owners[i].count = 0 }
+        for o in ownerOf { owners[Int(o)].count += 1 }
+        for i in owners.indices { releaseIfEmpty(UInt16(i)) }
         for (slot, key) in keys.enumerated() {
             let b = CapacityDirectory.bucket(of: key)
             entries[slot].nextInBucket = bucketHeads[b]
@@ -273,7 +464,7 @@ public final class CapacityDirectory {
     /// bytes unless they are shared with other directories (planetsim's nodes share them;
     /// planetd's one directory owns its copies, each with a 32-byte array header).
     public func estimatedMemoryBytes(sharedRecordBytes: Bool) -> Int {
-        var total = entries.capacity * MemoryLayout<Entry>.stride + index.allocatedBytes
+        var total = entries.capacity * MemoryLayout<Entry>.stride + ownerOf.capacity * MemoryLayout<UInt16>.stride + index.allocatedBytes
         total += CapacityDirectory.bucketCount * (MemoryLayout<UInt64>.stride + 2 * MemoryLayout<Int32>.stride)
         if !sharedRecordBytes { total += entries.reduce(0) { $0 + $1.bytes.count + 32 } }
         return total
@@ -311,7 +502,7 @@ public final class CapacityDirectory {
         while !r.isAtEnd, let n = r.u16(), let bytes = r.array(Int(n)) {
             // Not counted as rejections: records that expired while the node was down are no
             // one's fault.
-            if check(bytes, unixNow: unixNow) == .accepted { taken += 1 }
+            if check(bytes, unixNow: unixNow, source: .restored, remap: { _ in }) == .accepted { taken += 1 }
         }
         return taken
     }

@@ -110,6 +110,9 @@ public final class CapacityGossip {
     /// The latest time any input brought, for the outbox's hold.
     private(set) var clock = Instant.zero
     public private(set) var malformedMessages: UInt64 = 0
+    /// Records held but not flooded on because they left their neighbour over its share of
+    /// a full directory (`capacity-over-share-not-flooded`; `CapacityDirectory.lastAcceptedOverShare`).
+    public private(set) var heldNotFlooded: UInt64 = 0
     public private(set) var recordsSent: UInt64 = 0
     public private(set) var messagesSent: UInt64 = 0
     public private(set) var bytesSent: UInt64 = 0
@@ -144,11 +147,24 @@ public final class CapacityGossip {
         advance(now: now)
         neighbourDown(key)
         neighbours[key] = Neighbour(nextSummary: now)
+        directory.neighbourUp(key)
         queueSummary(to: key, now: now)
     }
 
+    /// The neighbour's records stay, with no share any more (`CapacityDirectory`, "Fair shares").
     public func neighbourDown(_ key: PublicKey) {
         if let n = neighbours.removeValue(forKey: key) { listEntries -= n.listEntries }
+        directory.neighbourDown(key)
+    }
+
+    /// Offers a record to the directory, attributed to `source`; slots that move because the
+    /// record evicted others are carried into every outbox.
+    private func offer(_ bytes: [UInt8], unixNow: Double, from source: CapacityDirectory.Source) -> CapacityDirectory.Outcome {
+        let outcome = directory.offer(bytes, unixNow: unixNow, from: source) { moved in
+            for n in neighbours.values { n.remap(moved) }
+        }
+        slotsGeneration = directory.generation
+        return outcome
     }
 
     // MARK: Input
@@ -178,7 +194,9 @@ public final class CapacityGossip {
                 if !neighbour.order.isEmpty, let slot = directory.slot(of: k), neighbour.isQueued(slot), directory.entries[slot].seqno <= seqno {
                     neighbour.strike(slot)
                 }
-                if directory.offer(bytes, unixNow: unixNow) == .accepted, let slot = directory.slot(of: k) { flood(slot, except: key) }
+                guard offer(bytes, unixNow: unixNow, from: .neighbour(key)) == .accepted, let slot = directory.slot(of: k) else { continue }
+                if directory.lastAcceptedOverShare { heldNotFlooded += 1; continue }
+                flood(slot, except: key)
             }
         case .summary(let first, let buckets):
             var b = first
@@ -237,7 +255,7 @@ public final class CapacityGossip {
     public func publish(_ bytes: [UInt8], now: Instant, unixNow: Double) -> CapacityDirectory.Outcome {
         advance(now: now)
         syncSlots()
-        let outcome = directory.offer(bytes, unixNow: unixNow)
+        let outcome = offer(bytes, unixNow: unixNow, from: .local)
         if outcome == .accepted, let (k, _) = CapacityRecord.header(bytes), let slot = directory.slot(of: k) { flood(slot, except: nil) }
         return outcome
     }
@@ -378,6 +396,8 @@ public final class CapacityGossip {
         }
         if malformedMessages > 0 { out.append(("capacity-malformed-message", malformedMessages)) }
         if droppedLists > 0 { out.append(("capacity-lists-full", droppedLists)) }
+        if directory.evicted > 0 { out.append(("capacity-evicted", directory.evicted)) }
+        if heldNotFlooded > 0 { out.append(("capacity-over-share-not-flooded", heldNotFlooded)) }
         return out
     }
 }

@@ -21,7 +21,9 @@ public enum CapacityRejection: String, CaseIterable, Sendable {
     /// More new records for one key than its allowance (a key that churns would cost every
     /// node of the overlay a signature check and a flood each time).
     case rateLimited = "rate-limited"
-    /// A new key while the directory holds `maxRecords`.
+    /// A new key while the directory holds `maxRecords` and no neighbour is over its share to
+    /// make room (`CapacityDirectory`, "Fair shares"; records evicted to make room are counted
+    /// apart, `capacity-evicted`).
     case directoryFull = "directory-full"
     /// The signature does not verify against the key in the record.
     case badSignature = "bad-signature"

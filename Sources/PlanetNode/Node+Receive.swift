@@ -101,6 +101,6 @@ extension Node {
             return
         }
         guard isLocal(header.destination) else { return relay(frame, in: datagram, header: header, now: now) }
-        receiveSessionMessage(UnsafeMutableRawBufferPointer(rebasing: frame[OverlayPacket.headerLength...]), header: header, now: now)
+        receiveSessionMessage(UnsafeMutableRawBufferPointer(rebasing: frame[OverlayPacket.headerLength...]), header: header, from: peer, now: now)
     }
 }

@@ -41,10 +41,11 @@ public final class Node {
     var sessions = SessionTable()
     var pending = PendingPackets()
     var controlHandlers = SessionControlHandlers()
-    /// ICMPv6 errors, relays' error reports and answered session inits are rate limited.
+    /// ICMPv6 errors and relays' error reports are rate limited; answered session inits too,
+    /// the budget shared by neighbour and by source (SessionInitShares.swift).
     var icmpLimiter: TokenBucket
     var reportLimiter: TokenBucket
-    var handshakeLimiter: TokenBucket
+    var initShares = SessionInitShares()
     /// "Administratively prohibited" answers to packets a VM's policy refused: a bucket of their
     /// own, so a scan of a locked-down VM cannot use up the node's other ICMPv6 errors.
     var vmRefusalLimiter: TokenBucket
@@ -99,7 +100,6 @@ public final class Node {
         started = now
         icmpLimiter = TokenBucket(rate: 100, burst: 50, now: now)
         reportLimiter = TokenBucket(rate: 100, burst: 50, now: now)
-        handshakeLimiter = TokenBucket(rate: 200, burst: 100, now: now)
         vmRefusalLimiter = TokenBucket(rate: 20, burst: 10, now: now)
         var linkConfig = LinkConfig(config)
         linkConfig.ciphers = ciphers

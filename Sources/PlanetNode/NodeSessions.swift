@@ -94,7 +94,7 @@ extension Node {
 
     /// A session message addressed to us, where it lies in the receive buffer: data and control
     /// are opened in place (data goes to the TUN borrowing the buffer); the rare rest is copied.
-    func receiveSessionMessage(_ message: UnsafeMutableRawBufferPointer, header: OverlayPacket.Header, now: Instant) {
+    func receiveSessionMessage(_ message: UnsafeMutableRawBufferPointer, header: OverlayPacket.Header, from peer: PublicKey, now: Instant) {
         guard let type = SessionMessageType(rawValue: message[0]) else { stats.drop(.overlayMalformed); return }
         let body = { Array(UnsafeRawBufferPointer(rebasing: message[1...]))[...] }
         switch type {
@@ -103,7 +103,7 @@ extension Node {
             deliverToTun(NodeOutput.TunPacket(borrowing: UnsafeRawBufferPointer(rebasing: message[range]),
                                               checksumPartial: type == .dataChecksumPartial))
         case .control: receiveControl(message, now: now)
-        case .handshakeInit: receiveInit(body(), header: header, now: now)
+        case .handshakeInit: receiveInit(body(), header: header, from: peer, now: now)
         case .handshakeResponse: receiveResponse(body(), header: header, now: now)
         case .handshakeFinish: receiveFinish(body(), header: header, now: now)
         case .errorReport: receiveReport(Array(UnsafeRawBufferPointer(message))[...], header: header, now: now)
@@ -156,8 +156,14 @@ extension Node {
         return (key, session, Keypair.headerLength..<(Keypair.headerLength + length))
     }
 
-    func receiveInit(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, now: Instant) {
-        guard handshakeLimiter.take(now: now) else { stats.drop(.sessionHandshakeRateLimited); return }
+    /// An init, through neighbour `peer`: answered within that neighbour's and that source's
+    /// shares of the budget (SessionInitShares.swift).
+    func receiveInit(_ body: ArraySlice<UInt8>, header: OverlayPacket.Header, from peer: PublicKey, now: Instant) {
+        switch initShares.admit(from: peer, source: header.source, now: now) {
+        case .answer: break
+        case .overNeighbourShare: stats.drop(.sessionHandshakeRateLimited); return
+        case .overSourceShare: stats.drop(.sessionHandshakeSourceLimited); return
+        }
         if sessions.responders.count >= SessionTable.maxPendingResponders,
            let oldest = sessions.responders.min(by: { $0.value.since < $1.value.since })?.key {
             sessions.responders[oldest] = nil

@@ -48,8 +48,11 @@ public enum DropReason: String, DropReasonCode {
     case sessionReplay = "session-replay"
     case sessionHandshake = "session-handshake"
     /// Session inits beyond what this node answers per second (each costs a signature and two
-    /// key agreements).
+    /// key agreements): over the share of the neighbour they arrived through
+    /// (SessionInitShares.swift)…
     case sessionHandshakeRateLimited = "session-handshake-rate-limited"
+    /// … or over their source's share.
+    case sessionHandshakeSourceLimited = "session-handshake-source-limited"
     /// A session's sealed packet whose destination is not this node's address or subnet: the
     /// peer addressed it to someone else, so it is not ours to deliver.
     case sessionWrongDestination = "session-wrong-destination"

@@ -17,7 +17,7 @@ struct NeighbourRoute {
 
 /// Everything the router knows about one origin besides the routes (which sit in the
 /// router's flat route pool): the feasibility distance (RFC 8966 3.5.1) and what we last
-/// advertised. 40 bytes; the key, address and signatures live once in the `OriginDirectory`.
+/// advertised, and who brought it (the fair shares). 48 bytes; the key, address and signatures live once in the `OriginDirectory`.
 struct OriginEntry {
     /// The origin's id in the `OriginDirectory` (a counted reference).
     var origin: UInt32
@@ -40,11 +40,18 @@ struct OriginEntry {
     var everAdvertised = false
     var triggered = false
     var live = true
+    /// The neighbour slot that brought the origin first, whose share it counts against
+    /// (`Router.departedOwner` once that neighbour left), and when, in arrivals
+    /// (Router+Shares.swift).
+    var owner: UInt16
+    var arrival: UInt32
 
-    init(origin: UInt32, seqno: UInt32, signature: UInt32) {
+    init(origin: UInt32, seqno: UInt32, signature: UInt32, owner: UInt16 = 0, arrival: UInt32 = 0) {
         self.origin = origin
         self.seqno = seqno
         self.signature = signature
+        self.owner = owner
+        self.arrival = arrival
     }
 
     /// RFC 8966 3.5.1: the neighbour's advertised metric `m` (before our link cost) against

@@ -58,6 +58,7 @@ extension Router {
             removeRoute(Int32(i), slot: n.slot)
             reselect(Int32(i), now: now)
         }
+        sharesNeighbourDown(n.slot)
         slotKeys[Int(n.slot)] = nil
         freeSlots.append(n.slot)
         logger.debug("routing neighbour down", [("peer", key.short)])

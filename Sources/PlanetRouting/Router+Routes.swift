@@ -57,7 +57,7 @@ extension Router {
         if let e = existing {
             idx = e
         } else {
-            guard let created = createEntry(origin, seqno: seqno, signature: sig) else { origins.releaseSignature(sig); return }
+            guard let created = createEntry(origin, seqno: seqno, signature: sig, from: n.slot) else { origins.releaseSignature(sig); return }
             idx = created
         }
         stats.updatesAccepted += 1
@@ -233,7 +233,7 @@ extension Router {
     /// are in the `OriginDirectory` (`origins.estimatedMemoryBytes`).
     public var estimatedMemoryBytes: Int {
         entries.count * MemoryLayout<OriginEntry>.stride + routePool.count * MemoryLayout<NeighbourRoute>.stride
-            + entryOfOrigin.count * MemoryLayout<Int32>.stride + backlog.estimatedMemoryBytes
+            + entryOfOrigin.count * MemoryLayout<Int32>.stride + backlog.estimatedMemoryBytes + shares.estimatedMemoryBytes
     }
 
     public func routes() -> [RouteInfo] {

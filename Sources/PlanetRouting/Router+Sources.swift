@@ -23,11 +23,15 @@ extension Router {
     }
 
     /// A new entry holding a reference to the origin and one to `signature` (the caller keeps its own).
-    func createEntry(_ origin: PublicKey, seqno: UInt32, signature: UInt32) -> Int32? {
-        guard liveEntries < config.maxOrigins else { stats.drops.count(.originTableFull); return nil }
+    /// A full table makes room from a neighbour's share, or refuses (Router+Shares.swift).
+    func createEntry(_ origin: PublicKey, seqno: UInt32, signature: UInt32, from slot: UInt16) -> Int32? {
+        if liveEntries >= config.maxOrigins {
+            guard let victim = shareVictim(for: slot), evictOldest(of: victim) else { stats.drops.count(.originTableFull); return nil }
+        }
         let id = origins.retainOrigin(origin)
         origins.retainSignature(signature)
-        let entry = OriginEntry(origin: id, seqno: seqno, signature: signature)
+        originArrivals &+= 1
+        let entry = OriginEntry(origin: id, seqno: seqno, signature: signature, owner: slot, arrival: originArrivals)
         let idx: Int32
         if let f = freeEntries.popLast() {
             idx = f; entries[Int(f)] = entry
@@ -48,6 +52,7 @@ extension Router {
         }
         entryOfOrigin[Int(id)] = idx
         liveEntries += 1
+        shares.added(idx, owner: slot, arrival: originArrivals)
         return idx
     }
 
@@ -62,6 +67,7 @@ extension Router {
         origins.releaseOrigin(entries[i].origin)
         entries[i].live = false
         liveEntries -= 1
+        shares.removed(owner: entries[i].owner)
         freeEntries.append(idx)
     }
 

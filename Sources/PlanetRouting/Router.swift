@@ -53,6 +53,11 @@ public final class Router {
 
     var recentRequests: [RequestKey: UInt32] = [:]
 
+    /// Who brought each origin entry, oldest first, for the fair shares of the origin table
+    /// (Router+Shares.swift), and the arrival count that orders them.
+    var shares = OriginShares()
+    var originArrivals: UInt32 = 0
+
     /// Signed updates waiting for their signature check (Router+Verification.swift), and the
     /// deadline that asks for the next slice of checks: due at once while any wait.
     var backlog: VerificationBacklog

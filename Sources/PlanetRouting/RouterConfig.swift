@@ -37,13 +37,18 @@ public struct RouterConfig: Sendable {
     /// which the pacer spreads over ~1 s, is checked as fast as it arrives).
     public var verificationsPerTurn: Int = 64
     /// Updates waiting for their signature check from one neighbour: 32,768 is ~3 s of checks,
-    /// three times a 10⁴-origin dump; more are refused (counted) and come again on request.
+    /// three times a 10⁴-origin dump; past it the neighbour's own oldest give way (counted) and
+    /// come again on request.
     public var maxUnverifiedPerNeighbour: Int = 32_768
     /// … and from all neighbours together (~250 bytes each, 32 MB in all); past it the longest
-    /// backlog gives up its newest update.
+    /// backlog gives up its oldest update.
     public var maxUnverified: Int = 131_072
 
     public var maxOrigins: Int = 200_000
+    /// The smallest share of `maxOrigins` a neighbour has however many there are (the share is
+    /// `maxOrigins / neighbours`, at least this): a hub with 4,096 neighbours still lets each
+    /// bring 1,024 origins before the table, once full, takes room from its own oldest.
+    public var minOriginShare: Int = 1024
     public var maxRoutesPerOrigin: Int = 4
     public var maxNeighbours: Int = 4096
     public var maxPendingRequests: Int = 4096

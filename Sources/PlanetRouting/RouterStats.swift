@@ -36,6 +36,9 @@ public enum RouteDropReason: String, DropReasonCode {
     case neighbourTableFull = "neighbour-table-full"
     case selfRefresh = "self-refresh"
     case verificationBacklogFull = "verify-backlog-full"
+    /// An origin entry given up to make room: the oldest of a neighbour over its share of
+    /// the origin table (Router+Shares.swift).
+    case originEvicted = "origin-evicted"
     public var reportName: String { rawValue }
 }
 

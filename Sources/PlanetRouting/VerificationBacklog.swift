@@ -17,9 +17,11 @@ import PlanetCore
 /// - **Latest wins.** A second update from the same neighbour for the same origin replaces the
 ///   waiting one and keeps its place: only the newest can matter, and a repeating flooder
 ///   cannot grow the backlog.
-/// - **Bounded.** At most `perNeighbour` per neighbour and `total` in all; past the total, the
-///   longest backlog gives up its newest update, so a few flooding neighbours cannot crowd out
-///   one that sends little. Every update refused or given up is counted by the router, and
+/// - **Bounded, each neighbour within its share.** At most `perNeighbour` per neighbour: past
+///   it, the neighbour's own oldest update gives way to its new one (new origins before known
+///   ones). At most `total` in all: past it, the longest backlog gives up its oldest, and only
+///   if it is longer than the arriving neighbour's, so a few flooding neighbours cannot crowd
+///   out one that sends little. Every update refused or given up is counted by the router, and
 ///   comes again: an honest neighbour's periodic dump carries the origin as an unsigned
 ///   refresh, which makes the router ask for the signed update (`routeRequest`).
 struct VerificationBacklog {
@@ -57,13 +59,18 @@ struct VerificationBacklog {
             return nil
         }
 
-        /// Gives up the newest update that would add a new origin (else the newest known one).
-        mutating func dropNewest() -> Bool {
+        /// Gives up the oldest update that would add a new origin (else the oldest known one).
+        mutating func dropOldest() -> Bool {
+            defer { compact() }
             while freshHead < fresh.count {
-                if waiting.removeValue(forKey: fresh.removeLast()) != nil { return true }
+                let key = fresh[freshHead]
+                freshHead += 1
+                if waiting.removeValue(forKey: key) != nil { return true }
             }
             while knownHead < known.count {
-                if waiting.removeValue(forKey: known.removeLast()) != nil { return true }
+                let key = known[knownHead]
+                knownHead += 1
+                if waiting.removeValue(forKey: key) != nil { return true }
             }
             return false
         }
@@ -102,7 +109,8 @@ struct VerificationBacklog {
     }
 
     /// Queues `u` from neighbour `slot`; `known` says whether the router holds its origin.
-    /// `evicted` is told how many waiting updates of other neighbours were given up for it.
+    /// `evicted` is told how many waiting updates (its neighbour's own oldest, or the longest
+    /// backlog's) were given up for it.
     mutating func add(_ u: Update, slot: UInt16, known: Bool, evicted: inout Int) -> Admission {
         let s = Int(slot)
         if s >= queues.count { queues.append(contentsOf: repeatElement(Queue(), count: s + 1 - queues.count)) }
@@ -110,16 +118,21 @@ struct VerificationBacklog {
             queues[s].waiting[u.origin] = u
             return .replaced
         }
-        guard queues[s].count < perNeighbour else { return .refused }
-        if count >= total {
+        let wasActive = queues[s].count > 0
+        if queues[s].count >= perNeighbour {
+            // Over its share: this neighbour's own oldest goes, nobody else's.
+            guard queues[s].dropOldest() else { return .refused }
+            count -= 1
+            evicted += 1
+        } else if count >= total {
             // Room is taken from the longest backlog, and only if it is longer than this one's.
             guard let longest = active.max(by: { queues[Int($0)].count < queues[Int($1)].count }),
-                  queues[Int(longest)].count > queues[s].count + 1, queues[Int(longest)].dropNewest() else { return .refused }
+                  queues[Int(longest)].count > queues[s].count + 1, queues[Int(longest)].dropOldest() else { return .refused }
             count -= 1
             evicted += 1
             if queues[Int(longest)].count == 0 { deactivate(longest) }
         }
-        if queues[s].count == 0 { active.append(slot) }
+        if !wasActive { active.append(slot) }
         queues[s].waiting[u.origin] = u
         if known { queues[s].known.append(u.origin) } else { queues[s].fresh.append(u.origin) }
         count += 1

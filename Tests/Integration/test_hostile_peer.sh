@@ -1,45 +1,84 @@
 #!/usr/bin/env bash
-# A hostile neighbour (planethostile flood: a real link handshake, then misbehaviour) linked to the
-# relay r of a line a - r - b: 100,000 genuinely signed capacity records for fresh keys,
-# malformed inner frames of every type, retractions and absurd-metric refreshes for other
-# origins, a replayed signed update, 100,000 genuinely signed fake origins, a session-init
-# flood. After each: r is alive, a reaches b through r again (within 10 s), r's memory stays
-# within the bound in Docs/security.md, and r counts what it dropped; during the records and
-# the fake origins, pings a -> b keep being answered.
+# A hostile neighbour (planethostile flood: a real link handshake, then misbehaviour) linked to
+# the hub of a star (a, b and c each linked to the hub only; r below is the hub): 100,000
+# genuinely signed capacity records for fresh keys, malformed inner frames of every type,
+# retractions and absurd-metric refreshes for other origins, a replayed signed update, 100,000
+# genuinely signed fake origins, a session-init flood. After each: r is alive, a reaches b
+# through r again (within 10 s), r's memory stays within the bound in Docs/security.md, and r
+# counts what it dropped; during the records and the fake origins, pings a -> b keep being
+# answered. During each of those two floods an honest newcomer (c, with a fresh key each time)
+# joins through another of r's neighbours: r's fair shares (Docs/security.md, "Fair shares")
+# must have it in r's capacity directory and reachable from a within 10 s, while the hostile
+# neighbour fills only its own share.
 source "$(dirname "$0")/lib.sh"
 HOSTILE="${PLANETHOSTILE:-$(dirname "$PLANETD")/planethostile}"
 [ -x "$HOSTILE" ] || fail "no planethostile at $HOSTILE (swift build -c release --product planethostile)"
-tb_up hostile line3
-# Capacity records: a and b announce theirs, and every node holds at most 5,000 (for the
-# records flood below).
+tb_up hostile star
+# Capacity records: a, b and c announce theirs, and every node holds at most 5,000 (for the
+# records flood below). c stays down until it joins as the newcomer.
 dir=/tmp/planet-testbed-$TB_NAME
-for n in a r b; do tb stop $n; done
-for n in a r b; do
+for n in a hub b c; do tb stop $n; done
+for n in a hub b c; do
   python3 - "$dir/$n.json" "$n" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["capacity"] = {"enabled": sys.argv[2] != "r", "location": {"country": "BE"}, "maxRecords": 5000}
+c["capacity"] = {"enabled": sys.argv[2] != "hub", "location": {"country": "BE"}, "maxRecords": 5000}
 json.dump(c, open(sys.argv[1], "w"))
 PY
 done
-for n in a r b; do tb start $n; done
-r_pid=$(cat "$dir/r.pid")
+for n in a hub b; do tb start $n; done
+r_pid=$(cat "$dir/hub.pid")
 records() { tb_ctl "$1" --json nodes | json_get "len(d['nodes'])"; }
-r_holds_a_and_b() { [ "$(records r)" = 2 ]; }
+r_holds_a_and_b() { [ "$(records hub)" -ge 2 ] && r_holds "$(tb_key a)" && r_holds "$(tb_key b)"; }
+r_holds() { tb_ctl hub --json nodes | json_get "any(x['publicKey'] == '$1' for x in d['nodes'])" | grep -q True; }
 tb_wait_ping a b 30 || fail "a cannot reach b after the restart with capacity records"
-wait_for 30 r_holds_a_and_b || fail "r holds $(records r) records, not a's and b's"
+wait_for 30 r_holds_a_and_b || fail "r holds $(records hub) records, not a's and b's"
+
+# The newcomer: c with a key nobody has seen, started now; prints the seconds until r holds
+# its capacity record (when WAIT_RECORD is 1) and a reaches it, or fails after 10 s.
+newcomer_joins() {  # newcomer_joins WHAT
+  tb stop c >/dev/null 2>&1 || true
+  local key; key=$("$PLANETD" genconf | grep -o '"privateKey": "[0-9a-f]*"' | cut -d'"' -f4)
+  python3 - "$dir/c.json" "$key" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["privateKey"] = sys.argv[2]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+  rm -rf "$dir/c-state"
+  local t0; t0=$(date +%s.%N)
+  tb start c >/dev/null
+  local ck; ck=$(tb_key c)
+  if [ "${WAIT_RECORD:-1}" = 1 ]; then
+    wait_for 10 r_holds "$ck" || fail "the newcomer c's record is not in r's directory 10 s after it started during the $1"
+  fi
+  local stored="not awaited"
+  [ "${WAIT_RECORD:-1}" = 1 ] && stored="$(awk -v s="$t0" -v n="$(date +%s.%N)" 'BEGIN {printf "%.1f", n - s}') s"
+  tb_wait_ping a c 10 || { dump_logs hub c; fail "a cannot reach the newcomer c 10 s after it started during the $1"; }
+  local reached; reached=$(awk -v s="$t0" -v n="$(date +%s.%N)" 'BEGIN {printf "%.1f", n - s}')
+  echo "newcomer c during the $1: record at r after ${stored}, a reached it after ${reached} s (hostile still sending: $(kill -0 "$hostile_pid" 2>/dev/null && echo yes || echo no))"
+}
 rss() { awk '/VmRSS/{print $2}' "/proc/$r_pid/status"; }
-drops() { tb_ctl r --json stats | json_get "sum(d['drops'].values())"; }
-drop_reasons() { tb_ctl r --json stats | json_get "', '.join('%s %d' % kv for kv in sorted(d['drops'].items()))"; }
+drops() { tb_ctl hub --json stats | json_get "sum(d['drops'].values())"; }
+drop_reasons() { tb_ctl hub --json stats | json_get "', '.join('%s %d' % kv for kv in sorted(d['drops'].items()))"; }
 rss0=$(rss)
 
+attack_start() {  # attack_start MODE COUNT: starts planethostile from a's namespace against r
+  ATTACK_BEFORE=$(drops)
+  tb_exec a "$HOSTILE" flood --listen 8471 --peer "[fd7a:1:1::2]:8470" "$1" "$2" > "$TMP/hostile.out" 2>&1 &
+  hostile_pid=$!
+  PIDS+=($hostile_pid)
+}
 attack() {  # attack MODE COUNT [SECONDS]: runs planethostile from a's namespace against r, then checks r
-  local mode=$1 count=$2 patience=${3:-10} before; before=$(drops)
-  tb_exec a "$HOSTILE" flood --listen 8471 --peer "[fd7a:1:1::2]:8470" "$mode" "$count" > "$TMP/hostile.out" 2>&1 ||
-    fail "planethostile $mode: $(cat "$TMP/hostile.out")"
+  attack_start "$1" "$2"
+  attack_finish "$@"
+}
+attack_finish() {  # attack_finish MODE COUNT [SECONDS]: waits for planethostile, then checks r
+  local mode=$1 patience=${3:-10} before=$ATTACK_BEFORE
+  wait "$hostile_pid" || fail "planethostile $mode: $(cat "$TMP/hostile.out")"
   kill -0 "$r_pid" || fail "r died under $mode"
   local t0; t0=$(date +%s.%N)
-  tb_wait_ping a b "$patience" || { dump_logs r; fail "a cannot reach b through r within $patience s after $mode"; }
+  tb_wait_ping a b "$patience" || { dump_logs hub; fail "a cannot reach b through r within $patience s after $mode"; }
   REACHED=$(awk -v s="$t0" -v n="$(date +%s.%N)" 'BEGIN {printf "%.1f", n - s}')
   local after; after=$(drops)
   echo "$mode: $(cat "$TMP/hostile.out"); a reached b after ${REACHED} s; r RSS $(( $(rss) - rss0 )) KiB over the start; drops +$((after - before))"
@@ -84,11 +123,17 @@ PY
 }
 
 # First (so that r's memory is measured from a clean start): 100,000 genuinely signed
-# capacity records for fresh keys and 100 re-announcements of one key: r keeps at most maxRecords (5,000), refuses the rest before checking a signature
-# (directory-full, rate-limited), keeps a's and b's records, stays within 2 KiB a record.
+# capacity records for fresh keys and 100 re-announcements of one key: r keeps at most
+# maxRecords (5,000); once full the flood evicts only its own oldest (capacity-evicted), so
+# a's and b's records stay and the newcomer c, joining through another neighbour while the
+# flood goes on, is stored; r stays within 2 KiB a record.
 rss_records0=$(rss)
 pings_start
-attack records 100000 10
+attack_start records 100000
+r_full() { [ "$(records hub)" -ge 4990 ]; }
+wait_for 60 r_full || fail "r's directory never filled during the records flood ($(records hub) records)"
+newcomer_joins "records flood"
+attack_finish records 100000 10
 pings_check "records flood"
 # The bound (Docs/security.md): 2 KiB per record the directory may hold, 10 MB for 5,000,
 # and as much again for the records queued to a and b. Measured before planetctl lists the
@@ -96,17 +141,15 @@ pings_check "records flood"
 rss_records=$(( $(rss) - rss_records0 ))
 echo "r's RSS after the records flood: +$rss_records KiB"
 [ "$rss_records" -lt 20480 ] || fail "r's RSS grew by $rss_records KiB with a directory of 5,000 records"
-held=$(records r)
-echo "r holds $held capacity records; its capacity drops: $(tb_ctl r --json stats | json_get "', '.join('%s %d' % kv for kv in sorted(d['drops'].items()) if kv[0].startswith('capacity'))")"
+held=$(records hub)
+echo "r holds $held capacity records; its capacity drops: $(tb_ctl hub --json stats | json_get "', '.join('%s %d' % kv for kv in sorted(d['drops'].items()) if kv[0].startswith('capacity'))")"
 [ "$held" -le 5000 ] || fail "r holds $held capacity records, beyond maxRecords 5000"
-for n in a b; do
-  k=$(tb_key $n)
-  tb_ctl r --json nodes | json_get "any(x['publicKey'] == '$k' for x in d['nodes'])" | grep -q True ||
-    fail "r no longer holds $n's capacity record after the flood"
+for n in a b c; do
+  r_holds "$(tb_key $n)" || fail "r no longer holds $n's capacity record after the flood"
 done
-full=$(tb_ctl r --json stats | json_get "d['drops'].get('capacity-directory-full', 0)")
-limited=$(tb_ctl r --json stats | json_get "d['drops'].get('capacity-rate-limited', 0)")
-[ "$full" -gt 50000 ] || fail "only $full records counted directory-full"
+evicted=$(tb_ctl hub --json stats | json_get "d['drops'].get('capacity-evicted', 0)")
+limited=$(tb_ctl hub --json stats | json_get "d['drops'].get('capacity-rate-limited', 0)")
+[ "$evicted" -gt 50000 ] || fail "only $evicted records counted evicted: the flood did not churn its own share"
 [ "$limited" -gt 0 ] || fail "100 re-announcements of one key and none rate limited"
 
 attack malformed 20000
@@ -114,16 +157,20 @@ attack malformed 20000
 
 attack replay 2000
 attack retract 20000
-routes_before=$(tb_ctl r --json routes | json_get "len(d['routes'])")
+routes_before=$(tb_ctl hub --json routes | json_get "len(d['routes'])")
 # While r, a and b check and pass on 100,000 new origins, the same bound on the pings.
 pings_start
-attack origins 100000 10
+attack_start origins 100000
+r_flooded() { [ "$(tb_ctl hub --json routes | json_get "len(d['routes'])")" -gt $((routes_before + 5000)) ]; }
+wait_for 60 r_flooded || fail "r never saw the fake origins"
+WAIT_RECORD=0 newcomer_joins "fake-origin flood"
+attack_finish origins 100000 10
 pings_check "fake-origin flood"
 echo "r's drops by reason after the fake origins: $(drop_reasons)"
 # The bound is on what the origins cost r's tables: measured before planetctl lists 100,000
 # routes, whose reply is built and encoded in r's memory and leaves its RSS higher (printed).
 rss1=$(rss)
-routes=$(tb_ctl r --json routes | json_get "len(d['routes'])")
+routes=$(tb_ctl hub --json routes | json_get "len(d['routes'])")
 echo "r holds $routes routes ($routes_before before the fake origins); r's RSS after listing them: +$(( $(rss) - rss0 )) KiB"
 [ "$routes" -le 200003 ] || fail "r holds $routes routes, beyond maxOrigins"
 # The bound (Docs/security.md): 2 KB per origin the router holds, tables and queued output
@@ -131,7 +178,7 @@ echo "r holds $routes routes ($routes_before before the fake origins); r's RSS a
 [ $((rss1 - rss0)) -lt 200000 ] || fail "r's RSS grew by $((rss1 - rss0)) KiB with 100,000 fake origins"
 
 attack sessions 5000
-limited=$(tb_ctl r --json stats | json_get "d['drops'].get('session-handshake-rate-limited', 0)")
+limited=$(tb_ctl hub --json stats | json_get "d['drops'].get('session-handshake-rate-limited', 0)")
 [ "$limited" -gt 0 ] || fail "5,000 session inits and none rate limited"
 echo "r's drops by reason: $(drop_reasons)"
 ok "r alive and a reaches b after every attack; RSS +$(( $(rss) - rss0 )) KiB; $routes routes"

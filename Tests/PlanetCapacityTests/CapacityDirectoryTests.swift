@@ -66,6 +66,46 @@ final class CapacityDirectoryTests: XCTestCase {
         XCTAssertEqual(d.count, 2)
     }
 
+    /// Fair shares: a neighbour flooding a full directory far over its share evicts only its
+    /// own oldest records, never this node's own nor another neighbour's, and a newcomer
+    /// through another neighbour is stored, taking the room from the flooder's oldest. Fails
+    /// when a full directory refuses new keys again (the newcomer is refused) or evicts the
+    /// newest instead of the oldest.
+    func testAFloodingNeighbourFillsOnlyItsOwnShareAndLosesItsOldestFirst() {
+        let d = CapacityDirectory(maxRecords: 40)
+        d.minShare = 1
+        let hostile = NodeIdentity.generate().publicKey, honest = NodeIdentity.generate().publicKey
+        d.neighbourUp(hostile)
+        d.neighbourUp(honest)
+        XCTAssertEqual(d.share, 20)
+        XCTAssertEqual(d.offer(makeRecord(id).signed(by: id), unixNow: now, from: .local), .accepted)
+        let honestIds = (0..<5).map { _ in NodeIdentity.generate() }
+        for x in honestIds { XCTAssertEqual(d.offer(makeRecord(x).signed(by: x), unixNow: now, from: .neighbour(honest)), .accepted) }
+        let fakes = (0..<200).map { _ in NodeIdentity.generate() }
+        for x in fakes { XCTAssertEqual(d.offer(makeRecord(x).signed(by: x), unixNow: now, from: .neighbour(hostile)), .accepted) }
+        XCTAssertEqual(d.count, 40)
+        XCTAssertEqual(d.held(from: .neighbour(hostile)), 34)
+        XCTAssertEqual(Set(d.entries.map(\.key)).intersection(fakes.map(\.publicKey)), Set(fakes.suffix(34).map(\.publicKey)),
+                       "the flood did not lose its oldest records first")
+        XCTAssertNotNil(d[id.publicKey])
+        for x in honestIds { XCTAssertEqual(d.source(of: x.publicKey), .neighbour(honest)) }
+        XCTAssertEqual(d.evicted, 166)
+        let newcomer = NodeIdentity.generate()
+        XCTAssertEqual(d.offer(makeRecord(newcomer).signed(by: newcomer), unixNow: now, from: .neighbour(honest)), .accepted,
+                       "a full directory refused a newcomer through a neighbour under its share")
+        XCTAssertNil(d[fakes[166].publicKey], "room was not taken from the flooder's oldest")
+        XCTAssertNotNil(d[fakes[167].publicKey])
+        XCTAssertEqual(d.held(from: .neighbour(hostile)), 33)
+        XCTAssertTrue(d.rejections.isEmpty)
+        // The flooder leaves: its records stay, with no share, and go first.
+        d.neighbourDown(hostile)
+        XCTAssertEqual(d.share, 40)
+        let later = NodeIdentity.generate()
+        XCTAssertEqual(d.offer(makeRecord(later).signed(by: later), unixNow: now, from: .neighbour(honest)), .accepted)
+        XCTAssertNil(d[fakes[167].publicKey])
+        XCTAssertEqual(d.held(from: .neighbour(hostile)), 32)
+    }
+
     func testExpiredRecordsAreDropped() {
         let d = CapacityDirectory()
         let other = NodeIdentity.generate()
@@ -174,8 +214,9 @@ final class CapacityDirectoryTests: XCTestCase {
         checkConsistent(expected: expected)
     }
 
-    /// What an entry costs besides its record: 16 bytes inline, an 8-byte index slot at most
-    /// three quarters full, the buckets; planetsim's 10⁴ × 10⁴ run depends on it.
+    /// What an entry costs besides its record: 16 bytes inline, 2 for who brought it (the fair
+    /// shares), an 8-byte index slot at most three quarters full, the buckets; planetsim's
+    /// 10⁴ × 10⁴ run depends on it.
     func testAnEntryCostsAboutThirtyBytesBesidesItsRecord() {
         XCTAssertEqual(MemoryLayout<CapacityDirectory.Entry>.stride, 16)
         let d = CapacityDirectory(verify: { _ in true })
@@ -188,7 +229,7 @@ final class CapacityDirectoryTests: XCTestCase {
             XCTAssertEqual(d.offer(b, unixNow: now), .accepted)
         }
         let perEntry = d.estimatedMemoryBytes(sharedRecordBytes: true) / 1000
-        XCTAssertLessThanOrEqual(perEntry, 16 + 8 * 2048 / 1000 + 5)
+        XCTAssertLessThanOrEqual(perEntry, 16 + 2 + 8 * 2048 / 1000 + 5)
         XCTAssertEqual(d.estimatedMemoryBytes(sharedRecordBytes: false), d.estimatedMemoryBytes(sharedRecordBytes: true) + 1000 * (bytes.count + 32))
     }
 }

@@ -78,21 +78,52 @@ final class CapacityFloodTests: XCTestCase {
         XCTAssertEqual(c.droppedBacklogFull, 10)
     }
 
-    /// A full directory refuses new keys and keeps what it holds: a flood of fresh keys does
-    /// not push out a record held already, and costs no signature check once full.
-    func testAFullDirectoryKeepsTheRecordsItHolds() {
+    /// Fair shares through the gossip: a flood of fresh keys from one neighbour fills its
+    /// share of a full directory and then evicts only its own oldest records; the other
+    /// neighbour's record stays, its next record is taken, and a newcomer it relays is stored
+    /// and flooded on. Fails when a full directory refuses new keys (the newcomer is refused)
+    /// or when the flood may evict the honest neighbour's record. Records that only churn the
+    /// flooder's own share are held, not flooded on.
+    func testAFloodThroughOneNeighbourLeavesAnotherNeighboursNewcomerStored() {
         let c = neighbour(maxRecords: 20)
+        XCTAssertEqual(c.directory.share, 10)
         c.receive(CapacityMessage.records([record(honest)]).encoded(), from: honest.publicKey, now: t0)
-        for m in flood(10, seed: 5) { c.receive(m, from: hostile.publicKey, now: t0) }
+        let messages = flood(10, seed: 5)
+        for m in messages { c.receive(m, from: hostile.publicKey, now: t0) }
         while c.waitingMessages() > 0 { c.tick(now: t0) }
         XCTAssertEqual(c.directory.count, 20)
         XCTAssertNotNil(c.directory[honest.publicKey])
-        XCTAssertEqual(c.directory.verifications, 20, "records for new keys were checked although the directory was full")
-        XCTAssertEqual(c.directory.rejections[.directoryFull], 31)
-        // The held key's next record is still taken.
-        c.receive(CapacityMessage.records([record(honest, seqno: 2)]).encoded(), from: honest.publicKey, now: t0)
+        XCTAssertEqual(c.directory.held(from: .neighbour(hostile.publicKey)), 19)
+        XCTAssertEqual(c.directory.evicted, 31)
+        XCTAssertTrue(c.drops.contains { $0.0 == "capacity-evicted" && $0.1 == 31 })
+        let fakeKeys = messages.flatMap { m -> [PublicKey] in
+            guard case .records(let rs)? = CapacityMessage.decode(m) else { return [] }
+            return rs.compactMap { CapacityRecord.header($0)?.0 }
+        }
+        XCTAssertNil(c.directory[fakeKeys[0]], "the flood's oldest record was kept")
+        XCTAssertNotNil(c.directory[fakeKeys[49]], "the flood's newest record was evicted")
+        // The held key's next record is still taken, and a newcomer through the honest
+        // neighbour is stored, at once.
+        let newcomer = RouterHarnessKeys.key(3)
+        c.receive(CapacityMessage.records([record(honest, seqno: 2), record(newcomer)]).encoded(), from: honest.publicKey, now: t0)
         c.tick(now: t0)
         XCTAssertEqual(c.directory[honest.publicKey]?.seqno, 2)
+        XCTAssertNotNil(c.directory[newcomer.publicKey], "a newcomer through an honest neighbour was refused")
+        XCTAssertNil(c.directory[fakeKeys[31]])
+        XCTAssertNil(c.directory.rejections[.directoryFull])
+        // … and flooded on to the other neighbour, as its record (the outboxes followed the
+        // slots the evictions moved).
+        var sent: [PublicKey: [[UInt8]]] = [:]
+        c.tick(now: t0.adding(seconds: 1))
+        c.drainOutgoing { key, body in
+            if case .records(let rs)? = CapacityMessage.decode(body) { sent[key, default: []] += rs }
+        }
+        XCTAssertTrue(sent[hostile.publicKey, default: []].contains { CapacityRecord.header($0)?.0 == newcomer.publicKey })
+        // What only churned the flooder's own share of the full directory was held but not
+        // flooded on: the flood stops here.
+        XCTAssertTrue(c.drops.contains { $0.0 == "capacity-over-share-not-flooded" && $0.1 == 32 })
+        XCTAssertFalse(sent[honest.publicKey, default: []].contains { CapacityRecord.header($0)?.0 == fakeKeys[49] },
+                       "a record that only churned the flooder's share was flooded on")
     }
 }
 

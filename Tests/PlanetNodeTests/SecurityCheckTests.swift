@@ -15,7 +15,9 @@ final class Intruder {
     let link: LinkLayer
     let node: Node
     let nodeEndpoint = Endpoint(ipv4: 10, 9, 0, 1, port: 8470)
-    let endpoint = Endpoint(ipv4: 10, 9, 0, 2, port: 8470)
+    let endpoint: Endpoint
+    /// Datagrams the node sent to another intruder linked to the same node (`init(joining:)`).
+    var deliverElsewhere: ((Endpoint, [UInt8]) -> Void)?
     var now = Instant(seconds: 1000)
     /// Hand datagrams to the node in place, as planetd does; false takes the array entry point.
     var inPlace = true
@@ -30,9 +32,24 @@ final class Intruder {
         var config = nodeConfig ?? NodeConfig()
         config.multicast = []
         self.identity = identity
+        endpoint = Endpoint(ipv4: 10, 9, 0, 2, port: 8470)
         node = Node(identity: .generate(), config: config, now: now, random: SplitMix64(seed: 7))
         link = LinkLayer(identity: identity, rng: SplitMix64(seed: 8), now: now)
         link.addPeer(uri: PeerURI(host: "10.9.0.1", port: 8470, pinnedKey: node.identity.publicKey), now: now)
+        exchange()
+    }
+
+    /// A second neighbour of `other`'s node, at 10.9.0.`host`; each then hands the other the
+    /// node's datagrams meant for it.
+    init(joining other: Intruder, identity: NodeIdentity = .generate(), host: UInt8) {
+        self.identity = identity
+        endpoint = Endpoint(ipv4: 10, 9, 0, host, port: 8470)
+        node = other.node
+        now = other.now
+        link = LinkLayer(identity: identity, rng: SplitMix64(seed: UInt64(host) + 100), now: now)
+        link.addPeer(uri: PeerURI(host: "10.9.0.1", port: 8470, pinnedKey: node.identity.publicKey), now: now)
+        other.deliverElsewhere = { [unowned self] to, bytes in if to == self.endpoint { self.link.receive(datagram: bytes, from: self.nodeEndpoint, now: self.now) } }
+        deliverElsewhere = { [unowned other] to, bytes in if to == other.endpoint { other.link.receive(datagram: bytes, from: other.nodeEndpoint, now: other.now) } }
         exchange()
     }
 
@@ -76,7 +93,10 @@ final class Intruder {
         node.output.removeAll()
         tun += out.tunPackets.map { Array($0.bytes) }
         let datagrams = node.transmits.drain()
-        for (bytes, _) in datagrams { link.receive(datagram: bytes, from: nodeEndpoint, now: now) }
+        for (bytes, to) in datagrams {
+            if let elsewhere = deliverElsewhere, to != endpoint { elsewhere(to, bytes); continue }
+            link.receive(datagram: bytes, from: nodeEndpoint, now: now)
+        }
         return !datagrams.isEmpty
     }
 
@@ -382,6 +402,38 @@ final class SecurityCheckTests: XCTestCase {
         XCTAssertEqual(i.node.stats.dropped(.sessionHandshakeRateLimited), 50)
         i.now = i.now.adding(seconds: 1)
         XCTAssertNoThrow(try i.openSession(), "inits must be answered again once the bucket refills")
+    }
+
+    /// The init budget is shared by neighbour and by source. A neighbour flooding inits from
+    /// made-up sources gets its share (all 100 of the burst while it is alone) and no more; an
+    /// honest neighbour that then relays an init is answered from its own share. And one
+    /// source flooding through that honest neighbour spends its source's share, not the
+    /// neighbour's: another node behind the same neighbour still opens a session. Fails when
+    /// the budget is one bucket for all again (the honest init finds it empty), or when it is
+    /// not shared by source (the source flood empties the honest neighbour's share).
+    func testAnInitFloodFromOneNeighbourOrSourceLeavesOthersTheirShare() throws {
+        let hostile = try linkedIntruder()
+        let honest = Intruder(joining: hostile, host: 3)
+        XCTAssertTrue(honest.isLinked, "the second neighbour's link did not come up")
+        let flooder = NodeIdentity.generate(), newcomer = NodeIdentity.generate()
+        honest.announce(honest.identity, flooder, newcomer)
+        let initMessage = [SessionMessageType.handshakeInit.rawValue]
+            + HandshakeInitiator(local: hostile.identity, localIndex: 1, expectedPeer: nil,
+                                 domain: Intruder.sessionDomain, ciphers: [.chacha20Poly1305]).initMessage()
+        for n in 0..<1000 {
+            hostile.sendOverlay(initMessage, from: IPv6Address(high: 0x0200_0000_0000_0000 | UInt64(n + 1) << 16, low: 1))
+        }
+        XCTAssertEqual(hostile.node.stats.dropped(.sessionHandshakeRateLimited), 900)
+        XCTAssertNoThrow(try honest.openSession(), "a flood through one neighbour kept another's init unanswered")
+        XCTAssertEqual(honest.node.stats.sessionsEstablished, 1)
+        // One source floods through the honest neighbour; another behind it still gets in.
+        let fromFlooder = [SessionMessageType.handshakeInit.rawValue]
+            + HandshakeInitiator(local: flooder, localIndex: 1, expectedPeer: nil,
+                                 domain: Intruder.sessionDomain, ciphers: [.chacha20Poly1305]).initMessage()
+        for _ in 0..<300 { honest.sendOverlay(fromFlooder, from: flooder.address) }
+        XCTAssertGreaterThanOrEqual(honest.node.stats.dropped(.sessionHandshakeSourceLimited), 290)
+        XCTAssertNoThrow(try honest.openSession(as: newcomer), "one source's flood kept another source behind the same neighbour out")
+        XCTAssertEqual(honest.node.stats.sessionsEstablished, 2)
     }
 
     /// A session init of the wrong length is refused before any work, and never answered:

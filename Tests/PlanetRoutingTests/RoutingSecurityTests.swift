@@ -53,6 +53,53 @@ final class RoutingSecurityTests: XCTestCase {
         XCTAssertEqual(h.routers[0].stats.drops[.originTableFull], UInt64(6 - (5 - before)))
     }
 
+    /// Fair shares of the origin table: node 1 floods signed fake origins far over its share
+    /// (10 of 20 with two neighbours); once the table is full each new one evicts node 1's own
+    /// oldest entry, node 2's origins stay routed, and a newcomer node 2 relays is stored and
+    /// routed at once, taking the room from node 1's oldest. Fails when a full table refuses
+    /// new origins again (the newcomer is not routed) or evicts the flood's newest.
+    func testAFloodingNeighbourFillsOnlyItsShareOfTheOriginTable() {
+        var config = RouterConfig()
+        config.maxOrigins = 20
+        config.minOriginShare = 1
+        let h = network(config: config)
+        let r = h.routers[0]
+        XCTAssertEqual(r.originShare, 10)
+        let before = r.originCount  // 1, 2 and 3
+        let fakes = (0..<50).map { _ in NodeIdentity.generate() }
+        inject(fakes.map { .update(origin: $0.publicKey, seqno: 1, flags: 0, metric: 0,
+                                   signature: OriginSignature.sign($0, seqno: 1, flags: 0)) }, into: h)
+        XCTAssertEqual(r.originCount, 20)
+        XCTAssertEqual(r.originsHeld(from: h.key(1)), 20 - r.originsHeld(from: h.key(2)))
+        XCTAssertEqual(r.stats.drops[.originTableFull], 0)
+        XCTAssertEqual(r.stats.drops[.originEvicted], UInt64(50 - (20 - before)))
+        XCTAssertNil(r.nextHop(to: fakes[0].publicKey), "the flood's oldest origin was kept")
+        XCTAssertEqual(r.nextHop(to: fakes[49].publicKey), h.key(1), "the flood's newest origin was evicted")
+        XCTAssertEqual(r.nextHop(to: h.key(3)), h.key(2), "the flood evicted another neighbour's origin")
+        // A newcomer relayed by node 2.
+        let newcomer = NodeIdentity.generate()
+        var w = ByteWriter()
+        w.u8(RoutingMessage.version)
+        RoutingTLV.update(origin: newcomer.publicKey, seqno: 1, flags: 0, metric: 0,
+                          signature: OriginSignature.sign(newcomer, seqno: 1, flags: 0)).encode(into: &w)
+        r.receive(w.bytes, from: h.key(2), now: h.now)
+        r.verifyBacklog(now: h.now, budget: .max)
+        XCTAssertEqual(r.nextHop(to: newcomer.publicKey), h.key(2), "a full table refused an honest neighbour's newcomer")
+        XCTAssertEqual(r.route(forAddress: newcomer.publicKey.address)?.nextHop, h.key(2))
+        XCTAssertEqual(r.originCount, 20)
+        XCTAssertEqual(r.stats.drops[.originTableFull], 0)
+        // Node 1 leaves: what it brought has no share now and goes first.
+        h.routers[0].neighbourDown(h.key(1), now: h.now)
+        let later = NodeIdentity.generate()
+        w = ByteWriter()
+        w.u8(RoutingMessage.version)
+        RoutingTLV.update(origin: later.publicKey, seqno: 1, flags: 0, metric: 0,
+                          signature: OriginSignature.sign(later, seqno: 1, flags: 0)).encode(into: &w)
+        r.receive(w.bytes, from: h.key(2), now: h.now)
+        r.verifyBacklog(now: h.now, budget: .max)
+        XCTAssertEqual(r.nextHop(to: later.publicKey), h.key(2))
+    }
+
     /// Addresses are looked up by their first 64 bits; the rest must match too, so an address
     /// that only shares an origin's lookup tag is not routed to that origin.
     func testAnAddressSharingOnlyTheLookupTagIsNotRouted() {

@@ -27,6 +27,11 @@ final class VerificationBacklogTests: XCTestCase {
         }
     }
 
+    func origin(_ t: RoutingTLV) -> PublicKey {
+        guard case .update(let origin, _, _, _, _) = t else { fatalError("not an update") }
+        return origin
+    }
+
     func update(_ origin: NodeIdentity, seqno: UInt32) -> RoutingTLV {
         .update(origin: origin.publicKey, seqno: seqno, flags: 0, metric: 0, signature: OriginSignature.sign(origin, seqno: seqno, flags: 0))
     }
@@ -97,6 +102,31 @@ final class VerificationBacklogTests: XCTestCase {
         XCTAssertEqual(r.unverifiedUpdates(from: hostile.publicKey), 75)
         XCTAssertEqual(r.unverifiedUpdates(from: other.publicKey), 75)
         XCTAssertEqual(r.stats.drops[.verificationBacklogFull], 100)
+    }
+
+    /// The verification budget per neighbour: a neighbour flooding ten times its backlog's
+    /// share gives up its own oldest updates (its newest wait), and an honest newcomer from
+    /// another neighbour is checked in the very next slice. Fails when the over-share update
+    /// is refused instead (the flood's newest are missing) or when neighbours are not served
+    /// in turn (the newcomer waits behind 50 fakes).
+    func testAFloodingNeighbourLosesItsOldestAndAnHonestNewcomerIsCheckedNext() {
+        var config = RouterConfig()
+        config.verificationsPerTurn = 4
+        config.maxUnverifiedPerNeighbour = 50
+        let r = router(config)
+        let fakes = fakeOrigins(500, seed: 8)
+        send(fakes, from: hostile, to: r)
+        XCTAssertEqual(r.unverifiedUpdates(from: hostile.publicKey), 50)
+        XCTAssertEqual(r.stats.drops[.verificationBacklogFull], 450)
+        let slot = r.neighbours[hostile.publicKey]!.slot
+        XCTAssertFalse(r.backlog.holds(slot: slot, origin: origin(fakes[0])), "the flood's oldest update still waits")
+        XCTAssertFalse(r.backlog.holds(slot: slot, origin: origin(fakes[449])))
+        XCTAssertTrue(r.backlog.holds(slot: slot, origin: origin(fakes[450])), "the flood's newest update was given up")
+        XCTAssertTrue(r.backlog.holds(slot: slot, origin: origin(fakes[499])))
+        send([update(honest, seqno: 1)], from: honest, to: r)
+        r.tick(now: t0)
+        XCTAssertEqual(r.nextHop(to: honest.publicKey), honest.publicKey, "the honest newcomer waited behind the flood")
+        XCTAssertEqual(r.unverifiedUpdates(from: hostile.publicKey), 47)
     }
 
     /// Within one neighbour, a new seqno of an origin the router holds is checked before
