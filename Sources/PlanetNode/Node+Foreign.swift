@@ -30,8 +30,20 @@ extension Node {
     }
 
     /// The fallback of `route`: true when the foreign network took the packet.
-    func sendForeign(_ packet: UnsafeRawBufferPointer, now: Instant) -> Bool {
-        guard let foreign, foreign.send(packet, now: now) else { return false }
+    /// A checksum-partial packet (the TUN's offload: the kernel left the TCP/UDP checksum to
+    /// whoever segments it) is completed first: the foreign network's receivers take packets
+    /// as they come, with no such flag.
+    func sendForeign(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, now: Instant) -> Bool {
+        guard let foreign else { return false }
+        let taken: Bool
+        if checksumPartial {
+            var whole = Array(packet)
+            guard whole.withUnsafeMutableBytes({ InternetChecksum.completePartial($0) }) else { stats.drop(.foreignMalformed); return true }
+            taken = whole.withUnsafeBytes { foreign.send($0, now: now) }
+        } else {
+            taken = foreign.send(packet, now: now)
+        }
+        guard taken else { return false }
         stats.foreignTxPackets += 1
         stats.foreignTxBytes += UInt64(packet.count)
         return true

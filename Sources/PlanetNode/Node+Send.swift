@@ -57,7 +57,7 @@ extension Node {
     /// the end-to-end session. The caller pumps.
     func route(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool, header h: IPv6Header, now: Instant) {
         guard let route = routeCache.route(for: h.destination, router: router) else {
-            if sendForeign(packet, now: now) { return }
+            if sendForeign(packet, checksumPartial: checksumPartial, now: now) { return }
             stats.drop(.noRoute)
             sendICMP(.noRoute, from: address, about: Array(packet), now: now)
             return

@@ -37,6 +37,8 @@ extension NodeRunner {
 
     func flush() {
         // Swapping with a spare keeps both outputs' arrays allocated across flushes.
+        // Yggdrasil's deliveries first: the node's checks may add to its output below.
+        yggdrasil?.drain(now: MonotonicClock.now())
         var out = spareOutput
         swap(&out, &node.output)
         defer { out.removeAll(); spareOutput = out }
@@ -56,7 +58,13 @@ extension NodeRunner {
                 self.flush()
             }
         }
-        loop.setDeadline(node.nextDeadline)
+        if let yggdrasil {
+            // What the node's output sent Yggdrasil's way (its packets, ICMPv6 errors).
+            yggdrasil.drain(now: MonotonicClock.now())
+            loop.setDeadline(min(node.nextDeadline, yggdrasil.nextDeadline))
+        } else {
+            loop.setDeadline(node.nextDeadline)
+        }
     }
 
     /// Hands each device its packets in one call. Today all of a flush's packets are for the

@@ -56,6 +56,9 @@ public final class NodeRunner: @unchecked Sendable {
     public internal(set) var vmHost: VMHost?
     /// Packets the node addressed to an interface with no device (`io-unknown-interface`).
     var unknownInterfaceDrops = 0
+    /// The node's Yggdrasil 0.5 side (NodeRunner+Yggdrasil.swift), when `peers` or `listen`
+    /// name a tcp:// or tls:// link.
+    var yggdrasil: YggdrasilGateway?
 
     static let beaconInterval = 5.0
     /// The node's transmit slots: room for a full send (`sendEvery`) and what one more input
@@ -153,6 +156,7 @@ public final class NodeRunner: @unchecked Sendable {
                     transmits: transmits)
         restoreSeqno()
         startCapacity()  // capacity directory: NodeRunner+Capacity.swift
+        try startYggdrasil()  // NodeRunner+Yggdrasil.swift
     }
 
     /// Re-applies the host's leases (a vanished namespace or tap is reported by `vm list`, not
@@ -219,6 +223,7 @@ public final class NodeRunner: @unchecked Sendable {
         }
         loop.onDeadline { [unowned self] now in
             self.node.tick(now: now)
+            self.yggdrasil?.tick(now: now)
             self.flush()
         }
         flush()
@@ -236,6 +241,7 @@ public final class NodeRunner: @unchecked Sendable {
         admin?.stop()
         saveSeqno()
         saveCapacity(final: true)  // capacity directory: NodeRunner+Capacity.swift
+        yggdrasil?.transport.stop()
         for device in devices.values { device.close() }
         for t in transports { t.close() }
         multicast?.close()

@@ -17,13 +17,24 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
         }
         let rendezvous = AdminRendezvous<any AdminResponse>()
         let posted = runner.loop.post { [runner] in
-            var result = runner.node.admin(request, now: MonotonicClock.now())
+            let now = MonotonicClock.now()
+            // Yggdrasil links belong to the runtime's transport (NodeRunner+Yggdrasil.swift);
+            // everything else, and what a node with no Yggdrasil side is asked, to the node.
+            var result = runner.yggdrasilAdmin(request) ?? runner.node.admin(request, now: now)
             // The node counts what it drops; what the runtime loses at the kernel's edge (a TUN
             // read whose offload framing doesn't add up, a failed TUN write, a datagram the
             // socket refused) joins the same `drops`, under `io-` reasons, kept in name order.
-            if case .success(var stats as StatsReply) = result {
-                stats.addDrops(runner.ioDrops().map { (name: $0.0, count: $0.1) })
+            switch result {
+            case .success(var stats as StatsReply):
+                stats.addDrops((runner.ioDrops() + runner.yggdrasilDrops()).map { (name: $0.0, count: $0.1) })
                 result = .success(stats)
+            case .success(var peers as PeersReply):
+                peers.peers += runner.yggdrasilPeers()
+                result = .success(peers)
+            case .success(var sessions as SessionsReply):
+                sessions.sessions += runner.yggdrasilSessions(now: now)
+                result = .success(sessions)
+            default: break
             }
             runner.flush()
             rendezvous.fulfil(result)

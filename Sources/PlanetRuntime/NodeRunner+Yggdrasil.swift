@@ -1,0 +1,106 @@
+import PlanetCore
+import PlanetNode
+import PlanetYggdrasil
+import PlanetAdmin
+
+/// The runner's Yggdrasil side: made when the config names a tcp:// or tls:// link in `peers`
+/// or `listen` (a node without one stays Planetary-only and answers "no route" as before),
+/// on the same loop as the node, so the node and the Yggdrasil stack never need a lock.
+extension NodeRunner {
+    func startYggdrasil() throws(StartupError) {
+        let listens = config.listen.filter(\.scheme.isYggdrasil)
+        let peers = config.peers.filter(\.scheme.isYggdrasil)
+        guard !listens.isEmpty || !peers.isEmpty else { return }
+        let transport = YggdrasilTransport(loop: loop, identity: node.identity, allowedKeys: Set(config.allowedPublicKeys), logger: logger)
+        let gateway = YggdrasilGateway(node: node, transport: transport, tunMTU: config.tun.mtu, logger: logger, now: MonotonicClock.now())
+        transport.onEvent = { [unowned self, unowned gateway] event in
+            gateway.handle(event, now: MonotonicClock.now())
+            self.flush()
+        }
+        for (i, uri) in config.listen.enumerated() where uri.scheme.isYggdrasil {
+            do {
+                let port = try transport.listen(uri)
+                logger.info("yggdrasil listening", [("uri", uri.redactedDescription), ("port", "\(port)")])
+            } catch {
+                throw StartupError("listen[\(i)] \(uri.redactedDescription): \(error)")
+            }
+        }
+        for uri in peers { _ = transport.addPeer(uri) }
+        node.attach(foreign: gateway)
+        yggdrasil = gateway
+    }
+
+    /// `planetctl peers add tcp://…` on a node with an Yggdrasil side.
+    func addYggdrasilPeer(_ uri: PeerURI) -> Bool {
+        guard let yggdrasil else { return false }
+        let added = yggdrasil.transport.addPeer(uri)
+        flush()
+        return added
+    }
+}
+
+// MARK: What the admin calls show of the Yggdrasil side
+
+extension NodeRunner {
+    /// Yggdrasil links as `getPeers` rows beside the Planetary ones: the cipher column says
+    /// which wire the link speaks (`yggdrasil-tcp`, `yggdrasil-tls`); the RTT is ironwood's
+    /// last SigReq→SigRes time. Configured peers not connected show as `backoff`.
+    func yggdrasilPeers() -> [PeersReply.Peer] {
+        guard let yggdrasil else { return [] }
+        let status = Dictionary(yggdrasil.stack.router.peerStatus.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var rows: [PeersReply.Peer] = yggdrasil.transport.peers.map { p in
+            let scheme = p.uri.hasPrefix("tls://") ? "tls" : "tcp"
+            return PeersReply.Peer(publicKey: p.key?.hex, address: p.key.map { OverlayAddress.address(for: $0).description },
+                                   endpoint: p.remote.description, uri: p.uri, state: p.state.rawValue,
+                                   rttMs: status[p.id]?.latency.map { $0 * 1000 }, rxBytes: p.bytesIn, txBytes: p.bytesOut,
+                                   uptimeSeconds: UInt64(max(0, p.uptime)), inbound: p.direction == .inbound,
+                                   cipher: "yggdrasil-\(scheme)", punched: nil)
+        }
+        for d in yggdrasil.transport.waitingDials {
+            rows.append(PeersReply.Peer(publicKey: nil, address: nil, endpoint: nil, uri: d.uri, state: "backoff", rttMs: nil,
+                                        rxBytes: 0, txBytes: 0, uptimeSeconds: 0, inbound: false,
+                                        cipher: d.uri.hasPrefix("tls://") ? "yggdrasil-tls" : "yggdrasil-tcp", punched: nil))
+        }
+        return rows
+    }
+
+    /// Yggdrasil's end-to-end sessions as `getSessions` rows: cipher `yggdrasil` (ironwood's
+    /// NaCl box), path `yggdrasil`.
+    func yggdrasilSessions(now: Instant) -> [SessionsReply.Session] {
+        guard let yggdrasil else { return [] }
+        return yggdrasil.stack.sessions.sessionSummaries.map { s in
+            SessionsReply.Session(publicKey: s.key.hex, address: OverlayAddress.address(for: s.key).description, rxBytes: s.rxBytes,
+                                  txBytes: s.txBytes, uptimeSeconds: UInt64(s.uptime(now: now)), cipher: "yggdrasil", path: "yggdrasil",
+                                  nextHop: nil)
+        }
+    }
+
+    /// The Yggdrasil side's drops and link closes, for `getStats` and the metrics.
+    func yggdrasilDrops() -> [(String, UInt64)] {
+        guard let yggdrasil else { return [] }
+        var out = yggdrasil.stack.dropReport()
+        out += yggdrasil.transport.closeCounters.report(prefix: "ygg-link-")
+        if yggdrasil.refusedLinks > 0 { out.append(("ygg-link-refused-by-router", yggdrasil.refusedLinks)) }
+        if yggdrasil.badMessageCloses > 0 { out.append(("ygg-link-bad-message", yggdrasil.badMessageCloses)) }
+        if yggdrasil.stack.protocolMessagesIgnored > 0 { out.append(("ygg-protocol-message-ignored", yggdrasil.stack.protocolMessagesIgnored)) }
+        return out
+    }
+}
+
+extension NodeRunner {
+    /// `peers add` and `peers remove` of a tcp:// or tls:// URI on a node with an Yggdrasil
+    /// side; nil for every other request (the node answers it).
+    func yggdrasilAdmin(_ request: AdminRequest) -> Result<any AdminResponse, AdminError>? {
+        guard let yggdrasil else { return nil }
+        switch request {
+        case .addPeer(let uri) where uri.scheme.isYggdrasil:
+            _ = yggdrasil.transport.addPeer(uri)
+            return .success(EmptyReply())
+        case .removePeer(let uri) where uri.scheme.isYggdrasil:
+            guard yggdrasil.transport.removePeer(uri) else { return .failure(AdminError("no peer \(uri.redactedDescription)")) }
+            return .success(EmptyReply())
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import PlanetCore
+import PlanetNode
+import PlanetYggdrasil
+
+/// The node's second network (Yggdrasil 0.5): the sans-I/O `YggdrasilNode` over the
+/// `YggdrasilTransport`'s links, registered with the `Node` as its `ForeignNetwork`.
+///
+/// Everything runs on the runner's loop thread. The node hands it packets that have no
+/// Planetary route (`send`); the transport hands it link events (`handle`); `drain` moves what
+/// the stack produced to where it goes — frames to the transport, packets delivered to the node
+/// (which applies its own checks and VM policies), packet-too-big answers to the TUN — and the
+/// runner calls it in every flush, before it carries out the node's output.
+final class YggdrasilGateway: ForeignNetwork {
+    let name = "yggdrasil"
+    let stack: YggdrasilNode
+    let transport: YggdrasilTransport
+    unowned let node: Node
+    let logger: Logger
+    /// Links the router refused (its table full), closed by the transport.
+    private(set) var refusedLinks: UInt64 = 0
+    /// Links closed because their peer sent a message the router refuses (ironwood does the same).
+    private(set) var badMessageCloses: UInt64 = 0
+
+    init(node: Node, transport: YggdrasilTransport, tunMTU: Int, logger: Logger, now: Instant) {
+        self.node = node
+        self.transport = transport
+        self.logger = logger
+        stack = YggdrasilNode(identity: node.identity, now: now, unixSeconds: UInt64(max(0, WallClock.unixSeconds())), tunMTU: tunMTU)
+    }
+
+    func send(_ packet: UnsafeRawBufferPointer, now: Instant) -> Bool {
+        stack.sendPacket(Array(packet), now: now)
+    }
+
+    func handle(_ event: YggdrasilTransport.Event, now: Instant) {
+        switch event {
+        case .established(let id, let key, let priority):
+            if !stack.linkUp(id, key: key, priority: priority, now: now) {
+                refusedLinks += 1
+                transport.close(id, reason: .local("the router's link table is full"))
+            } else {
+                logger.info("yggdrasil peer up", [("key", key.hex), ("id", "\(id)")])
+            }
+        case .frame(let id, let frame):
+            do {
+                try stack.receive(frame, from: id, now: now)
+            } catch {
+                badMessageCloses += 1
+                logger.info("yggdrasil peer sent a message the router refuses; closing the link", [("id", "\(id)"), ("error", "\(error)")])
+                transport.close(id, reason: .local("a message the router refuses: \(error)"))
+            }
+        case .closed(let id, let reason):
+            logger.info("yggdrasil peer down", [("id", "\(id)"), ("reason", reason.code.reportName)])
+            stack.linkDown(id, now: now)
+        }
+    }
+
+    /// Moves the stack's output on. Delivering to the node can make it send (an ICMPv6 error
+    /// with no Planetary route comes back here), so it runs until nothing is left.
+    func drain(now: Instant) {
+        while !stack.frames.isEmpty || !stack.delivered.isEmpty || !stack.toTUN.isEmpty {
+            let frames = stack.frames, delivered = stack.delivered, own = stack.toTUN
+            stack.frames.removeAll(keepingCapacity: true)
+            stack.delivered.removeAll(keepingCapacity: true)
+            stack.toTUN.removeAll(keepingCapacity: true)
+            for (id, frame) in frames { _ = transport.send(id, frame) }
+            for (key, packet) in delivered { node.receiveForeignPacket(packet, from: key, now: now) }
+            for packet in own { node.receiveForeignPacket(packet, from: node.identity.publicKey, now: now) }
+        }
+    }
+
+    var nextDeadline: Instant { min(stack.nextDeadline, transport.nextDeadline) }
+
+    func tick(now: Instant) {
+        transport.handleDeadline(now: now)
+        stack.tick(now: now)
+    }
+}

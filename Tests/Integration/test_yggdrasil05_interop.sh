@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# planetd as a member of a real Yggdrasil 0.5 network (issue #23), against yggdrasil 0.5.12:
+#
+#   Y1 (yggdrasil) ── tcp ── P (planetd) ── tcp ── Y2 (yggdrasil)
+#
+# P dials Y1 (tcp://, from `peers`) and Y2 dials P (P's tcp:// `listen`). Y1 and Y2 have no
+# other link, so everything between them crosses P's ironwood router (transit). Checked: the
+# real nodes list P as an up peer; ping both ways between P and Y1; 20 MB both ways checked by
+# SHA-256; Y1 ↔ Y2 through P (ping, 20 MB); Y1's getSessions lists P's key; the links stay up
+# past 75 s; a restarted planetd links and carries traffic again. (A wrong password or pin:
+# test_yggdrasil05_link.sh.)
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/../.."
+source Tools/lib/common.sh
+need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yggdrasil_05 failed)"
+[ -x "$PLANETD" ] || fail "planetd not built at $PLANETD"
+[ -x "$PLANETCTL" ] || fail "planetctl not built at $PLANETCTL"
+
+TAG=yi$$
+Y1=$TAG-y1; P=$TAG-p; Y2=$TAG-y2
+for ns in "$Y1" "$P" "$Y2"; do ip netns add "$ns" || fail "ip netns add $ns"; NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; done
+ip link add "$TAG-a" netns "$Y1" type veth peer name "$TAG-b" netns "$P" || fail "veth Y1-P"
+ip link add "$TAG-c" netns "$P" type veth peer name "$TAG-d" netns "$Y2" || fail "veth P-Y2"
+ip -n "$Y1" addr add fd00:79::1/64 dev "$TAG-a" nodad
+ip -n "$P" addr add fd00:79::2/64 dev "$TAG-b" nodad
+ip -n "$P" addr add fd00:7a::1/64 dev "$TAG-c" nodad
+ip -n "$Y2" addr add fd00:7a::2/64 dev "$TAG-d" nodad
+ip -n "$Y1" link set "$TAG-a" up; ip -n "$P" link set "$TAG-b" up; ip -n "$P" link set "$TAG-c" up; ip -n "$Y2" link set "$TAG-d" up
+PORT=14700
+
+# ygg_config LISTEN PEERS SOCKET: a fresh yggdrasil config, TUN on, no multicast.
+ygg_config() {
+  "$YGGDRASIL05" -genconf -json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+c.update(Listen=json.loads(sys.argv[1]), Peers=json.loads(sys.argv[2]), AdminListen="unix://" + sys.argv[3],
+         MulticastInterfaces=[], IfName="ygg0")
+json.dump(c, sys.stdout, indent=2)' "$@"
+}
+yctl() { local sock=$1; shift; "$YGGDRASILCTL05" -endpoint "unix://$sock" -json "$@"; }
+ygg_address() { yctl "$1" getSelf | json_get 'd["address"]'; }
+ygg_key() { yctl "$1" getSelf | json_get 'd["key"]'; }
+# ygg_peer_up SOCKET KEY: the real node lists KEY as an up peer.
+ygg_peer_up() { yctl "$1" getPeers | python3 -c 'import json,sys; p=json.load(sys.stdin)["peers"]; sys.exit(0 if any(x.get("up") and x.get("key")==sys.argv[1] for x in p) else 1)' "$2"; }
+ygg_peer_uptime() { yctl "$1" getPeers | python3 -c 'import json,sys; p=json.load(sys.stdin)["peers"]; print(int(max([x.get("uptime",0) for x in p if x.get("key")==sys.argv[1]] or [0])))' "$2"; }
+
+ygg_config "[\"tcp://[fd00:79::1]:$PORT\"]" '[]' "$TMP/y1.sock" > "$TMP/y1.json"
+ygg_config '[]' "[\"tcp://[fd00:7a::1]:$PORT\"]" "$TMP/y2.sock" > "$TMP/y2.json"
+ip netns exec "$Y1" "$YGGDRASIL05" -useconffile "$TMP/y1.json" > "$TMP/y1.log" 2>&1 & PIDS+=($!)
+wait_for 10 test -S "$TMP/y1.sock" || fail "yggdrasil Y1 did not start: $(cat "$TMP/y1.log")"
+
+"$PLANETD" genconf > "$TMP/p-gen.json" || fail "genconf"
+python3 - "$TMP/p-gen.json" "$TMP" "$PORT" > "$TMP/p.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+t, port = sys.argv[2], sys.argv[3]
+c.update(stateDir=t + "/p-state", tun={"name": "planety0"}, multicast=[], adminSocket=t + "/p.sock",
+         listen=["udp://[::]:8470", "tcp://[fd00:7a::1]:" + port], peers=["tcp://[fd00:79::1]:" + port])
+json.dump(c, sys.stdout, indent=2)
+PY
+start_p() { ip netns exec "$P" "$PLANETD" run --config "$TMP/p.json" >> "$TMP/p.log" 2>&1 & PPID_=$!; PIDS+=("$PPID_"); }
+start_p
+wait_for 10 "$PLANETCTL" --socket "$TMP/p.sock" self || fail "planetd did not start: $(tail -20 "$TMP/p.log")"
+ip netns exec "$Y2" "$YGGDRASIL05" -useconffile "$TMP/y2.json" > "$TMP/y2.log" 2>&1 & PIDS+=($!)
+wait_for 10 test -S "$TMP/y2.sock" || fail "yggdrasil Y2 did not start: $(cat "$TMP/y2.log")"
+
+P_KEY=$("$PLANETCTL" --socket "$TMP/p.sock" --json self | json_get 'd["publicKey"]')
+P_ADDR=$("$PLANETD" address --config "$TMP/p.json")
+Y1_ADDR=$(ygg_address "$TMP/y1.sock"); Y2_ADDR=$(ygg_address "$TMP/y2.sock")
+diag() { echo "--- planetd log"; tail -40 "$TMP/p.log"; echo "--- y1"; tail -20 "$TMP/y1.log"; echo "--- y2"; tail -20 "$TMP/y2.log"; }
+
+wait_for 20 ygg_peer_up "$TMP/y1.sock" "$P_KEY" || { diag; fail "Y1 does not list planetd as an up peer"; }
+wait_for 20 ygg_peer_up "$TMP/y2.sock" "$P_KEY" || { diag; fail "Y2 does not list planetd as an up peer"; }
+ok "both real yggdrasil nodes list planetd ($P_KEY) as an up peer"
+
+wait_for 20 ip netns exec "$P" ping -6 -c1 -W2 "$Y1_ADDR" || { diag; fail "planetd cannot ping Y1 $Y1_ADDR"; }
+wait_for 20 ip netns exec "$Y1" ping -6 -c1 -W2 "$P_ADDR" || { diag; fail "Y1 cannot ping planetd $P_ADDR"; }
+ok "ping both ways between planetd and Y1"
+
+# transfer FROM_NS TO_NS TO_ADDR BYTES PORT: TCP transfer checked by SHA-256.
+transfer() {
+  local from=$1 to=$2 addr=$3 bytes=$4 port=$5
+  head -c "$bytes" /dev/urandom > "$TMP/payload"
+  local want; want=$(sha256sum "$TMP/payload" | cut -d' ' -f1)
+  rm -f "$TMP/serve.out"
+  ip netns exec "$to" python3 Tests/Integration/tcp_transfer.py serve "$port" "$TMP/received" > "$TMP/serve.out" & PIDS+=($!)
+  sleep 0.5
+  ip netns exec "$from" python3 Tests/Integration/tcp_transfer.py send "$addr" "$port" "$TMP/payload" > "$TMP/send.out" \
+    || { diag; fail "transfer $from -> $addr failed"; }
+  wait_for 60 test -s "$TMP/serve.out" || { diag; fail "receiver $to did not finish"; }
+  local got; got=$(cut -d' ' -f1 "$TMP/serve.out")
+  [ "$got" = "$want" ] || { diag; fail "SHA-256 differs $from -> $to: sent $want received $got"; }
+}
+transfer "$P" "$Y1" "$Y1_ADDR" 20000000 5001
+transfer "$Y1" "$P" "$P_ADDR" 20000000 5002
+ok "20 MB each way between planetd and Y1, SHA-256 equal"
+
+wait_for 20 ip netns exec "$Y1" ping -6 -c1 -W2 "$Y2_ADDR" || { diag; fail "Y1 cannot ping Y2 through planetd"; }
+transfer "$Y1" "$Y2" "$Y2_ADDR" 20000000 5003
+ok "Y1 and Y2 (no link of their own) reach each other through planetd: ping, 20 MB checked"
+
+yctl "$TMP/y1.sock" getSessions | python3 -c 'import json,sys; s=json.load(sys.stdin)["sessions"]; sys.exit(0 if any(x.get("key")==sys.argv[1] for x in s) else 1)' "$P_KEY" \
+  || fail "Y1's getSessions does not list planetd"
+ok "Y1's getSessions lists planetd"
+
+# The link's uptime on Y1 must only grow until it passes 75 s: a keep-alive or deadline
+# mismatch would close it (yggdrasil's read deadline is a few seconds) and restart the count.
+last=0
+deadline=$(( $(date +%s) + 100 ))
+while :; do
+  up=$(ygg_peer_uptime "$TMP/y1.sock" "$P_KEY")
+  [ "$up" -ge "$last" ] || { diag; fail "Y1's link to planetd restarted (uptime $last s, then $up s)"; }
+  last=$up
+  [ "$up" -ge 75 ] && break
+  [ "$(date +%s)" -lt "$deadline" ] || { diag; fail "Y1's link to planetd is only $up s old"; }
+  sleep 2
+done
+ip netns exec "$P" ping -6 -c3 -i0.3 -W2 "$Y1_ADDR" >/dev/null || { diag; fail "no ping after 75 s"; }
+ok "the link stayed up for $up s (keep-alives), traffic still flows"
+
+kill "$PPID_"; wait "$PPID_" 2>/dev/null
+start_p
+wait_for 30 ygg_peer_up "$TMP/y1.sock" "$P_KEY" || { diag; fail "a restarted planetd did not link to Y1 again"; }
+wait_for 30 ip netns exec "$P" ping -6 -c1 -W2 "$Y1_ADDR" || { diag; fail "no ping after planetd restarted"; }
+ok "a restarted planetd links again and carries traffic"
