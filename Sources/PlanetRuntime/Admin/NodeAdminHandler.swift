@@ -27,6 +27,9 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
             switch result {
             case .success(var stats as StatsReply):
                 stats.addDrops((runner.ioDrops() + runner.yggdrasilDrops()).map { (name: $0.0, count: $0.1) })
+                // Yggdrasil links count as peers (and their sessions as sessions), as they are listed.
+                stats.peersUp += UInt64(runner.yggdrasil?.transport.peers.filter { $0.state == .up }.count ?? 0)
+                stats.sessions += UInt64(runner.yggdrasil?.stack.sessions.sessionCount ?? 0)
                 result = .success(stats)
             case .success(var peers as PeersReply):
                 peers.peers += runner.yggdrasilPeers()
