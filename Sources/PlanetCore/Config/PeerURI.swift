@@ -175,8 +175,8 @@ public struct PeerURI: Hashable, Sendable, CustomStringConvertible {
             switch b {
             case UInt8(ascii: "+"): out.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard bytes.count >= 2, let hi = hexValue(bytes[bytes.startIndex]),
-                      let lo = hexValue(bytes[bytes.startIndex + 1]) else { return nil }
+                guard bytes.count >= 2, let hi = Hex.nibble(bytes[bytes.startIndex]),
+                      let lo = Hex.nibble(bytes[bytes.startIndex + 1]) else { return nil }
                 out.append(hi << 4 | lo)
                 bytes = bytes.dropFirst(2)
             default: out.append(b)
@@ -185,14 +185,6 @@ public struct PeerURI: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 
     /// Everything but RFC 3986's unreserved characters escaped, so `parse` reads it back.
     static func percentEncoded(_ bytes: [UInt8]) -> String {

@@ -114,7 +114,7 @@ enum WebAPI {
         while let b = it.popFirst() {
             if b == UInt8(ascii: "+") {
                 bytes.append(0x20)
-            } else if b == UInt8(ascii: "%"), it.count >= 2, let hi = hexValue(it[it.startIndex]), let lo = hexValue(it[it.startIndex + 1]) {
+            } else if b == UInt8(ascii: "%"), it.count >= 2, let hi = Hex.nibble(it[it.startIndex]), let lo = Hex.nibble(it[it.startIndex + 1]) {
                 bytes.append(hi << 4 | lo)
                 it = it.dropFirst(2)
             } else {
@@ -124,12 +124,4 @@ enum WebAPI {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
