@@ -23,7 +23,7 @@ final class YggdrasilFastPathTests: XCTestCase {
     }
 
     func testKeysReadFromSlicesAndAppendedAsBytes() {
-        let bytes = (0..<40).map { UInt8($0 &* 13 &+ 1) }
+        let bytes = (0..<40).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
         let key = PublicKey(bytes, at: 5)!
         XCTAssertEqual(PublicKey(bytes[5..<37]), key)
         XCTAssertEqual(PublicKey(Array(bytes[5..<37])), key)
