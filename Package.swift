@@ -4,7 +4,7 @@ import PackageDescription
 // Module map (Docs/architecture.md):
 //   CSodium        libsodium through pkg-config
 //   COpenSSL       the system OpenSSL through pkg-config, for tls:// Yggdrasil links (PlanetRuntime only)
-//   CPlanetShim    C helpers: planet_udp, planet_tun, planet_netif, planet_loop
+//   CPlanetShim    C helpers: planet_udp, planet_tun, planet_netif, planet_loop, planet_malloc
 //   CPlanetCrypto  AEGIS-256 with the AES round instructions (libsodium 1.0.18 has none)
 //   PlanetCore     identity, addresses, crypto primitives, wire helpers, config     (sans-I/O)
 //   PlanetAdmin    the admin protocol: typed requests, Codable replies, structured errors, the

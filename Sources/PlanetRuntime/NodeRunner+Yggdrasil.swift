@@ -13,8 +13,16 @@ extension NodeRunner {
         guard !listens.isEmpty || !peers.isEmpty else { return }
         let transport = YggdrasilTransport(loop: loop, identity: node.identity, allowedKeys: Set(config.allowedPublicKeys), logger: logger)
         let gateway = YggdrasilGateway(node: node, transport: transport, tunMTU: config.tun.mtu, logger: logger, now: MonotonicClock.now())
-        transport.onEvent = { [unowned self, unowned gateway] event in
+        // A read of 64 KB holds dozens of frames: their consequences (frames to send, packets
+        // for the TUN) are carried out once, when the batch ends, not once per frame; events
+        // outside a read (deadlines, closes) are carried out at once as before.
+        transport.onEvent = { [unowned self, unowned gateway, unowned transport] event in
             gateway.handle(event, now: MonotonicClock.now())
+            if transport.inBatch { gateway.needsFlush = true } else { self.flush() }
+        }
+        transport.onBatchEnd = { [unowned self, unowned gateway] in
+            guard gateway.needsFlush else { return }
+            gateway.needsFlush = false
             self.flush()
         }
         for (i, uri) in config.listen.enumerated() where uri.scheme.isYggdrasil {

@@ -27,23 +27,38 @@ extension IronwoodRouter {
         return dist
     }
 
+    /// This node's coordinates (its path from the root), cached as `distance` caches every key's.
+    func ownPath() -> [UInt64] {
+        if let cached = pathCache[selfKey] { return cached }
+        let path = rootAndPath(selfKey).1
+        pathCache[selfKey] = path
+        return path
+    }
+
     /// The link to forward to, or nil when no peer is closer than we are, or when we are not
     /// below the watermark (then the watermark is left as it was).
     func nextHop(_ path: [UInt64], watermark: inout UInt64) -> IronwoodPeerID? {
         let selfDist = distance(path, from: selfKey)
         guard selfDist < watermark else { return nil }
         watermark = selfDist
-        var candidates: [IronwoodPeerID] = []
-        for (key, ids) in peers where distance(path, from: key) < selfDist {
-            candidates.append(contentsOf: ids)
+        // Every packet comes through here: the candidates go into a list kept across calls
+        // (no allocation per packet), with their distances, so none is computed twice. The
+        // oldest-first order matters (the rules below are not transitive across keys), so the
+        // list is still sorted; it holds one or two links in the usual case.
+        var candidates = nextHopScratch
+        candidates.removeAll(keepingCapacity: true)
+        defer { nextHopScratch = candidates }
+        for (key, ids) in peers {
+            let dist = distance(path, from: key)
+            guard dist < selfDist else { continue }
+            for id in ids { candidates.append((links[id]!.order, id, dist)) }
         }
-        candidates.sort { links[$0]!.order < links[$1]!.order }
+        if candidates.count > 1 { candidates.sort { $0.0 < $1.0 } }
         var best: IronwoodPeerID?
         var bestCPD = UInt64.max
         var bestDist = UInt64.max
-        for id in candidates {
+        for (_, id, dist) in candidates {
             let link = links[id]!
-            let dist = distance(path, from: link.key)
             let cpd = cost(id) / (selfDist - dist)
             let accept: Bool
             if let b = best {

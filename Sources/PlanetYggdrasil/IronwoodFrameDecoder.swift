@@ -45,7 +45,11 @@ public struct IronwoodFrameDecoder {
             buffer.removeFirst(consumed)
             consumed = 0
         }
-        buffer.append(contentsOf: bytes)
+        // Arrays and slices are appended as one copy; a generic sequence from another module
+        // would go byte by byte through its protocol.
+        if bytes.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+            buffer.append(contentsOf: bytes)
+        }
     }
 
     /// The next whole frame, nil when more bytes are needed, or the error that ends the link.

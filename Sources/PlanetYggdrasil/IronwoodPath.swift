@@ -31,6 +31,8 @@ public enum IronwoodPath {
     static func readKey(_ bytes: [UInt8], at offset: inout Int) -> PublicKey? {
         guard offset + PublicKey.byteCount <= bytes.count else { return nil }
         defer { offset += PublicKey.byteCount }
-        return PublicKey(bytes[offset..<(offset + PublicKey.byteCount)])
+        // The offset form reads four words; the generic one over a slice costs type-metadata
+        // lookups per byte, and this runs twice for every Traffic frame.
+        return PublicKey(bytes, at: offset)
     }
 }

@@ -128,7 +128,9 @@ extension IronwoodRouter {
         var traffic = traffic
         if let info = pathfinder.paths[traffic.dest] {
             traffic.path = info.path
-            traffic.from = rootAndPath(selfKey).1
+            // Our own coordinates, from the cache `distance` fills (cleared whenever the tree
+            // changes): walking the tree and allocating a visited set per packet cost more.
+            traffic.from = ownPath()
             pathfinder.paths[traffic.dest]!.traffic = traffic
             routeTraffic(traffic, now: now)
             return

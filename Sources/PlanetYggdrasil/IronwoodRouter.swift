@@ -86,6 +86,8 @@ public final class IronwoodRouter {
     var pathfinder: IronwoodPathfinder
     /// Each key's path from the root, for distances; cleared whenever the tree changes.
     var pathCache: [PublicKey: [UInt64]] = [:]
+    /// `nextHop`'s candidate list (link order, link, distance), kept so a packet allocates none.
+    var nextHopScratch: [(UInt64, IronwoodPeerID, UInt64)] = []
 
     var nextMaintenance: Instant
     /// Unix seconds minus monotonic seconds (PathNotify's seq is wall-clock seconds).

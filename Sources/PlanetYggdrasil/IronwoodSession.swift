@@ -129,8 +129,16 @@ final class IronwoodSession {
         Uvarint.append(remoteKeySeq, to: &out)
         Uvarint.append(sendNonce, to: &out)
         // Our next key rides inside the box, so that a packet later sealed with it is known
-        // to come from the same peer.
-        out += Sodium.boxSeal(nextKeys.publicKey + message, nonce: IronwoodSessionInit.nonce(sendNonce), sharedKey: sendShared)
+        // to come from the same peer. Tag space, key and message are laid out in `out` and
+        // sealed where they are: one buffer per packet instead of three.
+        let box = out.count
+        out.append(contentsOf: repeatElement(0, count: 16))
+        out += nextKeys.publicKey
+        out += message
+        out.withUnsafeMutableBytes {
+            Sodium.boxSealInPlace(UnsafeMutableRawBufferPointer(rebasing: $0[box...]), nonce: IronwoodSessionInit.nonce(sendNonce),
+                                  sharedKey: sendShared)
+        }
         tx &+= UInt64(message.count)
         expires = now.adding(seconds: timeout)
         return out

@@ -36,9 +36,12 @@ public struct IronwoodSessionInit: Equatable, Sendable {
 
     /// NaCl box's 24-byte nonce for a counter: 16 zero bytes, then the counter big-endian.
     public static func nonce(_ counter: UInt64) -> [UInt8] {
-        var n = [UInt8](repeating: 0, count: 16)
-        for s in stride(from: 56, through: 0, by: -8) { n.append(UInt8(truncatingIfNeeded: counter >> UInt64(s))) }
-        return n
+        // Built at its final size: one allocation per packet, not a second when it grows.
+        [UInt8](unsafeUninitializedCapacity: 24) { b, n in
+            for i in 0..<16 { b[i] = 0 }
+            for i in 0..<8 { b[16 + i] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * i)) }
+            n = 24
+        }
     }
 
     func signedBytes(ephemeral: [UInt8]) -> [UInt8] {

@@ -150,8 +150,8 @@ public final class YggdrasilIPv6 {
     /// A packet the TUN read (ipv6rwc's `writePC`).
     public func outbound(_ packet: [UInt8], now: Instant) -> [YggdrasilIPv6Output] {
         guard packet.count >= 40, packet[0] & 0xf0 == 0x60 else { drops.count(.notIPv6); return [] }
-        let source = Array(packet[8..<24])
-        guard source == address || Self.prefix8(packet, at: 8) == subnet else { drops.count(.sourceNotOurs); return [] }
+        // Compared in place (no 16-byte array per packet); the copy is made only when needed.
+        guard packet[8..<24].elementsEqual(address) || Self.prefix8(packet, at: 8) == subnet else { drops.count(.sourceNotOurs); return [] }
         let destinationByte = packet[24]
         guard destinationByte == OverlayAddress.addressPrefixByte || destinationByte == OverlayAddress.subnetPrefixByte else {
             drops.count(.destinationNotYggdrasil)
@@ -160,7 +160,7 @@ public final class YggdrasilIPv6 {
         guard packet.count <= mtu else {
             drops.count(.tooBig)
             guard YggdrasilPacketTooBig.mayAnswer(packet) else { return [] }
-            return [.toTUN(YggdrasilPacketTooBig.packet(from: address, to: source, mtu: mtu, about: packet))]
+            return [.toTUN(YggdrasilPacketTooBig.packet(from: address, to: Array(packet[8..<24]), mtu: mtu, about: packet))]
         }
         if destinationByte == OverlayAddress.addressPrefixByte {
             let destination = Array(packet[24..<40])
@@ -278,13 +278,13 @@ public final class YggdrasilIPv6 {
             return outbound(YggdrasilPacketTooBig.packet(from: Array(packet[24..<40]), to: Array(packet[8..<24]), mtu: mtu, about: packet),
                             now: now)
         }
-        guard Array(packet[24..<40]) == address || Self.prefix8(packet, at: 24) == subnet else {
+        guard packet[24..<40].elementsEqual(address) || Self.prefix8(packet, at: 24) == subnet else {
             drops.count(.destinationNotOurs)
             return []
         }
         var out = learn(key, now: now)
         let sender = keys[key]!
-        guard Array(packet[8..<24]) == sender.address || Self.prefix8(packet, at: 8) == sender.subnet else {
+        guard packet[8..<24].elementsEqual(sender.address) || Self.prefix8(packet, at: 8) == sender.subnet else {
             drops.count(.sourceNotSender)
             return out
         }

@@ -98,6 +98,8 @@ case "address", "subnet":
     } catch { fail(error.description) }
 
 case "run":
+    // Packet-sized buffers stay in the heap (HeapTuning explains why).
+    HeapTuning.keepPacketBuffers()
     let config = loadConfig()
     // Named like every other config error: `planetd: FILE: config: FIELD: reason`.
     if let e = CapacityProbe.checkOffer(config) { fail("\(args.value("config") ?? ""): \(e.description)") }

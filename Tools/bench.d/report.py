@@ -22,6 +22,20 @@ SYSTEMS = [
     ("wireguard", "wireguard-go"),
     ("yggdrasil", "yggdrasil"),
     ("yggdrasil-1420", "yggdrasil 1420"),
+    ("yggdrasil05", "yggdrasil 0.5.12"),
+    ("planetary-ygg", "planetd ygg-wire"),
+    ("planetary-ygg05", "planetd-ygg0.5"),
+]
+
+# The ratio columns: (numerator, denominator, column heading). Planetary on its own wire
+# against the others; planetd on Yggdrasil's wire (tcp://) against yggdrasil 0.5.12's own pair,
+# both planetd (planetary-ygg) and planetd talking to a real yggdrasil (planetary-ygg05).
+RATIOS = [
+    ("planetary", "yggdrasil", "P/ygg"),
+    ("planetary", "wireguard", "P/wg"),
+    ("planetary-ygg", "yggdrasil05", "Pygg/ygg05"),
+    ("planetary-ygg05", "yggdrasil05", "Pmix/ygg05"),
+    ("planetary-ygg", "yggdrasil", "Pygg/ygg047"),
 ]
 
 # (metric, unit, better, description). "better" is "higher" or "lower"; the ratios are always
@@ -185,22 +199,22 @@ def summarize(samples_path, meta_path, json_out):
         if s in notes:
             systems[s]["notes"] = notes[s]
     ratios = {}
-    p = systems.get("planetary", {}).get("metrics", {})
-    for other in ("yggdrasil", "wireguard"):
-        o = systems.get(other, {}).get("metrics", {})
+    headings = {}
+    for num, den, heading in RATIOS:
+        p = systems.get(num, {}).get("metrics", {})
+        o = systems.get(den, {}).get("metrics", {})
         r = {}
         for key, _, _, _ in METRICS:
             if key in p and key in o and o[key]:
                 r[key] = p[key] / o[key]
         if r:
-            ratios["planetary/" + other] = r
+            ratios[num + "/" + den] = r
+            headings[num + "/" + den] = heading
 
     names = dict(SYSTEMS)
     cols = [names[s] for s in ran]
-    ratio_cols = [k for k in ("planetary/yggdrasil", "planetary/wireguard") if k in ratios]
-    header = ["metric", "unit"] + cols + [
-        {"planetary/yggdrasil": "P/ygg", "planetary/wireguard": "P/wg"}[k] for k in ratio_cols
-    ]
+    ratio_cols = [n + "/" + d for n, d, _ in RATIOS if n + "/" + d in ratios]
+    header = ["metric", "unit"] + cols + [headings[k] for k in ratio_cols]
     rows = []
     rows.append(["status", ""] + [systems[s]["status"] for s in ran] + ["" for _ in ratio_cols])
     for key, unit, better, desc in METRICS:
@@ -221,7 +235,9 @@ def summarize(samples_path, meta_path, json_out):
     o = meta.get("options", {})
     if o.get("udp_rate"):
         print("UDP offered at %s; high rate %s" % (o.get("udp_rate"), o.get("udp_rate_high", "not run")))
-    print("P/ygg and P/wg are Planetary divided by yggdrasil (default MTU) and by wireguard-go;")
+    print("P/ygg and P/wg are Planetary divided by yggdrasil 0.4.7 (default MTU) and by wireguard-go;")
+    print("Pygg/ygg05 is planetd-planetd over tcp:// (Yggdrasil 0.5 wire) divided by the yggdrasil 0.5.12")
+    print("pair, Pmix/ygg05 planetd-yggdrasil 0.5.12 divided by that pair, Pygg/ygg047 by yggdrasil 0.4.7;")
     print("for throughput higher is better, for loss, RTT, CPU and RSS lower is better.")
     for s in ran:
         for n in systems[s].get("notes", []):

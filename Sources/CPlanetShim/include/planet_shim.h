@@ -7,4 +7,5 @@
 #include "planet_tun.h"
 #include "planet_netif.h"
 #include "planet_loop.h"
+#include "planet_malloc.h"
 #endif

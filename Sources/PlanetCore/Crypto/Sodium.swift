@@ -120,11 +120,34 @@ public enum Sodium {
 
     /// Opens `boxSeal`'s output; nil when the tag does not verify.
     public static func boxOpen(_ boxed: some Collection<UInt8>, nonce: [UInt8], sharedKey: [UInt8]) -> [UInt8]? {
-        guard nonce.count == 24, sharedKey.count == 32, boxed.count >= 16 else { return nil }
-        let input = Array(boxed)
-        var out = [UInt8](repeating: 0, count: input.count - 16)
-        guard crypto_box_open_easy_afternm(&out, input, UInt64(input.count), nonce, sharedKey) == 0 else { return nil }
-        return out
+        // Arrays and slices (every caller) are opened where they lie: called from another
+        // module this generic is not specialised, and copying byte by byte through the
+        // protocol cost more than the cipher.
+        if let opened = boxed.withContiguousStorageIfAvailable({ boxOpen(UnsafeRawBufferPointer($0), nonce: nonce, sharedKey: sharedKey) }) {
+            return opened
+        }
+        return Array(boxed).withUnsafeBytes { boxOpen($0, nonce: nonce, sharedKey: sharedKey) }
+    }
+
+    /// Opens a box held in memory (tag, then ciphertext); nil when the tag does not verify.
+    public static func boxOpen(_ boxed: UnsafeRawBufferPointer, nonce: [UInt8], sharedKey: [UInt8]) -> [UInt8]? {
+        guard nonce.count == 24, sharedKey.count == 32, boxed.count >= 16, let input = boxed.baseAddress else { return nil }
+        var ok = false
+        let out = [UInt8](unsafeUninitializedCapacity: boxed.count - 16) { buffer, initialized in
+            ok = crypto_box_open_easy_afternm(buffer.baseAddress, input.assumingMemoryBound(to: UInt8.self), UInt64(boxed.count),
+                                              nonce, sharedKey) == 0
+            initialized = ok ? boxed.count - 16 : 0
+        }
+        return ok ? out : nil
+    }
+
+    /// Seals in place: `buffer` holds 16 bytes for the tag, then the plaintext, which becomes
+    /// the ciphertext (libsodium's easy interface writes the ciphertext over the plaintext
+    /// when the message starts right after the tag). The result is what `boxSeal` returns.
+    public static func boxSealInPlace(_ buffer: UnsafeMutableRawBufferPointer, nonce: [UInt8], sharedKey: [UInt8]) {
+        precondition(nonce.count == 24 && sharedKey.count == 32 && buffer.count >= 16)
+        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        _ = crypto_box_easy_afternm(base, base + 16, UInt64(buffer.count - 16), nonce, sharedKey)
     }
 
     // MARK: BLAKE2b

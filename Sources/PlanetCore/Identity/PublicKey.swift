@@ -7,6 +7,15 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init?(_ bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
+        // Arrays and slices: read as words in place (the generic walk below costs type-metadata
+        // lookups when this is called from another module, unspecialised).
+        if let key = bytes.withContiguousStorageIfAvailable({ b -> (UInt64, UInt64, UInt64, UInt64) in
+            let raw = UnsafeRawBufferPointer(b)
+            return (BigEndian.u64(raw, at: 0), BigEndian.u64(raw, at: 8), BigEndian.u64(raw, at: 16), BigEndian.u64(raw, at: 24))
+        }) {
+            (w0, w1, w2, w3) = key
+            return
+        }
         var words: [UInt64] = [0, 0, 0, 0]
         for (i, b) in bytes.enumerated() { words[i / 8] = words[i / 8] << 8 | UInt64(b) }
         (w0, w1, w2, w3) = (words[0], words[1], words[2], words[3])
@@ -37,9 +46,9 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public func append(to buffer: inout [UInt8]) {
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
+        // Four big-endian words in one append (no array of words per call: every Traffic
+        // frame appends two keys).
+        withUnsafeBytes(of: (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian)) { buffer.append(contentsOf: $0) }
     }
 
     public var hex: String { Hex.encode(bytes) }

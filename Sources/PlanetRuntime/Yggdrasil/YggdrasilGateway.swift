@@ -20,6 +20,8 @@ final class YggdrasilGateway: ForeignNetwork {
     private(set) var refusedLinks: UInt64 = 0
     /// Links closed because their peer sent a message the router refuses (ironwood does the same).
     private(set) var badMessageCloses: UInt64 = 0
+    /// Events of the transport's current read batch are waiting for the runner's flush.
+    var needsFlush = false
 
     init(node: Node, transport: YggdrasilTransport, tunMTU: Int, logger: Logger, now: Instant) {
         self.node = node
@@ -29,7 +31,9 @@ final class YggdrasilGateway: ForeignNetwork {
     }
 
     func send(_ packet: UnsafeRawBufferPointer, now: Instant) -> Bool {
-        stack.sendPacket(Array(packet), now: now)
+        // Only 200::/7 destinations are Yggdrasil's: refuse the rest before copying anything.
+        guard packet.count >= 40, packet[24] & 0xfe == 0x02 else { return false }
+        return stack.sendPacket(Array(packet), now: now)
     }
 
     func handle(_ event: YggdrasilTransport.Event, now: Instant) {

@@ -75,6 +75,12 @@ public final class YggdrasilTransport {
     /// `allowedPublicKeys`: inbound links from other keys are refused after their handshake.
     public var allowedKeys: Set<PublicKey>
     public var onEvent: (Event) -> Void = { _ in }
+    /// Called once after the events of one readiness (up to `readsPerTurn` reads, any number of
+    /// frames) were all reported: the owner can carry out their consequences once per batch
+    /// instead of once per frame (`inBatch` says when it may defer).
+    public var onBatchEnd: () -> Void = {}
+    /// True while a batch's events are being reported through `onEvent`.
+    public private(set) var inBatch = false
 
     private var tlsContext: YggdrasilTLSContext?
     private var listeners: [Int32: PeerURI] = [:]
@@ -337,7 +343,11 @@ public final class YggdrasilTransport {
         // Write first: yggdrasil writes its handshake before it reads the peer's, so a peer we
         // are about to refuse still gets ours and can name the reason (a wrong password) too.
         flush(c)
+        inBatch = true
         readSome(c)
+        inBatch = false
+        onBatchEnd()
+        // What the batch made the owner send on this link goes in this turn, in one write.
         if !c.ended { flush(c) }
     }
 
