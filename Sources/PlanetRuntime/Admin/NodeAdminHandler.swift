@@ -27,6 +27,7 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
             switch result {
             case .success(var stats as StatsReply):
                 stats.addDrops((runner.ioDrops() + runner.yggdrasilDrops()).map { (name: $0.0, count: $0.1) })
+                stats.yggdrasil = runner.yggdrasilCounters()
                 result = .success(stats)
             case .success(var peers as PeersReply):
                 peers.peers += runner.yggdrasilPeers()

@@ -21,11 +21,12 @@ final class YggdrasilGateway: ForeignNetwork {
     /// Links closed because their peer sent a message the router refuses (ironwood does the same).
     private(set) var badMessageCloses: UInt64 = 0
 
-    init(node: Node, transport: YggdrasilTransport, tunMTU: Int, logger: Logger, now: Instant) {
+    init(node: Node, transport: YggdrasilTransport, tunMTU: Int, nodeInfo: [(String, JSONValue)] = [], logger: Logger, now: Instant) {
         self.node = node
         self.transport = transport
         self.logger = logger
-        stack = YggdrasilNode(identity: node.identity, now: now, unixSeconds: UInt64(max(0, WallClock.unixSeconds())), tunMTU: tunMTU)
+        stack = YggdrasilNode(identity: node.identity, now: now, unixSeconds: UInt64(max(0, WallClock.unixSeconds())), tunMTU: tunMTU,
+                              nodeInfo: YggdrasilProtocol.nodeInfo(extra: nodeInfo))
     }
 
     func send(_ packet: UnsafeRawBufferPointer, now: Instant) -> Bool {
