@@ -118,6 +118,7 @@ public enum AdminReport {
             ("capacity records", count(r.capacityRecords)),
         ]
         for e in r.punch?.entries ?? [] { pairs.append(("punch " + e.name, count(e.count))) }
+        for e in r.yggdrasil?.entries ?? [] { pairs.append(("yggdrasil " + e.name, count(e.count))) }
         if r.drops.entries.isEmpty {
             pairs.append(("drops", "none"))
         } else {

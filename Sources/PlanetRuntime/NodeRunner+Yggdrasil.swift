@@ -12,7 +12,8 @@ extension NodeRunner {
         let peers = config.peers.filter(\.scheme.isYggdrasil)
         guard !listens.isEmpty || !peers.isEmpty else { return }
         let transport = YggdrasilTransport(loop: loop, identity: node.identity, allowedKeys: Set(config.allowedPublicKeys), logger: logger)
-        let gateway = YggdrasilGateway(node: node, transport: transport, tunMTU: config.tun.mtu, logger: logger, now: MonotonicClock.now())
+        let gateway = YggdrasilGateway(node: node, transport: transport, tunMTU: config.tun.mtu,
+                                       nodeInfo: config.yggdrasilNodeInfo, logger: logger, now: MonotonicClock.now())
         // A read of 64 KB holds dozens of frames: their consequences (frames to send, packets
         // for the TUN) are carried out once, when the batch ends, not once per frame; events
         // outside a read (deadlines, closes) are carried out at once as before.
@@ -83,6 +84,13 @@ extension NodeRunner {
         }
     }
 
+    /// The Yggdrasil side's counters that are not drops: Yggdrasil protocol requests (payload
+    /// type 2) answered, by kind (`protocol-nodeinfo`, `protocol-get-self`, …); nil without one.
+    func yggdrasilCounters() -> Counters? {
+        guard let yggdrasil else { return nil }
+        return Counters(yggdrasil.stack.proto.answered.sorted { $0.key < $1.key }.map { (name: "protocol-\($0.key)", count: $0.value) })
+    }
+
     /// The Yggdrasil side's drops and link closes, for `getStats` and the metrics.
     func yggdrasilDrops() -> [(String, UInt64)] {
         guard let yggdrasil else { return [] }
@@ -90,7 +98,6 @@ extension NodeRunner {
         out += yggdrasil.transport.closeCounters.report(prefix: "ygg-link-")
         if yggdrasil.refusedLinks > 0 { out.append(("ygg-link-refused-by-router", yggdrasil.refusedLinks)) }
         if yggdrasil.badMessageCloses > 0 { out.append(("ygg-link-bad-message", yggdrasil.badMessageCloses)) }
-        if yggdrasil.stack.protocolMessagesIgnored > 0 { out.append(("ygg-protocol-message-ignored", yggdrasil.stack.protocolMessagesIgnored)) }
         return out
     }
 }

@@ -22,13 +22,18 @@ public final class YggdrasilNode {
     public var delivered: [(PublicKey, [UInt8])] = []
     /// Packets for the TUN that come from the stack itself (packet too big for a packet of ours).
     public var toTUN: [[UInt8]] = []
-    /// Yggdrasil protocol messages (payload type 2: nodeinfo, debug calls), not answered yet.
-    public private(set) var protocolMessagesIgnored: UInt64 = 0
+    /// Yggdrasil protocol messages (payload type 2): nodeinfo and the debug calls answered.
+    public let proto: YggdrasilProtocol
+    /// Protocol messages not answered (responses we never asked for, unknown types).
+    public var protocolMessagesIgnored: UInt64 { proto.ignored }
 
     /// `tunMTU`: the TUN's MTU; the IPv6 layer takes the smaller of it and what a session
     /// message can carry, so a packet the TUN accepts always fits a session.
-    public init(identity: NodeIdentity, now: Instant, unixSeconds: UInt64, tunMTU: Int) {
+    /// `nodeInfo`: the serialized nodeinfo to answer with (`YggdrasilProtocol.nodeInfo`).
+    public init(identity: NodeIdentity, now: Instant, unixSeconds: UInt64, tunMTU: Int,
+                nodeInfo: [UInt8] = YggdrasilProtocol.nodeInfo(extra: [])) {
         self.identity = identity
+        proto = YggdrasilProtocol(nodeInfo: nodeInfo)
         router = IronwoodRouter(identity: identity, now: now)
         router.setWallClock(unixSeconds: unixSeconds, at: now)
         sessions = IronwoodSessions(identity: identity, now: now, unixSeconds: unixSeconds, networkMTU: router.mtu)
@@ -96,6 +101,7 @@ public final class YggdrasilNode {
     /// Every layer's drops, named `ygg-…` for stats and metrics.
     public func dropReport() -> [(String, UInt64)] {
         router.drops.report(prefix: "ygg-") + sessions.drops.report(prefix: "ygg-session-") + ipv6.drops.report(prefix: "ygg-ipv6-")
+            + proto.report()
     }
 
     // MARK: Moving work between the layers
@@ -106,9 +112,18 @@ public final class YggdrasilNode {
             case .send(let key, let message): sessions.send(to: key, message: message, now: now)
             case .lookup(let partial): router.lookup(partial, now: now)
             case .toTUN(let packet): toTUN.append(packet)
-            case .protocolMessage: protocolMessagesIgnored += 1
+            case .protocolMessage(let key, let body):
+                // Answered over the same session, as yggdrasil answers (PacketConn.WriteTo).
+                if let reply = proto.answer(body, view: { protocolView }) { sessions.send(to: key, message: reply, now: now) }
             }
         }
+    }
+
+    /// What the debug calls report: our key, the tree entries we hold, our peers' keys.
+    var protocolView: YggdrasilProtocol.View {
+        YggdrasilProtocol.View(key: identity.publicKey, routingEntries: router.treeEntries.count,
+                               peers: router.peerStatus.map(\.key), tree: router.treeEntries.map(\.key),
+                               messageMTU: sessions.messageMTU)
     }
 
     func pump(now: Instant) {

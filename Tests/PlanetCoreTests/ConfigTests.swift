@@ -21,12 +21,27 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.json().objectValue?.map(\.0), NodeConfig.keys)
     }
 
+    /// `yggdrasil.nodeInfo`: any object, kept in order, written back; not an object, an unknown
+    /// key or more than Yggdrasil's 16384 bytes is refused naming the field.
+    func testYggdrasilNodeInfo() throws {
+        let c = try NodeConfig.parse(#"{"yggdrasil": {"nodeInfo": {"name": "lab-7", "rack": 3, "tags": ["a"]}}}"#)
+        XCTAssertEqual(c.yggdrasilNodeInfo.map(\.0), ["name", "rack", "tags"])
+        XCTAssertEqual(c.yggdrasilNodeInfo.first?.1, .string("lab-7"))
+        XCTAssertEqual(try NodeConfig.parse(c.json().serialized()).json(), c.json())
+        XCTAssertEqual(error(#"{"yggdrasil": {"nodeInfo": "x"}}"#)?.field, "yggdrasil.nodeInfo")
+        XCTAssertEqual(error(#"{"yggdrasil": {"nodeinfo": {}}}"#)?.field, "yggdrasil.nodeinfo")
+        XCTAssertEqual(error(#"{"yggdrasil": []}"#)?.field, "yggdrasil")
+        let big = String(repeating: "x", count: NodeConfig.maximumNodeInfoBytes)
+        XCTAssertEqual(error(#"{"yggdrasil": {"nodeInfo": {"big": "\#(big)"}}}"#)?.field, "yggdrasil.nodeInfo")
+    }
+
     /// genconf's promise: every key, sub-keys too, and the file loads back as the same config.
     /// Defaults that mean "not set" (offer: all measured; reserved: the documented reserve; no
     /// coordinates) are written as null, which the loader reads as absent.
     func testGenconfWritesEverySubKeyAndLoadsBack() throws {
         let written = NodeConfig().json()
-        let sections: [(String, [String])] = [("tun", NodeConfig.tunKeys), ("nat", NodeConfig.natKeys), ("capacity", CapacityConfig.keys)]
+        let sections: [(String, [String])] = [("tun", NodeConfig.tunKeys), ("nat", NodeConfig.natKeys), ("capacity", CapacityConfig.keys),
+                                              ("yggdrasil", NodeConfig.yggdrasilKeys)]
         for (name, keys) in sections { XCTAssertEqual(written[name]?.objectValue?.map(\.0), keys, name) }
         let capacity = try XCTUnwrap(written["capacity"])
         XCTAssertEqual(capacity["farm"]?.objectValue?.map(\.0), CapacityConfig.farmKeys)

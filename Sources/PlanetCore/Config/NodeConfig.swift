@@ -47,11 +47,17 @@ public struct NodeConfig: Sendable {
     public var nat = NAT()
     /// What this node announces to the capacity directory (CapacityConfig.swift).
     public var capacity = CapacityConfig()
+    /// `yggdrasil.nodeInfo`: the object a real Yggdrasil node's `getNodeInfo` shows for us
+    /// (build keys added by PlanetYggdrasil's YggdrasilProtocol); empty adds nothing.
+    public var yggdrasilNodeInfo: [(String, JSONValue)] = []
+    /// Yggdrasil refuses a larger nodeinfo (nodeinfo.go); the limit applies to the object as written.
+    public static let maximumNodeInfoBytes = 16384
 
     public init() {}
 
     public static let keys = ["privateKey", "listen", "peers", "allowedPublicKeys", "tun", "adminSocket", "adminGroup",
-                              "multicast", "stateDir", "logLevel", "metricsListen", "webListen", "nat", "capacity"]
+                              "multicast", "stateDir", "logLevel", "metricsListen", "webListen", "nat", "capacity", "yggdrasil"]
+    static let yggdrasilKeys = ["nodeInfo"]
     static let tunKeys = ["enabled", "name", "mtu"]
     static let natKeys = ["punch"]
 
@@ -111,6 +117,8 @@ public struct NodeConfig: Sendable {
                 c.nat = try parseNAT(value)
             case "capacity":
                 c.capacity = try CapacityConfig.parse(value)
+            case "yggdrasil":
+                c.yggdrasilNodeInfo = try parseYggdrasil(value)
             default:
                 throw ConfigError(field: key, reason: "unknown key" + suggestion(for: key, among: keys))
             }
@@ -218,6 +226,19 @@ public struct NodeConfig: Sendable {
         return prev[y.count]
     }
 
+    static func parseYggdrasil(_ value: JSONValue) throws(ConfigError) -> [(String, JSONValue)] {
+        guard let pairs = value.objectValue else { throw ConfigError(field: "yggdrasil", reason: "must be an object like {\"nodeInfo\": {\"name\": \"my-node\"}}, got \(value.typeName)") }
+        var info: [(String, JSONValue)] = []
+        for (key, v) in pairs {
+            guard key == "nodeInfo" else { throw ConfigError(field: "yggdrasil.\(key)", reason: "unknown key" + suggestion(for: key, among: yggdrasilKeys)) }
+            guard let o = v.objectValue else { throw ConfigError(field: "yggdrasil.nodeInfo", reason: "must be an object, got \(v.typeName)") }
+            let size = v.serialized().utf8.count
+            guard size <= maximumNodeInfoBytes else { throw ConfigError(field: "yggdrasil.nodeInfo", reason: "is \(size) bytes as JSON; Yggdrasil accepts at most \(maximumNodeInfoBytes)") }
+            info = o
+        }
+        return info
+    }
+
     // MARK: Writing
 
     /// The complete config with every key, in documentation order.
@@ -237,6 +258,7 @@ public struct NodeConfig: Sendable {
             ("webListen", .string(webListen)),
             ("nat", .object([("punch", .bool(nat.punch))])),
             ("capacity", capacity.json()),
+            ("yggdrasil", .object([("nodeInfo", .object(yggdrasilNodeInfo))])),
         ])
     }
 }

@@ -30,6 +30,7 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
                 // Yggdrasil links count as peers (and their sessions as sessions), as they are listed.
                 stats.peersUp += UInt64(runner.yggdrasil?.transport.peers.filter { $0.state == .up }.count ?? 0)
                 stats.sessions += UInt64(runner.yggdrasil?.stack.sessions.sessionCount ?? 0)
+                stats.yggdrasil = runner.yggdrasilCounters()
                 result = .success(stats)
             case .success(var peers as PeersReply):
                 peers.peers += runner.yggdrasilPeers()

@@ -23,11 +23,12 @@ final class YggdrasilGateway: ForeignNetwork {
     /// Events of the transport's current read batch are waiting for the runner's flush.
     var needsFlush = false
 
-    init(node: Node, transport: YggdrasilTransport, tunMTU: Int, logger: Logger, now: Instant) {
+    init(node: Node, transport: YggdrasilTransport, tunMTU: Int, nodeInfo: [(String, JSONValue)] = [], logger: Logger, now: Instant) {
         self.node = node
         self.transport = transport
         self.logger = logger
-        stack = YggdrasilNode(identity: node.identity, now: now, unixSeconds: UInt64(max(0, WallClock.unixSeconds())), tunMTU: tunMTU)
+        stack = YggdrasilNode(identity: node.identity, now: now, unixSeconds: UInt64(max(0, WallClock.unixSeconds())), tunMTU: tunMTU,
+                              nodeInfo: YggdrasilProtocol.nodeInfo(extra: nodeInfo))
     }
 
     func send(_ packet: UnsafeRawBufferPointer, now: Instant) -> Bool {
