@@ -47,11 +47,13 @@ public struct NodeConfig: Sendable {
     public var nat = NAT()
     /// What this node announces to the capacity directory (CapacityConfig.swift).
     public var capacity = CapacityConfig()
+    /// `yggdrasil.via` (YggdrasilVia.swift): reaching Yggdrasil through a dual node.
+    public var yggdrasilVia = YggdrasilViaSetting.auto
 
     public init() {}
 
     public static let keys = ["privateKey", "listen", "peers", "allowedPublicKeys", "tun", "adminSocket", "adminGroup",
-                              "multicast", "stateDir", "logLevel", "metricsListen", "webListen", "nat", "capacity"]
+                              "multicast", "stateDir", "logLevel", "metricsListen", "webListen", "nat", "capacity", "yggdrasil"]
     static let tunKeys = ["enabled", "name", "mtu"]
     static let natKeys = ["punch"]
 
@@ -111,6 +113,16 @@ public struct NodeConfig: Sendable {
                 c.nat = try parseNAT(value)
             case "capacity":
                 c.capacity = try CapacityConfig.parse(value)
+            case "yggdrasil":
+                guard let pairs = value.objectValue else { throw ConfigError(field: key, reason: "must be an object like {\"via\": \"auto\"}, got \(value.typeName)") }
+                for (k, v) in pairs {
+                    guard k == "via" else { throw ConfigError(field: "yggdrasil.\(k)", reason: "unknown key" + suggestion(for: k, among: ["via"])) }
+                    let text = try string(v, "yggdrasil.via")
+                    guard let via = YggdrasilViaSetting.parse(text) else {
+                        throw ConfigError(field: "yggdrasil.via", reason: "'\(text)' must be auto, off, a public key (64 hex digits) or a 200::/7 address")
+                    }
+                    c.yggdrasilVia = via
+                }
             default:
                 throw ConfigError(field: key, reason: "unknown key" + suggestion(for: key, among: keys))
             }
@@ -237,6 +249,7 @@ public struct NodeConfig: Sendable {
             ("webListen", .string(webListen)),
             ("nat", .object([("punch", .bool(nat.punch))])),
             ("capacity", capacity.json()),
+            ("yggdrasil", .object([("via", .string(yggdrasilVia.description))])),
         ])
     }
 }
