@@ -90,7 +90,13 @@ final class YggdrasilGateway: ForeignNetwork {
         }
     }
 
-    var nextDeadline: Instant { min(stack.nextDeadline, transport.nextDeadline, via?.nextCheck ?? .never) }
+    /// A Planetary-only node's stack with no link has nothing to maintain (ironwood's once a
+    /// second would wake every such node for nothing): only the dialer's checks and the
+    /// transport's dials are due then.
+    var nextDeadline: Instant {
+        let stackDue = via != nil && upLinks.isEmpty ? Instant.never : stack.nextDeadline
+        return min(stackDue, transport.nextDeadline, via?.nextCheck ?? .never)
+    }
 
     func tick(now: Instant) {
         transport.handleDeadline(now: now)

@@ -29,7 +29,8 @@ final class YggdrasilViaDialer {
     init(setting: YggdrasilViaSetting, logger: Logger, now: Instant) {
         self.setting = setting
         self.logger = logger
-        nextCheck = now
+        // The first check one interval in: routes and records take that long to arrive anyway.
+        nextCheck = now.adding(seconds: YggdrasilViaDialer.interval)
     }
 
     /// The address the link is dialled to: the loop guard refuses to hand it to Yggdrasil.
