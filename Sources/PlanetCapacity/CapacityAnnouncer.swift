@@ -15,6 +15,11 @@ public final class CapacityAnnouncer {
     /// (`Node.setDeclaredByVMs`). Zero without VMs: used capacity is then the reserve alone.
     public var declaredByVMs = CapacityResources.zero { didSet { recompute() } }
     public let version: String
+    /// This node accepts Yggdrasil links on its overlay address (a dual node, see
+    /// YggdrasilVia.swift): its record carries the `yggdrasil-via` tag. A node whose operator
+    /// left `capacity.enabled` off then still announces, but a record that says nothing about
+    /// the machine (no resources, no location, no GPUs): only the signed claim.
+    public var servesYggdrasil = false { didSet { recompute() } }
 
     /// A changed record waits at least this long after the previous one, so a burst of changes
     /// (VMs attached one after another) costs the overlay one record, not one each.
@@ -66,14 +71,20 @@ public final class CapacityAnnouncer {
     /// The record as it would be issued now, without seqno and times (nil when disabled or not
     /// yet measured).
     public func content() -> CapacityRecord? {
-        guard config.enabled, let m = measurement else { return nil }
+        guard config.enabled || servesYggdrasil, let m = measurement else { return nil }
+        let viaTag = YggdrasilViaSetting.tag
+        guard config.enabled else {
+            return CapacityRecord(key: identity.publicKey, seqno: 0, issuedAt: 0, expiresAt: 0, version: version, tags: [viaTag])
+        }
+        let tags = servesYggdrasil ? Array(config.tags.filter { $0 != viaTag }.prefix(CapacityConfig.maxTags - 1)) + [viaTag]
+                                   : config.tags.filter { $0 != viaTag }
         return CapacityRecord(
             key: identity.publicKey, seqno: 0, issuedAt: 0, expiresAt: 0, uptimeSeconds: 0,
             publicIPv4: m.publicIPv4, publicIPv6: m.publicIPv6,
             total: CapacityAnnouncer.offered(config, measured: m),
             used: CapacityAnnouncer.reserve(config, measured: m).adding(declaredByVMs),
             latitude: config.latitude, longitude: config.longitude, country: config.country, farmId: config.farmId,
-            city: config.city, farmName: config.farmName, version: version, gpus: m.gpus, tags: config.tags)
+            city: config.city, farmName: config.farmName, version: version, gpus: m.gpus, tags: tags)
     }
 
     /// When the next record is due (Unix seconds; nil: nothing to announce). Cached: the node

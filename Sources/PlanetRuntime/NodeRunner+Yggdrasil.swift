@@ -10,7 +10,12 @@ extension NodeRunner {
     func startYggdrasil() throws(StartupError) {
         let listens = config.listen.filter(\.scheme.isYggdrasil)
         let peers = config.peers.filter(\.scheme.isYggdrasil)
-        guard !listens.isEmpty || !peers.isEmpty else { return }
+        // A dual node has links of its own; a Planetary-only one may still reach Yggdrasil
+        // through one (YggdrasilViaDialer.swift), which needs the TUN: the link is the kernel's
+        // TCP over it.
+        let dual = !listens.isEmpty || !peers.isEmpty
+        let via = config.yggdrasilVia != .off && config.tun.enabled
+        guard dual || via else { return }
         let transport = YggdrasilTransport(loop: loop, identity: node.identity, allowedKeys: Set(config.allowedPublicKeys), logger: logger)
         let gateway = YggdrasilGateway(node: node, transport: transport, tunMTU: config.tun.mtu,
                                        nodeInfo: config.yggdrasilNodeInfo, logger: logger, now: MonotonicClock.now())
@@ -35,8 +40,25 @@ extension NodeRunner {
             }
         }
         for uri in peers { _ = transport.addPeer(uri) }
+        if dual && via { serveYggdrasilVia(transport) }
+        if !dual { gateway.via = YggdrasilViaDialer(setting: config.yggdrasilVia, logger: logger, now: MonotonicClock.now()) }
         node.attach(foreign: gateway)
         yggdrasil = gateway
+    }
+
+    /// A dual node accepts Yggdrasil links on its own overlay address, port 8473 (reachable
+    /// only through the overlay), and says so in its signed capacity record. Best effort: a
+    /// node that cannot bind it stays a dual node for itself.
+    func serveYggdrasilVia(_ transport: YggdrasilTransport) {
+        let text = "tcp://[\(node.identity.address)]:\(YggdrasilViaSetting.port)"
+        guard let uri = try? PeerURI.parse(text, allowKey: false).get() else { return }
+        do {
+            _ = try transport.listen(uri)
+            node.announceYggdrasilVia(true, now: MonotonicClock.now())
+            logger.info("yggdrasil: accepting links from Planetary-only nodes", [("uri", text)])
+        } catch {
+            logger.warn("yggdrasil: cannot accept links from Planetary-only nodes", [("uri", text), ("error", "\(error)")])
+        }
     }
 
     /// `planetctl peers add tcp://…` on a node with an Yggdrasil side.
@@ -98,6 +120,8 @@ extension NodeRunner {
         out += yggdrasil.transport.closeCounters.report(prefix: "ygg-link-")
         if yggdrasil.refusedLinks > 0 { out.append(("ygg-link-refused-by-router", yggdrasil.refusedLinks)) }
         if yggdrasil.badMessageCloses > 0 { out.append(("ygg-link-bad-message", yggdrasil.badMessageCloses)) }
+        if yggdrasil.loopGuard.refused > 0 { out.append(("ygg-loop-guard", yggdrasil.loopGuard.refused)) }
+        if yggdrasil.noLinkRefusals > 0 { out.append(("ygg-no-link", yggdrasil.noLinkRefusals)) }
         return out
     }
 }

@@ -52,12 +52,14 @@ public struct NodeConfig: Sendable {
     public var yggdrasilNodeInfo: [(String, JSONValue)] = []
     /// Yggdrasil refuses a larger nodeinfo (nodeinfo.go); the limit applies to the object as written.
     public static let maximumNodeInfoBytes = 16384
+    /// `yggdrasil.via` (YggdrasilVia.swift): reaching Yggdrasil through a dual node.
+    public var yggdrasilVia = YggdrasilViaSetting.auto
 
     public init() {}
 
     public static let keys = ["privateKey", "listen", "peers", "allowedPublicKeys", "tun", "adminSocket", "adminGroup",
                               "multicast", "stateDir", "logLevel", "metricsListen", "webListen", "nat", "capacity", "yggdrasil"]
-    static let yggdrasilKeys = ["nodeInfo"]
+    static let yggdrasilKeys = ["via", "nodeInfo"]
     static let tunKeys = ["enabled", "name", "mtu"]
     static let natKeys = ["punch"]
 
@@ -118,7 +120,7 @@ public struct NodeConfig: Sendable {
             case "capacity":
                 c.capacity = try CapacityConfig.parse(value)
             case "yggdrasil":
-                c.yggdrasilNodeInfo = try parseYggdrasil(value)
+                try parseYggdrasil(value, into: &c)
             default:
                 throw ConfigError(field: key, reason: "unknown key" + suggestion(for: key, among: keys))
             }
@@ -226,17 +228,27 @@ public struct NodeConfig: Sendable {
         return prev[y.count]
     }
 
-    static func parseYggdrasil(_ value: JSONValue) throws(ConfigError) -> [(String, JSONValue)] {
-        guard let pairs = value.objectValue else { throw ConfigError(field: "yggdrasil", reason: "must be an object like {\"nodeInfo\": {\"name\": \"my-node\"}}, got \(value.typeName)") }
-        var info: [(String, JSONValue)] = []
-        for (key, v) in pairs {
-            guard key == "nodeInfo" else { throw ConfigError(field: "yggdrasil.\(key)", reason: "unknown key" + suggestion(for: key, among: yggdrasilKeys)) }
-            guard let o = v.objectValue else { throw ConfigError(field: "yggdrasil.nodeInfo", reason: "must be an object, got \(v.typeName)") }
-            let size = v.serialized().utf8.count
-            guard size <= maximumNodeInfoBytes else { throw ConfigError(field: "yggdrasil.nodeInfo", reason: "is \(size) bytes as JSON; Yggdrasil accepts at most \(maximumNodeInfoBytes)") }
-            info = o
+    static func parseYggdrasil(_ value: JSONValue, into c: inout NodeConfig) throws(ConfigError) {
+        guard let pairs = value.objectValue else {
+            throw ConfigError(field: "yggdrasil", reason: "must be an object like {\"via\": \"auto\", \"nodeInfo\": {\"name\": \"my-node\"}}, got \(value.typeName)")
         }
-        return info
+        for (key, v) in pairs {
+            switch key {
+            case "via":
+                let text = try string(v, "yggdrasil.via")
+                guard let via = YggdrasilViaSetting.parse(text) else {
+                    throw ConfigError(field: "yggdrasil.via", reason: "'\(text)' must be auto, off, a public key (64 hex digits) or a 200::/7 address")
+                }
+                c.yggdrasilVia = via
+            case "nodeInfo":
+                guard let o = v.objectValue else { throw ConfigError(field: "yggdrasil.nodeInfo", reason: "must be an object, got \(v.typeName)") }
+                let size = v.serialized().utf8.count
+                guard size <= maximumNodeInfoBytes else { throw ConfigError(field: "yggdrasil.nodeInfo", reason: "is \(size) bytes as JSON; Yggdrasil accepts at most \(maximumNodeInfoBytes)") }
+                c.yggdrasilNodeInfo = o
+            default:
+                throw ConfigError(field: "yggdrasil.\(key)", reason: "unknown key" + suggestion(for: key, among: yggdrasilKeys))
+            }
+        }
     }
 
     // MARK: Writing
@@ -258,7 +270,7 @@ public struct NodeConfig: Sendable {
             ("webListen", .string(webListen)),
             ("nat", .object([("punch", .bool(nat.punch))])),
             ("capacity", capacity.json()),
-            ("yggdrasil", .object([("nodeInfo", .object(yggdrasilNodeInfo))])),
+            ("yggdrasil", .object([("via", .string(yggdrasilVia.description)), ("nodeInfo", .object(yggdrasilNodeInfo))])),
         ])
     }
 }

@@ -22,6 +22,14 @@ final class YggdrasilGateway: ForeignNetwork {
     private(set) var badMessageCloses: UInt64 = 0
     /// Events of the transport's current read batch are waiting for the runner's flush.
     var needsFlush = false
+    /// Links the router took and has not yet seen close.
+    private(set) var upLinks: Set<YggdrasilConnectionID> = []
+    /// Refuses packets to the other end of a link carried over the overlay (YggdrasilViaChoice.swift).
+    private(set) var loopGuard = YggdrasilLoopGuard()
+    /// On a Planetary-only node: the dual node it reaches Yggdrasil through (YggdrasilViaDialer.swift).
+    var via: YggdrasilViaDialer?
+    /// Packets refused because no Yggdrasil link is up (the node answers "no route").
+    private(set) var noLinkRefusals: UInt64 = 0
 
     init(node: Node, transport: YggdrasilTransport, tunMTU: Int, nodeInfo: [(String, JSONValue)] = [], logger: Logger, now: Instant) {
         self.node = node
@@ -31,10 +39,20 @@ final class YggdrasilGateway: ForeignNetwork {
                               nodeInfo: YggdrasilProtocol.nodeInfo(extra: nodeInfo))
     }
 
+    /// Refused (the node then answers "no route") when the packet would loop through a link
+    /// carried over the overlay, and when no link is up: with none, nothing can be reached, and
+    /// a sender is better told so at once than left to time out.
     func send(_ packet: UnsafeRawBufferPointer, now: Instant) -> Bool {
         // Only 200::/7 destinations are Yggdrasil's: refuse the rest before copying anything.
         guard packet.count >= 40, packet[24] & 0xfe == 0x02 else { return false }
+        guard loopGuard.admits(packet) else { return false }
+        guard !upLinks.isEmpty else { noLinkRefusals += 1; return false }
         return stack.sendPacket(Array(packet), now: now)
+    }
+
+    /// The loop guard's addresses: the remote end of every link and the dual node dialled.
+    func updateLoopGuard() {
+        loopGuard.update(transport.peers.map(\.remote.address) + (via?.carriers ?? []))
     }
 
     func handle(_ event: YggdrasilTransport.Event, now: Instant) {
@@ -44,8 +62,10 @@ final class YggdrasilGateway: ForeignNetwork {
                 refusedLinks += 1
                 transport.close(id, reason: .local("the router's link table is full"))
             } else {
+                upLinks.insert(id)
                 logger.info("yggdrasil peer up", [("key", key.hex), ("id", "\(id)")])
             }
+            updateLoopGuard()
         case .frame(let id, let frame):
             do {
                 try stack.receive(frame, from: id, now: now)
@@ -56,7 +76,8 @@ final class YggdrasilGateway: ForeignNetwork {
             }
         case .closed(let id, let reason):
             logger.info("yggdrasil peer down", [("id", "\(id)"), ("reason", reason.code.reportName)])
-            stack.linkDown(id, now: now)
+            if upLinks.remove(id) != nil { stack.linkDown(id, now: now) }
+            updateLoopGuard()
         }
     }
 
@@ -74,10 +95,20 @@ final class YggdrasilGateway: ForeignNetwork {
         }
     }
 
-    var nextDeadline: Instant { min(stack.nextDeadline, transport.nextDeadline) }
+    /// A Planetary-only node's stack with no link has nothing to maintain (ironwood's once a
+    /// second would wake every such node for nothing): only the dialer's checks and the
+    /// transport's dials are due then.
+    var nextDeadline: Instant {
+        let stackDue = via != nil && upLinks.isEmpty ? Instant.never : stack.nextDeadline
+        return min(stackDue, transport.nextDeadline, via?.nextCheck ?? .never)
+    }
 
     func tick(now: Instant) {
         transport.handleDeadline(now: now)
         stack.tick(now: now)
+        if let via, now >= via.nextCheck {
+            via.check(node: node, transport: transport, linkedKeys: Set(transport.peers.filter { upLinks.contains($0.id) }.compactMap(\.key)), now: now)
+            updateLoopGuard()
+        }
     }
 }

@@ -1,0 +1,37 @@
+import PlanetCore
+import PlanetCapacity
+
+/// What the Yggdrasil-through-a-dual-node feature (YggdrasilViaChoice.swift) asks of the node:
+/// the candidates it knows and can reach, and whether to say it is one.
+extension Node {
+    /// Nodes with a Planetary route whose signed capacity record carries the `yggdrasil-via`
+    /// tag, with the route's metric. Reads the route table first and the directory by key, so
+    /// only reachable nodes' records are decoded (their signatures were checked on arrival).
+    public func yggdrasilViaCandidates() -> [YggdrasilViaChoice.Candidate] {
+        var out: [YggdrasilViaChoice.Candidate] = []
+        for r in router.routes() where r.nextHop != nil && r.origin != identity.publicKey {
+            guard let metric = router.metric(to: r.origin), let entry = capacity.directory[r.origin],
+                  let record = try? CapacityRecord.decode(entry.bytes), record.tags.contains(YggdrasilViaSetting.tag) else { continue }
+            out.append(.init(key: r.origin, metric: metric))
+        }
+        return out
+    }
+
+    /// Nodes with a Planetary route, tagged or not, for an explicit `yggdrasil.via` (the
+    /// operator named the node; its record need not say anything).
+    public func yggdrasilViaReachable(_ key: PublicKey) -> YggdrasilViaChoice.Candidate? {
+        router.metric(to: key).map { .init(key: key, metric: $0) }
+    }
+
+    /// The key of the node owning `address`, when it has a Planetary route.
+    public func planetaryKey(owning address: IPv6Address) -> PublicKey? {
+        router.route(forAddress: address)?.destination
+    }
+
+    /// Whether this node announces that it accepts Yggdrasil links on its overlay address.
+    public func announceYggdrasilVia(_ serves: Bool, now: Instant) {
+        capacity.announcer.servesYggdrasil = serves
+        capacity.announce(now: now)
+        pump(now: now)
+    }
+}
