@@ -59,6 +59,8 @@ final class IronwoodSession {
     var tx: UInt64 = 0
     /// Idle expiry: a minute after the last update, sent or opened packet (ironwood's timer).
     var expires: Instant
+    /// When we last acknowledged the peer's Init (a repeated copy is acknowledged again, throttled).
+    var ackedAt: Instant?
 
     init(peer: PublicKey, current: [UInt8], next: [UInt8], seq: UInt64, now: Instant, timeout: Double) {
         self.peer = peer

@@ -9,8 +9,13 @@ struct IronwoodSessionBuffer {
     var message: [UInt8]
     let current: IronwoodBoxKeys
     let next: IronwoodBoxKeys
-    /// Unix seconds when the buffer was made: the Init's `seq`, the same in every copy.
-    let seq: UInt64
+    /// The Init's `seq`: Unix seconds when this copy was sent. ironwood stamps it once, when the
+    /// buffer is made, and sends that copy again and again; a peer that acknowledged the first
+    /// but could not yet find a path back drops the copies as stale and never acknowledges
+    /// again (the Ack waits for a lookup that went out before the peer's blooms knew us). A
+    /// copy sent a second later carries a newer seq, which the peer takes as an update and
+    /// acknowledges: its Ack, and so its lookup, goes out again. The keys stay the same.
+    var seq: UInt64
     var expires: Instant
 
     init(message: [UInt8], seq: UInt64, expires: Instant) {

@@ -56,6 +56,8 @@ public struct IronwoodSessionsConfig: Sendable, Equatable {
     /// ironwood's `sessionTimeout`: a session ends after this long with no update, no packet
     /// sent and none opened; a waiting message is dropped after it.
     public var timeout: Double = 60
+    /// A repeated copy of an Init we acknowledged is acknowledged again at most this often.
+    public var reackInterval: Double = 1
 
     public init() {}
 }
@@ -153,6 +155,7 @@ public final class IronwoodSessions {
             drops.count(.bufferReplaced)
             buffers[key]!.message = message
             buffers[key]!.expires = expires
+            buffers[key]!.seq = max(buffers[key]!.seq, unixSeconds(now))
         } else {
             if buffers.count >= config.maxBuffers,
                let oldest = buffers.min(by: { $0.value.expires < $1.value.expires })?.key {
@@ -223,6 +226,17 @@ public final class IronwoodSessions {
         let (session, waiting) = sessionForInit(message, from: key, now: now)
         if message.seq > session.seq {
             session.update(with: message, now: now, timeout: config.timeout)
+            session.ackedAt = now
+            sendHandshake(session.handshake(.acknowledge, seq: unixSeconds(now)), to: key)
+        } else if message.seq == session.seq,
+                  session.ackedAt.map({ now.seconds(since: $0) >= config.reackInterval }) ?? true {
+            // The copy of the Init we acknowledged, again: our Ack did not arrive (most often it
+            // still waits for a path to the peer, whose first lookup went out before the blooms
+            // knew the peer). ironwood drops it as stale and the session stays half open until
+            // it times out; we acknowledge again, at most once a second, which sends the Ack
+            // (and the lookup it needs) anew. The copy changes nothing in the session.
+            drops.count(.staleInit)
+            session.ackedAt = now
             sendHandshake(session.handshake(.acknowledge, seq: unixSeconds(now)), to: key)
         } else {
             drops.count(.staleInit)

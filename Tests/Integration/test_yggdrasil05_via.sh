@@ -30,12 +30,22 @@ ip -n "$P" addr add fd00:7b::2/64 dev "$TAG-e" nodad
 ip -n "$Y1" link set "$TAG-a" up; ip -n "$D" link set "$TAG-b" up; ip -n "$D" link set "$TAG-c" up; ip -n "$P" link set "$TAG-e" up
 PORT=14700
 
+# Keys in a fixed order: P's the smallest (P is the root once it joins), Y1's the largest. In
+# that order P can find Y1 before D's bloom tells Y1 about P: Y1's first lookup for P (sent
+# with its first Ack) finds nothing, and with ironwood's rules the session would stay half open
+# for a minute. P's session layer re-stamps its Init each second so Y1 acknowledges again
+# (IronwoodSessionBuffer); random keys hit this order one run in six.
+KEYS=()
+for _ in 1 2 3; do KEYS+=("$("$PLANETD" genconf | json_get 'd["privateKey"]')") || fail "genconf"; done
+mapfile -t KEYS < <(printf "%s\n" "${KEYS[@]}" | LC_ALL=C sort -k1.65)
+P_SECRET=${KEYS[0]}; D_SECRET=${KEYS[1]}; Y1_SECRET=${KEYS[2]}
+
 ygg_config() {
   "$YGGDRASIL05" -genconf -json | python3 -c '
 import json, sys
 c = json.load(sys.stdin)
 c.update(Listen=json.loads(sys.argv[1]), Peers=json.loads(sys.argv[2]), AdminListen="unix://" + sys.argv[3],
-         MulticastInterfaces=[], IfName="ygg0")
+         MulticastInterfaces=[], IfName="ygg0", PrivateKey=sys.argv[4])
 json.dump(c, sys.stdout, indent=2)' "$@"
 }
 yctl() { local sock=$1; shift; "$YGGDRASILCTL05" -endpoint "unix://$sock" -json "$@"; }
@@ -43,24 +53,24 @@ ygg_address() { yctl "$1" getSelf | json_get 'd["address"]'; }
 ygg_peer_up() { yctl "$1" getPeers | python3 -c 'import json,sys; p=json.load(sys.stdin)["peers"]; sys.exit(0 if any(x.get("up") and x.get("key")==sys.argv[1] for x in p) else 1)' "$2"; }
 ygg_has_session() { yctl "$1" getSessions | python3 -c 'import json,sys; s=json.load(sys.stdin)["sessions"]; sys.exit(0 if any(x.get("key")==sys.argv[1] for x in s) else 1)' "$2"; }
 
-ygg_config "[\"tcp://[fd00:79::1]:$PORT\"]" '[]' "$TMP/y1.sock" > "$TMP/y1.json"
+ygg_config "[\"tcp://[fd00:79::1]:$PORT\"]" '[]' "$TMP/y1.sock" "$Y1_SECRET" > "$TMP/y1.json"
 ip netns exec "$Y1" "$YGGDRASIL05" -useconffile "$TMP/y1.json" > "$TMP/y1.log" 2>&1 & PIDS+=($!)
 wait_for 10 test -S "$TMP/y1.sock" || fail "yggdrasil Y1 did not start: $(cat "$TMP/y1.log")"
 
-# planet_config NAME LISTEN PEERS: a fresh planetd config (no capacity, no multicast).
+# planet_config NAME LISTEN PEERS KEY: a fresh planetd config (no capacity, no multicast).
 planet_config() {
   "$PLANETD" genconf > "$TMP/$1-gen.json" || fail "genconf"
-  python3 - "$TMP/$1-gen.json" "$TMP" "$1" "$2" "$3" > "$TMP/$1.json" <<'PY'
+  python3 - "$TMP/$1-gen.json" "$TMP" "$1" "$2" "$3" "$4" > "$TMP/$1.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1])); c.pop("yggdrasil", None)  # the default: auto
 t, n = sys.argv[2], sys.argv[3]
 c.update(stateDir=t + "/" + n + "-state", tun={"name": "planetv0"}, multicast=[], adminSocket=t + "/" + n + ".sock",
-         listen=json.loads(sys.argv[4]), peers=json.loads(sys.argv[5]))
+         listen=json.loads(sys.argv[4]), peers=json.loads(sys.argv[5]), privateKey=sys.argv[6])
 json.dump(c, sys.stdout, indent=2)
 PY
 }
-planet_config d '["udp://[::]:8470"]' "[\"tcp://[fd00:79::1]:$PORT\"]"
-planet_config p '["udp://[::]:8470"]' '["udp://[fd00:7b::1]:8470"]'
+planet_config d '["udp://[::]:8470"]' "[\"tcp://[fd00:79::1]:$PORT\"]" "$D_SECRET"
+planet_config p '["udp://[::]:8470"]' '["udp://[fd00:7b::1]:8470"]' "$P_SECRET"
 grep -q yggdrasil "$TMP/p.json" && fail "P's config must say nothing about Yggdrasil"
 ip netns exec "$D" "$PLANETD" run --config "$TMP/d.json" >> "$TMP/d.log" 2>&1 & DPID=$!; PIDS+=("$DPID")
 ip netns exec "$P" "$PLANETD" run --config "$TMP/p.json" >> "$TMP/p.log" 2>&1 & PPID_=$!; PIDS+=("$PPID_")
@@ -71,7 +81,15 @@ D_KEY=$("$PLANETCTL" --socket "$TMP/d.sock" --json self | json_get 'd["publicKey
 P_KEY=$("$PLANETCTL" --socket "$TMP/p.sock" --json self | json_get 'd["publicKey"]')
 P_ADDR=$("$PLANETD" address --config "$TMP/p.json")
 Y1_ADDR=$(ygg_address "$TMP/y1.sock")
-diag() { echo "--- D log"; tail -30 "$TMP/d.log"; echo "--- P log"; tail -30 "$TMP/p.log"; echo "--- P peers"; "$PLANETCTL" --socket "$TMP/p.sock" peers; echo "--- y1"; tail -20 "$TMP/y1.log"; }
+diag() {
+  echo "--- D log"; tail -30 "$TMP/d.log"; echo "--- P log"; tail -30 "$TMP/p.log"
+  for n in p d; do
+    echo "--- $n peers"; "$PLANETCTL" --socket "$TMP/$n.sock" peers
+    echo "--- $n sessions"; "$PLANETCTL" --socket "$TMP/$n.sock" sessions
+    echo "--- $n stats"; "$PLANETCTL" --socket "$TMP/$n.sock" stats | grep -iE 'ygg|foreign|drop|route' | head -40
+  done
+  echo "--- y1"; tail -20 "$TMP/y1.log"; yctl "$TMP/y1.sock" getPeers; yctl "$TMP/y1.sock" getSessions; yctl "$TMP/y1.sock" getPaths
+}
 
 wait_for 20 ygg_peer_up "$TMP/y1.sock" "$D_KEY" || { diag; fail "Y1 does not list D as an up peer"; }
 grep -q "accepting links from Planetary-only nodes" "$TMP/d.log" || { diag; fail "D does not accept via links"; }

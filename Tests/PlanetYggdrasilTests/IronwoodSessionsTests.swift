@@ -398,6 +398,58 @@ final class IronwoodSessionsTests: XCTestCase {
         XCTAssertEqual(p.deliveredToB.last, [3])
     }
 
+    /// B's Acks are lost (in the field: they wait for a lookup that went out before B's blooms
+    /// knew A). ironwood would stay half open for a minute: every later Init is the same copy,
+    /// stale to B. Here both ends heal it: A's copies sent a second later carry a newer seq,
+    /// which B acknowledges; and B acknowledges a repeated copy again, at most once a second.
+    func testLostAckHealsByANewerInitAndByAckingARepeatedCopyAgain() throws {
+        let p = SessionPair()
+        var dropAcks = true
+        let lossy: (PublicKey, [UInt8]) -> [UInt8]? = { _, payload in
+            dropAcks && payload[0] == IronwoodSessionInit.Kind.acknowledge.rawValue ? nil : payload
+        }
+        func initSeqs() throws -> [UInt64] {
+            try p.wire.filter { $0.from == p.aKey && $0.payload[0] == IronwoodSessionInit.Kind.initiate.rawValue }
+                .map { try IronwoodSessionInit.open($0.payload, recipient: p.bIdentity, sender: p.aKey).seq }
+        }
+        p.a.send(to: p.bKey, message: [1], now: p.now)
+        p.pump(filter: lossy)
+        XCTAssertEqual(p.b.acksSent, 1)
+        let firstCopy = try XCTUnwrap(p.wire.first { $0.from == p.aKey }).payload
+
+        // Within the second: the same copy, not acknowledged again.
+        p.advance(0.4)
+        p.a.send(to: p.bKey, message: [2], now: p.now)
+        p.pump(filter: lossy)
+        XCTAssertEqual(try initSeqs().count, 2)
+        XCTAssertEqual(Set(try initSeqs()).count, 1, "one copy within a second")
+        XCTAssertEqual(p.b.acksSent, 1)
+        XCTAssertEqual(p.b.drops[.staleInit], 1)
+
+        // A second later B gets the first copy once more (ironwood's peer sends only that one):
+        // acknowledged again.
+        p.advance(0.7)
+        p.b.receive(from: p.aKey, payload: firstCopy, now: p.now)
+        p.pump(filter: lossy)
+        XCTAssertEqual(p.b.acksSent, 2)
+
+        // A's next copy is stamped anew: newer than the first, so B takes it as an update and
+        // acknowledges it, whatever its re-ack throttle says.
+        p.a.send(to: p.bKey, message: [3], now: p.now)
+        p.pump(filter: lossy)
+        let seqs = try initSeqs()
+        XCTAssertGreaterThan(seqs.last!, seqs.first!)
+        XCTAssertEqual(p.b.acksSent, 3)
+
+        // An Ack that arrives opens A's side; the latest message goes through.
+        dropAcks = false
+        p.advance(1.1)
+        p.a.send(to: p.bKey, message: [4], now: p.now)
+        p.pump()
+        XCTAssertEqual(p.deliveredToB.last, [4])
+        XCTAssertEqual(p.a.sessionCount, 1)
+    }
+
     /// The tables fed by the wire and the sender are bounded; what is pushed out is counted.
     func testBounds() throws {
         var config = IronwoodSessionsConfig()
