@@ -14,6 +14,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 source Tools/lib/common.sh
+source Tests/Integration/ygg_lib.sh
 need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yggdrasil_05 failed)"
 [ -x "$PLANETD" ] || fail "planetd not built at $PLANETD"
 [ -x "$PLANETCTL" ] || fail "planetctl not built at $PLANETCTL"
@@ -35,19 +36,7 @@ ip -n "$Y1" link set "$TAG-a" up; ip -n "$P" link set "$TAG-b" up; ip -n "$P" li
 PORT=14700
 
 # ygg_config LISTEN PEERS SOCKET: a fresh yggdrasil config, TUN on, no multicast.
-ygg_config() {
-  "$YGGDRASIL05" -genconf -json | python3 -c '
-import json, sys
-c = json.load(sys.stdin)
-c.update(Listen=json.loads(sys.argv[1]), Peers=json.loads(sys.argv[2]), AdminListen="unix://" + sys.argv[3],
-         MulticastInterfaces=[], IfName="ygg0")
-json.dump(c, sys.stdout, indent=2)' "$@"
-}
-yctl() { local sock=$1; shift; "$YGGDRASILCTL05" -endpoint "unix://$sock" -json "$@"; }
-ygg_address() { yctl "$1" getSelf | json_get 'd["address"]'; }
-ygg_key() { yctl "$1" getSelf | json_get 'd["key"]'; }
 # ygg_peer_up SOCKET KEY: the real node lists KEY as an up peer.
-ygg_peer_up() { yctl "$1" getPeers | python3 -c 'import json,sys; p=json.load(sys.stdin)["peers"]; sys.exit(0 if any(x.get("up") and x.get("key")==sys.argv[1] for x in p) else 1)' "$2"; }
 ygg_peer_uptime() { yctl "$1" getPeers | python3 -c 'import json,sys; p=json.load(sys.stdin)["peers"]; print(int(max([x.get("uptime",0) for x in p if x.get("key")==sys.argv[1]] or [0])))' "$2"; }
 
 ygg_config "[\"tcp://[fd00:79::1]:$PORT\", \"tcp://[fd00:7b::1]:$PORT\"]" '[]' "$TMP/y1.sock" > "$TMP/y1.json"
@@ -87,20 +76,6 @@ wait_for 20 ip netns exec "$P" ping -6 -c1 -W2 "$Y1_ADDR" || { diag; fail "plane
 wait_for 20 ip netns exec "$Y1" ping -6 -c1 -W2 "$P_ADDR" || { diag; fail "Y1 cannot ping planetd $P_ADDR"; }
 ok "ping both ways between planetd and Y1"
 
-# transfer FROM_NS TO_NS TO_ADDR BYTES PORT: TCP transfer checked by SHA-256.
-transfer() {
-  local from=$1 to=$2 addr=$3 bytes=$4 port=$5
-  head -c "$bytes" /dev/urandom > "$TMP/payload"
-  local want; want=$(sha256sum "$TMP/payload" | cut -d' ' -f1)
-  rm -f "$TMP/serve.out"
-  ip netns exec "$to" python3 Tests/Integration/tcp_transfer.py serve "$port" "$TMP/received" > "$TMP/serve.out" & PIDS+=($!)
-  sleep 0.5
-  ip netns exec "$from" python3 Tests/Integration/tcp_transfer.py send "$addr" "$port" "$TMP/payload" > "$TMP/send.out" \
-    || { diag; fail "transfer $from -> $addr failed"; }
-  wait_for 60 test -s "$TMP/serve.out" || { diag; fail "receiver $to did not finish"; }
-  local got; got=$(cut -d' ' -f1 "$TMP/serve.out")
-  [ "$got" = "$want" ] || { diag; fail "SHA-256 differs $from -> $to: sent $want received $got"; }
-}
 transfer "$P" "$Y1" "$Y1_ADDR" 20000000 5001
 transfer "$Y1" "$P" "$P_ADDR" 20000000 5002
 ok "20 MB each way between planetd and Y1, SHA-256 equal"
@@ -114,7 +89,7 @@ wait_for 20 ip netns exec "$P" ping -6 -c1 -W2 "$Y3_ADDR" || { diag; fail "plane
 transfer "$P" "$Y3" "$Y3_ADDR" 20000000 5005
 ok "planetd reaches Y3 through the real Y1 (transit in yggdrasil): ping, 20 MB checked"
 
-yctl "$TMP/y1.sock" getSessions | python3 -c 'import json,sys; s=json.load(sys.stdin)["sessions"]; sys.exit(0 if any(x.get("key")==sys.argv[1] for x in s) else 1)' "$P_KEY" \
+ygg_has_session "$TMP/y1.sock" "$P_KEY" \
   || fail "Y1's getSessions does not list planetd"
 yctl "$TMP/y1.sock" getPaths | python3 -c 'import json,sys; s=json.load(sys.stdin)["paths"]; sys.exit(0 if any(x.get("key")==sys.argv[1] for x in s) else 1)' "$P_KEY" \
   || fail "Y1's getPaths does not list planetd"

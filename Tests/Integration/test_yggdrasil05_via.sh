@@ -14,6 +14,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 source Tools/lib/common.sh
+source Tests/Integration/ygg_lib.sh
 need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yggdrasil_05 failed)"
 [ -x "$PLANETD" ] || fail "planetd not built at $PLANETD"
 [ -x "$PLANETCTL" ] || fail "planetctl not built at $PLANETCTL"
@@ -39,19 +40,6 @@ KEYS=()
 for _ in 1 2 3; do KEYS+=("$("$PLANETD" genconf | json_get 'd["privateKey"]')") || fail "genconf"; done
 mapfile -t KEYS < <(printf "%s\n" "${KEYS[@]}" | LC_ALL=C sort -k1.65)
 P_SECRET=${KEYS[0]}; D_SECRET=${KEYS[1]}; Y1_SECRET=${KEYS[2]}
-
-ygg_config() {
-  "$YGGDRASIL05" -genconf -json | python3 -c '
-import json, sys
-c = json.load(sys.stdin)
-c.update(Listen=json.loads(sys.argv[1]), Peers=json.loads(sys.argv[2]), AdminListen="unix://" + sys.argv[3],
-         MulticastInterfaces=[], IfName="ygg0", PrivateKey=sys.argv[4])
-json.dump(c, sys.stdout, indent=2)' "$@"
-}
-yctl() { local sock=$1; shift; "$YGGDRASILCTL05" -endpoint "unix://$sock" -json "$@"; }
-ygg_address() { yctl "$1" getSelf | json_get 'd["address"]'; }
-ygg_peer_up() { yctl "$1" getPeers | python3 -c 'import json,sys; p=json.load(sys.stdin)["peers"]; sys.exit(0 if any(x.get("up") and x.get("key")==sys.argv[1] for x in p) else 1)' "$2"; }
-ygg_has_session() { yctl "$1" getSessions | python3 -c 'import json,sys; s=json.load(sys.stdin)["sessions"]; sys.exit(0 if any(x.get("key")==sys.argv[1] for x in s) else 1)' "$2"; }
 
 ygg_config "[\"tcp://[fd00:79::1]:$PORT\"]" '[]' "$TMP/y1.sock" "$Y1_SECRET" > "$TMP/y1.json"
 ip netns exec "$Y1" "$YGGDRASIL05" -useconffile "$TMP/y1.json" > "$TMP/y1.log" 2>&1 & PIDS+=($!)
@@ -102,19 +90,6 @@ wait_for 30 ip netns exec "$P" ping -6 -c1 -W2 "$Y1_ADDR" || { diag; fail "P can
 wait_for 20 ip netns exec "$Y1" ping -6 -c1 -W2 "$P_ADDR" || { diag; fail "Y1 cannot ping P $P_ADDR"; }
 ok "ping both ways between P and Y1"
 
-transfer() {
-  local from=$1 to=$2 addr=$3 bytes=$4 port=$5
-  head -c "$bytes" /dev/urandom > "$TMP/payload"
-  local want; want=$(sha256sum "$TMP/payload" | cut -d' ' -f1)
-  rm -f "$TMP/serve.out"
-  ip netns exec "$to" python3 Tests/Integration/tcp_transfer.py serve "$port" "$TMP/received" > "$TMP/serve.out" & PIDS+=($!)
-  sleep 0.5
-  ip netns exec "$from" python3 Tests/Integration/tcp_transfer.py send "$addr" "$port" "$TMP/payload" > "$TMP/send.out" \
-    || { diag; fail "transfer $from -> $addr failed"; }
-  wait_for 60 test -s "$TMP/serve.out" || { diag; fail "receiver $to did not finish"; }
-  local got; got=$(cut -d' ' -f1 "$TMP/serve.out")
-  [ "$got" = "$want" ] || { diag; fail "SHA-256 differs $from -> $to: sent $want received $got"; }
-}
 transfer "$P" "$Y1" "$Y1_ADDR" 4000000 5001
 transfer "$Y1" "$P" "$P_ADDR" 4000000 5002
 ok "4 MB each way between P and Y1, SHA-256 equal"
