@@ -39,6 +39,9 @@ public enum IronwoodSessionDrop: String, DropReasonCode {
     case bufferFull = "buffer-full"
     /// A session pushed out (the one idle longest) because `maxSessions` were open.
     case sessionTableFull = "session-table-full"
+    /// An Init we would have sent in answer to data we could not open (the three cases above),
+    /// not sent: that key had one within the second, or all keys had `answersPerSecond`.
+    case answerThrottled = "init-answer-throttled"
 
     public var reportName: String { rawValue }
 }
@@ -58,6 +61,11 @@ public struct IronwoodSessionsConfig: Sendable, Equatable {
     public var timeout: Double = 60
     /// A repeated copy of an Init we acknowledged is acknowledged again at most this often.
     public var reackInterval: Double = 1
+    /// Inits sent in answer to data we cannot open, per second for all keys together (each
+    /// costs a signature; the data's source key is unproven, so anyone can ask for them in
+    /// anyone's name), and at most one a second per key (`reackInterval`): one is all a peer
+    /// that fell out of step needs, and Inits within one second share a `seq` anyway.
+    public var answersPerSecond: Double = 100
 
     public init() {}
 }
@@ -105,6 +113,10 @@ public final class IronwoodSessions {
     var sessions: [PublicKey: IronwoodSession] = [:]
     var buffers: [PublicKey: IronwoodSessionBuffer] = [:]
     var output: [IronwoodSessionOutput] = []
+    /// The budget of Inits that answer data we cannot open, in all and per key (bounded:
+    /// entries older than a second are swept when it fills).
+    var answerBudget: TokenBucket
+    var answeredAt: [PublicKey: Instant] = [:]
     /// No expiry falls before this (a lower bound: packets only push expiries later).
     var earliestExpiry = Instant.never
     /// The wall clock: Unix seconds at `wallClockAt` on the monotonic clock.
@@ -119,6 +131,7 @@ public final class IronwoodSessions {
         boxSecret = Sodium.curve25519SecretKey(ed25519: identity.secretKey)
         unixSecondsBase = unixSeconds
         wallClockAt = now
+        answerBudget = TokenBucket(rate: config.answersPerSecond, burst: config.answersPerSecond, now: now)
     }
 
     /// Tells the layer the wall-clock time again (the runtime reads it now and then).
@@ -272,6 +285,7 @@ public final class IronwoodSessions {
             // we keep nothing: an Init with keys we forget. If it answers, the Ack opens a
             // session (handleAck) and the two sides heal.
             drops.count(.noSession)
+            guard mayAnswer(key, now: now) else { return }
             let throwaway = IronwoodSessionInit(kind: .initiate, current: IronwoodBoxKeys.fresh().publicKey,
                                                 next: IronwoodBoxKeys.fresh().publicKey, keySeq: 0, seq: unixSeconds(now))
             sendHandshake(throwaway, to: key)
@@ -286,12 +300,34 @@ public final class IronwoodSessions {
             drops.count(.replayed)
         case .unknownKeys:
             drops.count(.unknownKeySeq)
+            guard mayAnswer(key, now: now) else { return }
             sendHandshake(session.handshake(.initiate, seq: unixSeconds(now)), to: key)
         case .failedOpen:
             // Keys out of step, as after a restart of either end: a new Init fixes it.
             drops.count(.failedOpen)
+            guard mayAnswer(key, now: now) else { return }
             sendHandshake(session.handshake(.initiate, seq: unixSeconds(now)), to: key)
         }
+    }
+
+    /// Whether data we cannot open from `key` may be answered with an Init now: one a second
+    /// per key, `answersPerSecond` in all. ironwood answers every such packet; a stream of
+    /// forged packets (the source of Traffic is not authenticated) would make us sign and send
+    /// an Init for each, toward whatever key they name.
+    func mayAnswer(_ key: PublicKey, now: Instant) -> Bool {
+        if let last = answeredAt[key], now.seconds(since: last) < config.reackInterval {
+            drops.count(.answerThrottled)
+            return false
+        }
+        if answeredAt.count >= config.maxSessions {
+            answeredAt = answeredAt.filter { now.seconds(since: $0.value) < config.reackInterval }
+        }
+        guard answeredAt.count < config.maxSessions, answerBudget.take(now: now) else {
+            drops.count(.answerThrottled)
+            return false
+        }
+        answeredAt[key] = now
+        return true
     }
 
     // MARK: Timers

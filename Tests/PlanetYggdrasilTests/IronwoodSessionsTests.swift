@@ -225,7 +225,8 @@ final class IronwoodSessionsTests: XCTestCase {
         XCTAssertEqual(answer.kind, .initiate)
         XCTAssertEqual(p.b.drops[.failedOpen], 1)
 
-        // Unplaceable key numbers.
+        // Unplaceable key numbers (a second later: answers are one a second per key).
+        p.advance(1)
         var header = try XCTUnwrap(IronwoodSessionTraffic(payload: payload))
         header.senderKeySeq += 5
         p.b.receive(from: p.aKey, payload: header.encoded, now: p.now)
@@ -263,6 +264,35 @@ final class IronwoodSessionsTests: XCTestCase {
         XCTAssertEqual(fresh.sessionCount, 0)
         XCTAssertTrue(fresh.waitingKeys.isEmpty)
         XCTAssertEqual(fresh.drops[.noSession], 1)
+    }
+
+    /// Data we cannot open is answered with an Init at most once a second per key and
+    /// `answersPerSecond` in all: the source key of Traffic is unproven, so forged packets would
+    /// otherwise make us sign and send an Init for each, toward any key they name.
+    func testInitAnswersAreThrottledPerKeyAndInAll() throws {
+        var config = IronwoodSessionsConfig()
+        config.answersPerSecond = 20
+        let p = SessionPair(config: config)
+        // Enough to pass for data: type, three key numbers and a box that will not open.
+        let junk: [UInt8] = [IronwoodSessionTraffic.type, 0, 0, 1] + [UInt8](repeating: 0x5a, count: IronwoodSessionTraffic.minimumBytes)
+        let one = NodeIdentity.generate().publicKey
+        for _ in 0..<5 { p.b.receive(from: one, payload: junk, now: p.now) }
+        XCTAssertEqual(p.b.takeOutput().count, 1, "one Init a second per key")
+        XCTAssertEqual(p.b.drops[.noSession], 5)
+        XCTAssertEqual(p.b.drops[.answerThrottled], 4)
+        p.advance(1)
+        p.b.receive(from: one, payload: junk, now: p.now)
+        XCTAssertEqual(p.b.takeOutput().count, 1, "and again a second later")
+
+        // Many keys within one second: the budget in all (20, one already spent this second).
+        p.advance(1)
+        for _ in 0..<50 { p.b.receive(from: NodeIdentity.generate().publicKey, payload: junk, now: p.now) }
+        XCTAssertEqual(p.b.takeOutput().count, 20)
+        XCTAssertEqual(p.b.drops[.answerThrottled], 4 + 30)
+        // Refilled after a second.
+        p.advance(1)
+        p.b.receive(from: NodeIdentity.generate().publicKey, payload: junk, now: p.now)
+        XCTAssertEqual(p.b.takeOutput().count, 1)
     }
 
     /// B restarts with no memory of the session while A still has it: A's data makes B answer
@@ -502,8 +532,9 @@ final class IronwoodSessionsTests: XCTestCase {
         me.receive(from: f.listener.publicKey, payload: fromListener[1], now: .zero)
         XCTAssertTrue(me.takeOutput().isEmpty)
         XCTAssertEqual(me.drops[.badInit], 0)
-        for data in fromListener.dropFirst(2) {
-            me.receive(from: f.listener.publicKey, payload: data, now: .zero)
+        for (i, data) in fromListener.dropFirst(2).enumerated() {
+            // A second apart: answers are one a second per key.
+            me.receive(from: f.listener.publicKey, payload: data, now: Instant.zero.adding(seconds: Double(i + 1)))
             out = me.takeOutput()
             XCTAssertEqual(out.count, 1)
             guard case .network(_, let answer)? = out.first else { return XCTFail() }
