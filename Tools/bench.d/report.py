@@ -30,11 +30,17 @@ SYSTEMS = [
 # The ratio columns: (numerator, denominator, column heading). Planetary on its own wire
 # against the others; planetd on Yggdrasil's wire (tcp://) against yggdrasil 0.5.12's own pair,
 # both planetd (planetary-ygg) and planetd talking to a real yggdrasil (planetary-ygg05).
+# A metric is set against the same metric of the other system, except where a fifth element
+# maps it to another one: planetary-ygg05's second relay (planetd - yggdrasil 0.5.12 - planetd)
+# against the yggdrasil 0.5.12 relay, like its first (yggdrasil 0.5.12 - planetd - yggdrasil).
 RATIOS = [
     ("planetary", "yggdrasil", "P/ygg"),
     ("planetary", "wireguard", "P/wg"),
     ("planetary-ygg", "yggdrasil05", "Pygg/ygg05"),
-    ("planetary-ygg05", "yggdrasil05", "Pmix/ygg05"),
+    ("planetary-ygg05", "yggdrasil05", "Pmix/ygg05",
+     {"relay_ygg_mid_tcp1_gbps_median": "relay_tcp1_gbps_median",
+      "relay_ygg_mid_tcp1_gbps_min": "relay_tcp1_gbps_min",
+      "relay_ygg_mid_tcp1_gbps_max": "relay_tcp1_gbps_max"}),
     ("planetary-ygg", "yggdrasil", "Pygg/ygg047"),
 ]
 
@@ -63,6 +69,15 @@ METRICS = [
     ("relay_tcp1_gbps_max", "Gbit/s", "higher", "relay a-r-b TCP 1, max"),
     ("relay_ref_tcp1_gbps_median", "Gbit/s", "higher", "one hop beside the relay runs, median"),
     ("relay_vs_one_hop_pct", "%", "higher", "relay / one hop beside it (median of rounds)"),
+    ("relay_cpu_s_per_gb", "CPU s/GB", "lower", "relay r's CPU per GB relayed"),
+    # planetary-ygg05 only: planetd a - yggdrasil 0.5.12 r - planetd b (its "relay" rows are
+    # yggdrasil 0.5.12 a - planetd r - yggdrasil 0.5.12 b).
+    ("relay_ygg_mid_tcp1_gbps_median", "Gbit/s", "higher", "relay via yggdrasil r TCP 1, median"),
+    ("relay_ygg_mid_tcp1_gbps_min", "Gbit/s", "higher", "relay via yggdrasil r TCP 1, min"),
+    ("relay_ygg_mid_tcp1_gbps_max", "Gbit/s", "higher", "relay via yggdrasil r TCP 1, max"),
+    ("relay_ygg_mid_ref_tcp1_gbps_median", "Gbit/s", "higher", "one hop beside those runs, median"),
+    ("relay_ygg_mid_vs_one_hop_pct", "%", "higher", "relay via yggdrasil r / one hop (median of rounds)"),
+    ("relay_ygg_mid_cpu_s_per_gb", "CPU s/GB", "lower", "yggdrasil r's CPU per GB relayed"),
     ("vm_tcp1_gbps_median", "Gbit/s", "higher", "node to VM behind b, TCP 1, median"),
     ("vm_tcp1_gbps_min", "Gbit/s", "higher", "node to VM behind b, TCP 1, min"),
     ("vm_tcp1_gbps_max", "Gbit/s", "higher", "node to VM behind b, TCP 1, max"),
@@ -111,7 +126,7 @@ def percentile(values, p):
 def derive(samples):
     """Turns one system's raw samples into its metrics."""
     m = {}
-    for name in ("tcp1", "tcp4", "relay_tcp1", "vm_tcp1"):
+    for name in ("tcp1", "tcp4", "relay_tcp1", "relay_ygg_mid_tcp1", "vm_tcp1"):
         v = samples.get(name)
         if v:
             m[name + "_gbps_min"] = min(v)
@@ -132,13 +147,15 @@ def derive(samples):
         m["rtt_p99_ms"] = percentile(rtt, 99)
     if samples.get("ping_loss"):
         m["ping_loss_pct"] = samples["ping_loss"][0]
-    if samples.get("cpu_s_per_gb"):
-        m["cpu_s_per_gb"] = samples["cpu_s_per_gb"][0]
+    for key in ("cpu_s_per_gb", "relay_cpu_s_per_gb", "relay_ygg_mid_cpu_s_per_gb"):
+        if samples.get(key):
+            m[key] = samples[key][0]
     # A row against its reference (raw veth, one hop): from the rounds run side by side
     # (reference, then the row), the median of the rounds' ratios; relay and VM runs without
     # such rounds are set against the first tcp1 runs, made minutes earlier.
     for key, ref, ratio in (("tcp1", "raw_ref_tcp1", "tcp1_vs_raw_pct"),
                             ("relay_tcp1", "relay_ref_tcp1", "relay_vs_one_hop_pct"),
+                            ("relay_ygg_mid_tcp1", "relay_ygg_mid_ref_tcp1", "relay_ygg_mid_vs_one_hop_pct"),
                             ("vm_tcp1", "vm_ref_tcp1", "vm_vs_node_pct")):
         paths, refs = samples.get(key), samples.get(ref)
         if paths and refs and len(paths) == len(refs):
@@ -200,20 +217,22 @@ def summarize(samples_path, meta_path, json_out):
             systems[s]["notes"] = notes[s]
     ratios = {}
     headings = {}
-    for num, den, heading in RATIOS:
+    for num, den, heading, *against in RATIOS:
+        against = against[0] if against else {}
         p = systems.get(num, {}).get("metrics", {})
         o = systems.get(den, {}).get("metrics", {})
         r = {}
         for key, _, _, _ in METRICS:
-            if key in p and key in o and o[key]:
-                r[key] = p[key] / o[key]
+            okey = against.get(key, key)
+            if key in p and okey in o and o[okey]:
+                r[key] = p[key] / o[okey]
         if r:
             ratios[num + "/" + den] = r
             headings[num + "/" + den] = heading
 
     names = dict(SYSTEMS)
     cols = [names[s] for s in ran]
-    ratio_cols = [n + "/" + d for n, d, _ in RATIOS if n + "/" + d in ratios]
+    ratio_cols = [n + "/" + d for n, d, *_ in RATIOS if n + "/" + d in ratios]
     header = ["metric", "unit"] + cols + [headings[k] for k in ratio_cols]
     rows = []
     rows.append(["status", ""] + [systems[s]["status"] for s in ran] + ["" for _ in ratio_cols])
@@ -239,6 +258,11 @@ def summarize(samples_path, meta_path, json_out):
     print("Pygg/ygg05 is planetd-planetd over tcp:// (Yggdrasil 0.5 wire) divided by the yggdrasil 0.5.12")
     print("pair, Pmix/ygg05 planetd-yggdrasil 0.5.12 divided by that pair, Pygg/ygg047 by yggdrasil 0.4.7;")
     print("for throughput higher is better, for loss, RTT, CPU and RSS lower is better.")
+    if any(k.startswith("relay") for s in ran if s != "planetary" for k in systems[s]["metrics"]):
+        print("Relays a-r-b over tcp:// only: yggdrasil 0.5.12 is three yggdrasil 0.5.12, planetd ygg-wire three")
+        print("planetd, planetd-ygg0.5 yggdrasil 0.5.12 - planetd - yggdrasil 0.5.12 ('relay') and planetd -")
+        print("yggdrasil 0.5.12 - planetd ('relay via yggdrasil r'); their ratios are against the yggdrasil 0.5.12")
+        print("relay, run minutes apart; 'relay / one hop' is against each column's own pair, side by side.")
     for s in ran:
         for n in systems[s].get("notes", []):
             print("note (%s): %s" % (names[s], n))
