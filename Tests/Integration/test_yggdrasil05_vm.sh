@@ -152,17 +152,24 @@ Y_ADDR=$(yctl getSelf | json_get 'd["address"]')
 ip netns exec "$Y" ping -6 -c2 -W2 "$(nctl --json self | json_get 'd["address"]')" > /dev/null || { diag; fail "Y cannot ping planetd's own address"; }
 yctl getTree > "$TMP/y-tree.json"
 yctl getPaths > "$TMP/y-paths.json"
+yctl getPeers > "$TMP/y-peers.json"
 nctl --json self > "$TMP/self.json"
-python3 - "$TMP/self.json" "$TMP/y-tree.json" "$TMP/y-paths.json" "$N_KEY" "$Y_KEY" <<'PY' || { diag; fail "planetctl self's yggdrasil part disagrees with Y: $(cat "$TMP/self.json") / $(cat "$TMP/y-tree.json")"; }
+python3 - "$TMP/self.json" "$TMP/y-tree.json" "$TMP/y-paths.json" "$TMP/y-peers.json" "$N_KEY" "$Y_KEY" <<'PY' || { diag; fail "planetctl self's yggdrasil part disagrees with Y: $(cat "$TMP/self.json") / $(cat "$TMP/y-tree.json")"; }
 import json, sys
-me, tree, paths = (json.load(open(f)) for f in sys.argv[1:4])
-n_key, y_key = sys.argv[4], sys.argv[5]
+me, tree, paths, peers = (json.load(open(f)) for f in sys.argv[1:5])
+n_key, y_key = sys.argv[5], sys.argv[6]
 y = me["yggdrasil"]
 roots = [e["key"] for e in tree["tree"] if e["key"] == e["parent"]]
 assert roots == [y["root"]], ("root", roots, y)
 assert y["isRoot"] == (y["root"] == n_key), y
 assert y["root"] in (n_key, y_key), y
 assert y["parent"] == (n_key if y["isRoot"] else y_key), y
+# Y's tree table names the same parent for us, and holds as many entries as ours.
+assert [e["parent"] for e in tree["tree"] if e["key"] == n_key] == [y["parent"]], tree
+assert y["treeEntries"] == len(tree["tree"]), (y, tree)
+# Below Y (the root), our coordinates are the one port Y gave our link.
+if not y["isRoot"]:
+    assert y["coords"] == [p["port"] for p in peers["peers"] if p["key"] == n_key], (y, peers)
 ours = [p["path"] for p in paths["paths"] if p["key"] == n_key]
 assert ours == [y["coords"]], ("Y's path to us", ours, "our coords", y["coords"])
 assert y["peers"] == 1 and y["treeEntries"] == 2 and y["sessions"] >= 1, y
@@ -177,7 +184,9 @@ import json, sys
 r = [x for x in json.load(sys.stdin)["routes"] if x.get("protocol") == "yggdrasil" and x["publicKey"] == sys.argv[1]]
 assert len(r) == 1 and r[0]["address"] == sys.argv[2] and r[0]["nextHop"] == sys.argv[1] and not r[0]["broken"], r
 assert r[0]["metric"] == 1 and isinstance(r[0]["path"], list) and r[0]["expiresInSeconds"] > 0, r
-' "$Y_KEY" "$Y_ADDR" || { diag; fail "planetctl routes has no good yggdrasil path to Y: $(nctl --json routes)"; }
+# Y at the root has the empty path; below us, one port.
+assert len(r[0]["path"]) == (0 if sys.argv[3] == "False" else 1), r
+' "$Y_KEY" "$Y_ADDR" "$(json_get 'd["yggdrasil"]["isRoot"]' < "$TMP/self.json")" || { diag; fail "planetctl routes has no good yggdrasil path to Y: $(nctl --json routes)"; }
 nctl routes | grep -q "yggdrasil" || fail "planetctl routes (text) shows no yggdrasil row: $(nctl routes)"
 ok "planetctl routes: a yggdrasil path to Y ($Y_ADDR), next hop Y, 1 hop"
 nctl --json stats | python3 -c '
