@@ -10,11 +10,40 @@ public struct SelfReply: AdminResponse, Equatable {
     public var natMapping: String?
     public var localEndpoints: [String]?
     public var punching: Bool?
+    /// The Yggdrasil side's place in its spanning tree; null on a node without one, and
+    /// optional to read (daemons from before it).
+    public var yggdrasil: Yggdrasil?
 
     public init(publicKey: String, address: String, subnet: String, version: String, uptimeSeconds: UInt64,
-                publicEndpoints: [String]?, natMapping: String?, localEndpoints: [String]?, punching: Bool?) {
+                publicEndpoints: [String]?, natMapping: String?, localEndpoints: [String]?, punching: Bool?,
+                yggdrasil: Yggdrasil? = nil) {
         self.publicKey = publicKey; self.address = address; self.subnet = subnet; self.version = version
         self.uptimeSeconds = uptimeSeconds; self.publicEndpoints = publicEndpoints; self.natMapping = natMapping
-        self.localEndpoints = localEndpoints; self.punching = punching
+        self.localEndpoints = localEndpoints; self.punching = punching; self.yggdrasil = yggdrasil
+    }
+
+    /// What yggdrasilctl's getTree lets a user work out for a node, said directly: the root
+    /// (the tree entry that is its own parent), our coordinates (the ports from the root down
+    /// to us, as getPaths shows other nodes'), our parent, and how much the router holds.
+    public struct Yggdrasil: Codable, Equatable, Sendable {
+        /// The root's key; our own while we are the root.
+        public var root: String
+        public var rootAddress: String
+        public var isRoot: Bool
+        /// Ports from the root down to us; empty at the root.
+        public var coords: [UInt64]
+        /// Our parent's key (our own at the root); null before our first announcement.
+        public var parent: String?
+        /// Yggdrasil links up (the router's peers).
+        public var peers: UInt64
+        public var treeEntries: UInt64
+        public var paths: UInt64
+        public var sessions: UInt64
+
+        public init(root: String, rootAddress: String, isRoot: Bool, coords: [UInt64], parent: String?, peers: UInt64,
+                    treeEntries: UInt64, paths: UInt64, sessions: UInt64) {
+            self.root = root; self.rootAddress = rootAddress; self.isRoot = isRoot; self.coords = coords; self.parent = parent
+            self.peers = peers; self.treeEntries = treeEntries; self.paths = paths; self.sessions = sessions
+        }
     }
 }

@@ -21,16 +21,34 @@ public struct StatsReply: AdminResponse, Equatable {
     /// The Yggdrasil side's non-drop counters (protocol requests answered, by kind); nil on a
     /// node without one (and from older daemons).
     public var yggdrasil: Counters?
+    /// The Yggdrasil side's gauges (also on /metrics); nil on a node without one (and from
+    /// older daemons).
+    public var yggdrasilGauges: YggdrasilGauges?
 
     public init(rxPackets: UInt64 = 0, txPackets: UInt64 = 0, rxBytes: UInt64 = 0, txBytes: UInt64 = 0, tunRxPackets: UInt64? = 0,
                 tunTxPackets: UInt64? = 0, forwardedPackets: UInt64? = 0, icmpErrorsSent: UInt64? = 0, drops: Counters = Counters(),
                 peersUp: UInt64 = 0, routes: UInt64 = 0, sessions: UInt64 = 0, handshakesCompleted: UInt64 = 0, handshakesFailed: UInt64 = 0,
-                capacityRecords: UInt64? = 0, punch: Counters? = nil, yggdrasil: Counters? = nil) {
+                capacityRecords: UInt64? = 0, punch: Counters? = nil, yggdrasil: Counters? = nil,
+                yggdrasilGauges: YggdrasilGauges? = nil) {
         self.rxPackets = rxPackets; self.txPackets = txPackets; self.rxBytes = rxBytes; self.txBytes = txBytes
         self.tunRxPackets = tunRxPackets; self.tunTxPackets = tunTxPackets; self.forwardedPackets = forwardedPackets
         self.icmpErrorsSent = icmpErrorsSent; self.drops = drops; self.peersUp = peersUp; self.routes = routes
         self.sessions = sessions; self.handshakesCompleted = handshakesCompleted; self.handshakesFailed = handshakesFailed
         self.capacityRecords = capacityRecords; self.punch = punch; self.yggdrasil = yggdrasil
+        self.yggdrasilGauges = yggdrasilGauges
+    }
+
+    /// How much the Yggdrasil router holds, and whether this node is its tree's root.
+    public struct YggdrasilGauges: Codable, Equatable, Sendable {
+        public var peers: UInt64
+        public var treeEntries: UInt64
+        public var paths: UInt64
+        public var sessions: UInt64
+        public var isRoot: Bool
+
+        public init(peers: UInt64, treeEntries: UInt64, paths: UInt64, sessions: UInt64, isRoot: Bool) {
+            self.peers = peers; self.treeEntries = treeEntries; self.paths = paths; self.sessions = sessions; self.isRoot = isRoot
+        }
     }
 
     /// What the runtime loses at the kernel's edge joins `drops` under `io-` reasons, kept

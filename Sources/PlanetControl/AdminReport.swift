@@ -63,7 +63,26 @@ public enum AdminReport {
                 ("hole punching", r.punching.map { $0 ? "on" : "off" } ?? "-"),
             ]
         }
+        // The Yggdrasil side's place in its tree, from a daemon that runs one. Keys whole, as
+        // `public key` is: they are compared with yggdrasilctl getTree's.
+        if let y = r.yggdrasil {
+            pairs += [
+                ("yggdrasil root", text(y.root) + " (" + text(y.rootAddress) + (y.isRoot ? ", this node)" : ")")),
+                ("yggdrasil coords", coords(y.coords)),
+                ("yggdrasil parent", y.isRoot ? "none (the root)" : text(y.parent)),
+                ("yggdrasil peers", count(y.peers)),
+                ("yggdrasil tree", count(y.treeEntries) + (y.treeEntries == 1 ? " entry" : " entries")),
+                ("yggdrasil paths", count(y.paths)),
+                ("yggdrasil sessions", count(y.sessions)),
+            ]
+        }
         return TableFormatter.keyValues(pairs)
+    }
+
+    /// Tree coordinates as yggdrasilctl prints a path: `[1 4 2]`, `[]` at the root.
+    static func coords(_ ports: [UInt64]?) -> String {
+        guard let ports else { return "-" }
+        return "[" + ports.map { String($0) }.joined(separator: " ") + "]"
     }
 
     /// A list of strings on one line, `none` when empty.
@@ -86,10 +105,23 @@ public enum AdminReport {
         return t.render() + summary(r.peers.count, "peer", "peers")
     }
 
+    /// Planetary routes, then (on a node with an Yggdrasil side) ironwood's paths: those add a
+    /// PROTO column (`planetary`, `yggdrasil`) and a PATH column (the coordinates, `broken`
+    /// after a PathBroken, and the seconds until the path expires).
     static func routesTable(_ r: RoutesReply) -> String {
-        var t = TableFormatter([.init("PREFIX"), .init("ADDRESS"), .init("KEY"), .init("NEXT HOP"), .init("METRIC", .right), .init("SEQNO", .right)])
+        let yggdrasil = r.routes.contains { $0.protocol == "yggdrasil" }
+        var t = TableFormatter([.init("PREFIX"), .init("ADDRESS"), .init("KEY"), .init("NEXT HOP"), .init("METRIC", .right), .init("SEQNO", .right)]
+                               + (yggdrasil ? [.init("PROTO"), .init("PATH")] : []))
         for x in r.routes {
-            t.append([text(x.prefix), text(x.address), key(x.publicKey), key(x.nextHop), integer(x.metric), integer(x.seqno)])
+            var row = [text(x.prefix), text(x.address), key(x.publicKey), key(x.nextHop), integer(x.metric), integer(x.seqno)]
+            if yggdrasil {
+                var path = "-"
+                if let p = x.path {
+                    path = coords(p) + (x.broken == true ? " broken" : "") + (x.expiresInSeconds.map { ", expires in " + duration($0) } ?? "")
+                }
+                row += [text(x.protocol ?? "planetary"), path]
+            }
+            t.append(row)
         }
         return t.render() + summary(r.routes.count, "route", "routes")
     }
@@ -118,6 +150,11 @@ public enum AdminReport {
             ("capacity records", count(r.capacityRecords)),
         ]
         for e in r.punch?.entries ?? [] { pairs.append(("punch " + e.name, count(e.count))) }
+        if let g = r.yggdrasilGauges {
+            pairs += [("yggdrasil peers", count(g.peers)), ("yggdrasil tree entries", count(g.treeEntries)),
+                      ("yggdrasil paths", count(g.paths)), ("yggdrasil sessions", count(g.sessions)),
+                      ("yggdrasil root", g.isRoot ? "this node" : "another node")]
+        }
         for e in r.yggdrasil?.entries ?? [] { pairs.append(("yggdrasil " + e.name, count(e.count))) }
         if r.drops.entries.isEmpty {
             pairs.append(("drops", "none"))

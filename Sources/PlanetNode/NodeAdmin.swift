@@ -61,7 +61,7 @@ extension Node {
     func routesReply() -> [RoutesReply.Route] {
         router.routes().map { r in
             RoutesReply.Route(prefix: r.origin.subnet.description, address: r.origin.address.description, publicKey: r.origin.hex,
-                              nextHop: r.nextHop?.hex, metric: UInt64(r.metric), seqno: UInt64(r.seqno))
+                              nextHop: r.nextHop?.hex, metric: UInt64(r.metric), seqno: UInt64(r.seqno), protocol: "planetary")
         }
     }
 

@@ -106,6 +106,41 @@ extension NodeRunner {
         }
     }
 
+    /// The Yggdrasil side's place in its tree for `getSelf`: what yggdrasilctl getTree lets a
+    /// user work out (the root is the entry that is its own parent), said directly.
+    func yggdrasilSelf() -> SelfReply.Yggdrasil? {
+        guard let yggdrasil else { return nil }
+        let router = yggdrasil.stack.router
+        let root = router.root
+        return SelfReply.Yggdrasil(root: root.hex, rootAddress: OverlayAddress.address(for: root).description,
+                                   isRoot: root == node.identity.publicKey, coords: router.coords, parent: router.parent?.hex,
+                                   peers: UInt64(router.peerStatus.count), treeEntries: UInt64(router.treeEntries.count),
+                                   paths: UInt64(router.pathEntries.count), sessions: UInt64(yggdrasil.stack.sessions.sessionCount))
+    }
+
+    /// The same numbers for `getStats` and /metrics.
+    func yggdrasilGauges() -> StatsReply.YggdrasilGauges? {
+        yggdrasilSelf().map { StatsReply.YggdrasilGauges(peers: $0.peers, treeEntries: $0.treeEntries, paths: $0.paths,
+                                                         sessions: $0.sessions, isRoot: $0.isRoot) }
+    }
+
+    /// Ironwood's paths as `getRoutes` rows beside the Planetary routes, protocol `yggdrasil`:
+    /// the destination's coordinates, the peer forwarding would pick now, and ironwood's tree
+    /// distance as the metric (hops; 65535 and no next hop while broken or unreachable, as a
+    /// Planetary route that is unreachable shows).
+    func yggdrasilRoutes(now: Instant) -> [RoutesReply.Route] {
+        guard let yggdrasil else { return [] }
+        let router = yggdrasil.stack.router
+        return router.pathEntries.map { p in
+            let next = p.broken ? nil : router.nextHopKey(to: p.path)
+            return RoutesReply.Route(prefix: OverlayAddress.subnet(for: p.key).description,
+                                     address: OverlayAddress.address(for: p.key).description, publicKey: p.key.hex,
+                                     nextHop: next?.hex, metric: next == nil ? 65535 : router.treeDistance(to: p.path), seqno: p.seq,
+                                     protocol: "yggdrasil", path: p.path, broken: p.broken,
+                                     expiresInSeconds: UInt64(max(0, p.expires.seconds(since: now)).rounded()))
+        }
+    }
+
     /// The Yggdrasil side's counters that are not drops: Yggdrasil protocol requests (payload
     /// type 2) answered, by kind (`protocol-nodeinfo`, `protocol-get-self`, …); nil without one.
     func yggdrasilCounters() -> Counters? {

@@ -26,6 +26,8 @@ public struct IronwoodPathEntry: Equatable, Sendable {
     public let path: [UInt64]
     public let seq: UInt64
     public let broken: Bool
+    /// When the path is forgotten unless traffic from the key renews it (ironwood's pathTimeout).
+    public let expires: Instant
 }
 
 extension IronwoodRouter {
@@ -50,7 +52,7 @@ extension IronwoodRouter {
     public var pathEntries: [IronwoodPathEntry] {
         pathfinder.paths.keys.sorted().map {
             let p = pathfinder.paths[$0]!
-            return IronwoodPathEntry(key: $0, path: p.path, seq: p.seq, broken: p.broken)
+            return IronwoodPathEntry(key: $0, path: p.path, seq: p.seq, broken: p.broken, expires: p.expires)
         }
     }
 
@@ -60,6 +62,16 @@ extension IronwoodRouter {
     public var root: PublicKey { rootAndPath(selfKey).0 }
     /// Our parent; ourselves when we are the root, nil before our first announcement.
     public var parent: PublicKey? { tree.infos[selfKey]?.parent }
+    /// Ironwood's tree distance from us to `path` (hops up to the common ancestor and down):
+    /// the number greedy forwarding lowers at every hop, and what `planetctl routes` shows as
+    /// a Yggdrasil path's metric.
+    public func treeDistance(to path: [UInt64]) -> UInt64 { distance(path, from: selfKey) }
+    /// The peer a packet for `path` goes to next, as forwarding would pick it; nil when no peer
+    /// is closer than we are.
+    public func nextHopKey(to path: [UInt64]) -> PublicKey? {
+        var watermark = UInt64.max
+        return nextHop(path, watermark: &watermark).flatMap { links[$0]?.key }
+    }
     /// Pending lookups (keys as looked up, transformed).
     public var pendingLookups: Int { pathfinder.rumors.count }
 }

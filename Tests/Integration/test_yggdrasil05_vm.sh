@@ -143,3 +143,55 @@ yctl getPaths | python3 -c 'import json,sys; p=json.load(sys.stdin)["paths"]; sy
 ok "planetctl peers (Y: yggdrasil-tcp, up), sessions (Y), stats (yggdrasil protocol-*, vm-policy-refused); Y's getPeers and getPaths list us"
 
 expect_exit 0 nctl vm detach v1
+
+# 5. Our place in the Yggdrasil tree and our paths, as planetctl self/routes and /metrics
+#    show them, against what the real node says: the root is getTree's entry that is its own
+#    parent; our coordinates are the path Y's getPaths holds for us; after traffic, routes
+#    lists a path to Y (protocol yggdrasil) with Y's address.
+Y_ADDR=$(yctl getSelf | json_get 'd["address"]')
+ip netns exec "$Y" ping -6 -c2 -W2 "$(nctl --json self | json_get 'd["address"]')" > /dev/null || { diag; fail "Y cannot ping planetd's own address"; }
+yctl getTree > "$TMP/y-tree.json"
+yctl getPaths > "$TMP/y-paths.json"
+yctl getPeers > "$TMP/y-peers.json"
+nctl --json self > "$TMP/self.json"
+python3 - "$TMP/self.json" "$TMP/y-tree.json" "$TMP/y-paths.json" "$TMP/y-peers.json" "$N_KEY" "$Y_KEY" <<'PY' || { diag; fail "planetctl self's yggdrasil part disagrees with Y: $(cat "$TMP/self.json") / $(cat "$TMP/y-tree.json")"; }
+import json, sys
+me, tree, paths, peers = (json.load(open(f)) for f in sys.argv[1:5])
+n_key, y_key = sys.argv[5], sys.argv[6]
+y = me["yggdrasil"]
+roots = [e["key"] for e in tree["tree"] if e["key"] == e["parent"]]
+assert roots == [y["root"]], ("root", roots, y)
+assert y["isRoot"] == (y["root"] == n_key), y
+assert y["root"] in (n_key, y_key), y
+assert y["parent"] == (n_key if y["isRoot"] else y_key), y
+# Y's tree table names the same parent for us, and holds as many entries as ours.
+assert [e["parent"] for e in tree["tree"] if e["key"] == n_key] == [y["parent"]], tree
+assert y["treeEntries"] == len(tree["tree"]), (y, tree)
+# Below Y (the root), our coordinates are the one port Y gave our link.
+if not y["isRoot"]:
+    assert y["coords"] == [p["port"] for p in peers["peers"] if p["key"] == n_key], (y, peers)
+ours = [p["path"] for p in paths["paths"] if p["key"] == n_key]
+assert ours == [y["coords"]], ("Y's path to us", ours, "our coords", y["coords"])
+assert y["peers"] == 1 and y["treeEntries"] == 2 and y["sessions"] >= 1, y
+PY
+ROOT=$(json_get 'd["yggdrasil"]["root"]' < "$TMP/self.json")
+nctl self | grep -q "^yggdrasil root *$ROOT" || fail "planetctl self (text) does not show the root: $(nctl self)"
+ok "planetctl self: yggdrasil root ${ROOT:0:16}… = Y's getTree root, coords $(json_get 'd["yggdrasil"]["coords"]' < "$TMP/self.json") = Y's getPaths path to us"
+
+wait_for 10 sh -c "'$PLANETCTL' --socket '$TMP/n.sock' --json routes | grep -q '\"yggdrasil\"'" || { diag; fail "planetctl routes lists no yggdrasil path: $(nctl routes)"; }
+nctl --json routes | python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin)["routes"] if x.get("protocol") == "yggdrasil" and x["publicKey"] == sys.argv[1]]
+assert len(r) == 1 and r[0]["address"] == sys.argv[2] and r[0]["nextHop"] == sys.argv[1] and not r[0]["broken"], r
+assert r[0]["metric"] == 1 and isinstance(r[0]["path"], list) and r[0]["expiresInSeconds"] > 0, r
+# Y at the root has the empty path; below us, one port.
+assert len(r[0]["path"]) == (0 if sys.argv[3] == "False" else 1), r
+' "$Y_KEY" "$Y_ADDR" "$(json_get 'd["yggdrasil"]["isRoot"]' < "$TMP/self.json")" || { diag; fail "planetctl routes has no good yggdrasil path to Y: $(nctl --json routes)"; }
+nctl routes | grep -q "yggdrasil" || fail "planetctl routes (text) shows no yggdrasil row: $(nctl routes)"
+ok "planetctl routes: a yggdrasil path to Y ($Y_ADDR), next hop Y, 1 hop"
+nctl --json stats | python3 -c '
+import json, sys
+g = json.load(sys.stdin)["yggdrasilGauges"]
+assert g["peers"] == 1 and g["treeEntries"] == 2 and g["paths"] >= 1 and g["sessions"] >= 1 and g["isRoot"] == (sys.argv[1] == "True"), g
+' "$(json_get 'd["yggdrasil"]["isRoot"]' < "$TMP/self.json")" || fail "planetctl stats: yggdrasilGauges wrong: $(nctl --json stats)"
+ok "planetctl stats: yggdrasilGauges (the numbers /metrics exports as planetary_yggdrasil_*)"

@@ -8,7 +8,7 @@ final class JSONValueCoderTests: XCTestCase {
     func testKeysInDeclarationOrderAndNilAsNull() throws {
         let route = RoutesReply.Route(prefix: "300:1::/64", address: "200:1::1", publicKey: "ab", nextHop: nil, metric: 96, seqno: 7)
         let json = try JSONValueCoder.encode(RoutesReply(routes: [route]))
-        XCTAssertEqual(json.serialized(), #"{"routes":[{"prefix":"300:1::/64","address":"200:1::1","publicKey":"ab","nextHop":null,"metric":96,"seqno":7}]}"#)
+        XCTAssertEqual(json.serialized(), #"{"routes":[{"prefix":"300:1::/64","address":"200:1::1","publicKey":"ab","nextHop":null,"metric":96,"seqno":7,"protocol":null,"path":null,"broken":null,"expiresInSeconds":null}]}"#)
         XCTAssertEqual(try JSONValueCoder.decode(RoutesReply.self, from: json), RoutesReply(routes: [route]))
     }
 
@@ -16,7 +16,7 @@ final class JSONValueCoderTests: XCTestCase {
         let stats = StatsReply(rxPackets: 1, drops: Counters([("no-route", 3), ("badMac", 1)]), punch: Counters([("offersSent", 2)]))
         let json = try JSONValueCoder.encode(stats)
         XCTAssertEqual(json["drops"]?.serialized(), #"{"no-route":3,"badMac":1}"#)
-        XCTAssertEqual(json.objectValue?.map(\.0).suffix(2), ["punch", "yggdrasil"])
+        XCTAssertEqual(json.objectValue?.map(\.0).suffix(3), ["punch", "yggdrasil", "yggdrasilGauges"])
         XCTAssertEqual(try JSONValueCoder.decode(StatsReply.self, from: json), stats)
 
         let vm = VMReply(name: "web", address: "300:1::42", interface: "tapweb", kind: "tap", netns: nil, mac: "02:00:00:00:00:01",
@@ -68,7 +68,7 @@ final class JSONValueCoderTests: XCTestCase {
     }
 
     func testARepeatedKeyReplacesTheEarlierWrite() throws {
-        let want = #"{"a":3,"ab":"y","b":2,"nested":{"ba":null},"list":[1,{"prefix":"p","address":"a\"\n\u0001é","publicKey":"k","nextHop":null,"metric":0,"seqno":1},null]}"#
+        let want = #"{"a":3,"ab":"y","b":2,"nested":{"ba":null},"list":[1,{"prefix":"p","address":"a\"\n\u0001é","publicKey":"k","nextHop":null,"metric":0,"seqno":1,"protocol":null,"path":null,"broken":null,"expiresInSeconds":null},null]}"#
         XCTAssertEqual(try JSONValueCoder.encode(Repeats()).serialized(), want)
         XCTAssertEqual(try JSONValueCoder.encodeText(Repeats()), want)
     }

@@ -19,6 +19,8 @@ public struct MetricsSnapshot: Equatable, Sendable {
     public var punch: [(event: String, count: UInt64)] = []
     /// Records in the capacity directory (its refusals are among `drops`, as `capacity-<reason>`).
     public var capacityRecords: Int = 0
+    /// The Yggdrasil side's gauges; nil on a node without one (no `yggdrasil_` series then).
+    public var yggdrasil: StatsReply.YggdrasilGauges?
 
     public init() {}
 
@@ -32,7 +34,8 @@ public struct MetricsSnapshot: Equatable, Sendable {
         StatsReply(rxPackets: rxPackets, txPackets: txPackets, rxBytes: rxBytes, txBytes: txBytes,
                    drops: Counters(drops.map { ($0.reason, $0.count) }), peersUp: UInt64(max(0, peersUp)), routes: UInt64(max(0, routes)),
                    sessions: UInt64(max(0, sessions)), handshakesCompleted: handshakesCompleted, handshakesFailed: handshakesFailed,
-                   capacityRecords: UInt64(max(0, capacityRecords)), punch: punch.isEmpty ? nil : Counters(punch.map { ($0.event, $0.count) }))
+                   capacityRecords: UInt64(max(0, capacityRecords)), punch: punch.isEmpty ? nil : Counters(punch.map { ($0.event, $0.count) }),
+                   yggdrasilGauges: yggdrasil)
     }
 
     public init(_ r: StatsReply) {
@@ -49,6 +52,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
         capacityRecords = Int(clamping: r.capacityRecords ?? 0)
         // Only from a daemon that reports them.
         punch = (r.punch?.entries ?? []).map { ($0.name, $0.count) }
+        yggdrasil = r.yggdrasilGauges
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
@@ -73,6 +77,13 @@ public struct MetricsSnapshot: Equatable, Sendable {
         if !punch.isEmpty {
             metric("punch_total", "counter", "Hole punching: offers, probe runs, inits and outcomes, by event.",
                    punch.map { ("{event=\"\(MetricsSnapshot.labelValue($0.event))\"}", $0.count) })
+        }
+        if let y = yggdrasil {
+            metric("yggdrasil_peers", "gauge", "Yggdrasil links up.", [("", y.peers)])
+            metric("yggdrasil_tree_entries", "gauge", "Entries in the Yggdrasil spanning tree.", [("", y.treeEntries)])
+            metric("yggdrasil_paths", "gauge", "Yggdrasil paths known (ironwood's path cache).", [("", y.paths)])
+            metric("yggdrasil_sessions", "gauge", "Yggdrasil end-to-end sessions.", [("", y.sessions)])
+            metric("yggdrasil_is_root", "gauge", "1 when this node is the root of its Yggdrasil tree.", [("", y.isRoot ? 1 : 0)])
         }
         return out
     }

@@ -31,10 +31,17 @@ final class NodeAdminHandler: AdminHandler, @unchecked Sendable {
                 stats.peersUp += UInt64(runner.yggdrasil?.transport.peers.filter { $0.state == .up }.count ?? 0)
                 stats.sessions += UInt64(runner.yggdrasil?.stack.sessions.sessionCount ?? 0)
                 stats.yggdrasil = runner.yggdrasilCounters()
+                stats.yggdrasilGauges = runner.yggdrasilGauges()
                 result = .success(stats)
             case .success(var peers as PeersReply):
                 peers.peers += runner.yggdrasilPeers()
                 result = .success(peers)
+            case .success(var me as SelfReply):
+                me.yggdrasil = runner.yggdrasilSelf()
+                result = .success(me)
+            case .success(var routes as RoutesReply):
+                routes.routes += runner.yggdrasilRoutes(now: now)
+                result = .success(routes)
             case .success(var sessions as SessionsReply):
                 sessions.sessions += runner.yggdrasilSessions(now: now)
                 result = .success(sessions)
