@@ -13,6 +13,9 @@ struct IronwoodPeerBloom {
     var onTree = false
     /// We are sending ones no longer needed; the next round computes the filter afresh.
     var zDirty = false
+    /// A bloom from this peer naming the peer itself has arrived since its first link came up.
+    /// Until then what we send it names only us (see `bloomFor`).
+    var heard = false
 }
 
 extension IronwoodRouter {
@@ -42,11 +45,18 @@ extension IronwoodRouter {
     /// is only stored when the filter changed. With `keepOnes`, bits sent before stay set (ones
     /// travel faster than zeros, against flapping) and, when that kept extra ones, the next
     /// round recomputes without them.
+    ///
+    /// Where we part from ironwood: a tree peer whose own bloom has not arrived yet is sent only
+    /// our key. Otherwise a newcomer A could find a node B behind us (our bloom to A names B)
+    /// before B can find A (our bloom to B names A only after A's bloom came and a round
+    /// passed): B's first lookup for A, sent with its Ack to A's first Init, would go nowhere,
+    /// and two ironwood ends then leave the session half open for a minute. Once A's bloom is
+    /// here, one round names A to every tree peer and every tree peer to A.
     func bloomFor(_ key: PublicKey, keepOnes: Bool) -> (IronwoodBloom, isNew: Bool) {
         var info = blooms[key]!
         var bloom = IronwoodBloom()
         bloom.insert(transform(selfKey).bytes)
-        for (other, otherInfo) in blooms where otherInfo.onTree && other != key {
+        for (other, otherInfo) in blooms where info.heard && otherInfo.onTree && other != key {
             bloom.merge(otherInfo.recv)
         }
         if keepOnes {

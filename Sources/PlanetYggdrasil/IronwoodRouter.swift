@@ -209,6 +209,9 @@ public final class IronwoodRouter {
             case .bloom:
                 let bloom = try IronwoodBloom(body: frame.body)
                 blooms[link.key]?.recv = bloom
+                // The empty bloom a link opens with (the last one sent, empty for a new peer)
+                // does not count: only a filter that names the peer itself is its own.
+                if bloom.contains(transform(link.key).bytes) { blooms[link.key]?.heard = true }
             case .pathLookup:
                 let lookup = try IronwoodPathLookup(body: frame.body)
                 guard blooms[link.key]?.onTree == true else { drops.count(.lookupOffTree); return }

@@ -268,4 +268,45 @@ final class IronwoodNetworkTests: XCTestCase {
         try r.receive(IronwoodFrame(type: .pathLookup, body: lookup.encoded), from: onTree.id, now: net.now)
         XCTAssertTrue(r.takeOutput().contains { if case .frame(_, let f) = $0 { return f.type == .pathNotify }; return false })
     }
+
+    /// A node A joins the tree at R, which already links B. A finds B as soon as R's bloom to A
+    /// names B; B finds A only once R's bloom to B names A. If A could find B first, B's first
+    /// lookup for A (sent with its Ack to A's first Init) goes nowhere, and two ironwood ends
+    /// leave the session half open for a minute (seen in Tools/bench: yggdrasil 0.5.12 –
+    /// planetd – yggdrasil 0.5.12 had no connectivity in 30 s). So R sends a tree peer nothing
+    /// but its own key until that peer's first bloom has arrived: by then R's next blooms name
+    /// the newcomer to everyone, in the same round as they name everyone to it.
+    func testATransitNeverLetsANewcomerFindOthersBeforeTheyCanFindIt() {
+        var violations: [String] = []
+        for seed in stride(from: UInt8(1), through: 40, by: 3) {
+            for offset in [0.05, 0.25, 0.45, 0.65, 0.85] {
+                let net = IronwoodTestNetwork(count: 3, seed: seed)
+                let (a, r, b) = (0, 1, 2)
+                net.connect(r, b)
+                net.advance(5, step: 0.05)
+                net.advance(offset, step: 0.05)
+                // A starts now, its maintenance out of phase with R's and B's.
+                var counter: UInt64 = 99 << 32
+                net.routers[a] = IronwoodRouter(identity: IronwoodTestNetwork.identity(seed: seed), now: net.now,
+                                                nonces: { counter += 1; return counter })
+                net.connect(a, r)
+                let aItem = net.routers[a].transform(net.key(a)).bytes, bItem = net.routers[b].transform(net.key(b)).bytes
+                var bothAt: Double?
+                for step in 0..<200 {
+                    let aFindsB = net.routers[a].blooms[net.key(r)]?.recv.contains(bItem) ?? false
+                    let bFindsA = net.routers[b].blooms[net.key(r)]?.recv.contains(aItem) ?? false
+                    if aFindsB && !bFindsA {
+                        violations.append("seed \(seed) offset \(offset) at \(Double(step) * 0.05) s")
+                        bothAt = -1  // reported once, below
+                        break
+                    }
+                    if aFindsB && bFindsA && bothAt == nil { bothAt = Double(step) * 0.05 }
+                    net.advance(0.05, step: 0.05)
+                }
+                XCTAssertNotNil(bothAt, "seed \(seed) offset \(offset): A and B never found each other through R")
+                XCTAssertLessThanOrEqual(bothAt ?? 99, 4, "seed \(seed) offset \(offset)")
+            }
+        }
+        XCTAssertEqual(violations, [])
+    }
 }
