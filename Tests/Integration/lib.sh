@@ -1,5 +1,5 @@
-# Helpers for integration tests. Source it; it sets a cleanup trap that kills the processes
-# started with `spawn` (by PID) and deletes namespaces made with `make_ns`.
+# Helpers for integration tests. Source it; it sets a cleanup trap that kills the processes whose
+# PIDs are in PIDS and deletes the namespaces made with `make_ns` (or listed in NAMESPACES).
 # shellcheck shell=bash
 set -uo pipefail
 
@@ -18,6 +18,16 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+# make_ns NAME...: network namespaces with lo up, deleted (and their processes killed) on exit.
+make_ns() {
+  local ns
+  for ns in "$@"; do
+    ip netns add "$ns" || fail "ip netns add $ns"
+    NAMESPACES+=("$ns")
+    ip -n "$ns" link set lo up
+  done
+}
 
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "$*"; exit 77; }

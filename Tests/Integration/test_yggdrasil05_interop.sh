@@ -11,17 +11,11 @@
 # Y1's getSessions and getPaths list P's key; over 75 s of continuous traffic both ways (the
 # session keys rotate) with the link never restarting; a restarted planetd, then a restarted
 # yggdrasil, link again and carry traffic. (A wrong password or pin: test_yggdrasil05_link.sh.)
-source "$(dirname "$0")/lib.sh"
-cd "$(dirname "$0")/../.."
-source Tools/lib/common.sh
-source Tests/Integration/ygg_lib.sh
-need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yggdrasil_05 failed)"
-[ -x "$PLANETD" ] || fail "planetd not built at $PLANETD"
-[ -x "$PLANETCTL" ] || fail "planetctl not built at $PLANETCTL"
+source "$(dirname "$0")/ygg_lib.sh"
 
 TAG=yi$$
 Y1=$TAG-y1; P=$TAG-p; Y2=$TAG-y2; Y3=$TAG-y3
-for ns in "$Y1" "$P" "$Y2" "$Y3"; do ip netns add "$ns" || fail "ip netns add $ns"; NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; done
+make_ns "$Y1" "$P" "$Y2" "$Y3"
 ip link add "$TAG-a" netns "$Y1" type veth peer name "$TAG-b" netns "$P" || fail "veth Y1-P"
 ip link add "$TAG-c" netns "$P" type veth peer name "$TAG-d" netns "$Y2" || fail "veth P-Y2"
 ip -n "$Y1" addr add fd00:79::1/64 dev "$TAG-a" nodad

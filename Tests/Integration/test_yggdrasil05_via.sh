@@ -11,17 +11,11 @@
 # getSessions lists P's key (the session is end to end with P, not with D) while Y1's getPeers
 # does not (P is no peer of Y1's: D forwards); with D stopped P answers "no route" at once
 # (the no-link refusal) and nothing loops (P's loop guard kept the link off Yggdrasil).
-source "$(dirname "$0")/lib.sh"
-cd "$(dirname "$0")/../.."
-source Tools/lib/common.sh
-source Tests/Integration/ygg_lib.sh
-need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yggdrasil_05 failed)"
-[ -x "$PLANETD" ] || fail "planetd not built at $PLANETD"
-[ -x "$PLANETCTL" ] || fail "planetctl not built at $PLANETCTL"
+source "$(dirname "$0")/ygg_lib.sh"
 
 TAG=yv$$
 Y1=$TAG-y1; D=$TAG-d; P=$TAG-p
-for ns in "$Y1" "$D" "$P"; do ip netns add "$ns" || fail "ip netns add $ns"; NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; done
+make_ns "$Y1" "$D" "$P"
 ip link add "$TAG-a" netns "$Y1" type veth peer name "$TAG-b" netns "$D" || fail "veth Y1-D"
 ip link add "$TAG-c" netns "$D" type veth peer name "$TAG-e" netns "$P" || fail "veth D-P"
 ip -n "$Y1" addr add fd00:79::1/64 dev "$TAG-a" nodad

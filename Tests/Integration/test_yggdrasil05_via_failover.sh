@@ -11,17 +11,11 @@
 # killed (SIGKILL: no goodbye); P must notice (its Yggdrasil link dies, the Planetary route to
 # the node goes), link to the other and reach Y1 again, with no configuration change, and Y1
 # must see the same key P (its session is end to end with P, not with either dual node).
-source "$(dirname "$0")/lib.sh"
-cd "$(dirname "$0")/../.."
-source Tools/lib/common.sh
-source Tests/Integration/ygg_lib.sh
-need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yggdrasil_05 failed)"
-[ -x "$PLANETD" ] || fail "planetd not built at $PLANETD"
-[ -x "$PLANETCTL" ] || fail "planetctl not built at $PLANETCTL"
+source "$(dirname "$0")/ygg_lib.sh"
 
 TAG=yf$$
 Y1=$TAG-y1; D1=$TAG-d1; D2=$TAG-d2; P=$TAG-p
-for ns in "$Y1" "$D1" "$D2" "$P"; do ip netns add "$ns" || fail "ip netns add $ns"; NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; done
+make_ns "$Y1" "$D1" "$D2" "$P"
 # link A B NET: a veth between namespaces A (NET::1) and B (NET::2).
 link() {
   local a=$1 b=$2 net=$3 n=$4

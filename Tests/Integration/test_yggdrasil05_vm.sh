@@ -19,7 +19,7 @@ need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yg
 
 TAG=yv$$
 Y=$TAG-y; N=$TAG-n; V=$TAG-v
-for ns in "$Y" "$N" "$V"; do ip netns add "$ns" || fail "ip netns add $ns"; NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; done
+make_ns "$Y" "$N" "$V"
 ip link add "$TAG-a" netns "$Y" type veth peer name "$TAG-b" netns "$N" || fail "veth Y-N"
 ip -n "$Y" addr add fd00:7b::1/64 dev "$TAG-a" nodad
 ip -n "$N" addr add fd00:7b::2/64 dev "$TAG-b" nodad

@@ -1,5 +1,12 @@
-# Helpers for the tests that run a real yggdrasil 0.5.12 beside planetd (sourced after lib.sh
-# and Tools/lib/common.sh's need_yggdrasil_05, which sets YGGDRASIL05 and YGGDRASILCTL05).
+# Helpers for the tests that run a real yggdrasil 0.5.12 beside planetd. Sourcing it sources
+# lib.sh, moves to the project's root, and skips the test when yggdrasil 0.5.12 cannot be had
+# (need_yggdrasil_05 sets YGGDRASIL05 and YGGDRASILCTL05) or fails it when planetd is not built.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source Tools/lib/common.sh
+need_yggdrasil_05 >/dev/null 2>&1 || skip "yggdrasil 0.5.12 unavailable (need_yggdrasil_05 failed)"
+[ -x "$PLANETD" ] || fail "planetd not built at $PLANETD"
+[ -x "$PLANETCTL" ] || fail "planetctl not built at $PLANETCTL"
 
 # ygg_config LISTEN_JSON PEERS_JSON ADMIN_SOCKET [PRIVATE_KEY_HEX]: a fresh yggdrasil config on
 # stdout (no multicast, TUN ygg0), with the given key if one is given.
