@@ -237,22 +237,22 @@ public final class IronwoodSessions {
 
     func handleInit(_ message: IronwoodSessionInit, from key: PublicKey, now: Instant) {
         let (session, waiting) = sessionForInit(message, from: key, now: now)
-        if message.seq > session.seq {
+        // A newer Init is acknowledged. So is the copy of the Init we acknowledged, again, at
+        // most once a second: our Ack did not arrive (most often it still waits for a path to
+        // the peer, whose first lookup went out before the blooms knew the peer). ironwood
+        // drops the copy as stale and the session stays half open until it times out; our new
+        // Ack sends the lookup it needs anew. The copy changes nothing in the session.
+        let newer = message.seq > session.seq
+        let repeated = message.seq == session.seq
+            && session.ackedAt.map({ now.seconds(since: $0) >= config.reackInterval }) ?? true
+        if newer {
             session.update(with: message, now: now, timeout: config.timeout)
-            session.ackedAt = now
-            sendHandshake(session.handshake(.acknowledge, seq: unixSeconds(now)), to: key)
-        } else if message.seq == session.seq,
-                  session.ackedAt.map({ now.seconds(since: $0) >= config.reackInterval }) ?? true {
-            // The copy of the Init we acknowledged, again: our Ack did not arrive (most often it
-            // still waits for a path to the peer, whose first lookup went out before the blooms
-            // knew the peer). ironwood drops it as stale and the session stays half open until
-            // it times out; we acknowledge again, at most once a second, which sends the Ack
-            // (and the lookup it needs) anew. The copy changes nothing in the session.
-            drops.count(.staleInit)
-            session.ackedAt = now
-            sendHandshake(session.handshake(.acknowledge, seq: unixSeconds(now)), to: key)
         } else {
             drops.count(.staleInit)
+        }
+        if newer || repeated {
+            session.ackedAt = now
+            sendHandshake(session.handshake(.acknowledge, seq: unixSeconds(now)), to: key)
         }
         if let waiting { output.append(.network(to: key, payload: session.seal(waiting, now: now, timeout: config.timeout))) }
     }
