@@ -39,18 +39,6 @@ ygg_config "[\"tcp://[fd00:79::1]:$PORT\"]" '[]' "$TMP/y1.sock" "$Y1_SECRET" > "
 ip netns exec "$Y1" "$YGGDRASIL05" -useconffile "$TMP/y1.json" > "$TMP/y1.log" 2>&1 & PIDS+=($!)
 wait_for 10 test -S "$TMP/y1.sock" || fail "yggdrasil Y1 did not start: $(cat "$TMP/y1.log")"
 
-# planet_config NAME LISTEN PEERS KEY: a fresh planetd config (no capacity, no multicast).
-planet_config() {
-  "$PLANETD" genconf > "$TMP/$1-gen.json" || fail "genconf"
-  python3 - "$TMP/$1-gen.json" "$TMP" "$1" "$2" "$3" "$4" > "$TMP/$1.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1])); c.pop("yggdrasil", None)  # the default: auto
-t, n = sys.argv[2], sys.argv[3]
-c.update(stateDir=t + "/" + n + "-state", tun={"name": "planetv0"}, multicast=[], adminSocket=t + "/" + n + ".sock",
-         listen=json.loads(sys.argv[4]), peers=json.loads(sys.argv[5]), privateKey=sys.argv[6])
-json.dump(c, sys.stdout, indent=2)
-PY
-}
 planet_config d '["udp://[::]:8470"]' "[\"tcp://[fd00:79::1]:$PORT\"]" "$D_SECRET"
 planet_config p '["udp://[::]:8470"]' '["udp://[fd00:7b::1]:8470"]' "$P_SECRET"
 grep -q yggdrasil "$TMP/p.json" && fail "P's config must say nothing about Yggdrasil"

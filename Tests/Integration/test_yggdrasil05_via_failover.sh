@@ -33,18 +33,6 @@ ygg_config "[\"tcp://[::]:$PORT\"]" '[]' "$TMP/y1.sock" > "$TMP/y1.json"
 ip netns exec "$Y1" "$YGGDRASIL05" -useconffile "$TMP/y1.json" > "$TMP/y1.log" 2>&1 & PIDS+=($!)
 wait_for 10 test -S "$TMP/y1.sock" || fail "yggdrasil Y1 did not start: $(cat "$TMP/y1.log")"
 
-# planet_config NAME LISTEN PEERS: a fresh planetd config (no capacity, no multicast).
-planet_config() {
-  "$PLANETD" genconf > "$TMP/$1-gen.json" || fail "genconf"
-  python3 - "$TMP/$1-gen.json" "$TMP" "$1" "$2" "$3" > "$TMP/$1.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1])); c.pop("yggdrasil", None)  # the default: auto
-t, n = sys.argv[2], sys.argv[3]
-c.update(stateDir=t + "/" + n + "-state", tun={"name": "planetv0"}, multicast=[], adminSocket=t + "/" + n + ".sock",
-         listen=json.loads(sys.argv[4]), peers=json.loads(sys.argv[5]))
-json.dump(c, sys.stdout, indent=2)
-PY
-}
 planet_config d1 '["udp://[::]:8470"]' "[\"tcp://[fd00:81::1]:$PORT\"]"
 planet_config d2 '["udp://[::]:8470"]' "[\"tcp://[fd00:82::1]:$PORT\"]"
 planet_config p '["udp://[::]:8470"]' '["udp://[fd00:83::1]:8470", "udp://[fd00:84::1]:8470"]'

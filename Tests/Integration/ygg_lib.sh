@@ -20,6 +20,22 @@ if len(sys.argv) > 4: c["PrivateKey"] = sys.argv[4]
 json.dump(c, sys.stdout, indent=2)' "$@"
 }
 
+# planet_config NAME LISTEN_JSON PEERS_JSON [PRIVATE_KEY_HEX]: $TMP/NAME.json, a fresh planetd
+# config with its state and admin socket under $TMP, TUN planetv0, no multicast, and nothing
+# said about Yggdrasil (the default, via auto), with the given key if one is given.
+planet_config() {
+  "$PLANETD" genconf > "$TMP/$1-gen.json" || fail "genconf"
+  python3 - "$TMP/$1-gen.json" "$TMP" "$@" > "$TMP/$1.json" <<'PY' || fail "planet_config $1"
+import json, sys
+c = json.load(open(sys.argv[1])); c.pop("yggdrasil", None)  # the default: auto
+t, n = sys.argv[2], sys.argv[3]
+c.update(stateDir=t + "/" + n + "-state", tun={"name": "planetv0"}, multicast=[], adminSocket=t + "/" + n + ".sock",
+         listen=json.loads(sys.argv[4]), peers=json.loads(sys.argv[5]))
+if len(sys.argv) > 6: c["privateKey"] = sys.argv[6]
+json.dump(c, sys.stdout, indent=2)
+PY
+}
+
 # yctl SOCKET COMMAND...: yggdrasilctl on that admin socket, JSON out.
 yctl() { local sock=$1; shift; "$YGGDRASILCTL05" -endpoint "unix://$sock" -json "$@"; }
 ygg_address() { yctl "$1" getSelf | json_get 'd["address"]'; }
