@@ -8,6 +8,9 @@
 #include <netinet/in.h>
 #include <net/if.h>
 #include <net/route.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
 
 /* Interface and route ioctls go through a throwaway datagram socket of the family they
  * concern; errno is that of the ioctl, not of the close. */
@@ -69,20 +72,65 @@ int planet_if_is_loopback(const char *name) {
     return (ifr.ifr_flags & IFF_LOOPBACK) ? 1 : 0;
 }
 
-/* struct in6_ifreq from <linux/ipv6.h>, restated because that header clashes with glibc's. */
-struct planet_in6_ifreq {
-    struct in6_addr ifr6_addr;
-    uint32_t ifr6_prefixlen;
-    int ifr6_ifindex;
-};
-
+/* RTM_NEWADDR over rtnetlink rather than the SIOCSIFADDR ioctl, for one flag the ioctl cannot
+ * pass: IFA_F_NODAD. Without it the kernel adds the address "tentative" and clears that from a
+ * workqueue a moment later (even on a NOARP device like a TUN, which skips duplicate address
+ * detection itself), and until then bind() to the address fails with EADDRNOTAVAIL: a
+ * listener on the node's own overlay address opened right after (the dual node's Yggdrasil
+ * port 8473, a metricsListen there) failed about one start in ten. With NODAD the address is
+ * usable when this returns. Like the ioctl, the kernel installs the prefix route. Returns 0,
+ * or -1 with errno set (from the kernel's acknowledgement). */
 int planet_if_add_ipv6(int ifindex, const uint8_t addr[16], int prefixlen) {
-    struct planet_in6_ifreq r;
-    memset(&r, 0, sizeof r);
-    memcpy(r.ifr6_addr.s6_addr, addr, 16);
-    r.ifr6_prefixlen = (uint32_t)prefixlen;
-    r.ifr6_ifindex = ifindex;
-    return netif_ioctl(AF_INET6, SIOCSIFADDR, &r);
+    struct {
+        struct nlmsghdr nh;
+        struct ifaddrmsg ifa;
+        char attrs[2 * RTA_SPACE(16)];
+    } req;
+    memset(&req, 0, sizeof req);
+    req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifa);
+    req.nh.nlmsg_type = RTM_NEWADDR;
+    /* REPLACE: adding the address the device already has is not an error (as with the ioctl). */
+    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+    req.nh.nlmsg_seq = 1;
+    req.ifa.ifa_family = AF_INET6;
+    req.ifa.ifa_prefixlen = (unsigned char)prefixlen;
+    req.ifa.ifa_flags = IFA_F_NODAD | IFA_F_PERMANENT;
+    req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+    req.ifa.ifa_index = (unsigned)ifindex;
+    unsigned short types[2] = {IFA_LOCAL, IFA_ADDRESS};
+    for (int i = 0; i < 2; i++) {
+        struct rtattr *rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+        rta->rta_type = types[i];
+        rta->rta_len = RTA_LENGTH(16);
+        memcpy(RTA_DATA(rta), addr, 16);
+        req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_SPACE(16);
+    }
+    int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (s < 0) return -1;
+    struct sockaddr_nl kernel;
+    memset(&kernel, 0, sizeof kernel);
+    kernel.nl_family = AF_NETLINK;
+    int result = -1, saved = EIO;
+    if (sendto(s, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) == (ssize_t)req.nh.nlmsg_len) {
+        char reply[1024];
+        ssize_t n;
+        do { n = recv(s, reply, sizeof reply, 0); } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            saved = errno;
+        } else {
+            struct nlmsghdr *h = (struct nlmsghdr *)reply;
+            if (NLMSG_OK(h, (unsigned)n) && h->nlmsg_type == NLMSG_ERROR
+                && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+                int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+                if (e == 0) result = 0; else saved = -e;
+            }
+        }
+    } else {
+        saved = errno;
+    }
+    close(s);
+    if (result != 0) errno = saved;
+    return result;
 }
 
 int planet_route6(int add, int ifindex, const uint8_t dst[16], int prefixlen, int metric) {

@@ -17,6 +17,20 @@ extension Node {
         return out
     }
 
+    /// Why `yggdrasilViaCandidates` is empty, for the log: how many records in the directory
+    /// carry the tag, and how many of those nodes have a Planetary route. An operator reading
+    /// "no dual node reachable" can then tell "nobody offers" from "offered but unreachable".
+    public func yggdrasilViaCounts() -> (announced: Int, routed: Int) {
+        var announced = 0, routed = 0
+        for entry in capacity.directory.entries {
+            guard let record = try? CapacityRecord.decode(entry.bytes), record.tags.contains(YggdrasilViaSetting.tag),
+                  record.key != identity.publicKey else { continue }
+            announced += 1
+            if router.metric(to: record.key) != nil { routed += 1 }
+        }
+        return (announced, routed)
+    }
+
     /// Nodes with a Planetary route, tagged or not, for an explicit `yggdrasil.via` (the
     /// operator named the node; its record need not say anything).
     public func yggdrasilViaReachable(_ key: PublicKey) -> YggdrasilViaChoice.Candidate? {

@@ -43,6 +43,9 @@ done
 for n in d1 d2 p; do
   wait_for 10 "$PLANETCTL" --socket "$TMP/$n.sock" self || fail "$n did not start: $(tail -20 "$TMP/$n.log")"
 done
+for n in d1 d2; do  # each dual node offers itself (its overlay address was usable at once)
+  grep -q "accepting links from Planetary-only nodes" "$TMP/$n.log" || fail "$n does not accept links from Planetary-only nodes: $(grep -i yggdrasil "$TMP/$n.log" | tail -3)"
+done
 declare -A KEY=()
 for n in d1 d2 p; do KEY[$n]=$("$PLANETCTL" --socket "$TMP/$n.sock" --json self | json_get 'd["publicKey"]'); done
 P_ADDR=$("$PLANETD" address --config "$TMP/p.json")
@@ -50,6 +53,10 @@ Y1_ADDR=$(ygg_address "$TMP/y1.sock")
 diag() {
   for n in d1 d2 p; do echo "--- $n log"; tail -25 "$TMP/$n.log"; done
   echo "--- p peers"; "$PLANETCTL" --socket "$TMP/p.sock" peers
+  echo "--- p via log"; grep -E 'dual node|Yggdrasil link|link (up|down)' "$TMP/p.log"
+  echo "--- p routes"; "$PLANETCTL" --socket "$TMP/p.sock" routes
+  echo "--- p nodes (capacity directory)"; "$PLANETCTL" --socket "$TMP/p.sock" --json nodes
+  for n in p d1 d2; do echo "--- $n drops"; "$PLANETCTL" --socket "$TMP/$n.sock" --json stats 2>/dev/null | json_get 'd["drops"]'; done
   echo "--- y1"; tail -20 "$TMP/y1.log"; yctl "$TMP/y1.sock" getPeers; yctl "$TMP/y1.sock" getSessions
 }
 
@@ -73,7 +80,15 @@ ok "P linked to one dual node ($FIRST) through the overlay and pings Y1"
 [ "$FIRST" = d1 ] && SECOND=d2 || SECOND=d1
 killed_at=$(date +%s)
 kill -9 "${PID[$FIRST]}"; wait "${PID[$FIRST]}" 2>/dev/null
-wait_for 90 via_is "$SECOND" || { diag; fail "P did not move its Yggdrasil link to $SECOND after $FIRST died"; }
+# facts: one line on what P knows of the dual nodes (the last thing printed on a failure).
+facts() {
+  local tagged routed last
+  tagged=$("$PLANETCTL" --socket "$TMP/p.sock" --json nodes | json_get "' '.join(x['publicKey'][:8] for x in d['nodes'] if 'yggdrasil-via' in x.get('tags', []))")
+  routed=$("$PLANETCTL" --socket "$TMP/p.sock" --json routes | json_get "' '.join(x['publicKey'][:8] + '/' + str(x.get('metric')) for x in d['routes'])")
+  last=$(grep -E 'dual node|Yggdrasil link' "$TMP/p.log" | tail -3 | sed -E 's/.*msg="([^"]*)"(.*)/\1\2/' | cut -c1-90 | paste -sd'|')
+  echo "d1=${KEY[d1]:0:8} d2=${KEY[d2]:0:8}; P's directory tags yggdrasil-via on: [$tagged]; P's routes: [$routed]; P's log: $last"
+}
+wait_for 90 via_is "$SECOND" || { diag; fail "P did not move its Yggdrasil link to $SECOND after $FIRST died: $(facts)"; }
 linked_after=$(( $(date +%s) - killed_at ))
 wait_for 30 ip netns exec "$P" ping -6 -c1 -W2 "$Y1_ADDR" || { diag; fail "P cannot ping Y1 through $SECOND"; }
 reached_after=$(( $(date +%s) - killed_at ))

@@ -170,8 +170,9 @@ public final class TunDevice: PacketDevice {
     /// The node's standard setup. The address goes on as /7, which makes the kernel install
     /// the 200::/7 route itself (every other node's address); the 300::/8 subnet range
     /// needs an explicit route. The link goes up first because IPv6 installs prefix routes
-    /// only on a running device and refuses routes via a down one. TUN devices are NOARP,
-    /// so the address skips duplicate address detection and is usable at once.
+    /// only on a running device and refuses routes via a down one. The address goes on with
+    /// IFA_F_NODAD (planet_netif.c says why), so it is usable at once: a listener on it may
+    /// bind the moment this returns.
     public func configure(address: IPv6Address, mtu: Int) throws(SystemError) {
         try setMTU(mtu)
         // The kernel queues at most txqueuelen packets for our reads (500 by default) and drops

@@ -63,7 +63,8 @@ final class YggdrasilViaDialer {
             _ = transport.addPeer(currentURI)
             logger.info("yggdrasil via a dual node", [("uri", currentURI.description)])
         } else {
-            logger.info("yggdrasil: no dual node reachable", [])
+            let counts = node.yggdrasilViaCounts()
+            logger.info("yggdrasil: no dual node reachable", [("announced", "\(counts.announced)"), ("routed", "\(counts.routed)")])
         }
     }
 }
