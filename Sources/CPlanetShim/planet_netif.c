@@ -89,8 +89,10 @@ int planet_if_add_ipv6(int ifindex, const uint8_t addr[16], int prefixlen) {
     memset(&req, 0, sizeof req);
     req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifa);
     req.nh.nlmsg_type = RTM_NEWADDR;
-    /* REPLACE: adding the address the device already has is not an error (as with the ioctl). */
-    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+    /* EXCL, not REPLACE: adding an address the device already has fails with EEXIST, as it
+     * did with the ioctl (IOTunDeviceTests.testDuplicateAddressIsAnError); REPLACE would turn
+     * it into a silent modify. */
+    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
     req.nh.nlmsg_seq = 1;
     req.ifa.ifa_family = AF_INET6;
     req.ifa.ifa_prefixlen = (unsigned char)prefixlen;
