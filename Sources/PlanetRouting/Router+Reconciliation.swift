@@ -85,6 +85,15 @@ extension Router {
         return (e.advertisedSeqno, e.advertisedMetric)
     }
 
+    /// The metric we last advertised for entry `i`, if its selected route is still the one
+    /// advertised and no trigger is pending (else nil: the route as it is now goes).
+    func settledMetric(_ i: Int) -> UInt16? {
+        let e = entries[i]
+        guard config.reconcilesByDigest, !e.triggered, e.everAdvertised, e.advertisedMetric != RouteMetric.infinity,
+              let r = selectedRoute(i), r.seqno == e.advertisedSeqno, r.slot == e.advertisedSlot else { return nil }
+        return e.advertisedMetric
+    }
+
     /// The digests of everything we advertise to neighbour `n` now (our own route included).
     func advertisedDigests(to n: Neighbour) -> BucketDigests {
         var d = BucketDigests()
@@ -233,7 +242,10 @@ extension Router {
             nb.owed.append((index, held?.seqno != mine.seqno))
         }
         let me = ReconciliationDigest.prefix(of: identity.publicKey)
-        if config.advertisesSelf, me >= low, me <= high { owe(-1, (selfSeqno, 0), prefix: me) }
+        if config.advertisesSelf, me >= low, me <= high {
+            // Our own route declined (it holds better ones): nothing to resend.
+            if theirs[me]?.metric == RouteMetric.infinity { theirs.removeValue(forKey: me) } else { owe(-1, (selfSeqno, 0), prefix: me) }
+        }
         forEachEntry(inBucket: ReconciliationDigest.bucket(ofPrefix: low)) { i in
             let key = origins.key(entries[i].origin)
             let p = ReconciliationDigest.prefix(of: key)
