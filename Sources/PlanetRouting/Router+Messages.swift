@@ -13,6 +13,7 @@ extension Router {
         var unknown = 0
         if RoutingMessage.validate(message, unknown: &unknown) != nil { stats.drops.count(.malformed); return }
         stats.drops.count(.unknownTLV, unknown)
+        var summaries: [(first: Int, buckets: [RoutingTLV.SummaryBucket])] = []
         RoutingMessage.forEach(message) { t in
             switch t.kind {
             case .update:
@@ -25,13 +26,30 @@ extension Router {
             case .refresh:
                 handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: 0, metric: t.metric, signature: nil, now: now)
             case .retraction:
-                if let idx = entryIndex(t.origin!) { removeRoute(idx, slot: n.slot); reselect(idx, now: now) }
+                if let idx = entryIndex(t.origin!) {
+                    setBit(&declinedFrom, slot: n.slot, Int(idx), false)
+                    removeRoute(idx, slot: n.slot); reselect(idx, now: now)
+                }
             case .routeRequest:
                 handleRouteRequest(n, origin: t.origin)
             case .seqnoRequest:
                 handleSeqnoRequest(n, origin: t.origin!, seqno: t.seqno, hopCount: t.hopCount, now: now)
+            case .summary, .rangeList, .prefixRetraction:
+                // Without reconciliation these are what they are to an older router: unknown.
+                guard config.reconcilesByDigest else { stats.drops.count(.unknownTLV); return }
+                switch t.kind {
+                case .summary:
+                    neighbours[n.key]?.reconciles = true
+                    if t.count > 0 { summaries.append((Int(t.first), t.summaryBuckets(in: message))) }
+                case .rangeList:
+                    handleRangeList(n, low: t.low, high: t.high, entries: t.rangeEntries(in: message))
+                default:
+                    handlePrefixRetraction(n, prefix: t.low, now: now)
+                }
             }
         }
+        // One pass over the table for all the summary parts of a message.
+        if !summaries.isEmpty { handleSummaries(n, summaries, now: now) }
     }
 
     func trigger(_ idx: Int32) {
@@ -63,6 +81,8 @@ extension Router {
             let i = Int(idx)
             entries[i].triggered = false
             guard entries[i].live else { continue }
+            // Everyone hears the change, and each neighbour decides afresh whether it declines it.
+            for s in declinedBy.indices { declinedBy[s].remove(i) }
             let key = origins.key(entries[i].origin)
             if let r = selectedRoute(i) {
                 let signed = !entries[i].everAdvertised || entries[i].advertisedSeqno != r.seqno
@@ -87,12 +107,32 @@ extension Router {
             var packer = MessagePacker(limit: config.maxMessageBytes)
             for tlv in n.pending { packer.add(tlv) }
             n.pending.removeAll()
+            // A summary is 256 buckets (3.1 kB) whatever the table; below `summaryMinRoutes`
+            // routes the dump it replaces is smaller, and goes instead.
+            var summary: BucketDigests?
+            if n.wantsSummary {
+                let d = advertisedDigests(to: n)
+                if Int(d.counts.reduce(0, +)) < config.summaryMinRoutes {
+                    n.wantsSummary = false
+                    n.wantsPeriodicDump = true
+                } else {
+                    summary = d
+                }
+            }
             if n.wantsFullDump || n.wantsPeriodicDump {
                 let signed = n.wantsFullDump
                 if config.advertisesSelf { packer.add(selfUpdate) }
                 for i in entries.indices where entries[i].live && entries[i].selected >= 0 {
                     let r = routePool[i * routeSlots + Int(entries[i].selected)]
                     guard r.slot != n.slot else { continue }
+                    // A new neighbour is told what every neighbour holds (what we last
+                    // advertised, unless a trigger is waiting), so digests agree afterwards.
+                    if signed, config.reconcilesByDigest, !entries[i].triggered, entries[i].everAdvertised,
+                       entries[i].advertisedSeqno == r.seqno, entries[i].advertisedSlot == r.slot,
+                       entries[i].advertisedMetric != RouteMetric.infinity {
+                        add(.update, origins.key(entries[i].origin), r, metric: entries[i].advertisedMetric, to: &packer)
+                        continue
+                    }
                     add(signed ? .update : .refresh, origins.key(entries[i].origin), r, to: &packer)
                 }
                 if retractions > 0 {
@@ -111,6 +151,15 @@ extension Router {
                     }
                 }
             }
+            if config.reconcilesByDigest {
+                // After everything else, so the summary covers what this drain just sent.
+                addOwed(for: &n, to: &packer)
+                addRangeLists(for: &n, to: &packer)
+                if let summary {
+                    addSummary(summary, to: &packer)
+                    n.wantsSummary = false
+                }
+            }
             neighbours[key] = n
             for m in packer.finish() {
                 guard outgoing.count < config.maxQueuedMessages else { stats.drops.count(.queueFull); continue }
@@ -125,14 +174,16 @@ extension Router {
 
     /// Writes an update (with the signature, straight from the directory) or a refresh for
     /// route `r` of origin `key`.
-    func add(_ kind: RoutingTLV.Kind, _ key: PublicKey, _ r: NeighbourRoute, to packer: inout MessagePacker) {
+    /// `metric` overrides the route's metric now (reconciliation sends what was advertised).
+    func add(_ kind: RoutingTLV.Kind, _ key: PublicKey, _ r: NeighbourRoute, metric: UInt16? = nil, to packer: inout MessagePacker) {
+        let m = metric ?? routeMetric(r)
         if kind == .update {
             packer.make(room: RoutingTLV.updateSize)
             RoutingTLV.encodeUpdateHeader(into: &packer.current, origin: key, seqno: r.seqno,
-                                          flags: origins.flags(ofSignature: r.signature), metric: routeMetric(r))
+                                          flags: origins.flags(ofSignature: r.signature), metric: m)
             origins.appendSignature(r.signature, to: &packer.current)
         } else {
-            packer.add(.refresh(origin: key, seqno: r.seqno, metric: routeMetric(r)))
+            packer.add(.refresh(origin: key, seqno: r.seqno, metric: m))
         }
     }
 }

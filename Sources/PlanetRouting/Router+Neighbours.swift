@@ -13,6 +13,24 @@ extension Router {
         var wantsPeriodicDump = false
         var wantsFullDump = true
         var pending: [RoutingTLV] = []
+        /// Reconciliation (Router+Reconciliation.swift). Whether the neighbour reconciles by
+        /// digest (it sent a summary TLV, if only the hello): then it gets summaries instead of
+        /// periodic dumps.
+        var reconciles = false
+        var wantsSummary = false
+        /// What its range lists found it lacks or holds differently: entry indices (-1: our
+        /// own route), each to go signed or as a refresh; and prefixes it holds that we do not advertise.
+        var owed: [(index: Int32, signed: Bool)] = []
+        var retractPrefixes: [UInt64] = []
+        /// A bit per bucket whose range list is owed to it (built at the drain, from the routes then).
+        var listBuckets: [UInt64] = [0, 0, 0, 0]
+        /// When each bucket of its summaries was last compared (deciseconds; 0: never), so
+        /// repeated summaries cost at most one pass per `summaryMinInterval`.
+        var compared: [UInt32] = []
+        /// Per bucket, the last difference found with it (0: none) and how many summaries in a
+        /// row showed that same difference (a backoff for differences lists do not settle).
+        var differed: [UInt64] = []
+        var repeats: [UInt8] = []
     }
 
     public func neighbourUp(_ key: PublicKey, cost: UInt16, now: Instant) {
@@ -29,6 +47,8 @@ extension Router {
         var n = Neighbour(key: key, slot: slot, cost: c, nextDump: jitteredDump(now))
         // Ask for everything with signatures, and send ours: a fresh neighbour holds nothing verified.
         n.pending.append(.routeRequest(origin: nil))
+        // And say that we reconcile by digest, so it sends summaries rather than periodic dumps.
+        if config.reconcilesByDigest { n.pending.append(.summary(first: 0, buckets: [])) }
         neighbours[key] = n
         logger.debug("routing neighbour up", [("peer", key.short), ("cost", "\(cost)")])
     }
@@ -59,6 +79,8 @@ extension Router {
             reselect(Int32(i), now: now)
         }
         sharesNeighbourDown(n.slot)
+        if Int(n.slot) < declinedFrom.count { declinedFrom[Int(n.slot)] = EntryBits() }
+        if Int(n.slot) < declinedBy.count { declinedBy[Int(n.slot)] = EntryBits() }
         slotKeys[Int(n.slot)] = nil
         freeSlots.append(n.slot)
         logger.debug("routing neighbour down", [("peer", key.short)])

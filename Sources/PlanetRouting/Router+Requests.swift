@@ -8,8 +8,8 @@ extension Router {
     struct RequestKey: Hashable { let origin: PublicKey; let seqno: UInt32 }
 
     /// The TLV that announces route `r` of origin `key`, with its signature.
-    func signedUpdate(_ key: PublicKey, _ r: NeighbourRoute) -> RoutingTLV {
-        .update(origin: key, seqno: r.seqno, flags: origins.flags(ofSignature: r.signature), metric: routeMetric(r),
+    func signedUpdate(_ key: PublicKey, _ r: NeighbourRoute, metric: UInt16? = nil) -> RoutingTLV {
+        .update(origin: key, seqno: r.seqno, flags: origins.flags(ofSignature: r.signature), metric: metric ?? routeMetric(r),
                 signature: origins.signature(r.signature))
     }
 
@@ -21,7 +21,8 @@ extension Router {
         if origin == identity.publicKey {
             queue(config.advertisesSelf ? selfUpdate : .retraction(origin: origin), to: n.key)
         } else if let idx = entryIndex(origin), let r = selectedRoute(Int(idx)), r.slot != n.slot {
-            queue(signedUpdate(origin, r), to: n.key)
+            // What every neighbour holds (so its digests agree), unless a change is pending.
+            queue(signedUpdate(origin, r, metric: settledMetric(Int(idx))), to: n.key)
         } else {
             queue(.retraction(origin: origin), to: n.key)
         }

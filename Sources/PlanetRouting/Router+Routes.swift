@@ -50,7 +50,7 @@ extension Router {
         }
         if metric == RouteMetric.infinity {
             origins.releaseSignature(sig)
-            if let idx = existing { removeRoute(idx, slot: n.slot); reselect(idx, now: now) }
+            if let idx = existing { setBit(&declinedFrom, slot: n.slot, Int(idx), false); removeRoute(idx, slot: n.slot); reselect(idx, now: now) }
             return
         }
         let idx: Int32
@@ -89,11 +89,15 @@ extension Router {
             guard worst >= 0, worstMetric > RouteMetric.adding(metric, n.cost) else {
                 stats.drops.count(.routeSlotsFull)
                 origins.releaseSignature(sig)
+                if config.reconcilesByDigest { setBit(&declinedFrom, slot: n.slot, i, true) }
                 return
             }
             origins.releaseSignature(routePool[base + worst].signature)
+            // The route it replaces is an offer now declined for want of a slot.
+            if config.reconcilesByDigest { setBit(&declinedFrom, slot: routePool[base + worst].slot, i, true) }
             routePool[base + worst] = route
         }
+        if bit(declinedFrom, slot: n.slot, i) { setBit(&declinedFrom, slot: n.slot, i, false) }
         reselect(idx, now: now)
     }
 
@@ -124,6 +128,8 @@ extension Router {
         entries[i].routeCount -= 1
         setSelected(i, -1)
         if let s = selectedSlot, let k = routeIndex(i, slot: s) { setSelected(i, Int16(k)) }
+        // A slot is free: the offers we refused for want of one may come again.
+        askDecliners(i)
     }
 
     func removeRoute(_ idx: Int32, slot: UInt16) {
@@ -234,6 +240,8 @@ extension Router {
     public var estimatedMemoryBytes: Int {
         entries.count * MemoryLayout<OriginEntry>.stride + routePool.count * MemoryLayout<NeighbourRoute>.stride
             + entryOfOrigin.count * MemoryLayout<Int32>.stride + backlog.estimatedMemoryBytes + shares.estimatedMemoryBytes
+            + nextInBucket.count * MemoryLayout<Int32>.stride + bucketHeads.count * MemoryLayout<Int32>.stride
+            + (declinedFrom + declinedBy).reduce(0) { $0 + $1.words.count * 8 }
     }
 
     public func routes() -> [RouteInfo] {

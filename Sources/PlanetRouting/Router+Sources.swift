@@ -33,8 +33,10 @@ extension Router {
         originArrivals &+= 1
         let entry = OriginEntry(origin: id, seqno: seqno, signature: signature, owner: slot, arrival: originArrivals)
         let idx: Int32
+        let b = ReconciliationDigest.bucket(of: origin)
         if let f = freeEntries.popLast() {
             idx = f; entries[Int(f)] = entry
+            nextInBucket[Int(f)] = bucketHeads[b]
         } else {
             // Grown by a quarter rather than doubled: at 10^4-10^5 origins the tables are most
             // of a node's memory, and doubling would leave up to half of them unused.
@@ -43,6 +45,8 @@ extension Router {
                 routePool.reserveCapacity(routePool.count + routePool.count / 4 + 16 * routeSlots)
             }
             idx = Int32(entries.count); entries.append(entry)
+            if nextInBucket.count == nextInBucket.capacity { nextInBucket.reserveCapacity(entries.capacity) }
+            nextInBucket.append(bucketHeads[b])
             routePool.append(contentsOf: repeatElement(NeighbourRoute.empty, count: routeSlots))
         }
         if Int(id) >= entryOfOrigin.count {
@@ -50,6 +54,8 @@ extension Router {
             if need > entryOfOrigin.capacity { entryOfOrigin.reserveCapacity(max(need, entryOfOrigin.count + entryOfOrigin.count / 4 + 16)) }
             entryOfOrigin.append(contentsOf: repeatElement(-1, count: need - entryOfOrigin.count))
         }
+        bucketHeads[b] = idx
+        clearDeclines(Int(idx))
         entryOfOrigin[Int(id)] = idx
         liveEntries += 1
         shares.added(idx, owner: slot, arrival: originArrivals)
@@ -63,12 +69,34 @@ extension Router {
         entries[i].routeCount = 0
         setSelected(i, -1)
         origins.releaseSignature(entries[i].signature)
+        unlinkFromBucket(idx)
         entryOfOrigin[Int(entries[i].origin)] = -1
         origins.releaseOrigin(entries[i].origin)
         entries[i].live = false
         liveEntries -= 1
         shares.removed(owner: entries[i].owner)
         freeEntries.append(idx)
+    }
+
+    /// Takes entry `idx` out of its bucket's chain (a walk of one bucket: ~1/256 of the table).
+    func unlinkFromBucket(_ idx: Int32) {
+        let b = ReconciliationDigest.bucket(of: origins.key(entries[Int(idx)].origin))
+        if bucketHeads[b] == idx { bucketHeads[b] = nextInBucket[Int(idx)]; return }
+        var i = bucketHeads[b]
+        while i >= 0 {
+            let next = nextInBucket[Int(i)]
+            if next == idx { nextInBucket[Int(i)] = nextInBucket[Int(idx)]; return }
+            i = next
+        }
+    }
+
+    /// Calls `body` with every live entry of bucket `b`.
+    func forEachEntry(inBucket b: Int, _ body: (Int) -> Void) {
+        var i = bucketHeads[b]
+        while i >= 0 {
+            body(Int(i))
+            i = nextInBucket[Int(i)]
+        }
     }
 
     /// Origins known, reachable or not.

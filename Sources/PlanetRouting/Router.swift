@@ -16,7 +16,9 @@ import PlanetCore
 /// - Router+Requests.swift: route and seqno requests and their de-duplication;
 /// - Router+Messages.swift: `receive` (TLV dispatch) and `drainOutgoing` (TLV packing);
 /// - Router+Verification.swift: signed updates waiting for their signature check, checked a
-///   slice per `tick` (`VerificationBacklog`).
+///   slice per `tick` (`VerificationBacklog`);
+/// - Router+Reconciliation.swift: digest summaries, range lists and their answers, which
+///   replace periodic dumps with neighbours that reconcile (`ReconciliationDigest`).
 public final class Router {
     public let identity: NodeIdentity
     public let config: RouterConfig
@@ -48,6 +50,17 @@ public final class Router {
     var freeEntries: [Int32] = []
     var liveEntries = 0
     var triggeredList: [Int32] = []
+    /// Entries by reconciliation bucket (the origin key's first byte): the head of each
+    /// bucket's chain and each entry's successor (-1: none), so a range list is answered
+    /// from its bucket alone.
+    var bucketHeads = [Int32](repeating: -1, count: ReconciliationDigest.bucketCount)
+    var nextInBucket: [Int32] = []
+    /// Per neighbour slot: the entries whose offer from it we refused (route slots full), and
+    /// the entries it told us it refused from us (Router+Reconciliation.swift, "Declined offers").
+    var declinedFrom: [EntryBits] = []
+    var declinedBy: [EntryBits] = []
+    /// When metric drift below the trigger threshold is next sent (Router+Reconciliation.swift).
+    var nextDriftSweep: Instant
     /// Origins with a selected route, kept current so simulators can poll it cheaply.
     public internal(set) var reachableCount = 0
 
@@ -80,6 +93,7 @@ public final class Router {
         self.selfSeqno = seqno
         self.selfSignature = OriginSignature.sign(identity, seqno: seqno, flags: 0)
         self.nextSweep = now.adding(seconds: config.sweepInterval)
+        self.nextDriftSweep = config.reconcilesByDigest ? now.adding(seconds: config.dumpInterval) : .never
         self.backlog = VerificationBacklog(perNeighbour: config.maxUnverifiedPerNeighbour, total: config.maxUnverified)
     }
 
@@ -110,8 +124,13 @@ public final class Router {
         verifyBacklog(now: now, budget: config.verificationsPerTurn)
         // Sorted so the jitter draws, and so a simulation, replay identically.
         for key in neighbours.keys.sorted() where neighbours[key]!.nextDump <= now {
-            neighbours[key]?.wantsPeriodicDump = true
+            // A neighbour that reconciles gets a summary, and only what differs after it.
+            if neighbours[key]!.reconciles { neighbours[key]?.wantsSummary = true } else { neighbours[key]?.wantsPeriodicDump = true }
             neighbours[key]?.nextDump = jitteredDump(now)
+        }
+        if now >= nextDriftSweep {
+            sendDrift()
+            nextDriftSweep = now.adding(seconds: config.dumpInterval)
         }
         if now >= nextSweep {
             sweep(now: now)
@@ -120,7 +139,7 @@ public final class Router {
     }
 
     public var nextDeadline: Instant {
-        var d = min(nextSweep, backlogDue)
+        var d = min(min(nextSweep, backlogDue), nextDriftSweep)
         for n in neighbours.values where n.nextDump < d { d = n.nextDump }
         return d
     }

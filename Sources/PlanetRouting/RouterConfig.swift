@@ -1,7 +1,8 @@
 /// Tunables of the router. Defaults are what planetd runs with; the reasons are in
 /// Docs/protocol.md (routing, "timers and bounds").
 public struct RouterConfig: Sendable {
-    /// Seconds between full (unsigned) refresh dumps to each neighbour; jittered ±12%.
+    /// Seconds between full (unsigned) refresh dumps to each neighbour, or between digest
+    /// summaries to one that reconciles; jittered ±12%.
     public var dumpInterval: Double = 60
     /// A neighbour's route that is not refreshed for this long is dropped (3.5 dumps, like Babel).
     public var routeHoldTime: Double = 210
@@ -19,6 +20,17 @@ public struct RouterConfig: Sendable {
     public var costHysteresis: UInt16 = 5
     /// Metric changes smaller than max(this, old/8) wait for the next dump instead of a triggered update.
     public var triggerMetricDelta: UInt16 = 16
+
+    /// Whether neighbours that say they can (a summary TLV) reconcile by digest instead of
+    /// receiving periodic dumps (Router+Reconciliation.swift). Off: the router behaves as
+    /// before reconciliation existed (the new TLVs are unknown to it), as an old peer would.
+    public var reconcilesByDigest = true
+    /// A bucket of one neighbour's summaries is compared at most once per this many seconds
+    /// (each comparison is a pass over the table; an honest neighbour sends one a `dumpInterval`).
+    public var summaryMinInterval: Double = 10
+    /// A summary is 256 buckets (3.1 kB) whatever the table's size; to a neighbour we advertise
+    /// fewer routes than this, the periodic dump of refreshes (40 B each) is smaller and goes instead.
+    public var summaryMinRoutes = 80
 
     /// Whether this node originates a route to itself. A node that does not still relays
     /// everyone else's routes (planetsim's `--origins` sampling uses this; planetd always does).

@@ -13,6 +13,14 @@ public struct RouterStats: Sendable, Equatable {
     /// matched at once), and those waiting now.
     public var updatesDeferred = 0
     public var verificationBacklog = 0
+    /// Reconciliation by digest: summaries sent (one per neighbour per round), buckets found
+    /// to differ from a neighbour's, range lists sent, and what answering lists sent: routes
+    /// (signed or refreshes) and prefix retractions.
+    public var summariesSent = 0
+    public var bucketsDiffering = 0
+    public var rangeListsSent = 0
+    public var reconciledRoutesSent = 0
+    public var prefixRetractionsSent = 0
 
     /// Routing messages and parts of them dropped, by reason (reported as `route-…`).
     public var drops = DropCounters<RouteDropReason>()

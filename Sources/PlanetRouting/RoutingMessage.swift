@@ -12,9 +12,37 @@ public enum RoutingTLV: Equatable, Sendable {
     case routeRequest(origin: PublicKey?)
     /// "Find me `origin` with a seqno at least this", forwarded toward the origin while `hopCount` lasts.
     case seqnoRequest(origin: PublicKey, seqno: UInt32, hopCount: UInt8)
+    /// Reconciliation (Router+Reconciliation.swift): the (count, digest) of buckets
+    /// `first ..< first + buckets.count` of the routes the sender advertises to the receiver.
+    /// No buckets: "I reconcile by digest" (sent when a link comes up).
+    case summary(first: UInt8, buckets: [SummaryBucket])
+    /// The (key prefix, seqno, metric) of every route the sender holds from the receiver whose
+    /// origin's prefix lies in `low ... high` (one bucket): the receiver answers with what differs.
+    case rangeList(low: UInt64, high: UInt64, entries: [RangeEntry])
+    /// The sender advertises no route to the receiver for an origin with this key prefix.
+    case prefixRetraction(prefix: UInt64)
+
+    public struct SummaryBucket: Equatable, Sendable {
+        public var count: UInt32
+        public var digest: UInt64
+        public init(count: UInt32, digest: UInt64) { self.count = count; self.digest = digest }
+    }
+
+    public struct RangeEntry: Equatable, Sendable {
+        public var prefix: UInt64
+        public var seqno: UInt32
+        public var metric: UInt16
+        public init(prefix: UInt64, seqno: UInt32, metric: UInt16) { self.prefix = prefix; self.seqno = seqno; self.metric = metric }
+    }
+
+    /// Buckets per summary TLV (1 + 21 × 12 = 253 bytes of body) and entries per range list
+    /// TLV (16 + 16 × 14 = 240).
+    public static let bucketsPerSummary = 21
+    public static let entriesPerRangeList = 16
 
     public enum Kind: UInt8 {
         case update = 0x01, refresh = 0x02, retraction = 0x03, routeRequest = 0x04, seqnoRequest = 0x05
+        case summary = 0x06, rangeList = 0x07, prefixRetraction = 0x08
     }
 
     /// Encoded size including the type and length bytes.
@@ -25,6 +53,9 @@ public enum RoutingTLV: Equatable, Sendable {
         case .retraction: return 2 + 32
         case .routeRequest(let o): return 2 + (o == nil ? 0 : 32)
         case .seqnoRequest: return 2 + 32 + 4 + 1
+        case .summary(_, let b): return 2 + 1 + 12 * b.count
+        case .rangeList(_, _, let e): return 2 + 16 + 14 * e.count
+        case .prefixRetraction: return 2 + 8
         }
     }
 
@@ -53,6 +84,17 @@ public enum RoutingTLV: Equatable, Sendable {
         case let .seqnoRequest(origin, seqno, hops):
             w.u8(Kind.seqnoRequest.rawValue); w.u8(37)
             w.publicKeyWords(origin); w.u32(seqno); w.u8(hops)
+        case let .summary(first, buckets):
+            w.u8(Kind.summary.rawValue); w.u8(UInt8(1 + 12 * buckets.count))
+            w.u8(first)
+            for b in buckets { w.u32(b.count); w.u64(b.digest) }
+        case let .rangeList(low, high, entries):
+            w.u8(Kind.rangeList.rawValue); w.u8(UInt8(16 + 14 * entries.count))
+            w.u64(low); w.u64(high)
+            for e in entries { w.u64(e.prefix); w.u32(e.seqno); w.u16(e.metric) }
+        case let .prefixRetraction(prefix):
+            w.u8(Kind.prefixRetraction.rawValue); w.u8(8)
+            w.u64(prefix)
         }
     }
 }
@@ -126,6 +168,24 @@ public enum RoutingMessage {
         case .seqnoRequest:
             guard length == 37, let o = body.publicKeyWords(), let s = body.u32(), let h = body.u8() else { return .failure(.badLength) }
             (v.origin, v.seqno, v.hopCount) = (o, s, h)
+        case .summary:
+            let n = (Int(length) - 1) / 12
+            guard length >= 1, (Int(length) - 1) % 12 == 0, n <= RoutingTLV.bucketsPerSummary, let first = body.u8(),
+                  Int(first) + n <= ReconciliationDigest.bucketCount else { return .failure(.badLength) }
+            (v.first, v.count, v.bodyOffset) = (first, n, body.offset)
+        case .rangeList:
+            let n = (Int(length) - 16) / 14
+            guard length >= 16, (Int(length) - 16) % 14 == 0, n <= RoutingTLV.entriesPerRangeList,
+                  let low = body.u64(), let high = body.u64(), low <= high,
+                  ReconciliationDigest.bucket(ofPrefix: low) == ReconciliationDigest.bucket(ofPrefix: high) else { return .failure(.badLength) }
+            (v.low, v.high, v.count, v.bodyOffset) = (low, high, n, body.offset)
+            // Every entry inside the range, so an answer never touches another bucket.
+            for _ in 0..<n {
+                guard let p = body.u64(), body.take(6) != nil, p >= low, p <= high else { return .failure(.badLength) }
+            }
+        case .prefixRetraction:
+            guard length == 8, let p = body.u64() else { return .failure(.badLength) }
+            v.low = p
         }
         return .success(v)
     }
@@ -142,6 +202,13 @@ struct RoutingTLVView {
     var hopCount: UInt8 = 0
     /// Where an update's 64 signature bytes start in the message.
     var signatureOffset = 0
+    /// Summary: first bucket and bucket count; range list: its range and entry count (a
+    /// prefix retraction's prefix is `low`); where the repeated part starts in the message.
+    var first: UInt8 = 0
+    var count = 0
+    var low: UInt64 = 0
+    var high: UInt64 = 0
+    var bodyOffset = 0
 
     init(kind: RoutingTLV.Kind) { self.kind = kind }
 
@@ -154,7 +221,20 @@ struct RoutingTLVView {
         case .retraction: return .retraction(origin: origin!)
         case .routeRequest: return .routeRequest(origin: origin)
         case .seqnoRequest: return .seqnoRequest(origin: origin!, seqno: seqno, hopCount: hopCount)
+        case .summary: return .summary(first: first, buckets: summaryBuckets(in: bytes))
+        case .rangeList: return .rangeList(low: low, high: high, entries: rangeEntries(in: bytes))
+        case .prefixRetraction: return .prefixRetraction(prefix: low)
         }
+    }
+
+    func summaryBuckets(in bytes: [UInt8]) -> [RoutingTLV.SummaryBucket] {
+        var r = ByteReader(bytes, offset: bodyOffset)
+        return (0..<count).map { _ in RoutingTLV.SummaryBucket(count: r.u32()!, digest: r.u64()!) }
+    }
+
+    func rangeEntries(in bytes: [UInt8]) -> [RoutingTLV.RangeEntry] {
+        var r = ByteReader(bytes, offset: bodyOffset)
+        return (0..<count).map { _ in RoutingTLV.RangeEntry(prefix: r.u64()!, seqno: r.u32()!, metric: r.u16()!) }
     }
 }
 

@@ -470,6 +470,9 @@ public final class Simulation {
             t.messagesSent += s.messagesSent; t.bytesSent += s.bytesSent; t.updatesAccepted += s.updatesAccepted
             t.drops.count(.unverifiedRefresh, Int(s.drops[.unverifiedRefresh])); t.drops.count(.queueFull, Int(s.drops[.queueFull]))
             t.seqnoRequestsSent += s.seqnoRequestsSent
+            t.summariesSent += s.summariesSent; t.bucketsDiffering += s.bucketsDiffering; t.rangeListsSent += s.rangeListsSent
+            t.reconciledRoutesSent += s.reconciledRoutesSent; t.prefixRetractionsSent += s.prefixRetractionsSent
+            t.drops.count(.routeSlotsFull, Int(s.drops[.routeSlotsFull]))
         }
         return t
     }

@@ -55,7 +55,14 @@ public struct SimulationReport: Sendable {
                                       ("updatesAccepted", .number(Double(routerTotals.updatesAccepted))),
                                       ("droppedUnverifiedRefresh", .number(Double(routerTotals.drops[.unverifiedRefresh]))),
                                       ("droppedQueueFull", .number(Double(routerTotals.drops[.queueFull]))),
-                                      ("seqnoRequestsSent", .number(Double(routerTotals.seqnoRequestsSent)))])),
+                                      ("seqnoRequestsSent", .number(Double(routerTotals.seqnoRequestsSent))),
+                                      ("droppedRouteSlotsFull", .number(Double(routerTotals.drops[.routeSlotsFull]))),
+                                      // Reconciliation by digest (Docs/protocol.md, routing), over the whole run.
+                                      ("summariesSent", .number(Double(routerTotals.summariesSent))),
+                                      ("bucketsDiffering", .number(Double(routerTotals.bucketsDiffering))),
+                                      ("rangeListsSent", .number(Double(routerTotals.rangeListsSent))),
+                                      ("reconciledRoutesSent", .number(Double(routerTotals.reconciledRoutesSent))),
+                                      ("prefixRetractionsSent", .number(Double(routerTotals.prefixRetractionsSent)))])),
             ("virtualSeconds", num(virtualSeconds)),
             ("phases", .array(phases.map { p in
                 .object([("name", .string(p.name)), ("seconds", num(p.seconds)), ("pairsWalked", .number(Double(p.survey.pairs))),
