@@ -65,7 +65,7 @@ public final class CapacityDirectory {
     public static let rateBurst = 8.0
     public static let ratePerSecond = 1.0 / 5
     /// Buckets for reconciliation: 256 by the key's first byte, so a summary is 256 digests.
-    public static let bucketCount = 256
+    public static let bucketCount = ReconciliationDigest.bucketCount
 
     public let maxRecords: Int
     /// Every record held, in no particular order.
@@ -415,26 +415,23 @@ public final class CapacityDirectory {
 
     // MARK: Reconciliation support
 
+    // The buckets, key prefixes and digest mix are PlanetCore's `ReconciliationDigest`, the one
+    // mechanism routing reconciles with too; a record's version there is its seqno.
+
     @inline(__always)
-    public static func bucket(of key: PublicKey) -> Int { Int(key.w0 >> 56) }
+    public static func bucket(of key: PublicKey) -> Int { ReconciliationDigest.bucket(of: key) }
 
     /// A record's identity for reconciliation: the first 8 bytes of its key, which are also
     /// what a bucket list carries (a forged prefix collision costs ~2⁶⁴ work and only hides a
     /// record from reconciliation, never from flooding).
     @inline(__always)
-    public static func prefix(of key: PublicKey) -> UInt64 { key.w0 }
+    public static func prefix(of key: PublicKey) -> UInt64 { ReconciliationDigest.prefix(of: key) }
 
-    /// A 64-bit mix of (key, seqno); a bucket's digest is their XOR, updated as records come
-    /// and go, so a summary costs nothing to make. Not a security check: it only decides what
-    /// to compare, and the records themselves are verified.
-    static func digest(key: PublicKey, seqno: UInt64) -> UInt64 {
-        var h = key.w0 ^ 0x9E37_79B9_7F4A_7C15
-        for w in [key.w1, key.w2, key.w3, seqno] {
-            h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-        }
-        return h == 0 ? 1 : h
-    }
+    /// A bucket's digest is the XOR of its records' mixes, updated as records come and go, so a
+    /// summary costs nothing to make. Not a security check: it only decides what to compare,
+    /// and the records themselves are verified.
+    @inline(__always)
+    static func digest(key: PublicKey, seqno: UInt64) -> UInt64 { ReconciliationDigest.mix(key: key, version: seqno) }
 
     public func bucketDigest(_ b: Int) -> UInt64 { bucketDigests[b] }
     public func bucketCount(_ b: Int) -> Int { Int(bucketSizes[b]) }

@@ -1,9 +1,7 @@
-import PlanetCore
-
 /// Set reconciliation by bucket digests: the one mechanism two linked nodes use to find where
 /// a table keyed by node key differs between them, without sending the table. Capacity gossip
-/// reconciles its directory this way (PlanetCapacity `CapacityGossip`: the same buckets, key
-/// prefix and mix, bit for bit), and routing reconciles what a neighbour advertises against
+/// reconciles its directory with it (PlanetCapacity `CapacityDirectory` keeps its bucket
+/// digests with these functions), and routing reconciles what a neighbour advertises against
 /// what the router holds from it (Router+Reconciliation.swift). Docs/protocol.md, routing,
 /// "Reconciliation by digest"; why one piece: Docs/notes-route-digest.md.
 ///
