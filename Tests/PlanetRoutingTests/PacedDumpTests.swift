@@ -8,7 +8,7 @@ import PlanetTesting
 /// what the neighbour needs now. `test_hostile_peer.sh` once failed on this: a newcomer c
 /// joined the hub during a flood of fake origins, the hub's first RTT to c (its loop busy)
 /// raised its metric to c, a's route to c turned unfeasible, and the seqno request a sent
-/// for c waited at the hub behind c's full table of ~85,000 signed routes (8.5 MB, 8.5 s
+/// for c waited at the hub behind c's full table of ~80,000 signed routes (8.5 MB, 8.5 s
 /// at 1 MB/s), so a could not reach c for 8–10 s.
 final class PacedDumpTests: XCTestCase {
     /// Routers joined by paced links: each link is a FIFO that hands over `perRound` bytes a
