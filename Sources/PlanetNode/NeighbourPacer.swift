@@ -1,17 +1,20 @@
 import PlanetCore
 
-/// What neighbour protocols send, paced per neighbour. The router hands over whole tables at
-/// once: a full signed dump for a new neighbour is ~105 bytes per origin, 1 MB at 10⁴ origins
-/// and 10 MB at 10⁵, and handed to the UDP socket in one go it would overflow the socket's
-/// buffer, the kernel dropping most of it every time (Docs/scale.md). Here each neighbour's
-/// frames wait in FIFOs and leave at `rate` bytes per second after a `burst`, so a dump is
-/// spread over the link instead of lost, while the small triggered updates of a running network
-/// pass at once. All protocols share one allowance per neighbour; each has a lane, and a lower
-/// lane's frames leave before a higher one's, so a bulk protocol cannot delay routing.
+/// What neighbour protocols send, paced per neighbour. A full signed routing dump for a new
+/// neighbour is ~105 bytes per origin, 1 MB at 10⁴ origins and 10 MB at 10⁵, and handed to the
+/// UDP socket in one go it would overflow the socket's buffer, the kernel dropping most of it
+/// every time (Docs/scale.md). Here each neighbour's frames wait in FIFOs and leave at `rate`
+/// bytes per second after a `burst`, so a dump is spread over the link instead of lost, while
+/// the small triggered updates of a running network pass at once. (The router hands a dump over
+/// only while little waits here, `Node.neighbourDumpQueueBytes`, so what it says next does not
+/// queue behind a whole table.) All protocols share one allowance per neighbour; each has a lane,
+/// and a lower lane's frames leave before a higher one's, so a bulk protocol cannot delay routing.
 struct NeighbourPacer {
     struct Lane {
         var frames: [[UInt8]] = []
         var head = 0
+        /// Bytes waiting in this lane.
+        var bytes = 0
 
         var isEmpty: Bool { head == frames.count }
 
@@ -19,6 +22,7 @@ struct NeighbourPacer {
             let frame = frames[head]
             frames[head] = []
             head += 1
+            bytes -= frame.count
             if head == frames.count {
                 frames.removeAll(keepingCapacity: true)
                 head = 0
@@ -70,6 +74,7 @@ struct NeighbourPacer {
         }
         while q.lanes.count <= lane { q.lanes.append(Lane()) }
         q.lanes[lane].frames.append(frame)
+        q.lanes[lane].bytes += frame.count
         q.bytes += frame.count
         queues[key] = q
         return true
@@ -107,6 +112,13 @@ struct NeighbourPacer {
             if d == nil || due < d! { d = due }
         }
         return d
+    }
+
+    /// Bytes waiting for this neighbour in `lane` and the lanes that leave before it: what a
+    /// frame queued in `lane` now would wait behind.
+    func queuedBytes(for key: PublicKey, throughLane lane: Int) -> Int {
+        guard let q = queues[key] else { return 0 }
+        return q.lanes.prefix(lane + 1).reduce(0) { $0 + $1.bytes }
     }
 
     /// Whether anything waits for this neighbour (or for anyone, with nil).

@@ -78,6 +78,10 @@ public final class Node {
     public static let neighbourBytesPerSecond = 1_000_000.0
     public static let neighbourBurstBytes = 262_144.0
     public static let neighbourMaxQueuedBytes = 16 << 20
+    /// A routing dump goes to the pacer a slice at a time, while less than this waits for the
+    /// neighbour (~64 ms at `neighbourBytesPerSecond`): the most a request or triggered update
+    /// to a neighbour still receiving its table waits behind it.
+    public static let neighbourDumpQueueBytes = 64 << 10
 
     /// How long a packet may wait for a session before the sender gets "address unreachable".
     public static let pendingTimeout = 5.0
@@ -108,7 +112,14 @@ public final class Node {
         capacity = CapacityNeighbour(identity: identity, config: config.capacity)
         self.random = random
         punching = Punching(enabled: config.nat.punch, now: now)
-        register(RoutingNeighbour(router: router))
+        // A dump is handed to the pacer only while the neighbour's queue is short, so whatever
+        // routing has to say next (a seqno request, a triggered update) waits behind at most
+        // that much, not behind a whole table.
+        // (Counted in routing's lane and those before it: a bulk protocol's backlog in a later
+        // lane never holds the table back.)
+        register(RoutingNeighbour(router: router, dumpRoom: { [unowned self] key in
+            Node.neighbourDumpQueueBytes - self.pacer.queuedBytes(for: key, throughLane: RoutingNeighbour.lane)
+        }))
         register(capacity)
         register(EndpointsControlHandler(node: self))
         // tcp:// and tls:// peers are Yggdrasil links: the runtime's YggdrasilTransport dials them.

@@ -9,11 +9,18 @@ final class RoutingNeighbour: NeighbourProtocol {
     let name = "routing"
     let frameType = InnerFrameType.routing.rawValue
     /// Routing leaves before any other neighbour protocol: it keeps the data flowing.
-    let pacingLane = 0
+    static let lane = 0
+    let pacingLane = RoutingNeighbour.lane
     /// Its messages are what changes routes.
     let changesRoutes = true
 
-    init(router: Router) { self.router = router }
+    /// How many bytes of a dump each neighbour may be handed now (`Router.drainOutgoing(dumpRoom:)`).
+    let dumpRoom: (PublicKey) -> Int
+
+    init(router: Router, dumpRoom: @escaping (PublicKey) -> Int = { _ in .max }) {
+        self.router = router
+        self.dumpRoom = dumpRoom
+    }
 
     /// Link cost for routing from the smoothed RTT; before the first measurement a link is
     /// assumed to be a slow one (10 ms), so a fresh link doesn't win before it has proven itself.
@@ -31,7 +38,7 @@ final class RoutingNeighbour: NeighbourProtocol {
     var nextDeadline: Instant { router.nextDeadline }
 
     func drainOutgoing(_ send: (PublicKey, [UInt8]) -> Void) {
-        for (to, message) in router.drainOutgoing() { send(to, message) }
+        for (to, message) in router.drainOutgoing(dumpRoom: dumpRoom) { send(to, message) }
     }
 
     var drops: [(String, UInt64)] { router.stats.drops.report(prefix: "route-") }

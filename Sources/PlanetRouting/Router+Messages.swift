@@ -62,9 +62,16 @@ extension Router {
     public var hasPendingOutput: Bool { !triggeredList.isEmpty }
 
     /// Messages to send, each for one neighbour, without the 0x10 frame byte.
-    public func drainOutgoing() -> [(to: PublicKey, message: [UInt8])] {
+    ///
+    /// `dumpRoom` says how many bytes of a dump each neighbour may be sent now (everything by
+    /// default). Requests, replies and triggered updates always go; a dump (a new neighbour's
+    /// full table, the periodic refresh) only as far as the room, the rest in later drains.
+    /// A runtime that paces its links passes what the neighbour's queue has room for, so a
+    /// table of 10⁵ origins (10 MB, 10 s at 1 MB/s) does not sit in that queue in front of a
+    /// seqno request or an update the neighbour needs now (Docs/security.md, "Fair shares").
+    public func drainOutgoing(dumpRoom: (PublicKey) -> Int = { _ in .max }) -> [(to: PublicKey, message: [UInt8])] {
         /// A triggered advertisement: what to tell every neighbour but the route's next hop.
-        struct Advert { let key: PublicKey; let kind: RoutingTLV.Kind; let route: NeighbourRoute; let nextHop: UInt16 }
+        struct Advert { let index: Int; let key: PublicKey; let kind: RoutingTLV.Kind; let route: NeighbourRoute; let nextHop: UInt16 }
         let triggered: [Int32]
         if triggeredList.count <= config.maxAdvertsPerDrain {
             triggered = triggeredList
@@ -76,7 +83,6 @@ extension Router {
         }
         var adverts: [Advert] = []
         adverts.reserveCapacity(triggered.count)
-        var retractions = 0
         for idx in triggered {
             let i = Int(idx)
             entries[i].triggered = false
@@ -90,12 +96,11 @@ extension Router {
                 entries[i].advertisedSeqno = r.seqno
                 entries[i].advertisedMetric = routeMetric(r)
                 entries[i].advertisedSlot = r.slot
-                adverts.append(Advert(key: key, kind: signed ? .update : .refresh, route: r, nextHop: r.slot))
+                adverts.append(Advert(index: i, key: key, kind: signed ? .update : .refresh, route: r, nextHop: r.slot))
             } else {
                 entries[i].advertisedMetric = RouteMetric.infinity
                 entries[i].advertisedSlot = .max
-                adverts.append(Advert(key: key, kind: .retraction, route: .empty, nextHop: .max))
-                retractions += 1
+                adverts.append(Advert(index: i, key: key, kind: .retraction, route: .empty, nextHop: .max))
             }
         }
         let selfUpdate = self.selfUpdate
@@ -108,9 +113,11 @@ extension Router {
             for tlv in n.pending { packer.add(tlv) }
             n.pending.removeAll()
             // A summary is 256 buckets (3.1 kB) whatever the table; below `summaryMinRoutes`
-            // routes the dump it replaces is smaller, and goes instead.
+            // routes the dump it replaces is smaller, and goes instead. While a dump is still
+            // under way the summary waits for its end: it would show the buckets not yet sent
+            // as differing, and their lists would fetch those routes a second time.
             var summary: BucketDigests?
-            if n.wantsSummary {
+            if n.wantsSummary && n.dumpCursor == nil {
                 let d = advertisedDigests(to: n)
                 if Int(d.counts.reduce(0, +)) < config.summaryMinRoutes {
                     n.wantsSummary = false
@@ -119,36 +126,54 @@ extension Router {
                     summary = d
                 }
             }
+            var selfSent = false
             if n.wantsFullDump || n.wantsPeriodicDump {
-                let signed = n.wantsFullDump
-                if config.advertisesSelf { packer.add(selfUpdate) }
-                for i in entries.indices where entries[i].live && entries[i].selected >= 0 {
-                    let r = routePool[i * routeSlots + Int(entries[i].selected)]
-                    guard r.slot != n.slot else { continue }
-                    // A new neighbour is told what every neighbour holds (what we last
-                    // advertised, unless a trigger is waiting), so digests agree afterwards.
-                    if signed, config.reconcilesByDigest, !entries[i].triggered, entries[i].everAdvertised,
-                       entries[i].advertisedSeqno == r.seqno, entries[i].advertisedSlot == r.slot,
-                       entries[i].advertisedMetric != RouteMetric.infinity {
-                        add(.update, origins.key(entries[i].origin), r, metric: entries[i].advertisedMetric, to: &packer)
-                        continue
-                    }
-                    add(signed ? .update : .refresh, origins.key(entries[i].origin), r, to: &packer)
-                }
-                if retractions > 0 {
-                    for a in adverts where a.kind == .retraction { packer.add(.retraction(origin: a.key)) }
+                // A dump starts from the first entry; one under way starts again only when a
+                // full dump asks for the signatures a periodic one leaves out.
+                if n.dumpCursor == nil || (n.wantsFullDump && !n.dumpSigned) {
+                    n.dumpCursor = 0
+                    n.dumpSigned = n.wantsFullDump
+                    if config.advertisesSelf { packer.add(selfUpdate); selfSent = true }
                 }
                 n.wantsFullDump = false
                 n.wantsPeriodicDump = false
-            } else {
-                if sendSelf { packer.add(selfUpdate) }
-                for a in adverts {
-                    // Split horizon with poisoned reverse: the next hop hears a retraction.
-                    if a.kind == .retraction || a.nextHop == n.slot {
-                        packer.add(.retraction(origin: a.key))
-                    } else {
-                        add(a.kind, a.key, a.route, to: &packer)
+            }
+            if sendSelf && !selfSent { packer.add(selfUpdate) }
+            // The dump's slice for this drain, `sliced`, written from the table as it is now.
+            var sliced = 0..<0
+            if let start = n.dumpCursor {
+                let room = dumpRoom(key)
+                let signed = n.dumpSigned
+                var i = start
+                while i < entries.count && packer.byteCount < room {
+                    if entries[i].live && entries[i].selected >= 0 {
+                        let r = routePool[i * routeSlots + Int(entries[i].selected)]
+                        if r.slot != n.slot {
+                            // A new neighbour is told what every neighbour holds (what we last
+                            // advertised, unless a trigger is waiting), so digests agree afterwards.
+                            if signed, config.reconcilesByDigest, !entries[i].triggered, entries[i].everAdvertised,
+                               entries[i].advertisedSeqno == r.seqno, entries[i].advertisedSlot == r.slot,
+                               entries[i].advertisedMetric != RouteMetric.infinity {
+                                add(.update, origins.key(entries[i].origin), r, metric: entries[i].advertisedMetric, to: &packer)
+                            } else {
+                                add(signed ? .update : .refresh, origins.key(entries[i].origin), r, to: &packer)
+                            }
+                        }
                     }
+                    i += 1
+                }
+                sliced = start..<i
+                n.dumpCursor = i < entries.count ? i : nil
+            }
+            for a in adverts {
+                if sliced.contains(a.index) {
+                    // The slice carries the route as it is; what it cannot say is that it is gone.
+                    if a.kind == .retraction { packer.add(.retraction(origin: a.key)) }
+                } else if a.kind == .retraction || a.nextHop == n.slot {
+                    // Split horizon with poisoned reverse: the next hop hears a retraction.
+                    packer.add(.retraction(origin: a.key))
+                } else {
+                    add(a.kind, a.key, a.route, to: &packer)
                 }
             }
             if config.reconcilesByDigest {

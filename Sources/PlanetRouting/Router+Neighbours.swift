@@ -12,6 +12,13 @@ extension Router {
         var nextDump: Instant
         var wantsPeriodicDump = false
         var wantsFullDump = true
+        /// A dump under way: the next entry index it goes on from (nil: none), and whether it
+        /// carries signatures (a full dump) or refreshes (a periodic one). A dump leaves a slice
+        /// per drain, as much as the caller has room for (`drainOutgoing(dumpRoom:)`), and each
+        /// slice is written from the table as it is then, so what goes after it is never staler
+        /// than what went before.
+        var dumpCursor: Int?
+        var dumpSigned = false
         var pending: [RoutingTLV] = []
         /// Reconciliation (Router+Reconciliation.swift). Whether the neighbour reconciles by
         /// digest (it sent a summary TLV, if only the hello): then it gets summaries instead of

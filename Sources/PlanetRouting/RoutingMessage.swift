@@ -244,6 +244,10 @@ struct RoutingTLVView {
 struct MessagePacker {
     let limit: Int
     private(set) var messages: [[UInt8]] = []
+    /// Bytes in the closed messages.
+    private var closedBytes = 0
+    /// Bytes packed so far, the message being filled included.
+    var byteCount: Int { closedBytes + current.bytes.count }
     /// The message being filled; write a TLV into it after `make(room:)`.
     var current = ByteWriter(capacity: 0)
 
@@ -268,6 +272,7 @@ struct MessagePacker {
 
     private mutating func close() {
         let b = current.bytes
+        closedBytes += b.count
         guard b.count * 4 < limit * 3 else { messages.append(b); return }
         messages.append([UInt8](unsafeUninitializedCapacity: b.count) { out, n in
             _ = out.initialize(from: b)
@@ -278,6 +283,7 @@ struct MessagePacker {
     mutating func finish() -> [[UInt8]] {
         if current.bytes.count > 1 { close() }
         current = ByteWriter(capacity: 0)
+        closedBytes = 0
         defer { messages = [] }
         return messages
     }

@@ -97,6 +97,24 @@ extension NeighbourPacerTests {
         XCTAssertFalse(pacer.hasQueued())
     }
 
+    /// What a frame queued in a lane would wait behind: that lane and the lanes before it,
+    /// never a later lane's backlog (routing's dump room, `Node.neighbourDumpQueueBytes`, must
+    /// not shrink because capacity records wait behind it), and less as frames leave.
+    func testQueuedBytesCountTheLaneAndTheLanesBeforeIt() {
+        let key = NodeIdentity.generate().publicKey
+        let t0 = Instant(seconds: 1)
+        var pacer = NeighbourPacer(rate: 1000, burst: 1000, maxQueuedBytes: 1 << 20)
+        XCTAssertEqual(pacer.queuedBytes(for: key, throughLane: 0), 0)
+        for _ in 0..<3 { pacer.enqueue([UInt8](repeating: 1, count: 500), to: key, lane: 1, now: t0) }
+        pacer.enqueue([UInt8](repeating: 0, count: 400), to: key, lane: 0, now: t0)
+        XCTAssertEqual(pacer.queuedBytes(for: key, throughLane: 0), 400)
+        XCTAssertEqual(pacer.queuedBytes(for: key, throughLane: 1), 1900)
+        pacer.release(now: t0) { _, _ in }
+        // 1000 bytes of allowance: lane 0's frame and two of lane 1's (the second overdraws).
+        XCTAssertEqual(pacer.queuedBytes(for: key, throughLane: 0), 0)
+        XCTAssertEqual(pacer.queuedBytes(for: key, throughLane: 1), 500)
+    }
+
     func testAFullQueueRefusesAndCountsByLane() {
         let key = NodeIdentity.generate().publicKey
         var pacer = NeighbourPacer(rate: 1000, burst: 1000, maxQueuedBytes: 1000)
