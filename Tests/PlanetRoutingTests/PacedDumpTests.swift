@@ -119,4 +119,36 @@ final class PacedDumpTests: XCTestCase {
         XCTAssertEqual(h.routers[2].routes().first { $0.origin == fakes[198].publicKey }?.seqno, 2)
         XCTAssertEqual(h.routers[2].reachableCount, 201, "the dump left out routes")
     }
+    /// A summary falls due while a new neighbour is still receiving the table: it waits for the
+    /// dump's end. Sent mid-dump, it would show every bucket whose routes are still to come as
+    /// differing, and the neighbour's range lists would fetch those routes a second time.
+    func testASummaryWaitsForTheDumpUnderWay() {
+        let h = RouterHarness(count: 3)
+        h.connect(0, 1)
+        let fakes = (0..<1000).map { _ in NodeIdentity.generate() }
+        for chunk in stride(from: 0, to: fakes.count, by: 10) {
+            var w = ByteWriter()
+            w.u8(RoutingMessage.version)
+            for f in fakes[chunk..<chunk + 10] {
+                RoutingTLV.update(origin: f.publicKey, seqno: 1, flags: 0, metric: 0,
+                                  signature: OriginSignature.sign(f, seqno: 1, flags: 0)).encode(into: &w)
+            }
+            h.routers[0].receive(w.bytes, from: h.key(1), now: h.now)
+        }
+        h.pump()
+
+        let net = PacedNet(h, perRound: 4000, room: 8000)
+        h.connect(0, 2)
+        for _ in 0..<3 { net.round() }
+        XCTAssertLessThan(h.routers[2].originCount, 500, "the table was not paced")
+        // The summary interval passes while most of the table is still to go.
+        h.now = h.now.adding(seconds: 70)
+        for r in h.routers { r.tick(now: h.now) }
+        for _ in 0..<200 { net.round() }
+        XCTAssertEqual(h.routers[2].originCount, 1002, "the table did not arrive whole")
+        XCTAssertGreaterThan(h.routers[0].stats.summariesSent, 0, "no summary went at all: the test shows nothing")
+        XCTAssertEqual(h.routers[2].stats.bucketsDiffering, 0, "a summary reached the neighbour before the table did")
+        XCTAssertEqual(h.routers[2].stats.rangeListsSent, 0)
+    }
 }
+
