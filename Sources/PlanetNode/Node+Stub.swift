@@ -51,6 +51,16 @@ extension Node {
         }
     }
 
+    /// A neighbour just said it is a stub: the routing dump our first drain queued for it
+    /// (before its hello arrived) goes no further; only what already left reaches it (at most
+    /// the pacer's burst, 256 KiB, plus what one round trip lets through).
+    func cancelDumpsToStubs() {
+        for key in router.takeNewStubNeighbours() {
+            let dropped = pacer.drop(lane: RoutingNeighbour.lane, for: key)
+            if dropped > 0 { stats.stubDumpFramesCancelled += UInt64(dropped) }
+        }
+    }
+
     /// The configured peers that are up, in the config's order (then those added at run
     /// time): the router's choice of upstream, the next when the first goes down.
     func stubUpstreamsChanged(now: Instant) {

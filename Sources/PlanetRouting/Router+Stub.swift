@@ -29,6 +29,7 @@ extension Router {
         n.retractPrefixes = []
         n.listBuckets = [0, 0, 0, 0]
         neighbours[key] = n
+        newStubNeighbours.append(key)
         // Anything but its own route it may have sent before the hello goes.
         for i in entries.indices where entries[i].live && origins.key(entries[i].origin) != key
             && routeIndex(i, slot: n.slot) != nil {
@@ -68,6 +69,14 @@ extension Router {
         } else {
             queue(.originUnknown(address: address), to: key)
         }
+    }
+
+    /// Neighbours marked stub since the last call: the node drops the routing output still
+    /// waiting for them in its pacer (the dump of the link's first drain, sent before their
+    /// hello arrived), which a stub would only discard.
+    public func takeNewStubNeighbours() -> [PublicKey] {
+        defer { newStubNeighbours.removeAll() }
+        return newStubNeighbours
     }
 
     // MARK: - Stub side

@@ -78,6 +78,8 @@ public final class Router {
 
     /// A stub's resolved origins and queries (Router+Stub.swift); empty on other routers.
     var stub = StubOrigins()
+    /// Neighbours whose stub hello arrived since the node last asked (`takeNewStubNeighbours`).
+    var newStubNeighbours: [PublicKey] = []
 
     var nextSweep: Instant
     var outgoing: [(to: PublicKey, message: [UInt8])] = []
