@@ -207,4 +207,49 @@ final class StubTests: XCTestCase {
         }
         XCTAssertEqual(memory[0], memory[1])
     }
+
+    func testStubTLVsRoundTripAndMalformedOnesDropTheMessage() {
+        let key = RouterHarness.identity(3).publicKey
+        let tlvs: [RoutingTLV] = [.stubHello, .originQuery(address: key.address),
+                                  .originAnswer(origin: key, seqno: 7, flags: 0, signature: [UInt8](repeating: 9, count: 64)),
+                                  .originUnknown(address: key.address)]
+        let m = message(tlvs)
+        XCTAssertEqual(m.count, 1 + tlvs.map(\.encodedSize).reduce(0, +))
+        var unknown = 0
+        XCTAssertEqual(try RoutingMessage.decode(m, unknown: &unknown).get(), tlvs)
+        XCTAssertEqual(unknown, 0)
+        // Each of the new types with a wrong length drops the whole message (counted), and
+        // nothing of it takes effect: a query in front of the bad TLV gets no answer.
+        let h = network(4)
+        h.connect(3, 1)
+        h.pump()
+        let upstream = h.routers[1]
+        for (type, length) in [(0x09, 1), (0x0A, 15), (0x0A, 17), (0x0B, 100), (0x0C, 0)] as [(UInt8, Int)] {
+            var bad = message([.originQuery(address: h.key(2).address)])
+            bad += [type, UInt8(length)] + [UInt8](repeating: 0, count: length)
+            let before = upstream.stats.drops[.malformed]
+            upstream.receive(bad, from: h.key(3), now: h.now)
+            XCTAssertEqual(upstream.stats.drops[.malformed], before + 1, "type \(type) length \(length)")
+        }
+        XCTAssertEqual(upstream.stats.originQueriesAnswered, 0)
+        // An older router skips them as unknown (here: counted unknown by type, the message kept).
+        var old = message([.routeRequest(origin: nil)])
+        old += [0x0D, 0]
+        upstream.receive(old, from: h.key(3), now: h.now)
+        XCTAssertEqual(upstream.stats.drops[.unknownTLV], 1)
+    }
+
+    /// Origin queries are answered within a rate per neighbour; the rest are counted.
+    func testOriginQueriesAreRateLimitedPerNeighbour() {
+        var c = RouterConfig()
+        c.originQueryBurst = 10
+        c.originQueriesPerSecond = 1
+        let h = RouterHarness(count: 3, config: c)
+        h.connect(0, 1); h.connect(1, 2)
+        h.pump()
+        let flood = message([RoutingTLV](repeating: .originQuery(address: h.key(2).address), count: 40))
+        h.routers[1].receive(flood, from: h.key(0), now: h.now)
+        XCTAssertEqual(h.routers[1].stats.originQueriesAnswered, 10)
+        XCTAssertEqual(h.routers[1].stats.drops[.queryRateLimited], 30)
+    }
 }
