@@ -103,3 +103,27 @@ extension StubNodeTests {
         XCTAssertLessThan(rate - 2 * gossipOut, 100)
     }
 }
+
+extension StubNodeTests {
+    /// A third node opens the session: the stub answers its handshake through the upstream
+    /// (an overlay packet needs only a next hop) and, the handshake having proved c's key,
+    /// sends back to c without asking anyone.
+    func testStubAnswersASessionItDidNotOpenWithoutAQuery() throws {
+        let h = NodeHarness()
+        h.add("c")
+        h.add("hub", peers: ["c"])
+        h.add("s", peers: ["hub"], routing: stubRouting)
+        h.run(seconds: 10)
+        let s = h.nodes["s"]!, c = h.nodes["c"]!
+        let ping = echo(from: c.address, to: s.address)
+        h.sendFromTun("c", ping)
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("s"), [ping])
+        let back = echo(from: s.address, to: c.address, seq: 2)
+        h.sendFromTun("s", back)
+        h.run(seconds: 1)
+        XCTAssertEqual(h.takeTun("c"), [back])
+        XCTAssertEqual(s.router.stats.originQueriesSent, 0)
+        XCTAssertEqual(s.router.stubResolvedCount, 1)
+    }
+}
