@@ -13,13 +13,28 @@ public struct SelfReply: AdminResponse, Equatable {
     /// The Yggdrasil side's place in its spanning tree; null on a node without one, and
     /// optional to read (daemons from before it).
     public var yggdrasil: Yggdrasil?
+    /// How the node routes (`routing.stub`); optional to read (daemons from before it).
+    public var routing: Routing?
 
     public init(publicKey: String, address: String, subnet: String, version: String, uptimeSeconds: UInt64,
                 publicEndpoints: [String]?, natMapping: String?, localEndpoints: [String]?, punching: Bool?,
-                yggdrasil: Yggdrasil? = nil) {
+                yggdrasil: Yggdrasil? = nil, routing: Routing? = nil) {
+        self.routing = routing
         self.publicKey = publicKey; self.address = address; self.subnet = subnet; self.version = version
         self.uptimeSeconds = uptimeSeconds; self.publicEndpoints = publicEndpoints; self.natMapping = natMapping
         self.localEndpoints = localEndpoints; self.punching = punching; self.yggdrasil = yggdrasil
+    }
+
+    /// A stub keeps no routing table: it sends everything to its upstream (null while no
+    /// configured peer is up) and holds the origins it resolved through it.
+    public struct Routing: Codable, Equatable, Sendable {
+        public var stub: Bool
+        public var upstream: String?
+        public var resolvedOrigins: UInt64
+
+        public init(stub: Bool, upstream: String?, resolvedOrigins: UInt64) {
+            self.stub = stub; self.upstream = upstream; self.resolvedOrigins = resolvedOrigins
+        }
     }
 
     /// What yggdrasilctl's getTree lets a user work out for a node, said directly: the root

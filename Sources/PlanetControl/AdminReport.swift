@@ -63,6 +63,10 @@ public enum AdminReport {
                 ("hole punching", r.punching.map { $0 ? "on" : "off" } ?? "-"),
             ]
         }
+        if let routing = r.routing {
+            pairs.append(("routing", routing.stub
+                ? "stub, upstream " + text(routing.upstream) + " (\(routing.resolvedOrigins) origins resolved)" : "full router"))
+        }
         // The Yggdrasil side's place in its tree, from a daemon that runs one. Keys whole, as
         // `public key` is: they are compared with yggdrasilctl getTree's.
         if let y = r.yggdrasil {

@@ -129,4 +129,17 @@ struct NeighbourPacer {
 
     /// A neighbour that went away: what waited for it is moot.
     mutating func forget(_ key: PublicKey) { queues[key] = nil }
+
+    /// Drops what waits for `key` in one lane (a routing dump to a neighbour that turned out to
+    /// be a stub); returns how many frames went.
+    @discardableResult
+    mutating func drop(lane: Int, for key: PublicKey) -> Int {
+        guard var q = queues.removeValue(forKey: key) else { return 0 }
+        defer { queues[key] = q }
+        guard lane < q.lanes.count else { return 0 }
+        let waiting = q.lanes[lane].frames[q.lanes[lane].head...]
+        q.bytes -= waiting.reduce(0) { $0 + $1.count }
+        q.lanes[lane] = Lane()
+        return waiting.count
+    }
 }

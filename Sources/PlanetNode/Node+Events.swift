@@ -21,6 +21,7 @@ extension Node {
         while rounds < 64 {
             rounds += 1
             var progressed = false
+            if router.hasResolutions { progressed = true; stubResolutions(now: now) }
             links.drainEvents(into: &eventBuffer)
             for event in eventBuffer {
                 progressed = true
@@ -53,10 +54,12 @@ extension Node {
         case .linkUp(let peer, _, _):
             for p in neighbourProtocols.all { p.neighbourUp(peer, now: now) }
             routeCache.clear()
+            stubUpstreamsChanged(now: now)
         case .linkDown(let peer, _):
             pacer.forget(peer)
             for p in neighbourProtocols.all { p.neighbourDown(peer, now: now) }
             routeCache.clear()
+            stubUpstreamsChanged(now: now)
         case .rtt(let peer, let seconds):
             for p in neighbourProtocols.all { p.neighbourRTT(peer, seconds: seconds, now: now) }
             routeCache.clear()

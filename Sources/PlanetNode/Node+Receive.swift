@@ -58,7 +58,7 @@ extension Node {
             // Cached routes go stale only when the frame could have changed the route table;
             // clearing on every gossip frame would make the data path look routes up again
             // for nothing.
-            if p.changesRoutes { routeCache.clear() }
+            if p.changesRoutes { routeCache.clear(); cancelDumpsToStubs() }
         }
     }
 

@@ -55,8 +55,11 @@ extension Node {
     /// Sends a checked packet of this node's (its own, a VM's, an ICMPv6 error it owes) toward
     /// its destination: as a direct frame when the next hop is the destination, else through
     /// the end-to-end session. The caller pumps.
-    func route(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool, header h: IPv6Header, now: Instant) {
+    /// `mayWait`: a stub may hold the packet while it asks who owns the destination (false for
+    /// a packet that already waited).
+    func route(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool, header h: IPv6Header, now: Instant, mayWait: Bool = true) {
         guard let route = routeCache.route(for: h.destination, router: router) else {
+            if mayWait, router.isStub, waitForOrigin(packet, checksumPartial: checksumPartial, header: h, now: now) { return }
             if sendForeign(packet, checksumPartial: checksumPartial, now: now) { return }
             stats.drop(.noRoute)
             sendICMP(.noRoute, from: address, about: Array(packet), now: now)
@@ -79,9 +82,13 @@ extension Node {
     /// Routes an overlay packet of ours (a handshake, a report) toward `destination`; false if no route.
     @discardableResult
     func sendOverlay(message: [UInt8], hopLimit: UInt8, to destination: IPv6Address, now: Instant) -> Bool {
-        guard let route = routeCache.route(for: destination, router: router) else { stats.drop(.noRoute); return false }
+        // A stub sends what it has no route of its own for to its upstream: an overlay packet
+        // needs only a next hop (a handshake answer to a peer it never resolved, for one).
+        guard let nextHop = routeCache.route(for: destination, router: router)?.nextHop ?? router.stubUpstream else {
+            stats.drop(.noRoute); return false
+        }
         let frame = OverlayPacket.make(hopLimit: hopLimit, destination: destination, source: address, message: message)
-        if !links.send(frame: frame, to: route.nextHop, now: now) { stats.drop(.linkDown); return false }
+        if !links.send(frame: frame, to: nextHop, now: now) { stats.drop(.linkDown); return false }
         return true
     }
 

@@ -40,6 +40,8 @@ public final class Node {
     var neighbourProtocols = NeighbourProtocols()
     var sessions = SessionTable()
     var pending = PendingPackets()
+    /// A stub's packets whose destination's origin is being asked for (Node+Stub.swift).
+    var waitingForOrigin = PendingQueue<UInt64>()
     var controlHandlers = SessionControlHandlers()
     /// ICMPv6 errors and relays' error reports are rate limited; answered session inits too,
     /// the budget shared by neighbour and by source (SessionInitShares.swift).
@@ -108,7 +110,9 @@ public final class Node {
         var linkConfig = LinkConfig(config)
         linkConfig.ciphers = ciphers
         links = LinkLayer(identity: identity, config: linkConfig, rng: random.split(), logger: logger, now: now, transmits: transmits)
-        router = Router(identity: identity, logger: logger, now: now, random: random.split())
+        var routerConfig = RouterConfig()
+        routerConfig.stub = config.routing.isStub(peers: config.peers, listen: config.listen)
+        router = Router(identity: identity, config: routerConfig, logger: logger, now: now, random: random.split())
         capacity = CapacityNeighbour(identity: identity, config: config.capacity)
         self.random = random
         punching = Punching(enabled: config.nat.punch, now: now)
@@ -155,6 +159,7 @@ public final class Node {
         for p in neighbourProtocols.all { p.tick(now: now) }
         routeCache.clear()
         sessionTimers(now: now)
+        stubTimers(now: now)
         vms.sweep(now: now, force: false)
         punchTimers(now: now)
         pump(now: now)
@@ -164,6 +169,7 @@ public final class Node {
         var d = links.nextDeadline
         for p in neighbourProtocols.all { d = min(d, p.nextDeadline) }
         if let oldest = pending.oldest { d = min(d, oldest.adding(seconds: Node.pendingTimeout)) }
+        if let oldest = waitingForOrigin.oldest { d = min(d, oldest.adding(seconds: Node.pendingTimeout)) }
         if let paced = pacer.nextDeadline { d = min(d, paced) }
         if sessions.hasHandshakes || sessions.hasTraffic { d = min(d, sessionTimersRan.adding(seconds: Node.sessionTimerInterval)) }
         d = min(d, punchDeadline)

@@ -46,7 +46,9 @@ extension Node {
         return SelfReply(publicKey: identity.publicKey.hex, address: address.description, subnet: subnet.description,
                          version: PlanetVersion.string, uptimeSeconds: UInt64(max(0, now.seconds(since: started))),
                          publicEndpoints: nat.publicEndpoints, natMapping: nat.natMapping, localEndpoints: nat.localEndpoints,
-                         punching: nat.punching)
+                         punching: nat.punching,
+                         routing: .init(stub: router.isStub, upstream: router.stubUpstream?.hex,
+                                        resolvedOrigins: UInt64(router.stubResolvedCount)))
     }
 
     func peersReply(now: Instant) -> [PeersReply.Peer] {

@@ -39,7 +39,7 @@ extension Node {
     /// route of the session's peer.
     func sendData(_ packet: UnsafeRawBufferPointer, checksumPartial: Bool = false, type: SessionMessageType? = nil, hopLimit: UInt8,
                   destinationAddress: IPv6Address, session: Session, keypair: Keypair, via nextHop: PublicKey? = nil, now: Instant) {
-        guard let nextHop = nextHop ?? routeCache.route(for: destinationAddress, router: router)?.nextHop else {
+        guard let nextHop = nextHop ?? routeCache.route(for: destinationAddress, router: router)?.nextHop ?? router.stubUpstream else {
             stats.drop(.noRoute)
             return
         }
@@ -231,6 +231,9 @@ extension Node {
         session.lastEstablished = now
         session.unansweredSince = nil
         logger.debug("session established", [("peer", session.peer.short)])
+        // The handshake proved the peer holds its key, and its address derives from the key:
+        // a stub needs no query to route to it now.
+        router.learnOrigin(session.peer, now: now)
         for packet in pending.take(for: session.peer) {
             guard let h = IPv6Header(packet) else { continue }
             packet.withUnsafeBytes {

@@ -19,6 +19,9 @@ public struct NodeStats: Sendable {
     public var foreignTxBytes: UInt64 = 0
     public var foreignRxPackets: UInt64 = 0
     public var foreignRxBytes: UInt64 = 0
+    /// Routing frames queued for a neighbour before its stub hello arrived, then dropped
+    /// (Node+Stub.swift, `cancelDumpsToStubs`).
+    public var stubDumpFramesCancelled: UInt64 = 0
     public private(set) var drops = DropCounters<DropReason>()
 
     public init() {}

@@ -3,10 +3,14 @@ import PlanetCore
 /// Packets from the TUN waiting for a session to their destination. Bounded per destination
 /// and overall, oldest dropped first, so a burst toward an unreachable node can't grow memory;
 /// a destination whose handshake doesn't finish in time gets its packets answered with ICMPv6.
-public struct PendingPackets {
+/// A stub's packets waiting for their destination's origin use the same queue, keyed by the
+/// address's lookup tag (`Node.waitingForOrigin`).
+public typealias PendingPackets = PendingQueue<PublicKey>
+
+public struct PendingQueue<Key: Hashable> {
     public let perDestination: Int
     public let total: Int
-    private var queues: [PublicKey: [(packet: [UInt8], since: Instant)]] = [:]
+    private var queues: [Key: [(packet: [UInt8], since: Instant)]] = [:]
     public private(set) var count = 0
 
     public init(perDestination: Int = 64, total: Int = 4096) {
@@ -16,7 +20,7 @@ public struct PendingPackets {
 
     /// Queues a packet; returns how many older packets were dropped to make room.
     @discardableResult
-    public mutating func enqueue(_ packet: [UInt8], for key: PublicKey, now: Instant) -> Int {
+    public mutating func enqueue(_ packet: [UInt8], for key: Key, now: Instant) -> Int {
         var dropped = 0
         var queue = queues[key] ?? []
         if queue.count >= perDestination {
@@ -38,19 +42,19 @@ public struct PendingPackets {
         return dropped
     }
 
-    public mutating func take(for key: PublicKey) -> [[UInt8]] {
+    public mutating func take(for key: Key) -> [[UInt8]] {
         guard let q = queues.removeValue(forKey: key) else { return [] }
         count -= q.count
         return q.map(\.packet)
     }
 
-    public func has(_ key: PublicKey) -> Bool { queues[key] != nil }
+    public func has(_ key: Key) -> Bool { queues[key] != nil }
 
     /// Removes and returns packets queued at or before `deadline`: the node's deadline for a
     /// waiting packet is exactly its queueing time plus the timeout, so a tick at that moment
     /// must expire it, or the deadline would stay where it is and the loop fire again at once.
-    public mutating func expire(queuedAtOrBefore deadline: Instant) -> [(PublicKey, [UInt8])] {
-        var out = [(PublicKey, [UInt8])]()
+    public mutating func expire(queuedAtOrBefore deadline: Instant) -> [(Key, [UInt8])] {
+        var out = [(Key, [UInt8])]()
         for (key, q) in queues {
             let old = q.prefix { $0.since <= deadline }
             guard !old.isEmpty else { continue }

@@ -13,10 +13,12 @@ extension Router {
         var unknown = 0
         if RoutingMessage.validate(message, unknown: &unknown) != nil { stats.drops.count(.malformed); return }
         stats.drops.count(.unknownTLV, unknown)
+        if config.stub { receiveAsStub(message, from: n, now: now); return }
         var summaries: [(first: Int, buckets: [RoutingTLV.SummaryBucket])] = []
         RoutingMessage.forEach(message) { t in
             switch t.kind {
             case .update:
+                if refusedFromStub(n.key, origin: t.origin!) { return }
                 let signature = t.signature(in: message)
                 if needsVerification(origin: t.origin!, seqno: t.seqno, flags: t.flags, signature: signature) {
                     deferUpdate(n, origin: t.origin!, seqno: t.seqno, flags: t.flags, metric: t.metric, signature: signature, now: now)
@@ -24,6 +26,7 @@ extension Router {
                     handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: t.flags, metric: t.metric, signature: signature, now: now)
                 }
             case .refresh:
+                if refusedFromStub(n.key, origin: t.origin!) { return }
                 handleUpdate(n, origin: t.origin!, seqno: t.seqno, flags: 0, metric: t.metric, signature: nil, now: now)
             case .retraction:
                 if let idx = entryIndex(t.origin!) {
@@ -34,6 +37,13 @@ extension Router {
                 handleRouteRequest(n, origin: t.origin)
             case .seqnoRequest:
                 handleSeqnoRequest(n, origin: t.origin!, seqno: t.seqno, hopCount: t.hopCount, now: now)
+            case .stubHello:
+                markStub(n.key, now: now)
+            case .originQuery:
+                handleOriginQuery(n.key, address: t.address, now: now)
+            case .originAnswer, .originUnknown:
+                // Answers are for stubs, which ask; we asked nothing.
+                stats.drops.count(.unsolicitedAnswer)
             case .summary, .rangeList, .prefixRetraction:
                 // Without reconciliation these are what they are to an older router: unknown.
                 guard config.reconcilesByDigest else { stats.drops.count(.unknownTLV); return }
@@ -112,6 +122,12 @@ extension Router {
             var packer = MessagePacker(limit: config.maxMessageBytes)
             for tlv in n.pending { packer.add(tlv) }
             n.pending.removeAll()
+            // A stub gets answers and nothing else: no dumps, summaries or anyone's changes.
+            if n.isStub {
+                neighbours[key] = n
+                emit(packer.finish(), to: key)
+                continue
+            }
             // A summary is 256 buckets (3.1 kB) whatever the table; below `summaryMinRoutes`
             // routes the dump it replaces is smaller, and goes instead. While a dump is still
             // under way the summary waits for its end: it would show the buckets not yet sent
@@ -186,15 +202,19 @@ extension Router {
                 }
             }
             neighbours[key] = n
-            for m in packer.finish() {
-                guard outgoing.count < config.maxQueuedMessages else { stats.drops.count(.queueFull); continue }
-                stats.messagesSent += 1
-                stats.bytesSent += m.count
-                outgoing.append((key, m))
-            }
+            emit(packer.finish(), to: key)
         }
         defer { outgoing.removeAll(keepingCapacity: true) }
         return outgoing
+    }
+
+    func emit(_ messages: [[UInt8]], to key: PublicKey) {
+        for m in messages {
+            guard outgoing.count < config.maxQueuedMessages else { stats.drops.count(.queueFull); continue }
+            stats.messagesSent += 1
+            stats.bytesSent += m.count
+            outgoing.append((key, m))
+        }
     }
 
     /// Writes an update (with the signature, straight from the directory) or a refresh for

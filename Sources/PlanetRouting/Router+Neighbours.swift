@@ -38,6 +38,10 @@ extension Router {
         /// row showed that same difference (a backoff for differences lists do not settle).
         var differed: [UInt64] = []
         var repeats: [UInt8] = []
+        /// Stub nodes (Router+Stub.swift): it said it keeps no table (it gets only answers),
+        /// and the budget its origin queries are answered from.
+        var isStub = false
+        var queryBudget: TokenBucket?
     }
 
     public func neighbourUp(_ key: PublicKey, cost: UInt16, now: Instant) {
@@ -52,11 +56,18 @@ extension Router {
             slot = UInt16(slotKeys.count); slotKeys.append(key); slotCosts.append(c)
         }
         var n = Neighbour(key: key, slot: slot, cost: c, nextDump: jitteredDump(now))
-        // Ask for everything with signatures, and send ours: a fresh neighbour holds nothing verified.
-        n.pending.append(.routeRequest(origin: nil))
-        // And say that we reconcile by digest, so it sends summaries rather than periodic dumps.
-        if config.reconcilesByDigest { n.pending.append(.summary(first: 0, buckets: [])) }
+        if config.stub {
+            // A stub asks for nothing and says it keeps no table; its "full dump" is its own route.
+            n.pending.append(.stubHello)
+        } else {
+            // Ask for everything with signatures, and send ours: a fresh neighbour holds nothing verified.
+            n.pending.append(.routeRequest(origin: nil))
+            // And say that we reconcile by digest, so it sends summaries rather than periodic dumps.
+            if config.reconcilesByDigest { n.pending.append(.summary(first: 0, buckets: [])) }
+        }
+        let upstreamBefore = stubUpstream
         neighbours[key] = n
+        if config.stub, stubUpstream != upstreamBefore { upstreamChanged(now: now) }
         logger.debug("routing neighbour up", [("peer", key.short), ("cost", "\(cost)")])
     }
 
@@ -76,7 +87,9 @@ extension Router {
     }
 
     public func neighbourDown(_ key: PublicKey, now: Instant) {
+        let upstreamBefore = stubUpstream
         guard let n = neighbours.removeValue(forKey: key) else { return }
+        if config.stub, stubUpstream != upstreamBefore { upstreamChanged(now: now) }
         // Its routes go, so what it still had waiting for a check would only be thrown away later.
         _ = backlog.removeAll(slot: n.slot)
         stats.verificationBacklog = backlog.count

@@ -214,6 +214,7 @@ extension Router {
     /// neighbour to forward to. nil for our own address and subnet (the node delivers those
     /// locally) and for anything unreachable or outside the overlay.
     public func route(forAddress address: IPv6Address) -> (destination: PublicKey, nextHop: PublicKey)? {
+        if config.stub { return stubRoute(forAddress: address) }
         guard OverlayAddress.isOverlay(address) else { return nil }
         let tag = OverlayAddress.lookupTag(for: address)
         guard let id = origins.origin(forTag: tag), Int(id) < entryOfOrigin.count else { return nil }

@@ -76,6 +76,11 @@ public final class Router {
     var backlog: VerificationBacklog
     var backlogDue = Instant.never
 
+    /// A stub's resolved origins and queries (Router+Stub.swift); empty on other routers.
+    var stub = StubOrigins()
+    /// Neighbours whose stub hello arrived since the node last asked (`takeNewStubNeighbours`).
+    var newStubNeighbours: [PublicKey] = []
+
     var nextSweep: Instant
     var outgoing: [(to: PublicKey, message: [UInt8])] = []
 
@@ -125,9 +130,15 @@ public final class Router {
         // Sorted so the jitter draws, and so a simulation, replay identically.
         for key in neighbours.keys.sorted() where neighbours[key]!.nextDump <= now {
             // A neighbour that reconciles gets a summary, and only what differs after it.
-            if neighbours[key]!.reconciles { neighbours[key]?.wantsSummary = true } else { neighbours[key]?.wantsPeriodicDump = true }
+            // A stub neighbour is owed nothing; a stub refreshes its own route and says again what it is.
+            if neighbours[key]!.isStub {
+            } else if config.stub {
+                neighbours[key]?.wantsPeriodicDump = true
+                queue(.stubHello, to: key)
+            } else if neighbours[key]!.reconciles { neighbours[key]?.wantsSummary = true } else { neighbours[key]?.wantsPeriodicDump = true }
             neighbours[key]?.nextDump = jitteredDump(now)
         }
+        stubTimers(now: now)
         if now >= nextDriftSweep {
             sendDrift()
             nextDriftSweep = now.adding(seconds: config.dumpInterval)
@@ -139,7 +150,7 @@ public final class Router {
     }
 
     public var nextDeadline: Instant {
-        var d = min(min(nextSweep, backlogDue), nextDriftSweep)
+        var d = min(min(nextSweep, backlogDue), min(nextDriftSweep, stubDeadline))
         for n in neighbours.values where n.nextDump < d { d = n.nextDump }
         return d
     }

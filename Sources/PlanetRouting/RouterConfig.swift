@@ -56,6 +56,23 @@ public struct RouterConfig: Sendable {
     /// backlog gives up its oldest update.
     public var maxUnverified: Int = 131_072
 
+    /// A stub router (Router+Stub.swift) keeps no routing table: it originates its own route,
+    /// tells its neighbours it relays nothing (`stubHello`), and resolves the origin of each
+    /// destination it talks to through its upstream, checking the signature itself.
+    public var stub = false
+    /// Origins a stub keeps resolved, and for how long an answer stands (then it asks again,
+    /// so an origin that went away stops being sent to within this time).
+    public var stubCacheSize = 1024
+    public var stubCacheLifetime: Double = 300
+    /// Origin queries a stub has out at once; an unanswered one is sent again after
+    /// `stubQueryRetry` seconds, `stubQueryTries` times in all, then the address is unresolved.
+    public var stubMaxQueries = 256
+    public var stubQueryRetry: Double = 1
+    public var stubQueryTries = 3
+    /// Origin queries answered per neighbour: each costs a lookup and a 103-byte answer.
+    public var originQueriesPerSecond: Double = 50
+    public var originQueryBurst: Double = 100
+
     public var maxOrigins: Int = 200_000
     /// The smallest share of `maxOrigins` a neighbour has however many there are (the share is
     /// `maxOrigins / neighbours`, at least this): a hub with 4,096 neighbours still lets each

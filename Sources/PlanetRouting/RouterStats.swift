@@ -21,6 +21,11 @@ public struct RouterStats: Sendable, Equatable {
     public var rangeListsSent = 0
     public var reconciledRoutesSent = 0
     public var prefixRetractionsSent = 0
+    /// Stub nodes (Router+Stub.swift): origin queries sent (by a stub) and answered (by an
+    /// upstream), and origins a stub resolved with a signature that verified.
+    public var originQueriesSent = 0
+    public var originQueriesAnswered = 0
+    public var originsResolved = 0
 
     /// Routing messages and parts of them dropped, by reason (reported as `route-…`).
     public var drops = DropCounters<RouteDropReason>()
@@ -47,6 +52,14 @@ public enum RouteDropReason: String, DropReasonCode {
     /// An origin entry given up to make room: the oldest of a neighbour over its share of
     /// the origin table (Router+Shares.swift).
     case originEvicted = "origin-evicted"
+    /// Stub nodes: a stub neighbour's route for an origin other than its own (a stub relays
+    /// nothing); an origin query over the neighbour's rate; an origin answer nobody asked for;
+    /// routing a stub does not keep (updates, summaries) and ignores; a stub's query table full.
+    case stubRelay = "stub-relay"
+    case queryRateLimited = "query-rate-limited"
+    case unsolicitedAnswer = "unsolicited-answer"
+    case stubIgnored = "stub-ignored"
+    case stubQueriesFull = "stub-queries-full"
     public var reportName: String { rawValue }
 }
 

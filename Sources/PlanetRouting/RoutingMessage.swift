@@ -21,6 +21,16 @@ public enum RoutingTLV: Equatable, Sendable {
     case rangeList(low: UInt64, high: UInt64, entries: [RangeEntry])
     /// The sender advertises no route to the receiver for an origin with this key prefix.
     case prefixRetraction(prefix: UInt64)
+    /// Stub nodes (Router+Stub.swift): "I keep no routing table: send me no dumps, summaries
+    /// or triggered updates, only answers; I relay nothing".
+    case stubHello
+    /// "Which origin owns this overlay address?" (a stub to its upstream).
+    case originQuery(address: IPv6Address)
+    /// The signed origin the sender holds for a queried address: exactly an update's origin,
+    /// seqno, flags and signature (no metric: the stub routes through the sender anyway).
+    case originAnswer(origin: PublicKey, seqno: UInt32, flags: UInt8, signature: [UInt8])
+    /// The sender holds no reachable origin for the queried address.
+    case originUnknown(address: IPv6Address)
 
     public struct SummaryBucket: Equatable, Sendable {
         public var count: UInt32
@@ -43,6 +53,7 @@ public enum RoutingTLV: Equatable, Sendable {
     public enum Kind: UInt8 {
         case update = 0x01, refresh = 0x02, retraction = 0x03, routeRequest = 0x04, seqnoRequest = 0x05
         case summary = 0x06, rangeList = 0x07, prefixRetraction = 0x08
+        case stubHello = 0x09, originQuery = 0x0A, originAnswer = 0x0B, originUnknown = 0x0C
     }
 
     /// Encoded size including the type and length bytes.
@@ -56,8 +67,14 @@ public enum RoutingTLV: Equatable, Sendable {
         case .summary(_, let b): return 2 + 1 + 12 * b.count
         case .rangeList(_, _, let e): return 2 + 16 + 14 * e.count
         case .prefixRetraction: return 2 + 8
+        case .stubHello: return 2
+        case .originQuery, .originUnknown: return 2 + 16
+        case .originAnswer: return 2 + RoutingTLV.originAnswerLength
         }
     }
+
+    /// Origin 32, seqno 4, flags 1, signature 64.
+    static let originAnswerLength = 32 + 4 + 1 + OriginSignature.byteCount
 
     static let updateSize = 2 + 32 + 4 + 1 + 2 + 64
 
@@ -95,6 +112,15 @@ public enum RoutingTLV: Equatable, Sendable {
         case let .prefixRetraction(prefix):
             w.u8(Kind.prefixRetraction.rawValue); w.u8(8)
             w.u64(prefix)
+        case .stubHello:
+            w.u8(Kind.stubHello.rawValue); w.u8(0)
+        case let .originQuery(address):
+            w.u8(Kind.originQuery.rawValue); w.u8(16); w.ipv6(address)
+        case let .originAnswer(origin, seqno, flags, signature):
+            w.u8(Kind.originAnswer.rawValue); w.u8(UInt8(RoutingTLV.originAnswerLength))
+            w.publicKeyWords(origin); w.u32(seqno); w.u8(flags); w.append(signature)
+        case let .originUnknown(address):
+            w.u8(Kind.originUnknown.rawValue); w.u8(16); w.ipv6(address)
         }
     }
 }
@@ -186,6 +212,15 @@ public enum RoutingMessage {
         case .prefixRetraction:
             guard length == 8, let p = body.u64() else { return .failure(.badLength) }
             v.low = p
+        case .stubHello:
+            guard length == 0 else { return .failure(.badLength) }
+        case .originQuery, .originUnknown:
+            guard length == 16, let a = body.ipv6() else { return .failure(.badLength) }
+            v.address = a
+        case .originAnswer:
+            guard Int(length) == RoutingTLV.originAnswerLength, let o = body.publicKeyWords(), let s = body.u32(), let f = body.u8()
+            else { return .failure(.badLength) }
+            (v.origin, v.seqno, v.flags, v.signatureOffset) = (o, s, f, body.offset)
         }
         return .success(v)
     }
@@ -209,6 +244,8 @@ struct RoutingTLVView {
     var low: UInt64 = 0
     var high: UInt64 = 0
     var bodyOffset = 0
+    /// An origin query's or unknown answer's address.
+    var address = IPv6Address(high: 0, low: 0)
 
     init(kind: RoutingTLV.Kind) { self.kind = kind }
 
@@ -224,6 +261,10 @@ struct RoutingTLVView {
         case .summary: return .summary(first: first, buckets: summaryBuckets(in: bytes))
         case .rangeList: return .rangeList(low: low, high: high, entries: rangeEntries(in: bytes))
         case .prefixRetraction: return .prefixRetraction(prefix: low)
+        case .stubHello: return .stubHello
+        case .originQuery: return .originQuery(address: address)
+        case .originAnswer: return .originAnswer(origin: origin!, seqno: seqno, flags: flags, signature: Array(signature(in: bytes)))
+        case .originUnknown: return .originUnknown(address: address)
         }
     }
 

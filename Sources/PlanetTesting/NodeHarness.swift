@@ -49,9 +49,10 @@ package final class NodeHarness {
     /// pair of nodes could link directly, and punching would turn every relayed path a test
     /// builds into a direct one.
     package func add(_ name: String, peers: [String] = [], tun: Bool = true, punch: Bool = false,
-                     capacity: CapacityConfig = CapacityConfig(), mtu: Int? = nil) -> Node {
+                     capacity: CapacityConfig = CapacityConfig(), mtu: Int? = nil, routing: RoutingConfig = RoutingConfig()) -> Node {
         let ep = endpoint(nodes.count + 1)
         var config = NodeConfig()
+        config.routing = routing
         config.capacity = capacity
         config.tun.enabled = tun
         if let mtu { config.tun.mtu = mtu }

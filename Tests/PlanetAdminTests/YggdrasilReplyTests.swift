@@ -40,7 +40,7 @@ final class YggdrasilReplyTests: XCTestCase {
         guard case .object(let fields) = json else { return XCTFail() }
         let old = JSONValue.object(fields.filter { $0.0 != "yggdrasil" })
         XCTAssertEqual(fields.map(\.0), ["publicKey", "address", "subnet", "version", "uptimeSeconds", "publicEndpoints", "natMapping",
-                                         "localEndpoints", "punching", "yggdrasil"])
+                                         "localEndpoints", "punching", "yggdrasil", "routing"])
         XCTAssertNil(try JSONValueCoder.decode(SelfReply.self, from: old).yggdrasil)
         // A broken part is refused by name.
         let bad = JSONValue.object(fields.filter { $0.0 != "yggdrasil" } + [("yggdrasil", .object([("root", .number(1))]))])

@@ -41,7 +41,7 @@ final class ConfigTests: XCTestCase {
     func testGenconfWritesEverySubKeyAndLoadsBack() throws {
         let written = NodeConfig().json()
         let sections: [(String, [String])] = [("tun", NodeConfig.tunKeys), ("nat", NodeConfig.natKeys), ("capacity", CapacityConfig.keys),
-                                              ("yggdrasil", NodeConfig.yggdrasilKeys)]
+                                              ("yggdrasil", NodeConfig.yggdrasilKeys), ("routing", RoutingConfig.keys)]
         for (name, keys) in sections { XCTAssertEqual(written[name]?.objectValue?.map(\.0), keys, name) }
         let capacity = try XCTUnwrap(written["capacity"])
         XCTAssertEqual(capacity["farm"]?.objectValue?.map(\.0), CapacityConfig.farmKeys)
@@ -243,5 +243,38 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(#""\ud83d\ude00""#), .string("\u{1f600}"), "a real pair still combines")
         XCTAssertEqual(try JSONValue.parse(#""\ud83d\u0041""#), .string("\u{fffd}A"))
         XCTAssertThrowsError(try JSONValue.parse(#""\ud83d\uZZZZ""#))
+    }
+}
+
+final class RoutingConfigTests: XCTestCase {
+    func testStubSettingParsesAndNamesTheFieldWhenWrong() throws {
+        XCTAssertEqual(try NodeConfig.parse("{}").routing.stub, .off)
+        XCTAssertEqual(try NodeConfig.parse(#"{"routing": {"stub": true}}"#).routing.stub, .on)
+        XCTAssertEqual(try NodeConfig.parse(#"{"routing": {"stub": false}}"#).routing.stub, .off)
+        XCTAssertEqual(try NodeConfig.parse(#"{"routing": {"stub": "auto"}}"#).routing.stub, .auto)
+        for (text, field) in [(#"{"routing": {"stub": "yes"}}"#, "routing.stub"), (#"{"routing": {"stub": 1}}"#, "routing.stub"),
+                              (#"{"routing": {"stubb": true}}"#, "routing.stubb"), (#"{"routing": true}"#, "routing")] {
+            do { _ = try NodeConfig.parse(text); XCTFail(text) } catch { XCTAssertEqual(error.field, field, text) }
+        }
+        var c = NodeConfig()
+        c.routing.stub = .auto
+        XCTAssertEqual(try NodeConfig.parse(c.json().serialized()).routing.stub, .auto)
+    }
+
+    func testAutoIsAStubOnlyWithOnePeerAndNoReachableListener() {
+        var r = RoutingConfig()
+        r.stub = .auto
+        let peer = PeerURI(host: "192.0.2.1", port: 8470)
+        let loop = PeerURI(host: "::1", port: 8470)
+        let any = PeerURI(host: "::", port: 8470)
+        XCTAssertTrue(r.isStub(peers: [peer], listen: []))
+        XCTAssertTrue(r.isStub(peers: [peer], listen: [loop]))
+        XCTAssertFalse(r.isStub(peers: [peer], listen: [any]))
+        XCTAssertFalse(r.isStub(peers: [peer, peer], listen: []))
+        XCTAssertFalse(r.isStub(peers: [], listen: []))
+        r.stub = .on
+        XCTAssertTrue(r.isStub(peers: [peer, peer], listen: [any]))
+        r.stub = .off
+        XCTAssertFalse(r.isStub(peers: [peer], listen: []))
     }
 }

@@ -126,3 +126,22 @@ extension NeighbourPacerTests {
         XCTAssertEqual(pacer.refused[0], 1)
     }
 }
+
+extension NeighbourPacerTests {
+    /// A dump queued for a neighbour that turns out to be a stub is dropped from the routing
+    /// lane only: other lanes and other neighbours keep what waits for them.
+    func testDropLaneKeepsOtherLanesAndNeighbours() {
+        let a = NodeIdentity.generate().publicKey, b = NodeIdentity.generate().publicKey
+        let now = Instant(seconds: 10)
+        var p = NeighbourPacer(rate: 1000, burst: 1000, maxQueuedBytes: 1 << 20)
+        for _ in 0..<10 { p.enqueue([UInt8](repeating: 1, count: 500), to: a, lane: 0, now: now) }
+        p.enqueue([UInt8](repeating: 2, count: 100), to: a, lane: 1, now: now)
+        p.enqueue([UInt8](repeating: 3, count: 100), to: b, lane: 0, now: now)
+        XCTAssertEqual(p.drop(lane: 0, for: a), 10)
+        var sent: [(PublicKey, UInt8)] = []
+        _ = p.release(now: now) { k, f in sent.append((k, f[0])) }
+        XCTAssertEqual(sent.filter { $0.0 == a }.map(\.1), [2])
+        XCTAssertEqual(sent.filter { $0.0 == b }.map(\.1), [3])
+        XCTAssertFalse(p.hasQueued())
+    }
+}

@@ -54,11 +54,13 @@ public struct NodeConfig: Sendable {
     public static let maximumNodeInfoBytes = 16384
     /// `yggdrasil.via` (YggdrasilVia.swift): reaching Yggdrasil through a dual node.
     public var yggdrasilVia = YggdrasilViaSetting.auto
+    /// `routing` (RoutingConfig.swift): `routing.stub`.
+    public var routing = RoutingConfig()
 
     public init() {}
 
     public static let keys = ["privateKey", "listen", "peers", "allowedPublicKeys", "tun", "adminSocket", "adminGroup",
-                              "multicast", "stateDir", "logLevel", "metricsListen", "webListen", "nat", "capacity", "yggdrasil"]
+                              "multicast", "stateDir", "logLevel", "metricsListen", "webListen", "nat", "capacity", "yggdrasil", "routing"]
     static let yggdrasilKeys = ["via", "nodeInfo"]
     static let tunKeys = ["enabled", "name", "mtu"]
     static let natKeys = ["punch"]
@@ -121,6 +123,8 @@ public struct NodeConfig: Sendable {
                 c.capacity = try CapacityConfig.parse(value)
             case "yggdrasil":
                 try parseYggdrasil(value, into: &c)
+            case "routing":
+                c.routing = try RoutingConfig.parse(value)
             default:
                 throw ConfigError(field: key, reason: "unknown key" + suggestion(for: key, among: keys))
             }
@@ -271,6 +275,7 @@ public struct NodeConfig: Sendable {
             ("nat", .object([("punch", .bool(nat.punch))])),
             ("capacity", capacity.json()),
             ("yggdrasil", .object([("via", .string(yggdrasilVia.description)), ("nodeInfo", .object(yggdrasilNodeInfo))])),
+            ("routing", routing.json()),
         ])
     }
 }
