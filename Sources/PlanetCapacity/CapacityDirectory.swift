@@ -434,6 +434,17 @@ public final class CapacityDirectory {
     static func digest(key: PublicKey, seqno: UInt64) -> UInt64 { ReconciliationDigest.mix(key: key, version: seqno) }
 
     public func bucketDigest(_ b: Int) -> UInt64 { bucketDigests[b] }
+
+    /// One number for the whole directory's content (every bucket's count and digest folded
+    /// together): equal fingerprints mean, but for a 2⁻⁶⁴ chance, equal summaries. 256 steps.
+    public var fingerprint: UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in 0..<CapacityDirectory.bucketCount {
+            h = (h ^ bucketDigests[b]) &* 0x100_0000_01B3
+            h = (h ^ UInt64(UInt32(bitPattern: bucketSizes[b]))) &* 0x100_0000_01B3
+        }
+        return h
+    }
     public func bucketCount(_ b: Int) -> Int { Int(bucketSizes[b]) }
 
     /// The slots of the entries whose key falls in bucket `b`.

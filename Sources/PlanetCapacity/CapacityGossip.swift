@@ -5,8 +5,9 @@ import PlanetCore
 /// - **Flooding.** A record this node accepts, from a neighbour or its own announcer, goes to
 ///   every other neighbour once. The directory's (key, seqno) check stops it coming round
 ///   again, so each record crosses each link at most once in each direction.
-/// - **Reconciliation by digest.** When a link comes up, and every `resummaryInterval` after,
-///   each side sends its 256 per-bucket (count, digest) pairs. For a bucket that differs, a side
+/// - **Reconciliation by digest.** When a link comes up, and every `resummaryInterval` after
+///   (skipped while nothing can differ, up to `quietResummaryInterval`), each side sends its
+///   256 per-bucket (count, digest) pairs. For a bucket that differs, a side
 ///   whose bucket is empty just waits, a side whose neighbour's bucket is empty sends all its
 ///   records of that bucket, and otherwise both exchange the bucket's (key prefix, seqno) list
 ///   and each sends exactly the records the other lacks or holds older. A late joiner gets the
@@ -23,9 +24,15 @@ import PlanetCore
 /// adapter (`CapacityNeighbour`) paces the output with routing's in lane 1.
 public final class CapacityGossip {
     public let directory: CapacityDirectory
-    /// How often each neighbour is sent a fresh summary, to heal whatever flooding missed
-    /// (a record refused for its rate, a frame the pacer could not queue): 3 KiB a minute.
+    /// How often each neighbour may be sent a fresh summary, to heal whatever flooding missed
+    /// (a record refused for its rate, a frame the pacer could not queue): 3 KiB each time.
     public static let resummaryInterval = 60.0
+    /// A summary is skipped while nothing can differ (`isQuiet`): this node's directory is as
+    /// it was when the last summary went to that neighbour, and the neighbour's own last
+    /// summary matched it bucket for bucket. One goes at least this often all the same. A quiet
+    /// link then costs ~10 B/s of summaries instead of ~100 (a stub's link, issue #25: ≤ 100 B/s
+    /// in all), and a busy one (records re-announced, so the directory changes) what it did.
+    public static let quietResummaryInterval = 600.0
 
     /// How long a record to flood waits for the neighbour to send it first (see above). The
     /// trade, measured at 10⁴ records re-announced every 30 min (Docs/scale.md): 0.1 s kept a
@@ -58,8 +65,21 @@ public final class CapacityGossip {
         /// Entries held in `lists`, all buckets together (bounded: `maxListEntriesPerNeighbour`).
         var listEntries = 0
         var nextSummary: Instant
+        /// The directory's fingerprint and the time when the last summary went to this neighbour.
+        var sentFingerprint: UInt64?
+        var sentAt = Instant.zero
+        /// The neighbour's last whole summary matched this directory in every bucket.
+        var matched = false
+        /// Buckets of the summary being received that matched so far, in order from bucket 0;
+        /// -1 once one differed or a part went missing (until the next summary starts).
+        var matchedSoFar = -1
 
         init(nextSummary: Instant) { self.nextSummary = nextSummary }
+
+        /// Whether a summary due now can be skipped (see `quietResummaryInterval`).
+        func isQuiet(fingerprint: UInt64, now: Instant) -> Bool {
+            matched && sentFingerprint == fingerprint && now.seconds(since: sentAt) < CapacityGossip.quietResummaryInterval
+        }
 
         @inline(__always)
         func isQueued(_ slot: Int) -> Bool { slot >> 6 < queued.count && queued[slot >> 6] & (1 << UInt64(slot & 63)) != 0 }
@@ -199,10 +219,17 @@ public final class CapacityGossip {
                 flood(slot, except: key)
             }
         case .summary(let first, let buckets):
+            if first == 0 { neighbour.matchedSoFar = 0 } else if first != neighbour.matchedSoFar { neighbour.matchedSoFar = -1 }
             var b = first
             for theirs in buckets {
-                compare(bucket: b, theirs: theirs, with: key)
+                let same = compare(bucket: b, theirs: theirs, with: key)
+                if neighbour.matchedSoFar >= 0 { neighbour.matchedSoFar = same ? neighbour.matchedSoFar + 1 : -1 }
                 b += 1
+            }
+            // Judged once the summary is whole: a difference anywhere means the next summary
+            // due goes (the neighbour may be waiting for ours to send what it lacks).
+            if neighbour.matchedSoFar < 0 || b >= CapacityDirectory.bucketCount {
+                neighbour.matched = neighbour.matchedSoFar == CapacityDirectory.bucketCount
             }
         case .bucketList(let bucket, let total, let entries):
             receiveList(bucket: bucket, total: total, entries: entries, from: key, neighbour)
@@ -276,16 +303,19 @@ public final class CapacityGossip {
     /// Moves the clock on (every input does), so held outboxes know when they are due.
     public func advance(now: Instant) { if now > clock { clock = now } }
 
-    func compare(bucket b: Int, theirs: CapacityMessage.Bucket, with key: PublicKey) {
+    /// Compares one bucket of a neighbour's summary with ours and starts what settles a
+    /// difference; true when the bucket is the same on both sides.
+    @discardableResult
+    func compare(bucket b: Int, theirs: CapacityMessage.Bucket, with key: PublicKey) -> Bool {
         let mine = directory.bucketCount(b)
-        guard mine != Int(theirs.count) || directory.bucketDigest(b) != theirs.digest else { return }
-        if mine == 0 { return }
+        guard mine != Int(theirs.count) || directory.bucketDigest(b) != theirs.digest else { return true }
+        if mine == 0 { return false }
         if theirs.count == 0 {
-            guard let n = neighbours[key] else { return }
+            guard let n = neighbours[key] else { return false }
             directory.forEachSlot(inBucket: b) { queue($0, to: n, hold: 0) }
-            return
+            return false
         }
-        guard let n = neighbours[key], n.listsQueued[b >> 6] & (1 << UInt64(b & 63)) == 0 else { return }
+        guard let n = neighbours[key], n.listsQueued[b >> 6] & (1 << UInt64(b & 63)) == 0 else { return false }
         n.listsQueued[b >> 6] |= 1 << UInt64(b & 63)
         let entries = directory.entries(inBucket: b).map { CapacityMessage.ListEntry(prefix: $0.keyPrefix, seqno: $0.seqno) }
         var start = 0
@@ -294,6 +324,7 @@ public final class CapacityGossip {
             n.control.append(.bucketList(bucket: b, total: entries.count, entries: part))
             start += CapacityMessage.entriesPerList
         } while start < entries.count
+        return false
     }
 
     func answer(bucket b: Int, theirs: [UInt64: UInt64], to key: PublicKey) {
@@ -314,6 +345,8 @@ public final class CapacityGossip {
             first += n
         }
         neighbours[key]?.nextSummary = now.adding(seconds: CapacityGossip.resummaryInterval)
+        neighbours[key]?.sentFingerprint = directory.fingerprint
+        neighbours[key]?.sentAt = now
     }
 
     // MARK: Time
@@ -325,7 +358,16 @@ public final class CapacityGossip {
             for n in neighbours.values { n.remap(moved) }
         }
         slotsGeneration = directory.generation
-        for (key, n) in neighbours where n.nextSummary <= now { queueSummary(to: key, now: now) }
+        var fingerprint: UInt64?
+        for (key, n) in neighbours where n.nextSummary <= now {
+            let f = fingerprint ?? directory.fingerprint
+            fingerprint = f
+            if n.isQuiet(fingerprint: f, now: now) {
+                n.nextSummary = now.adding(seconds: CapacityGossip.resummaryInterval)
+            } else {
+                queueSummary(to: key, now: now)
+            }
+        }
     }
 
     public var nextDeadline: Instant {

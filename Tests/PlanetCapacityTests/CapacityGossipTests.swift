@@ -328,3 +328,66 @@ final class CapacityTamperingRelayTests: XCTestCase {
         XCTAssertGreaterThan(mesh.nodes[b.publicKey]!.directory.rejections[.badSignature] ?? 0, 0)
     }
 }
+
+extension CapacityGossipTests {
+    /// Two neighbours whose directories agree send each other a summary only every
+    /// `quietResummaryInterval` (10 min), not every minute: a quiet link (a stub's) then
+    /// costs ~10 B/s of gossip instead of ~100. Fails if every due summary goes.
+    func testAQuietLinkSendsASummaryOnlyEveryTenMinutes() {
+        var mesh = GossipMesh(unixNow: now)
+        let a = NodeIdentity.generate(), b = NodeIdentity.generate()
+        mesh.add(a.publicKey, CapacityGossip(directory: CapacityDirectory()))
+        mesh.add(b.publicKey, CapacityGossip(directory: CapacityDirectory()))
+        mesh.nodes[a.publicKey]!.publish(makeRecord(a).signed(by: a), now: mesh.now, unixNow: now)
+        mesh.nodes[b.publicKey]!.publish(makeRecord(b).signed(by: b), now: mesh.now, unixNow: now)
+        mesh.link(a.publicKey, b.publicKey)
+        mesh.run()
+        XCTAssertEqual(mesh.nodes[b.publicKey]!.directory.count, 2)
+        let before = mesh.messagesMoved
+        for _ in 0..<20 {  // 20 minutes, every node ticking when its summary is due
+            mesh.now = mesh.now.adding(seconds: CapacityGossip.resummaryInterval)
+            for g in mesh.nodes.values { g.tick(now: mesh.now, unixNow: now) }
+            mesh.run()
+        }
+        let summaries = mesh.messagesMoved - before
+        // The first minute (each directory changed since its link-up summary) and the safety
+        // summary ten minutes later: 2 × 2 sides × 3 messages. Every minute would be 120.
+        XCTAssertLessThanOrEqual(summaries, 12, "summaries went while nothing could differ")
+        XCTAssertGreaterThan(summaries, 0, "no safety summary in 20 minutes")
+    }
+
+    /// Skipping summaries must not leave a lost flood unhealed: a record whose flood message
+    /// was lost still reaches the neighbour within two summary rounds. Here the neighbour's
+    /// bucket is empty, so it waits for ours; ours goes because our directory changed, and the
+    /// difference it shows makes the neighbour's next summary go too.
+    func testALostFloodStillHealsOnAQuietLink() {
+        var mesh = GossipMesh(unixNow: now)
+        let a = NodeIdentity.generate(), b = NodeIdentity.generate()
+        mesh.add(a.publicKey, CapacityGossip(directory: CapacityDirectory()))
+        mesh.add(b.publicKey, CapacityGossip(directory: CapacityDirectory()))
+        mesh.link(a.publicKey, b.publicKey)
+        mesh.run()
+        for _ in 0..<3 {  // quiet: both have sent and matched summaries
+            mesh.now = mesh.now.adding(seconds: CapacityGossip.resummaryInterval)
+            for g in mesh.nodes.values { g.tick(now: mesh.now, unixNow: now) }
+            mesh.run()
+        }
+        // a's new record: its flood to b is lost on the way.
+        let ga = mesh.nodes[a.publicKey]!
+        ga.publish(makeRecord(a).signed(by: a), now: mesh.now, unixNow: now)
+        mesh.now = mesh.now.adding(seconds: 0.2)
+        ga.advance(now: mesh.now)
+        var lost = 0
+        ga.drainOutgoing { _, _ in lost += 1 }
+        XCTAssertEqual(lost, 1)
+        XCTAssertEqual(mesh.nodes[b.publicKey]!.directory.count, 0)
+        var rounds = 0
+        while mesh.nodes[b.publicKey]!.directory.count == 0 && rounds < 20 {
+            mesh.now = mesh.now.adding(seconds: CapacityGossip.resummaryInterval)
+            for g in mesh.nodes.values { g.tick(now: mesh.now, unixNow: now) }
+            mesh.run()
+            rounds += 1
+        }
+        XCTAssertLessThanOrEqual(rounds, 2, "the lost record took \(rounds) summary rounds to arrive")
+    }
+}
