@@ -10,9 +10,9 @@ extension Node {
     public func yggdrasilViaCandidates() -> [YggdrasilViaChoice.Candidate] {
         var out: [YggdrasilViaChoice.Candidate] = []
         for r in router.routes() where r.nextHop != nil && r.origin != identity.publicKey {
-            guard let metric = router.metric(to: r.origin), let entry = capacity.directory[r.origin],
-                  let record = try? CapacityRecord.decode(entry.bytes), record.tags.contains(YggdrasilViaSetting.tag) else { continue }
-            out.append(.init(key: r.origin, metric: metric))
+            guard let entry = capacity.directory[r.origin], Node.offersYggdrasil(entry.bytes),
+                  let candidate = yggdrasilViaReachable(r.origin) else { continue }
+            out.append(candidate)
         }
         return out
     }
@@ -22,13 +22,16 @@ extension Node {
     /// "no dual node reachable" can then tell "nobody offers" from "offered but unreachable".
     public func yggdrasilViaCounts() -> (announced: Int, routed: Int) {
         var announced = 0, routed = 0
-        for entry in capacity.directory.entries {
-            guard let record = try? CapacityRecord.decode(entry.bytes), record.tags.contains(YggdrasilViaSetting.tag),
-                  record.key != identity.publicKey else { continue }
+        for entry in capacity.directory.entries where entry.key != identity.publicKey && Node.offersYggdrasil(entry.bytes) {
             announced += 1
-            if router.metric(to: record.key) != nil { routed += 1 }
+            if yggdrasilViaReachable(entry.key) != nil { routed += 1 }
         }
         return (announced, routed)
+    }
+
+    /// Whether a held record (its signature checked on arrival) carries the `yggdrasil-via` tag.
+    private static func offersYggdrasil(_ record: [UInt8]) -> Bool {
+        (try? CapacityRecord.decode(record))?.tags.contains(YggdrasilViaSetting.tag) ?? false
     }
 
     /// Nodes with a Planetary route, tagged or not, for an explicit `yggdrasil.via` (the
