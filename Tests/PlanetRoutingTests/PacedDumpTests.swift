@@ -43,6 +43,21 @@ final class PacedDumpTests: XCTestCase {
         }
     }
 
+    /// `count` genuinely signed fake origins, announced to `router` by the neighbour `from`,
+    /// ten to a message.
+    func announceFakeOrigins(_ count: Int, to router: Router, from: PublicKey, now: Instant) {
+        let fakes = (0..<count).map { _ in NodeIdentity.generate() }
+        for chunk in stride(from: 0, to: fakes.count, by: 10) {
+            var w = ByteWriter()
+            w.u8(RoutingMessage.version)
+            for f in fakes[chunk..<min(chunk + 10, fakes.count)] {
+                RoutingTLV.update(origin: f.publicKey, seqno: 1, flags: 0, metric: 0,
+                                  signature: OriginSignature.sign(f, seqno: 1, flags: 0)).encode(into: &w)
+            }
+            router.receive(w.bytes, from: from, now: now)
+        }
+    }
+
     /// Router 0 is the hub, 1 floods it with signed fake origins, 2 is a, 3 the newcomer c.
     /// While c is still receiving the hub's table, the hub's cost to c rises (its first RTT
     /// measurement); a's route to c is then unfeasible, a asks for a newer seqno, and the hub
@@ -53,16 +68,7 @@ final class PacedDumpTests: XCTestCase {
         let h = RouterHarness(count: 4)
         h.connect(0, 1); h.connect(0, 2)
         h.pump()
-        let fakes = (0..<1000).map { _ in NodeIdentity.generate() }
-        for chunk in stride(from: 0, to: fakes.count, by: 10) {
-            var w = ByteWriter()
-            w.u8(RoutingMessage.version)
-            for f in fakes[chunk..<chunk + 10] {
-                RoutingTLV.update(origin: f.publicKey, seqno: 1, flags: 0, metric: 0,
-                                  signature: OriginSignature.sign(f, seqno: 1, flags: 0)).encode(into: &w)
-            }
-            h.routers[0].receive(w.bytes, from: h.key(1), now: h.now)
-        }
+        announceFakeOrigins(1000, to: h.routers[0], from: h.key(1), now: h.now)
         h.pump()
         XCTAssertEqual(h.routers[2].originCount, 1002)
 
@@ -125,16 +131,7 @@ final class PacedDumpTests: XCTestCase {
     func testASummaryWaitsForTheDumpUnderWay() {
         let h = RouterHarness(count: 3)
         h.connect(0, 1)
-        let fakes = (0..<1000).map { _ in NodeIdentity.generate() }
-        for chunk in stride(from: 0, to: fakes.count, by: 10) {
-            var w = ByteWriter()
-            w.u8(RoutingMessage.version)
-            for f in fakes[chunk..<chunk + 10] {
-                RoutingTLV.update(origin: f.publicKey, seqno: 1, flags: 0, metric: 0,
-                                  signature: OriginSignature.sign(f, seqno: 1, flags: 0)).encode(into: &w)
-            }
-            h.routers[0].receive(w.bytes, from: h.key(1), now: h.now)
-        }
+        announceFakeOrigins(1000, to: h.routers[0], from: h.key(1), now: h.now)
         h.pump()
 
         let net = PacedNet(h, perRound: 4000, room: 8000)
