@@ -18,6 +18,9 @@ public struct StatsReply: AdminResponse, Equatable {
     public var capacityRecords: UInt64?
     /// Hole punching's counters by event; optional to read (older daemons).
     public var punch: Counters?
+    /// The router's non-drop counters (messages, signatures, reconciliation, stub origin
+    /// queries), by name; optional to read (older daemons).
+    public var routing: Counters?
     /// The Yggdrasil side's non-drop counters (protocol requests answered, by kind); nil on a
     /// node without one (and from older daemons).
     public var yggdrasil: Counters?
@@ -28,13 +31,13 @@ public struct StatsReply: AdminResponse, Equatable {
     public init(rxPackets: UInt64 = 0, txPackets: UInt64 = 0, rxBytes: UInt64 = 0, txBytes: UInt64 = 0, tunRxPackets: UInt64? = 0,
                 tunTxPackets: UInt64? = 0, forwardedPackets: UInt64? = 0, icmpErrorsSent: UInt64? = 0, drops: Counters = Counters(),
                 peersUp: UInt64 = 0, routes: UInt64 = 0, sessions: UInt64 = 0, handshakesCompleted: UInt64 = 0, handshakesFailed: UInt64 = 0,
-                capacityRecords: UInt64? = 0, punch: Counters? = nil, yggdrasil: Counters? = nil,
+                capacityRecords: UInt64? = 0, punch: Counters? = nil, routing: Counters? = nil, yggdrasil: Counters? = nil,
                 yggdrasilGauges: YggdrasilGauges? = nil) {
         self.rxPackets = rxPackets; self.txPackets = txPackets; self.rxBytes = rxBytes; self.txBytes = txBytes
         self.tunRxPackets = tunRxPackets; self.tunTxPackets = tunTxPackets; self.forwardedPackets = forwardedPackets
         self.icmpErrorsSent = icmpErrorsSent; self.drops = drops; self.peersUp = peersUp; self.routes = routes
         self.sessions = sessions; self.handshakesCompleted = handshakesCompleted; self.handshakesFailed = handshakesFailed
-        self.capacityRecords = capacityRecords; self.punch = punch; self.yggdrasil = yggdrasil
+        self.capacityRecords = capacityRecords; self.punch = punch; self.routing = routing; self.yggdrasil = yggdrasil
         self.yggdrasilGauges = yggdrasilGauges
     }
 

@@ -154,6 +154,7 @@ public enum AdminReport {
             ("capacity records", count(r.capacityRecords)),
         ]
         for e in r.punch?.entries ?? [] { pairs.append(("punch " + e.name, count(e.count))) }
+        for e in r.routing?.entries ?? [] { pairs.append(("routing " + e.name, count(e.count))) }
         if let g = r.yggdrasilGauges {
             pairs += [("yggdrasil peers", count(g.peers)), ("yggdrasil tree entries", count(g.treeEntries)),
                       ("yggdrasil paths", count(g.paths)), ("yggdrasil sessions", count(g.sessions)),

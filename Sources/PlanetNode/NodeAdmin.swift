@@ -97,6 +97,27 @@ extension Node {
             sessions: UInt64(sessions.all.filter(\.isEstablished).count),
             handshakesCompleted: l.handshakesCompleted + stats.sessionsEstablished,
             handshakesFailed: l.handshakesFailed + stats.sessionHandshakesFailed,
-            capacityRecords: UInt64(capacity.directory.count), punch: punchCounters())
+            capacityRecords: UInt64(capacity.directory.count), punch: punchCounters(), routing: routingCounters())
+    }
+
+    /// What the router did (counters only, each only grows), beside what it dropped (those are `route-…` drops): how much
+    /// routing a node moves, how reconciliation settles, and a stub's origin queries, which a
+    /// hub's operator watches (Docs/cli.md, "getStats").
+    func routingCounters() -> Counters {
+        let r = router.stats
+        func n(_ v: Int) -> UInt64 { UInt64(max(0, v)) }
+        return Counters([
+            ("messagesReceived", n(r.messagesReceived)), ("messagesSent", n(r.messagesSent)),
+            ("bytesReceived", n(r.bytesReceived)), ("bytesSent", n(r.bytesSent)),
+            ("updatesAccepted", n(r.updatesAccepted)), ("signaturesVerified", n(r.signaturesVerified)),
+            ("updatesDeferred", n(r.updatesDeferred)),
+            ("seqnoRequestsSent", n(r.seqnoRequestsSent)), ("seqnoRequestsForwarded", n(r.seqnoRequestsForwarded)),
+            ("selfSeqnoBumps", n(r.selfSeqnoBumps)),
+            ("summariesSent", n(r.summariesSent)), ("bucketsDiffering", n(r.bucketsDiffering)),
+            ("rangeListsSent", n(r.rangeListsSent)), ("reconciledRoutesSent", n(r.reconciledRoutesSent)),
+            ("prefixRetractionsSent", n(r.prefixRetractionsSent)),
+            ("originQueriesSent", n(r.originQueriesSent)), ("originQueriesAnswered", n(r.originQueriesAnswered)),
+            ("originsResolved", n(r.originsResolved)), ("stubDumpFramesCancelled", stats.stubDumpFramesCancelled),
+        ])
     }
 }

@@ -26,4 +26,14 @@ final class StubFormattingTests: XCTestCase {
         // A daemon from before it: no row.
         XCTAssertFalse(try AdminReport.table(for: .showSelf, response: reply(nil)).contains("routing"))
     }
+
+    /// `planetctl stats` lists the router's counters as `routing NAME` rows, from the same JSON.
+    func testStatsShowsRoutingCounters() throws {
+        let json = try JSONValueCoder.encode(StatsReply(routing: Counters([("originQueriesAnswered", 1234), ("summariesSent", 5)])))
+        XCTAssertEqual(json["routing"]?["originQueriesAnswered"], .number(1234))
+        let table = try AdminReport.table(for: .stats, response: json)
+        XCTAssertTrue(table.contains("routing originQueriesAnswered  1,234\n"), table)
+        XCTAssertTrue(table.contains("routing summariesSent"), table)
+        XCTAssertFalse(try AdminReport.table(for: .stats, response: JSONValueCoder.encode(StatsReply())).contains("routing "))
+    }
 }

@@ -31,6 +31,12 @@ final class StubNodeTests: XCTestCase {
         h.run(seconds: 1)
         XCTAssertEqual(h.takeTun("c"), [out])
         XCTAssertEqual(s.router.stats.originQueriesSent, 1)
+        // What `planetctl stats` and /metrics show of it, on both ends.
+        func routing(_ n: Node, _ name: String) -> UInt64? { n.statsReply().routing?.entries.first { $0.name == name }?.count }
+        XCTAssertEqual(routing(s, "originQueriesSent"), 1)
+        XCTAssertEqual(routing(s, "originsResolved"), 1)
+        XCTAssertEqual(routing(hub, "originQueriesAnswered"), 1)
+        XCTAssertEqual(routing(hub, "originQueriesSent"), 0)
         // c → s, on a fresh session c opens: s answers its handshake through the upstream.
         let back = echo(from: c.address, to: s.address, seq: 2)
         h.sendFromTun("c", back)

@@ -17,6 +17,8 @@ public struct MetricsSnapshot: Equatable, Sendable {
     public var handshakesFailed: UInt64 = 0
     /// Hole punching's counters by name (`getStats` "punch"; Docs/cli.md), in the node's order.
     public var punch: [(event: String, count: UInt64)] = []
+    /// The router's counters by name (`getStats` "routing"), in the node's order.
+    public var routing: [(event: String, count: UInt64)] = []
     /// Records in the capacity directory (its refusals are among `drops`, as `capacity-<reason>`).
     public var capacityRecords: Int = 0
     /// The Yggdrasil side's gauges; nil on a node without one (no `yggdrasil_` series then).
@@ -35,6 +37,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
                    drops: Counters(drops.map { ($0.reason, $0.count) }), peersUp: UInt64(max(0, peersUp)), routes: UInt64(max(0, routes)),
                    sessions: UInt64(max(0, sessions)), handshakesCompleted: handshakesCompleted, handshakesFailed: handshakesFailed,
                    capacityRecords: UInt64(max(0, capacityRecords)), punch: punch.isEmpty ? nil : Counters(punch.map { ($0.event, $0.count) }),
+                   routing: routing.isEmpty ? nil : Counters(routing.map { ($0.event, $0.count) }),
                    yggdrasilGauges: yggdrasil)
     }
 
@@ -52,6 +55,7 @@ public struct MetricsSnapshot: Equatable, Sendable {
         capacityRecords = Int(clamping: r.capacityRecords ?? 0)
         // Only from a daemon that reports them.
         punch = (r.punch?.entries ?? []).map { ($0.name, $0.count) }
+        routing = (r.routing?.entries ?? []).map { ($0.name, $0.count) }
         yggdrasil = r.yggdrasilGauges
     }
 
@@ -77,6 +81,10 @@ public struct MetricsSnapshot: Equatable, Sendable {
         if !punch.isEmpty {
             metric("punch_total", "counter", "Hole punching: offers, probe runs, inits and outcomes, by event.",
                    punch.map { ("{event=\"\(MetricsSnapshot.labelValue($0.event))\"}", $0.count) })
+        }
+        if !routing.isEmpty {
+            metric("routing_total", "counter", "Routing: messages, signatures, reconciliation and stub origin queries, by event.",
+                   routing.map { ("{event=\"\(MetricsSnapshot.labelValue($0.event))\"}", $0.count) })
         }
         if let y = yggdrasil {
             metric("yggdrasil_peers", "gauge", "Yggdrasil links up.", [("", y.peers)])
