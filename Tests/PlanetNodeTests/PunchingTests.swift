@@ -339,4 +339,30 @@ final class PunchingTests: XCTestCase {
         let v6 = Endpoint(address: IPv6Address("2001:db8::5")!, port: 8470)
         XCTAssertEqual(NATMapping(observed: [pub1, pub1, v6], local: [lan]), .endpointIndependent)
     }
+
+    /// Two stubs behind one hub punch a direct link like any other pair, and then use it: a
+    /// stub routes to a linked neighbour directly (issue #25: "direct links made later are used
+    /// as routes to those neighbours"), so the hub stops relaying their traffic.
+    func testTwoStubsPunchADirectLinkAndTheHubStopsRelaying() throws {
+        var stub = RoutingConfig(); stub.stub = .on
+        let h = NodeHarness()
+        h.add("p", punch: true)
+        h.add("u", peers: ["p"], punch: true, routing: stub)
+        h.add("n", peers: ["p"], punch: true, routing: stub)
+        h.run(seconds: 10)
+        let u = h.nodes["u"]!, n = h.nodes["n"]!, p = h.nodes["p"]!
+        let nKey = n.identity.publicKey
+        XCTAssertTrue(u.router.isStub && n.router.isStub)
+        XCTAssertFalse(u.links.isUp(nKey))
+        let sent = traffic(h, seconds: 10)
+        XCTAssertTrue(u.links.isUp(nKey), "no direct link formed between the stubs")
+        XCTAssertEqual(u.router.route(forAddress: n.address)?.nextHop, nKey, "the stub does not route over its direct link")
+        XCTAssertEqual(h.takeTun("n").count, sent, "packets were lost while traffic moved to the direct link")
+        let forwarded = p.stats.forwardedPackets
+        let more = traffic(h, seconds: 3, startSeq: sent)
+        XCTAssertEqual(p.stats.forwardedPackets, forwarded, "the hub still relays the stubs' traffic")
+        XCTAssertEqual(h.takeTun("n").count, more)
+        // A stub keeps no table for it: the direct neighbour is a link, not an origin.
+        XCTAssertEqual(u.router.originCount, 0)
+    }
 }
