@@ -31,6 +31,14 @@ public struct SimulationConfig: Sendable {
     /// measured for the sampled origins is exact; per-node state and traffic scale with the
     /// number of origins (Docs/scale.md).
     public var origins = 0
+    /// Stub nodes (`RouterConfig.stub`, Docs/protocol.md "Stub nodes") added beside the
+    /// `nodes` routers: each linked to `stubPeers` distinct random routers (its configured
+    /// peers, in order: the first is its upstream, the second its failover), keeping no table.
+    public var stubs = 0
+    public var stubPeers = 1
+    /// Each sampled stub resolves this many random destinations through its upstream after
+    /// convergence (origin query and signed answer), checked against the true key.
+    public var stubResolves = 16
     /// A node's routing output waits while one of its links holds more than this much unsent
     /// data (in seconds of link time, 25 ms = 31 kB at 10 Mbit/s, less than a socket buffer);
     /// what the router has to say meanwhile coalesces in its tables. 0: never wait.
@@ -76,6 +84,9 @@ public final class Simulation {
     var flushAt: [UInt64] = []
     /// Whether each node originates its own route (all, unless `origins` samples them).
     public private(set) var isOrigin: [Bool] = []
+    /// Nodes `nodes..<nodes+stubs` are stubs; their links are stub links (measured apart).
+    public private(set) var isStub: [Bool] = []
+    var isStubLink: [Bool] = []
     var keyToNode: [PublicKey: Int32] = [:]
     var links: [Link] = []
     var adjacency: [[(node: Int32, link: Int32)]] = []
@@ -88,11 +99,13 @@ public final class Simulation {
     public private(set) var inFlightBytes = 0
     public private(set) var peakInFlightBytes = 0
     var bucketBytes: [Int: Int] = [:]
+    /// The same for stub links alone.
+    var stubBucketBytes: [Int: Int] = [:]
 
     public init(config: SimulationConfig) {
         self.config = config
         random = SplitMix64(seed: config.seed)
-        let n = config.nodes
+        let n = config.nodes + config.stubs
         for _ in 0..<n {
             var seed = [UInt8]()
             for _ in 0..<4 { let w = random.next(); for s in stride(from: 0, to: 64, by: 8) { seed.append(UInt8(truncatingIfNeeded: w >> UInt64(s))) } }
@@ -115,9 +128,25 @@ public final class Simulation {
                 isOrigin[pool.removeLast()] = true
             }
         }
+        isStub = (0..<n).map { $0 >= config.nodes }
         adjacency = Array(repeating: [], count: n)
         var topoRandom = SplitMix64(seed: config.seed ^ 0x5eed_1234)
-        for spec in SimulatedTopology.build(config.topology, nodes: n, degree: config.degree, random: &topoRandom) {
+        var specs = SimulatedTopology.build(config.topology, nodes: config.nodes, degree: config.degree, random: &topoRandom)
+        isStubLink = Array(repeating: false, count: specs.count)
+        // Stubs hang off random routers (distinct ones when a stub has two), with the same
+        // latency spread as the routers' links.
+        for s in config.nodes..<n {
+            var ups: [Int] = []
+            while ups.count < min(config.stubPeers, config.nodes) {
+                let u = Int(topoRandom.next() % UInt64(config.nodes))
+                if !ups.contains(u) { ups.append(u) }
+            }
+            for u in ups {
+                specs.append(SimulatedLinkSpec(a: s, b: u, latencySeconds: 0.002 + Double(topoRandom.next() % 58_000) / 1_000_000))
+                isStubLink.append(true)
+            }
+        }
+        for spec in specs {
             let l = Int32(links.count)
             let lat = UInt64(spec.latencySeconds * 1e9)
             links.append(Link(a: Int32(spec.a), b: Int32(spec.b), latency: lat,
@@ -201,10 +230,13 @@ public final class Simulation {
         let i = Int(node)
         var rc = config.router
         rc.advertisesSelf = isOrigin[i]
+        rc.stub = isStub[i]
         if config.paceSeconds > 0 { rc.maxAdvertsPerDrain = config.advertsPerDrain }
         flushAt[i] = .max
         routers[i] = Router(identity: identities[i], config: rc, origins: origins, now: instant(now),
                             random: SplitMix64(seed: config.seed &+ UInt64(i) &* 0x9E37_79B9 &+ now))
+        // A stub's configured peers, in the order it was given them.
+        if isStub[i] { routers[i]!.setUpstreamPreference(adjacency[i].map { identities[Int($0.node)].publicKey }, now: instant(now)) }
         alive[i] = true
         for (peer, l) in adjacency[i] where alive[Int(peer)] && links[Int(l)].up {
             links[Int(l)].generation &+= 1
@@ -254,6 +286,7 @@ public final class Simulation {
             let bytes = message.count + 1 + 60 // 0x10 byte, link framing, UDP/IP headers
             controlBytes += bytes
             bucketBytes[Int(now / 1_000_000_000), default: 0] += bytes
+            if isStubLink[Int(l)] { stubBucketBytes[Int(now / 1_000_000_000), default: 0] += bytes }
             if config.loss > 0 && Double(random.next() % 1_000_000) / 1e6 < config.loss { continue }
             let serialize = UInt64(Double(bytes) / config.bandwidthBytesPerSecond * 1e9)
             let forward = link.a == node
@@ -322,31 +355,67 @@ public final class Simulation {
 
     // MARK: - Observation
 
-    /// Connected components over up links between alive nodes.
-    func components() -> [Int32] {
+    /// Connected components over up links between alive routers. A stub relays nothing, so
+    /// it joins no two components: it belongs to its upstream's (where its packets go), and
+    /// every component it has an up link into reaches it (its own route goes to all its
+    /// neighbours). `Reach` answers both.
+    func components() -> Reach {
         var comp = [Int32](repeating: -1, count: nodeCount)
         var c: Int32 = 0
         var stack: [Int32] = []
-        for s in 0..<nodeCount where alive[s] && comp[s] < 0 {
+        for s in 0..<nodeCount where alive[s] && !isStub[s] && comp[s] < 0 {
             comp[s] = c
             stack.append(Int32(s))
             while let x = stack.popLast() {
-                for (y, l) in adjacency[Int(x)] where links[Int(l)].up && alive[Int(y)] && comp[Int(y)] < 0 {
+                for (y, l) in adjacency[Int(x)] where links[Int(l)].up && alive[Int(y)] && !isStub[Int(y)] && comp[Int(y)] < 0 {
                     comp[Int(y)] = c
                     stack.append(y)
                 }
             }
             c += 1
         }
-        return comp
+        var into: [Int32: [Int32]] = [:]
+        for s in 0..<nodeCount where alive[s] && isStub[s] {
+            var cs: [Int32] = []
+            for (y, l) in adjacency[s] where links[Int(l)].up && alive[Int(y)] && !isStub[Int(y)] && !cs.contains(comp[Int(y)]) {
+                cs.append(comp[Int(y)])
+            }
+            into[Int32(s)] = cs
+            // Its own component: its upstream's; without one, alone.
+            if let up = routers[s]?.stubUpstream, let u = keyToNode[up], alive[Int(u)] { comp[s] = comp[Int(u)] } else { comp[s] = c; c += 1 }
+        }
+        return Reach(comp: comp, stubInto: into)
+    }
+
+    /// Who can reach whom (`components()`).
+    struct Reach {
+        /// A router's component; a stub's upstream's; -1 for a dead node.
+        let comp: [Int32]
+        /// The router components each alive stub has an up link into.
+        let stubInto: [Int32: [Int32]]
+
+        subscript(_ i: Int) -> Int32 { comp[i] }
+
+        /// Whether packets from `src` can reach `dst`: the same component, or `dst` a stub
+        /// linked into `src`'s.
+        func reaches(_ src: Int, _ dst: Int) -> Bool {
+            guard comp[src] >= 0, comp[dst] >= 0 else { return false }
+            if let cs = stubInto[Int32(dst)] { return cs.contains(comp[src]) }
+            return comp[src] == comp[dst]
+        }
     }
 
     /// Every alive node has a route to exactly the origins it can reach, no more (stale) and no less.
     public func routeCountsMatch() -> Bool {
         let comp = components()
         var originsIn = [Int](repeating: 0, count: nodeCount)
-        for i in 0..<nodeCount where comp[i] >= 0 && isOrigin[i] { originsIn[Int(comp[i])] += 1 }
+        for i in 0..<nodeCount where comp[i] >= 0 && isOrigin[i] {
+            if let cs = comp.stubInto[Int32(i)] { for c in cs { originsIn[Int(c)] += 1 } } else { originsIn[Int(comp[i])] += 1 }
+        }
         for i in 0..<nodeCount where alive[i] {
+            // A stub holds no table: converged is holding none (its own route is out there,
+            // which the routers' counts check).
+            if isStub[i] { guard routers[i]!.originCount == 0 else { return false }; continue }
             guard routers[i]!.reachableCount == originsIn[Int(comp[i])] - (isOrigin[i] ? 1 : 0) else { return false }
         }
         return true
@@ -362,7 +431,8 @@ public final class Simulation {
         var hops = 0
         var seen = Set<Int32>()
         while cur != dst {
-            guard alive[Int(cur)], let r = routers[Int(cur)], let hop = r.nextHop(to: key), let next = keyToNode[hop] else { return .blackhole }
+            guard alive[Int(cur)], let r = routers[Int(cur)], let hop = nextHop(r, at: cur, to: dst, key: key),
+                  let next = keyToNode[hop] else { return .blackhole }
             guard let l = linkBetween[pairKey(cur, next)], links[Int(l)].up, alive[Int(next)] else { return .blackhole }
             usedLinks?(l)
             guard seen.insert(cur).inserted else { return .loop }
@@ -371,6 +441,16 @@ public final class Simulation {
             cur = next
         }
         return .reached(cost: cost, hops: hops)
+    }
+
+    /// Where `r` sends a packet for `dst`: a router its route's next hop; a stub (which keeps
+    /// no table) a neighbour directly when the destination is one (a link, as the stub's
+    /// `route(forAddress:)` does), everything else to its upstream, which is where its packets
+    /// go once the origin is resolved (`stubResolutions` checks resolving itself).
+    func nextHop(_ r: Router, at cur: Int32, to dst: Int32, key: PublicKey) -> PublicKey? {
+        guard isStub[Int(cur)] else { return r.nextHop(to: key) }
+        if let l = linkBetween[pairKey(cur, dst)], links[Int(l)].up { return key }
+        return r.stubUpstream
     }
 
     /// Shortest path costs from `src` over up links (Dijkstra).
@@ -382,6 +462,7 @@ public final class Simulation {
         while let item = heap.pop() {
             let d = Int(item.time), x = item.payload
             guard d == dist[Int(x)] else { continue }
+            guard x == src || !isStub[Int(x)] else { continue }  // a stub relays nothing
             for (y, l) in adjacency[Int(x)] where links[Int(l)].up && alive[Int(y)] {
                 let nd = d + Int(links[Int(l)].cost)
                 if nd < dist[Int(y)] { dist[Int(y)] = nd; heap.push(UInt64(nd), y) }
@@ -419,7 +500,7 @@ public final class Simulation {
         var s = PathSurvey()
         for src in sampleSources() {
             let dist = shortest(from: src)
-            for dst in 0..<nodeCount where Int32(dst) != src && alive[dst] && isOrigin[dst] && comp[dst] == comp[Int(src)] {
+            for dst in 0..<nodeCount where Int32(dst) != src && alive[dst] && isOrigin[dst] && comp.reaches(Int(src), dst) {
                 s.pairs += 1
                 switch walk(from: src, to: Int32(dst)) {
                 case .loop: s.loops += 1
@@ -457,10 +538,63 @@ public final class Simulation {
         return (Double(total) / span / l, Double(peak) / l)
     }
 
+    /// Mean router tables per alive router (stubs apart: `stubMemoryPerNode`).
     public func memoryPerNode() -> Int {
-        let live = routers.compactMap { $0 }
+        let live = routers.indices.filter { !isStub[$0] }.compactMap { routers[$0] }
         guard !live.isEmpty else { return 0 }
         return live.reduce(0) { $0 + $1.estimatedMemoryBytes } / live.count
+    }
+
+    /// Mean routing state per alive stub: its tables plus its cache of resolved origins.
+    public func stubMemoryPerNode() -> Int {
+        let live = routers.indices.filter { isStub[$0] }.compactMap { routers[$0] }
+        guard !live.isEmpty else { return 0 }
+        return live.reduce(0) { $0 + $1.estimatedMemoryBytes + $1.stubMemoryBytes } / live.count
+    }
+
+    /// Steady bytes per second on a stub link (both directions), and on a router–router link.
+    public func controlRateByKind(from a: UInt64, to b: UInt64) -> (router: Double, stub: Double) {
+        let stubLinks = isStubLink.filter { $0 }.count, routerLinks = links.count - stubLinks
+        var total = 0, stub = 0
+        for sec in Int(a / 1_000_000_000)..<max(Int(a / 1_000_000_000) + 1, Int(b / 1_000_000_000)) {
+            total += bucketBytes[sec] ?? 0
+            stub += stubBucketBytes[sec] ?? 0
+        }
+        let span = max(1e-9, Double(b - a) / 1e9)
+        return (Double(total - stub) / span / Double(max(1, routerLinks)), Double(stub) / span / Double(max(1, stubLinks)))
+    }
+
+    /// Each sampled alive stub asks its upstream for `stubResolves` random destinations and
+    /// checks what comes back (the key that truly owns the address, signature verified by the
+    /// stub). Returns (asked, resolved to the right key, wrong or unresolved).
+    public func stubResolutions() -> (asked: Int, right: Int, wrong: Int) {
+        var asked: [(stub: Int32, dst: Int32)] = []
+        var pick = SplitMix64(seed: config.seed ^ 0x57b5)
+        let comp = components()
+        for src in sampleSources() where isStub[Int(src)] {
+            let candidates = (0..<nodeCount).filter { Int32($0) != src && alive[$0] && isOrigin[$0] && comp.reaches(Int(src), $0) }
+            guard !candidates.isEmpty, let r = routers[Int(src)] else { continue }
+            for _ in 0..<config.stubResolves {
+                let d = Int32(candidates[Int(pick.next() % UInt64(candidates.count))])
+                asked.append((src, d))
+                r.resolve(identities[Int(d)].address, now: instant(now))
+            }
+            flush(src)
+        }
+        var answers: [Int32: [StubResolution]] = [:]
+        let askers = Set(asked.map(\.stub))
+        for _ in 0..<20 {  // 5 s: the upstream answers 50 queries a second, with a burst
+            run(seconds: 0.25)
+            for s in askers { answers[s, default: []] += routers[Int(s)]?.drainResolutions() ?? [] }
+        }
+        var right = 0
+        for (s, d) in asked {
+            let want = identities[Int(d)]
+            if answers[s]?.contains(where: { if case .resolved(let a, let k) = $0 { return a == want.address && k == want.publicKey }; return false }) == true {
+                right += 1
+            }
+        }
+        return (asked.count, right, asked.count - right)
     }
 
     func routerTotals() -> RouterStats {
@@ -477,8 +611,9 @@ public final class Simulation {
         return t
     }
 
+    /// Over the routers (a stub holds no routes).
     public func meanRoutesPerNode() -> Double {
-        let live = routers.compactMap { $0 }
+        let live = routers.indices.filter { !isStub[$0] }.compactMap { routers[$0] }
         return live.isEmpty ? 0 : Double(live.reduce(0) { $0 + $1.reachableCount }) / Double(live.count)
     }
 }

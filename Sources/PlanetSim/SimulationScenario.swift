@@ -15,6 +15,14 @@ public struct SimulationReport: Sendable {
     public var links = 0
     /// Nodes originating a route (all nodes unless sampled with `--origins`).
     public var origins = 0
+    /// Stub nodes and their links (`--stubs`), their routing state, their steady traffic
+    /// per link apart from the routers' links, and the origins they resolved after convergence.
+    public var stubs = 0
+    public var stubLinks = 0
+    public var stubMemoryBytesPerNode = 0
+    public var steadyRouterLinkRate: Double? = nil
+    public var steadyStubLinkRate: Double? = nil
+    public var stubResolutions = (asked: 0, right: 0, wrong: 0)
     /// Routing bytes queued on links or in flight at the busiest moment.
     public var peakInFlightBytes = 0
     /// Router counters summed over the nodes alive at the end.
@@ -70,6 +78,16 @@ public struct SimulationReport: Sendable {
                          ("stretch", num(p.survey.stretch))])
             })),
         ]
+        if stubs > 0 {
+            o.append(("stubs", .object([
+                ("nodes", .number(Double(stubs))), ("links", .number(Double(stubLinks))),
+                ("memoryBytesPerStub", .number(Double(stubMemoryBytesPerNode))),
+                ("steadyBytesPerStubLinkPerSecond", steadyStubLinkRate.map(num) ?? .null),
+                ("steadyBytesPerRouterLinkPerSecond", steadyRouterLinkRate.map(num) ?? .null),
+                ("resolutions", .object([("asked", .number(Double(stubResolutions.asked))), ("right", .number(Double(stubResolutions.right))),
+                                         ("wrong", .number(Double(stubResolutions.wrong)))])),
+            ])))
+        }
         if let wallSeconds { o.append(("wallSeconds", num(wallSeconds))) }
         return .object(o)
     }
@@ -86,6 +104,11 @@ public struct SimulationReport: Sendable {
             "unreachable pairs    \(unreachablePairs)",
             "", "phase                 time        pairs   loops  unreachable  stretch",
         ]
+        if stubs > 0 {
+            lines.insert("stubs \(stubs) on \(stubLinks) links  state/stub \(stubMemoryBytesPerNode) B  steady B/s per stub link "
+                         + "\(steadyStubLinkRate.map { String(Int($0)) } ?? "-"), per router link \(steadyRouterLinkRate.map { String(Int($0)) } ?? "-")"
+                         + "  resolved \(stubResolutions.right)/\(stubResolutions.asked)", at: 1)
+        }
         for p in phases {
             lines.append(p.name.padding(20) + " " + f(p.seconds).padding(11) + " " + String(p.survey.pairs).padding(7) + " "
                          + String(p.survey.loops).padding(6) + " " + String(p.survey.unreachable).padding(12) + " "
@@ -107,6 +130,8 @@ extension Simulation {
         report.nodes = nodeCount
         report.links = linkCount
         report.origins = isOrigin.filter { $0 }.count
+        report.stubs = isStub.filter { $0 }.count
+        report.stubLinks = isStubLink.filter { $0 }.count
         func phase(_ name: String, _ seconds: Double?) {
             let s = survey()
             report.phases.append(.init(name: name, seconds: seconds, survey: s))
@@ -119,6 +144,10 @@ extension Simulation {
         report.convergedSeconds = converged
         phase("converge", converged)
         report.stretch = report.phases[0].survey.stretch
+        if report.stubs > 0 {
+            report.stubResolutions = stubResolutions()
+            progress("stubs resolved \(report.stubResolutions.right) of \(report.stubResolutions.asked) destinations through their upstreams")
+        }
 
         // `--steady 0` stops at convergence: the largest runs can afford only the cold start.
         if config.steadySeconds > 0 {
@@ -128,6 +157,10 @@ extension Simulation {
             run(seconds: config.steadySeconds)
             let rate = controlRate(from: steadyStart, to: now)
             report.steadyRate = rate.mean
+            if report.stubs > 0 {
+                let byKind = controlRateByKind(from: steadyStart, to: now)
+                (report.steadyRouterLinkRate, report.steadyStubLinkRate) = (byKind.router, byKind.stub)
+            }
             phase("steady", config.steadySeconds)
         }
 
@@ -175,6 +208,7 @@ extension Simulation {
         report.peakRate = controlRate(from: 0, to: now).peak
         report.routesPerNode = meanRoutesPerNode()
         report.memoryBytesPerNode = memoryPerNode()
+        report.stubMemoryBytesPerNode = stubMemoryPerNode()
         report.signatureVerifications = signatureVerifications
         report.peakInFlightBytes = peakInFlightBytes
         report.routerTotals = routerTotals()
@@ -197,7 +231,7 @@ extension Simulation {
         let t0 = now
         for l in failing.sorted() { setLink(l, up: false) }
         let comp = components()
-        affected = affected.filter { comp[Int($0.0)] == comp[Int($0.1)] }
+        affected = affected.filter { comp.reaches(Int($0.0), Int($0.1)) }
         var pending = affected
         var times: [Double] = []
         var converged: Double?

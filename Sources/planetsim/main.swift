@@ -11,7 +11,7 @@ import Glibc
 let usage = """
 usage: planetsim --nodes N --topology random|scale-free|line|ring|grid --degree D --seed S
                  [--fail-links K] [--churn RATE] [--crash K] [--partition] [--loss P]
-                 [--steady SECONDS] [--sample SOURCES] [--origins K] [--json]
+                 [--steady SECONDS] [--sample SOURCES] [--origins K] [--stubs K [--stub-peers 1|2]] [--json]
        planetsim --capacity --nodes N [--topology T] [--degree D] [--seed S]
                  [--announcers K] [--announce-interval SECONDS] [--flood-hold SECONDS] [--steady SECONDS] [--json]
        planetsim --loop-cost RECORDS   what the capacity directory's save and a finder call cost the
@@ -40,7 +40,7 @@ var capacityMode = false
 let jsonOutput: Bool
 do {
     let args = try Arguments(Array(CommandLine.arguments.dropFirst()),
-                             valued: ["nodes", "topology", "degree", "seed", "fail-links", "churn", "crash", "loss", "steady", "sample", "origins",
+                             valued: ["nodes", "topology", "degree", "seed", "fail-links", "churn", "crash", "loss", "steady", "sample", "origins", "stubs", "stub-peers",
                                       "announcers", "announce-interval", "flood-hold", "loop-cost"],
                              flags: ["partition", "json", "help", "quiet", "capacity"])
     if args.has("help") { print(usage); exit(0) }
@@ -74,6 +74,9 @@ do {
             throw Arguments.UsageError("--origins: \(config.origins) is more than --nodes \(config.nodes)")
         }
     }
+    config.stubs = try args.int("stubs", default: 0, range: 0...1_000_000)
+    config.stubPeers = try args.int("stub-peers", default: 1, range: 1...2)
+    if args.value("stub-peers") != nil && config.stubs == 0 { throw Arguments.UsageError("--stub-peers needs --stubs") }
     for (name, range) in [("churn", 0.0...10_000.0), ("loss", 0.0...0.9)] {
         guard let text = args.value(name) else { continue }
         guard let v = Double(text), range.contains(v) else { throw Arguments.UsageError("--\(name): '\(text)' is not a number in \(range.lowerBound)...\(range.upperBound)") }
