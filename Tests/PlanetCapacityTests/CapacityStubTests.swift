@@ -114,9 +114,17 @@ final class CapacityStubTests: XCTestCase {
         // getNode's form: one record by key.
         guard case .found(let one, _, _)? = find(&w, [.init("node", w.c.publicKey.hex)]) else { return XCTFail("no answer") }
         XCTAssertEqual(one, [w.upstream.directory[w.c.publicKey]!.bytes])
+        // By overlay address, and by an address in the node's /64; nothing for an unknown key.
+        guard case .found(let byAddress, _, _)? = find(&w, [.init("node", w.c.publicKey.address.description)]) else { return XCTFail("no answer") }
+        XCTAssertEqual(byAddress, one)
+        guard case .found(let none, _, _)? = find(&w, [.init("node", NodeIdentity.generate().publicKey.hex)]) else { return XCTFail("no answer") }
+        XCTAssertEqual(none, [])
+        // A filter the upstream does not know (a newer stub's) gets an empty answer at once.
+        guard case .found(let unknown, _, _)? = find(&w, [.init("colour", "blue")]) else { return XCTFail("no answer") }
+        XCTAssertEqual(unknown, [])
         // The stub still holds its own record only.
         XCTAssertEqual(w.stub.directory.count, 1)
-        XCTAssertEqual(w.upstream.findQueriesAnswered, 2)
+        XCTAssertEqual(w.upstream.findQueriesAnswered, 5)
     }
 
     func testAnAnswerLargerThanADatagramComesInParts() {
