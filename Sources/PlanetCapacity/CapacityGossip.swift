@@ -20,10 +20,35 @@ import PlanetCore
 ///   most of those second crossings, and packs re-announcements that meet at a node into
 ///   fewer messages (78 bytes of framing each), for 0.2 s per hop.
 ///
+/// - **Stubs** (CapacityGossip+Stub.swift; Docs/protocol.md, "Capacity on stub nodes"). A stub
+///   (`isStub`) holds no directory but its own record, which it sends its neighbours; it asks
+///   its upstream for `nodes find` (`find`). A neighbour that is a stub (`isStubNeighbour`, the
+///   routing stub hello) is sent no floods and no summaries, only answers, and only its own
+///   record is taken from it.
+///
 /// Sans-I/O: messages in with the times, messages out through `drainOutgoing`. The node's
 /// adapter (`CapacityNeighbour`) paces the output with routing's in lane 1.
 public final class CapacityGossip {
     public let directory: CapacityDirectory
+
+    /// This node is a stub (`routing.stub`): it keeps its own record only and asks its upstream.
+    public var isStub = false
+    /// Whether a neighbour said it is a stub (the node wires it to the router, which heard the
+    /// routing stub hello): asked whenever something would be flooded or summarised to it.
+    public var isStubNeighbour: (PublicKey) -> Bool = { _ in false }
+    /// This node's route metric to a key (nil: no route), for the find answers it gives.
+    public var metric: (PublicKey) -> Int? = { _ in nil }
+    /// The stub's finder queries out.
+    public let finds = CapacityFinds()
+    /// Find queries answered, refused for their rate, and records refused from a stub for
+    /// not being its own (`capacity-stub-relay`) or arriving at a stub (`capacity-stub-ignored`).
+    public internal(set) var findQueriesAnswered: UInt64 = 0
+    public internal(set) var findQueriesRateLimited: UInt64 = 0
+    public internal(set) var refusedFromStub: UInt64 = 0
+    public internal(set) var ignoredAsStub: UInt64 = 0
+    /// All neighbours' find queries together (each neighbour has its own bucket too): each
+    /// answer decodes and filters the whole directory on the node's loop (~3 ms a 1,000 records).
+    var findBudget: TokenBucket?
     /// How often each neighbour may be sent a fresh summary, to heal whatever flooding missed
     /// (a record refused for its rate, a frame the pacer could not queue): 3 KiB each time.
     public static let resummaryInterval = 60.0
@@ -73,6 +98,8 @@ public final class CapacityGossip {
         /// Buckets of the summary being received that matched so far, in order from bucket 0;
         /// -1 once one differed or a part went missing (until the next summary starts).
         var matchedSoFar = -1
+        /// This neighbour's find queries (`findQueriesPerSecond`), made at its first query.
+        var findBudget: TokenBucket?
 
         init(nextSummary: Instant) { self.nextSummary = nextSummary }
 
@@ -168,13 +195,14 @@ public final class CapacityGossip {
         neighbourDown(key)
         neighbours[key] = Neighbour(nextSummary: now)
         directory.neighbourUp(key)
-        queueSummary(to: key, now: now)
+        if isStub { sendOwnRecord(to: key, now: now) } else { queueSummary(to: key, now: now) }
     }
 
     /// The neighbour's records stay, with no share any more (`CapacityDirectory`, "Fair shares").
     public func neighbourDown(_ key: PublicKey) {
         if let n = neighbours.removeValue(forKey: key) { listEntries -= n.listEntries }
         directory.neighbourDown(key)
+        finds.upstreamDown(key)
     }
 
     /// Offers a record to the directory, attributed to `source`; slots that move because the
@@ -204,12 +232,29 @@ public final class CapacityGossip {
         syncSlots()
         guard let neighbour = neighbours[key] else { return }
         switch message {
+        case .findQuery(let id, let filters):
+            answerFind(id: id, filters: filters, from: key, neighbour, now: now, unixNow: unixNow)
+            return
+        case .findAnswer(let id, let part, let parts, let held, let records):
+            finds.receive(id: id, part: part, parts: parts, held: held, records: records, from: key, verify: directory.verify)
+            return
+        case .summary, .bucketList, .records:
+            // A stub takes nothing but answers (its own record it has); what a stub sends is
+            // its own record and queries, nothing to reconcile.
+            if isStub || (isStubNeighbour(key) && !message.isRecords) { ignoredAsStub += 1; return }
+        }
+        switch message {
+        case .findQuery, .findAnswer: break
         case .records(let records):
+            let fromStub = isStubNeighbour(key)
             for bytes in records {
                 guard let (k, seqno) = CapacityRecord.header(bytes) else {
                     directory.offer(bytes, unixNow: unixNow)  // counted as malformed
                     continue
                 }
+                // A stub relays nothing: its own record, and no one else's (as routing refuses
+                // a stub's relayed routes).
+                if fromStub && k != key { refusedFromStub += 1; continue }
                 // The neighbour has this one (or newer): nothing older need go to it.
                 if !neighbour.order.isEmpty, let slot = directory.slot(of: k), neighbour.isQueued(slot), directory.entries[slot].seqno <= seqno {
                     neighbour.strike(slot)
@@ -288,7 +333,7 @@ public final class CapacityGossip {
     }
 
     func flood(_ slot: Int, except: PublicKey?) {
-        for (key, n) in neighbours where key != except { queue(slot, to: n, hold: floodDelay) }
+        for (key, n) in neighbours where key != except && !isStubNeighbour(key) { queue(slot, to: n, hold: floodDelay) }
     }
 
     /// Puts the record in directory slot `slot` in a neighbour's outbox (once: if a newer
@@ -337,6 +382,10 @@ public final class CapacityGossip {
     }
 
     func queueSummary(to key: PublicKey, now: Instant) {
+        guard !isStub, !isStubNeighbour(key) else {
+            neighbours[key]?.nextSummary = now.adding(seconds: CapacityGossip.resummaryInterval)
+            return
+        }
         var first = 0
         while first < CapacityDirectory.bucketCount {
             let n = min(CapacityMessage.bucketsPerSummary, CapacityDirectory.bucketCount - first)
@@ -359,7 +408,9 @@ public final class CapacityGossip {
         }
         slotsGeneration = directory.generation
         var fingerprint: UInt64?
+        finds.expire(now: now)
         for (key, n) in neighbours where n.nextSummary <= now {
+            if isStub { sendOwnRecord(to: key, now: now); continue }
             let f = fingerprint ?? directory.fingerprint
             fingerprint = f
             if n.isQuiet(fingerprint: f, now: now) {
@@ -376,7 +427,7 @@ public final class CapacityGossip {
             d = min(d, n.nextSummary)
             if let due = n.outboxDue { d = min(d, due) }
         }
-        return d
+        return min(d, finds.nextDeadline)
     }
 
     // MARK: Output
@@ -394,6 +445,11 @@ public final class CapacityGossip {
         for (key, n) in neighbours {
             let recordsDue = n.outboxDue.map { $0 <= clock } ?? false
             guard !n.control.isEmpty || recordsDue else { continue }
+            if isStubNeighbour(key) {
+                // What was queued before its stub hello arrived (the link-up summary) never goes.
+                n.control.removeAll { !$0.isFindAnswer }
+                if !isStub { n.clearOutbox(); if n.control.isEmpty { continue } }
+            }
             for m in n.control { emit(m, to: key, send) }
             n.control.removeAll()
             n.listsQueued = [0, 0, 0, 0]
@@ -440,6 +496,11 @@ public final class CapacityGossip {
         if droppedLists > 0 { out.append(("capacity-lists-full", droppedLists)) }
         if directory.evicted > 0 { out.append(("capacity-evicted", directory.evicted)) }
         if heldNotFlooded > 0 { out.append(("capacity-over-share-not-flooded", heldNotFlooded)) }
+        if refusedFromStub > 0 { out.append(("capacity-stub-relay", refusedFromStub)) }
+        if ignoredAsStub > 0 { out.append(("capacity-stub-ignored", ignoredAsStub)) }
+        if findQueriesRateLimited > 0 { out.append(("capacity-find-rate-limited", findQueriesRateLimited)) }
+        if finds.badSignatures > 0 { out.append(("capacity-find-bad-signature", finds.badSignatures)) }
+        if finds.unsolicited > 0 { out.append(("capacity-find-unsolicited", finds.unsolicited)) }
         return out
     }
 }

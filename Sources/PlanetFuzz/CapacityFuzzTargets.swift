@@ -43,5 +43,14 @@ enum CapacityFuzzTargets {
             gossip.tick(now: c.clock.now, unixNow: c.unixNow)
             gossip.drainOutgoing { _, _ in }
         }
+        // A stub with query 1 out to the neighbour, fresh each input so the id is always 1:
+        // find answers (parts, the signature check on each record) and what a stub refuses.
+        let stub = CapacityGossip(directory: CapacityDirectory(maxRecords: 16))
+        stub.isStub = true
+        stub.neighbourUp(c.neighbour, now: c.clock.now)
+        _ = stub.find([], upstream: c.neighbour, now: c.clock.now)
+        stub.receive(body, from: c.neighbour, now: c.clock.now, unixNow: c.unixNow)
+        _ = stub.finds.drain()
+        stub.drainOutgoing { _, _ in }
     }
 }

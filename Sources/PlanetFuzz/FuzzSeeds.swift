@@ -39,11 +39,23 @@ public enum FuzzSeeds {
         let r2 = Router(identity: FuzzIdentity.make(11), now: Instant(seconds: 1000), random: SplitMix64(seed: 11))
         r1.neighbourUp(r2.identity.publicKey, cost: 20, now: Instant(seconds: 1000))
         r1.tick(now: Instant(seconds: 1001))
-        for (i, message) in r1.drainOutgoing().prefix(4).enumerated() {
+        let firstMessages = r1.drainOutgoing().prefix(4)
+        for (i, message) in firstMessages.enumerated() {
             add("routing", "router-\(i)", message.message)
             add("node-frame", "routing-\(i)", [InnerFrameType.routing.rawValue] + message.message)
         }
         add("routing", "request", RoutingFuzzSeeds.request(origin: r2.identity.publicKey))
+
+        // A stub's routing (routing-stub): the hello, a query, the signed answer to the query
+        // the target's stub has out, "unknown" for it, and a route the stub would relay.
+        let asked = StubRoutersUnderFuzz.asked
+        add("routing-stub", "hello", RoutingFuzzSeeds.message([.stubHello]))
+        add("routing-stub", "query", RoutingFuzzSeeds.message([.originQuery(address: asked.address)]))
+        add("routing-stub", "answer", RoutingFuzzSeeds.message([.originAnswer(
+            origin: asked.publicKey, seqno: 3, flags: 0, signature: asked.sign(OriginSignature.message(origin: asked.publicKey, seqno: 3, flags: 0)))]))
+        add("routing-stub", "unknown", RoutingFuzzSeeds.message([.originUnknown(address: asked.address)]))
+        for (i, message) in firstMessages.prefix(2).enumerated() { add("routing-stub", "router-\(i)", message.message) }
+        add("routing-stub", "request", RoutingFuzzSeeds.request(origin: r2.identity.publicKey))
 
         // Node inner frames: overlay packets carrying each session message, direct packets.
         let a = FuzzIdentity.make(3), b = FuzzIdentity.make(4)
@@ -133,6 +145,12 @@ public enum FuzzSeeds {
         add("capacity", "summary", CapacityMessage.summary(first: 0, buckets: (0..<4).map { CapacityMessage.Bucket(count: UInt32($0), digest: UInt64($0) &* 0x9e37_79b9) }).encoded())
         add("capacity", "bucket-list", CapacityMessage.bucketList(bucket: Int(announcer.publicKey.w0 >> 56), total: 2,
                                                                   entries: [CapacityMessage.ListEntry(prefix: 1, seqno: 7)]).encoded())
+        // A stub's finder (CapacityGossip+Stub.swift): a query the target's upstream answers, and
+        // the answer to the query its stub has out (id 1), the record genuine.
+        add("capacity", "find-query", CapacityMessage.findQuery(id: 1, filters: [.init("country", "BE"), .init("sort", "free-mru")]).encoded())
+        add("capacity", "find-node", CapacityMessage.findQuery(id: 2, filters: [.init("node", announcer.publicKey.hex)]).encoded())
+        add("capacity", "find-answer", CapacityMessage.findAnswer(id: 1, part: 0, parts: 1, held: 1, records: [.init(metric: 20, bytes: record)]).encoded())
+        add("capacity", "find-answer-parts", CapacityMessage.findAnswer(id: 1, part: 1, parts: 2, held: 9, records: [.init(metric: nil, bytes: record)]).encoded())
 
         // AEGIS-256: key, nonce, associated-data length, associated data, message. A transport
         // frame's shape (13 bytes of header as associated data, a packet) and the block edges.
@@ -201,6 +219,13 @@ public enum FuzzSeeds {
 }
 
 enum RoutingFuzzSeeds {
+    static func message(_ tlvs: [RoutingTLV]) -> [UInt8] {
+        var w = ByteWriter(capacity: 128)
+        w.u8(RoutingMessage.version)
+        for t in tlvs { t.encode(into: &w) }
+        return w.bytes
+    }
+
     static func request(origin: PublicKey) -> [UInt8] {
         var w = ByteWriter(capacity: 64)
         w.u8(RoutingMessage.version)

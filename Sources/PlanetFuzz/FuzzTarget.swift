@@ -23,6 +23,7 @@ public enum FuzzTargets {
         NodeFuzzTargets.tunPacket,
         NodeFuzzTargets.sessionControl,
         RoutingFuzzTargets.message,
+        RoutingFuzzTargets.stub,
         DataPlaneFuzzTargets.decoders,
         ConfigFuzzTargets.config,
         ConfigFuzzTargets.yggdrasil,

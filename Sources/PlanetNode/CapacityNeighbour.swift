@@ -1,5 +1,7 @@
 import PlanetCore
 import PlanetCapacity
+import PlanetRouting
+import PlanetAdmin
 
 /// Capacity gossip as a neighbour protocol: frames of type 0x11 to and from `CapacityGossip`,
 /// output paced in lane 1 (after routing), and the node's own record from `CapacityAnnouncer`
@@ -38,10 +40,28 @@ public final class CapacityNeighbour: NeighbourProtocol {
     public private(set) var droppedBacklogFull: UInt64 = 0
 
     public var directory: CapacityDirectory { gossip.directory }
+    /// Message bodies received from neighbours, and their bytes (before the backlog).
+    public private(set) var messagesReceived: UInt64 = 0
+    public private(set) var bytesReceived: UInt64 = 0
+    /// The admin calls waiting for their upstream's answer on a stub (NodeAdmin+StubFinder.swift),
+    /// by query id; completed from the node's loop when the answer is in or the time is up.
+    var waitingFinds: [UInt32: (request: AdminRequest, reply: (Result<any AdminResponse, AdminError>) -> Void)] = [:]
 
     public init(identity: NodeIdentity, config: CapacityConfig) {
         gossip = CapacityGossip(directory: CapacityDirectory(maxRecords: config.maxRecords))
         announcer = CapacityAnnouncer(identity: identity, config: config)
+    }
+
+    /// Takes what the capacity side needs from routing: whether this node is a stub (then it
+    /// keeps its own record only and asks its upstream), which neighbours said they are stubs
+    /// (they get no floods or summaries), and the route metric for the find answers it gives.
+    func follow(_ router: Router) {
+        gossip.isStub = router.isStub
+        gossip.isStubNeighbour = { [unowned router] in router.isStubNeighbour($0) }
+        let own = announcer.identity.publicKey
+        gossip.metric = { [unowned router] key in
+            key == own ? 0 : router.metric(to: key).flatMap { $0 == .max ? nil : Int($0) }
+        }
     }
 
     public func setWallClock(unixSeconds: Double, at now: Instant) { wallClockOffset = unixSeconds - now.seconds }
@@ -78,6 +98,8 @@ public final class CapacityNeighbour: NeighbourProtocol {
     public func neighbourRTT(_ key: PublicKey, seconds: Double, now: Instant) {}
 
     public func receive(_ body: [UInt8], from key: PublicKey, now: Instant) {
+        messagesReceived += 1
+        bytesReceived += UInt64(body.count)
         guard unixTime(now) != nil else { droppedWithoutClock += 1; return }
         guard backlog.add(body, from: key, perNeighbour: maxWaitingPerNeighbour, total: maxWaiting) else {
             droppedBacklogFull += 1
@@ -102,6 +124,7 @@ public final class CapacityNeighbour: NeighbourProtocol {
         handleBacklog(now: now, budget: checksPerTurn)
         gossip.tick(now: now, unixNow: unix)
         announce(now: now)
+        finishFinds(now: now)
     }
 
     public var nextDeadline: Instant {

@@ -34,10 +34,13 @@ extension Node {
         capacity.announcer.content().map { $0.total.subtractingClamped($0.used) }
     }
 
-    /// Loads a saved directory (`CapacityDirectory.saved()`); returns how many records were kept.
+    /// Loads a saved directory (`CapacityDirectory.saved()`); returns how many records were kept
+    /// (none on a stub).
     @discardableResult
     public func restoreCapacityDirectory(_ file: [UInt8], unixSeconds: Double, now: Instant) -> Int {
         capacity.setWallClock(unixSeconds: unixSeconds, at: now)
+        // A stub keeps its own record only; it announces a fresh one (seqnos follow the clock).
+        guard !capacity.gossip.isStub else { return 0 }
         return capacity.directory.restore(file, unixNow: unixSeconds)
     }
 

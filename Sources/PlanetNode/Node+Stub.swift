@@ -51,12 +51,13 @@ extension Node {
         }
     }
 
-    /// A neighbour just said it is a stub: the routing dump our first drain queued for it
-    /// (before its hello arrived) goes no further; only what already left reaches it (at most
+    /// A neighbour just said it is a stub: the routing dump (and capacity summary) our first
+    /// drain queued for it (before its hello arrived) goes no further; only what already left reaches it (at most
     /// the pacer's burst, 256 KiB, plus what one round trip lets through).
     func cancelDumpsToStubs() {
         for key in router.takeNewStubNeighbours() {
-            let dropped = pacer.drop(lane: RoutingNeighbour.lane, for: key)
+            // The capacity summary of the link's first drain too: a stub takes no summaries.
+            let dropped = pacer.drop(lane: RoutingNeighbour.lane, for: key) + pacer.drop(lane: capacity.pacingLane, for: key)
             if dropped > 0 { stats.stubDumpFramesCancelled += UInt64(dropped) }
         }
     }

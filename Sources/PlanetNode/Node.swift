@@ -124,6 +124,7 @@ public final class Node {
         register(RoutingNeighbour(router: router, dumpRoom: { [unowned self] key in
             Node.neighbourDumpQueueBytes - self.pacer.queuedBytes(for: key, throughLane: RoutingNeighbour.lane)
         }))
+        capacity.follow(router)
         register(capacity)
         register(EndpointsControlHandler(node: self))
         // tcp:// and tls:// peers are Yggdrasil links: the runtime's YggdrasilTransport dials them.

@@ -15,6 +15,15 @@ public struct CapacityFinderSnapshot: Sendable {
     let unixNow: Double
     let ownKey: PublicKey
     let coordinates: (latitude: Double, longitude: Double)?
+    /// On a stub: what its upstream found (signatures checked), with the upstream's route
+    /// metrics and how many records it holds; nil: answer from `entries`.
+    var fetched: Fetched?
+
+    struct Fetched: Sendable {
+        let records: [[UInt8]]
+        let metrics: [PublicKey: Int]
+        let held: Int
+    }
 }
 
 extension Node {
@@ -34,6 +43,9 @@ extension Node {
     /// The finder's calls answered on the loop in one go (NodeHarness and tests; planetd answers
     /// them off the loop, `answerCapacity(_:snapshot:metrics:)` from the admin thread).
     func capacityAdmin(_ request: AdminRequest, now: Instant) -> Result<any AdminResponse, AdminError> {
+        guard !findsThroughUpstream else {
+            return .failure(AdminError("a stub asks its upstream: answered asynchronously (admin(_:now:reply:))"))
+        }
         guard let snapshot = capacityFinderSnapshot(now: now) else {
             return .failure(AdminError("the node has not been told the time yet; try again"))
         }
@@ -46,9 +58,11 @@ extension Node {
     public static func answerCapacity(_ request: AdminRequest, snapshot: CapacityFinderSnapshot,
                                       metrics: ([PublicKey]) -> [Int?]) -> Result<any AdminResponse, AdminError> {
         let unix = snapshot.unixNow
-        let records = snapshot.entries.compactMap { try? CapacityRecord.decode($0.bytes) }
+        let records = snapshot.fetched.map { $0.records.compactMap { try? CapacityRecord.decode($0) } }
+            ?? snapshot.entries.compactMap { try? CapacityRecord.decode($0.bytes) }
         func candidates(_ rs: [CapacityRecord], near: (latitude: Double, longitude: Double)?) -> [CapacityQuery.Candidate] {
-            let found = metrics(rs.map(\.key))
+            // On a stub the metric is the upstream's (the stub routes everything through it).
+            let found = snapshot.fetched.map { f in rs.map { f.metrics[$0.key] } } ?? metrics(rs.map(\.key))
             return zip(rs, found).map { r, metric in
                 CapacityQuery.Candidate(record: r, metric: r.key == snapshot.ownKey ? 0 : metric, ageSeconds: max(0, unix - Double(r.issuedAt)),
                                         distanceKm: near.flatMap { CapacityQuery.distanceKm(from: $0, to: r) })
@@ -86,7 +100,7 @@ extension Node {
             origin = here
         }
         let rows = query.apply(candidates(records.filter(query.matches), near: origin))
-        return .success(NodesReply(nodes: rows.map { nodeReply($0, unixNow: unix) }, held: UInt64(snapshot.entries.count)))
+        return .success(NodesReply(nodes: rows.map { nodeReply($0, unixNow: unix) }, held: UInt64(snapshot.fetched?.held ?? snapshot.entries.count)))
     }
 
     static func nodeReply(_ c: CapacityQuery.Candidate, unixNow: Double) -> NodeRecordReply {

@@ -71,6 +71,10 @@ extension Router {
         }
     }
 
+    /// Whether neighbour `key` said it is a stub (its stub hello): other protocols (capacity
+    /// gossip) send it as little as routing does.
+    public func isStubNeighbour(_ key: PublicKey) -> Bool { neighbours[key]?.isStub == true }
+
     /// Neighbours marked stub since the last call: the node drops the routing output still
     /// waiting for them in its pacer (the dump of the link's first drain, sent before their
     /// hello arrived), which a stub would only discard.

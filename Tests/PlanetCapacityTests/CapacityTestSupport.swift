@@ -19,6 +19,8 @@ struct GossipMesh {
     var nodes: [PublicKey: CapacityGossip] = [:]
     var bytesMoved = 0
     var messagesMoved = 0
+    /// Bytes delivered to each node.
+    var bytesTo: [PublicKey: Int] = [:]
     /// Moves on by a hold's length each round, so flooded records leave.
     var now = Instant(seconds: 100)
     /// Hostile relays: every record in a message from this node is changed by its function on
@@ -51,6 +53,7 @@ struct GossipMesh {
             }
             for m in inFlight {
                 bytesMoved += m.body.count
+                bytesTo[m.to, default: 0] += m.body.count
                 messagesMoved += 1
                 nodes[m.to]?.receive(tampered(m.body, by: m.from), from: m.from, now: now, unixNow: unixNow)
             }

@@ -1,6 +1,7 @@
 import PlanetCore
 import PlanetAdmin
 import PlanetNode
+import PlanetCapacity
 
 /// Answers admin calls on the loop thread: the admin server's thread posts the call and waits
 /// (bounded) for the reply, so a slow node can't wedge the admin socket forever.
@@ -65,6 +66,7 @@ extension NodeAdminHandler {
     /// records that passed asked of the loop a slice at a time (Docs/scale.md, "The event
     /// loop's budget").
     func handleFinder(_ request: AdminRequest) -> Result<any AdminResponse, AdminError> {
+        if case .success(true) = onLoop({ node in node.findsThroughUpstream }) { return handleFinderThroughUpstream(request) }
         let snapshot: CapacityFinderSnapshot
         switch onLoop({ node in node.capacityFinderSnapshot(now: MonotonicClock.now()) }) {
         case .failure(let e): return .failure(e)
@@ -88,5 +90,18 @@ extension NodeAdminHandler {
         }
         if let failure { return .failure(failure) }
         return result
+    }
+
+    /// A stub's finder calls: the node asks its upstream and replies from its loop when the
+    /// answer is in or after `CapacityFinds.timeout` ("upstream did not answer"); this thread
+    /// waits a little longer than that, so the node's own error is what the caller sees.
+    func handleFinderThroughUpstream(_ request: AdminRequest) -> Result<any AdminResponse, AdminError> {
+        let rendezvous = AdminRendezvous<any AdminResponse>()
+        let posted = runner.loop.post { [runner] in
+            runner.node.admin(request, now: MonotonicClock.now()) { rendezvous.fulfil($0) }
+            runner.flush()
+        }
+        guard posted else { return .failure(AdminError("node is busy")) }
+        return rendezvous.wait(timeout: CapacityFinds.timeout + 2)
     }
 }
