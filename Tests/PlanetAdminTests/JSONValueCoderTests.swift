@@ -16,7 +16,7 @@ final class JSONValueCoderTests: XCTestCase {
         let stats = StatsReply(rxPackets: 1, drops: Counters([("no-route", 3), ("badMac", 1)]), punch: Counters([("offersSent", 2)]))
         let json = try JSONValueCoder.encode(stats)
         XCTAssertEqual(json["drops"]?.serialized(), #"{"no-route":3,"badMac":1}"#)
-        XCTAssertEqual(json.objectValue?.map(\.0).suffix(3), ["punch", "yggdrasil", "yggdrasilGauges"])
+        XCTAssertEqual(json.objectValue?.map(\.0).suffix(4), ["punch", "routing", "yggdrasil", "yggdrasilGauges"])
         XCTAssertEqual(try JSONValueCoder.decode(StatsReply.self, from: json), stats)
 
         let vm = VMReply(name: "web", address: "300:1::42", interface: "tapweb", kind: "tap", netns: nil, mac: "02:00:00:00:00:01",
