@@ -82,6 +82,14 @@ public enum LinkConstants {
     /// moves traffic to another path. Four seconds covers 6 probes and any sane round trip.
     public static let unansweredDeadAfter: Double = 4
 
+    /// Link timers (pings, keepalives, probes, retries, expiries) fire on a grid of this
+    /// step (`LinkLayer.nextDeadline` is rounded up to it). Each timer pass visits every peer;
+    /// a hub with 10⁴ links has ~3,000 timer events a second, so unaligned they cost a core,
+    /// on a 50 ms grid they share 20 passes a second (Docs/scale.md, "A public hub"). 50 ms
+    /// late is nothing to timers of half a second and more, and `tick` still runs whatever
+    /// is due whenever it is called.
+    public static let timerSlack: Double = 0.05
+
     // MARK: Redial
 
     /// A `.resolve` request the runtime has not answered after this long counts as a failure.

@@ -69,6 +69,8 @@ public final class Node {
     /// When the session timers last ran (they run every `sessionTimerInterval` while any
     /// session has a handshake under way or traffic to watch).
     var sessionTimersRan = Instant.zero
+    /// A neighbour protocol's frame came in since the last pump (`pumpData`).
+    var neighbourFrameArrived = false
     /// Hole punching's state and counters (Node+Punching.swift).
     var punching: Punching
     /// The second network packets without a Planetary route take (Node+Foreign.swift).

@@ -12,7 +12,11 @@ extension LinkLayer {
                 retryOrFail(index, attempt, now: now)
             }
         }
-        for peer in Array(peers.values) { tickPeer(peer, now: now) }
+        // A copy of the references: `tickPeer` may tear a peer down (and remove it from `peers`).
+        peerScratch.removeAll(keepingCapacity: true)
+        peerScratch.append(contentsOf: peers.values)
+        for peer in peerScratch { tickPeer(peer, now: now) }
+        peerScratch.removeAll(keepingCapacity: true)
         for dialer in Array(dialers.values) {
             switch dialer.state {
             case .backoff(let until) where until <= now:
@@ -57,7 +61,7 @@ extension LinkLayer {
             startPeerHandshake(peer, now: now)
         }
         guard peer.isUp else {
-            if peer.keypairs.isEmpty, peer.handshakeIndex == nil { tearDown(peer, reason: .timeout, now: now) }
+            if !peer.hasKeypair, peer.handshakeIndex == nil { tearDown(peer, reason: .timeout, now: now) }
             return
         }
         if now.seconds(since: peer.lastReceived) >= LinkConstants.deadPeerTimeout {
@@ -106,12 +110,21 @@ extension LinkLayer {
     }
 
     /// When `tick` next has something to do.
+    /// On the `LinkConstants.timerSlack` grid (rounded up): with thousands of links their
+    /// timers then share a pass over the peers instead of each costing one.
     public var nextDeadline: Instant {
         if deadlineDirty {
-            cachedDeadline = computeDeadline()
+            cachedDeadline = LinkLayer.onSlackGrid(computeDeadline())
             deadlineDirty = false
         }
         return cachedDeadline
+    }
+
+    static func onSlackGrid(_ d: Instant) -> Instant {
+        guard d != .never else { return d }
+        let grid = UInt64(LinkConstants.timerSlack * 1e9)
+        let (q, r) = d.nanoseconds.quotientAndRemainder(dividingBy: grid)
+        return r == 0 ? d : Instant(nanoseconds: (q + 1) * grid)
     }
 
     func computeDeadline() -> Instant {
@@ -124,7 +137,10 @@ extension LinkLayer {
             }
         }
         for peer in peers.values {
-            for kp in peer.keypairs { at(kp.createdAt, LinkConstants.rejectAfterTime) }
+            // The three slots read in place: `keypairs` would build an array per peer per pass.
+            if let kp = peer.current { at(kp.createdAt, LinkConstants.rejectAfterTime) }
+            if let kp = peer.previous { at(kp.createdAt, LinkConstants.rejectAfterTime) }
+            if let kp = peer.next { at(kp.createdAt, LinkConstants.rejectAfterTime) }
             if let kp = peer.next { at(kp.createdAt, LinkConstants.handshakeRetryAfter) }
             guard peer.isUp else { continue }
             at(peer.lastReceived, LinkConstants.deadPeerTimeout)

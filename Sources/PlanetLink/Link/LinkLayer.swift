@@ -45,6 +45,8 @@ public final class LinkLayer {
     public let transmits: TransmitQueue
     var cachedDeadline: Instant = .zero
     var deadlineDirty = true
+    /// `tick`'s list of the peers to visit, kept allocated between ticks.
+    var peerScratch: [LinkPeer] = []
 
     public init(identity: NodeIdentity, config: LinkConfig = LinkConfig(), rng: SplitMix64,
                 logger: Logger = .disabled, now: Instant, transmits: TransmitQueue = TransmitQueue()) {
