@@ -9,13 +9,14 @@ extension Node {
     /// The data path's pump: a packet in usually yields only datagrams out (already in
     /// `transmits`), which never give a neighbour protocol anything to say, so the protocols
     /// aren't asked (asking allocates). Any event — a link going up or down, a round-trip time —
-    /// gets the full pump, and so does a neighbour protocol's frame: what it received may
-    /// call for an answer (a stub's origin query, a route request), which would otherwise wait
-    /// for the node's next timer (up to a keepalive interval on a quiet node: the stub's query
-    /// retried, its first packet ~1–2 s late; found with Tools/loadgen).
+    /// gets the full pump, and so does a neighbour protocol's frame (what it received may call
+    /// for an answer: a stub's origin query, a route request) and a stub's new origin query:
+    /// either would otherwise wait for the node's next timer (up to a keepalive interval on a
+    /// quiet node: the query retried, the stub's first packet ~1–2 s late; found with
+    /// Tools/loadgen).
     func pumpData(now: Instant) {
-        if links.hasEvents || neighbourFrameArrived {
-            neighbourFrameArrived = false
+        if links.hasEvents || protocolOutputPending {
+            protocolOutputPending = false
             pump(now: now)
         }
     }

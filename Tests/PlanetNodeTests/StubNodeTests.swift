@@ -152,3 +152,19 @@ extension StubNodeTests {
         XCTAssertEqual(h.takeTun("c").count, 1)
     }
 }
+
+extension StubNodeTests {
+    /// A stub's origin query leaves with the packet that needed it, not at the stub's next timer.
+    func testStubSendsItsQueryWithThePacketThatNeedsIt() throws {
+        let h = NodeHarness()
+        h.add("c")
+        h.add("hub", peers: ["c"])
+        h.add("s", peers: ["hub"], routing: stubRouting)
+        h.run(seconds: 10)
+        let s = h.nodes["s"]!, c = h.nodes["c"]!
+        let sentBefore = s.router.stats.messagesSent
+        h.sendFromTun("s", echo(from: s.address, to: c.address))
+        XCTAssertEqual(s.router.stats.originQueriesSent, 1)
+        XCTAssertEqual(s.router.stats.messagesSent, sentBefore + 1, "the query left with the packet's input")
+    }
+}
