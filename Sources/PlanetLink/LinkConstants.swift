@@ -130,8 +130,12 @@ public enum LinkConstants {
     public static let cookieLifetime: Double = 110
     /// Most cookies an initiator keeps (one per endpoint it dialed that was busy).
     public static let maxStoredCookies = 1024
-    /// Most peers (links) at once; inbound handshakes beyond this are refused.
-    public static let maxPeers = 4096
+    /// Most peers (links) at once; inbound handshakes beyond this are refused. A public hub
+    /// holds 10⁴ stubs (issue #25), measured at ~4 KB of the hub's memory each with
+    /// Tools/loadgen (Docs/scale.md, "A public hub"): 16,384 bounds link state at ~70 MB. Each
+    /// link still costs its peer a completed handshake under the global init budget (400/s),
+    /// so filling the table takes 16,384 keys and ≥ 40 s, as 4,096 took ≥ 10 s.
+    public static let maxPeers = 16_384
 
     // MARK: Hole punching
 
