@@ -17,8 +17,8 @@ extension Router {
         // drain visits it. Its first message also ends the hold on its first dump.
         drainDue.insert(neighbour)
         if !n.heard {
+            heardFrom(neighbour)
             n.heard = true
-            neighbours[neighbour]?.heard = true
         }
         if config.stub { receiveAsStub(message, from: n, now: now); return }
         var summaries: [(first: Int, buckets: [RoutingTLV.SummaryBucket])] = []
@@ -166,7 +166,8 @@ extension Router {
                 n.wantsFullDump = false
                 n.wantsPeriodicDump = false
             }
-            if sendSelf && !selfSent { packer.add(selfUpdate) }
+            // A neighbour not heard yet gets all of it with its first dump (`held`), changes too.
+            if sendSelf && !selfSent && !held { packer.add(selfUpdate) }
             // The dump's slice for this drain, `sliced`, written from the table as it is now.
             var sliced = 0..<0
             if let start = n.dumpCursor {
@@ -193,7 +194,7 @@ extension Router {
                 sliced = start..<i
                 n.dumpCursor = i < entries.count ? i : nil
             }
-            for a in adverts {
+            for a in adverts where !held {
                 if sliced.contains(a.index) {
                     // The slice carries the route as it is; what it cannot say is that it is gone.
                     if a.kind == .retraction { packer.add(.retraction(origin: a.key)) }

@@ -144,7 +144,7 @@ public final class Router {
             drainDue.insert(key)
             // The first dump's hold ends here at the latest, for a neighbour whose first
             // routing message was lost (Router+Due.swift, `heard`).
-            neighbours[key]?.heard = true
+            heardFrom(key)
             // A neighbour that reconciles gets a summary, and only what differs after it.
             // A stub neighbour is owed nothing; a stub refreshes its own route and says again what it is.
             if neighbours[key]!.isStub {
