@@ -30,6 +30,8 @@ import PackageDescription
 //                  (test_capacity_hostile.sh); not a product, never installed
 //   planetyggpeer  the tests' Yggdrasil peer: the runtime's tcp:// and tls:// transport answering
 //                  SigReqs, against a real yggdrasil (test_yggdrasil05_link.sh); not a product
+//   planetloadgen  Tools/loadgen: N stub nodes on one thread against a target planetd (Docs/scale.md,
+//                  "A public hub"); not a product, never installed
 //   planetd, planetctl, planetsim  executables; planetd links neither PlanetControl, PlanetSim
 //                  nor PlanetTesting
 //   Tests: <Module>Tests per Swift library (not PlanetTesting); Integration runs real planetd
@@ -84,6 +86,10 @@ let package = Package(
         // tcp:// and tls:// transport with a SigReq responder, against a real yggdrasil 0.5.12
         // (test_yggdrasil05_link.sh); not a product, never installed.
         .executableTarget(name: "planetyggpeer", dependencies: ["PlanetCore", "PlanetYggdrasil", "PlanetRuntime"]),
+        // Tools/loadgen's engine (Sources/planetloadgen): N stub nodes (the real Node) on one thread
+        // against one target planetd, measuring how it holds them (Docs/scale.md, "A public hub");
+        // not a product, never installed.
+        .executableTarget(name: "planetloadgen", dependencies: ["PlanetCore", "PlanetNode", "PlanetRuntime", "CPlanetShim"], swiftSettings: fastRelease),
         .testTarget(name: "PlanetCoreTests", dependencies: ["PlanetCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlanetLinkTests", dependencies: ["PlanetLink", "PlanetTesting", "CPlanetCrypto"]),
         .testTarget(name: "PlanetRoutingTests", dependencies: ["PlanetRouting", "PlanetTesting"]),

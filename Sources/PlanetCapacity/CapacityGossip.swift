@@ -101,7 +101,8 @@ public final class CapacityGossip {
         /// This neighbour's find queries (`findQueriesPerSecond`), made at its first query.
         var findBudget: TokenBucket?
 
-        init(nextSummary: Instant) { self.nextSummary = nextSummary }
+        let key: PublicKey
+        init(key: PublicKey, nextSummary: Instant) { self.key = key; self.nextSummary = nextSummary }
 
         /// Whether a summary due now can be skipped (see `quietResummaryInterval`).
         func isQuiet(fingerprint: UInt64, now: Instant) -> Bool {
@@ -139,6 +140,10 @@ public final class CapacityGossip {
     }
 
     var neighbours: [PublicKey: Neighbour] = [:]
+    /// The neighbours with control messages or an outbox waiting: every one whose `control` is
+    /// not empty or whose `outboxDue` is set is in here, so a drain (after every input the
+    /// node pumps) visits those, not all of a hub's 10⁴ neighbours (Docs/scale.md, "A public hub").
+    var drainDue: Set<PublicKey> = []
     /// Entries held in unfinished bucket lists from one neighbour, and from all together. A
     /// list is kept until its announced total is in, and the total is the neighbour's word (up
     /// to 2³²−1), so without these a neighbour could grow the lists without end by never
@@ -193,7 +198,7 @@ public final class CapacityGossip {
     public func neighbourUp(_ key: PublicKey, now: Instant) {
         advance(now: now)
         neighbourDown(key)
-        neighbours[key] = Neighbour(nextSummary: now)
+        neighbours[key] = Neighbour(key: key, nextSummary: now)
         directory.neighbourUp(key)
         if isStub { sendOwnRecord(to: key, now: now) } else { queueSummary(to: key, now: now) }
     }
@@ -341,6 +346,7 @@ public final class CapacityGossip {
     /// `hold` seconds from now at the latest, even if the slot was queued already.
     func queue(_ slot: Int, to n: Neighbour, hold: Double) {
         _ = n.enqueue(slot)
+        drainDue.insert(n.key)
         let due = clock.adding(seconds: hold)
         if n.outboxDue == nil || due < n.outboxDue! { n.outboxDue = due }
     }
@@ -367,6 +373,7 @@ public final class CapacityGossip {
         repeat {
             let part = Array(entries[start..<min(entries.count, start + CapacityMessage.entriesPerList)])
             n.control.append(.bucketList(bucket: b, total: entries.count, entries: part))
+            drainDue.insert(key)
             start += CapacityMessage.entriesPerList
         } while start < entries.count
         return false
@@ -391,6 +398,7 @@ public final class CapacityGossip {
             let n = min(CapacityMessage.bucketsPerSummary, CapacityDirectory.bucketCount - first)
             let buckets = (first..<first + n).map { CapacityMessage.Bucket(count: UInt32(directory.bucketCount($0)), digest: directory.bucketDigest($0)) }
             neighbours[key]?.control.append(.summary(first: first, buckets: buckets))
+            drainDue.insert(key)
             first += n
         }
         neighbours[key]?.nextSummary = now.adding(seconds: CapacityGossip.resummaryInterval)
@@ -442,7 +450,12 @@ public final class CapacityGossip {
     /// from its announcer to every directory; `encodedCount` is what it would cost).
     public func drainMessages(_ send: (PublicKey, CapacityMessage) -> Void) {
         syncSlots()
-        for (key, n) in neighbours {
+        let visit = drainDue
+        drainDue.removeAll(keepingCapacity: true)
+        for key in visit {
+            guard let n = neighbours[key] else { continue }
+            // An outbox still held stays due for a later drain.
+            defer { if !n.control.isEmpty || n.outboxDue != nil { drainDue.insert(key) } }
             let recordsDue = n.outboxDue.map { $0 <= clock } ?? false
             guard !n.control.isEmpty || recordsDue else { continue }
             if isStubNeighbour(key) {

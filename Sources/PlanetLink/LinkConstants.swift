@@ -82,6 +82,14 @@ public enum LinkConstants {
     /// moves traffic to another path. Four seconds covers 6 probes and any sane round trip.
     public static let unansweredDeadAfter: Double = 4
 
+    /// Link timers (pings, keepalives, probes, retries, expiries) fire on a grid of this
+    /// step (`LinkLayer.nextDeadline` is rounded up to it). Each timer pass visits every peer;
+    /// a hub with 10⁴ links has ~3,000 timer events a second, so unaligned they cost a core,
+    /// on a 50 ms grid they share 20 passes a second (Docs/scale.md, "A public hub"). 50 ms
+    /// late is nothing to timers of half a second and more, and `tick` still runs whatever
+    /// is due whenever it is called.
+    public static let timerSlack: Double = 0.05
+
     // MARK: Redial
 
     /// A `.resolve` request the runtime has not answered after this long counts as a failure.
@@ -122,8 +130,12 @@ public enum LinkConstants {
     public static let cookieLifetime: Double = 110
     /// Most cookies an initiator keeps (one per endpoint it dialed that was busy).
     public static let maxStoredCookies = 1024
-    /// Most peers (links) at once; inbound handshakes beyond this are refused.
-    public static let maxPeers = 4096
+    /// Most peers (links) at once; inbound handshakes beyond this are refused. A public hub
+    /// holds 10⁴ stubs (issue #25), measured at ~4 KB of the hub's memory each with
+    /// Tools/loadgen (Docs/scale.md, "A public hub"): 16,384 bounds link state at ~70 MB. Each
+    /// link still costs its peer a completed handshake under the global init budget (400/s),
+    /// so filling the table takes 16,384 keys and ≥ 40 s, as 4,096 took ≥ 10 s.
+    public static let maxPeers = 16_384
 
     // MARK: Hole punching
 

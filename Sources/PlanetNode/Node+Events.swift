@@ -9,9 +9,16 @@ extension Node {
     /// The data path's pump: a packet in usually yields only datagrams out (already in
     /// `transmits`), which never give a neighbour protocol anything to say, so the protocols
     /// aren't asked (asking allocates). Any event — a link going up or down, a round-trip time —
-    /// gets the full pump.
+    /// gets the full pump, and so does a neighbour protocol's frame (what it received may call
+    /// for an answer: a stub's origin query, a route request) and a stub's new origin query:
+    /// either would otherwise wait for the node's next timer (up to a keepalive interval on a
+    /// quiet node: the query retried, the stub's first packet ~1–2 s late; found with
+    /// Tools/loadgen).
     func pumpData(now: Instant) {
-        if links.hasEvents { pump(now: now) }
+        if links.hasEvents || protocolOutputPending {
+            protocolOutputPending = false
+            pump(now: now)
+        }
     }
 
     /// Moves events between the link layer and the neighbour protocols until neither has

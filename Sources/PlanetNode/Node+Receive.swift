@@ -55,6 +55,7 @@ extension Node {
             // new one needs no edit here.
             guard let p = neighbourProtocols[frame[0]] else { stats.drop(.unknownFrame); return }
             p.receive(Array(frame[1...]), from: peer, now: now)
+            protocolOutputPending = true
             // Cached routes go stale only when the frame could have changed the route table;
             // clearing on every gossip frame would make the data path look routes up again
             // for nothing.

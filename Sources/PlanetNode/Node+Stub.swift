@@ -17,6 +17,8 @@ extension Node {
         let dropped = waitingForOrigin.enqueue(queued, for: OverlayAddress.lookupTag(for: h.destination), now: now)
         if dropped > 0 { stats.drop(.pendingOverflow, count: dropped) }
         router.resolve(h.destination, now: now)
+        // The query leaves with this packet's pump, not at the next timer.
+        protocolOutputPending = true
         // No upstream, a full query table: the answer is already there.
         if router.hasResolutions { stubResolutions(now: now) }
         return true

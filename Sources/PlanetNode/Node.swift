@@ -69,6 +69,9 @@ public final class Node {
     /// When the session timers last ran (they run every `sessionTimerInterval` while any
     /// session has a handshake under way or traffic to watch).
     var sessionTimersRan = Instant.zero
+    /// A neighbour protocol may have something to say since the last pump (`pumpData`): a
+    /// frame of its came in, or a stub's router queued an origin query.
+    var protocolOutputPending = false
     /// Hole punching's state and counters (Node+Punching.swift).
     var punching: Punching
     /// The second network packets without a Planetary route take (Node+Foreign.swift).

@@ -9,10 +9,17 @@ extension Router {
     public func receive(_ message: [UInt8], from neighbour: PublicKey, now: Instant) {
         stats.messagesReceived += 1
         stats.bytesReceived += message.count
-        guard let n = neighbours[neighbour] else { stats.drops.count(.fromNonNeighbour); return }
+        guard var n = neighbours[neighbour] else { stats.drops.count(.fromNonNeighbour); return }
         var unknown = 0
         if RoutingMessage.validate(message, unknown: &unknown) != nil { stats.drops.count(.malformed); return }
         stats.drops.count(.unknownTLV, unknown)
+        // Whatever it says may leave it owed something (answers, lists, a dump): the next
+        // drain visits it. Its first message also ends the hold on its first dump.
+        drainDue.insert(neighbour)
+        if !n.heard {
+            heardFrom(neighbour)
+            n.heard = true
+        }
         if config.stub { receiveAsStub(message, from: n, now: now); return }
         var summaries: [(first: Int, buckets: [RoutingTLV.SummaryBucket])] = []
         RoutingMessage.forEach(message) { t in
@@ -117,7 +124,10 @@ extension Router {
         let sendSelf = selfTriggered && config.advertisesSelf
         selfTriggered = false
 
-        for key in neighbours.keys.sorted() {
+        // Every non-stub neighbour hears triggered updates; otherwise only those with work.
+        let visit = adverts.isEmpty && !sendSelf ? drainDue : drainDue.union(routerNeighbours)
+        drainDue.removeAll(keepingCapacity: true)
+        for key in visit.sorted() {
             guard var n = neighbours[key] else { continue }
             var packer = MessagePacker(limit: config.maxMessageBytes)
             for tlv in n.pending { packer.add(tlv) }
@@ -128,6 +138,8 @@ extension Router {
                 emit(packer.finish(), to: key)
                 continue
             }
+            // Its first dump waits until it has said what it is (`heard`, Router+Due.swift).
+            let held = !n.heard && n.dumpCursor == nil
             // A summary is 256 buckets (3.1 kB) whatever the table; below `summaryMinRoutes`
             // routes the dump it replaces is smaller, and goes instead. While a dump is still
             // under way the summary waits for its end: it would show the buckets not yet sent
@@ -143,7 +155,7 @@ extension Router {
                 }
             }
             var selfSent = false
-            if n.wantsFullDump || n.wantsPeriodicDump {
+            if !held && (n.wantsFullDump || n.wantsPeriodicDump) {
                 // A dump starts from the first entry; one under way starts again only when a
                 // full dump asks for the signatures a periodic one leaves out.
                 if n.dumpCursor == nil || (n.wantsFullDump && !n.dumpSigned) {
@@ -154,7 +166,8 @@ extension Router {
                 n.wantsFullDump = false
                 n.wantsPeriodicDump = false
             }
-            if sendSelf && !selfSent { packer.add(selfUpdate) }
+            // A neighbour not heard yet gets all of it with its first dump (`held`), changes too.
+            if sendSelf && !selfSent && !held { packer.add(selfUpdate) }
             // The dump's slice for this drain, `sliced`, written from the table as it is now.
             var sliced = 0..<0
             if let start = n.dumpCursor {
@@ -181,7 +194,7 @@ extension Router {
                 sliced = start..<i
                 n.dumpCursor = i < entries.count ? i : nil
             }
-            for a in adverts {
+            for a in adverts where !held {
                 if sliced.contains(a.index) {
                     // The slice carries the route as it is; what it cannot say is that it is gone.
                     if a.kind == .retraction { packer.add(.retraction(origin: a.key)) }
@@ -202,6 +215,7 @@ extension Router {
                 }
             }
             neighbours[key] = n
+            if n.hasDrainWork { drainDue.insert(key) }
             emit(packer.finish(), to: key)
         }
         defer { outgoing.removeAll(keepingCapacity: true) }

@@ -42,6 +42,17 @@ extension Router {
         /// and the budget its origin queries are answered from.
         var isStub = false
         var queryBudget: TokenBucket?
+        /// Whether it has said anything on routing since it came up. Its first dump waits
+        /// for that (Router+Due.swift): every router's first message says what it is (a stub's
+        /// hello, anyone else's full route request), so a stub is never sent the table it
+        /// would throw away.
+        var heard = false
+
+        /// Whether a drain has anything to do for it besides triggered updates.
+        var hasDrainWork: Bool {
+            !pending.isEmpty || dumpCursor != nil || (heard && (wantsFullDump || wantsPeriodicDump)) || wantsSummary
+                || !owed.isEmpty || !retractPrefixes.isEmpty || listBuckets != [0, 0, 0, 0]
+        }
     }
 
     public func neighbourUp(_ key: PublicKey, cost: UInt16, now: Instant) {
@@ -67,6 +78,7 @@ extension Router {
         }
         let upstreamBefore = stubUpstream
         neighbours[key] = n
+        neighbourCameUp(key, slot: slot, nextDump: n.nextDump)
         if config.stub, stubUpstream != upstreamBefore { upstreamChanged(now: now) }
         logger.debug("routing neighbour up", [("peer", key.short), ("cost", "\(cost)")])
     }
@@ -89,6 +101,7 @@ extension Router {
     public func neighbourDown(_ key: PublicKey, now: Instant) {
         let upstreamBefore = stubUpstream
         guard let n = neighbours.removeValue(forKey: key) else { return }
+        neighbourWentDown(key, slot: n.slot)
         if config.stub, stubUpstream != upstreamBefore { upstreamChanged(now: now) }
         // Its routes go, so what it still had waiting for a check would only be thrown away later.
         _ = backlog.removeAll(slot: n.slot)
@@ -113,5 +126,6 @@ extension Router {
         // Requests and replies per neighbour are bounded like everything else.
         guard count < config.maxPendingRequests else { stats.drops.count(.queueFull); return }
         neighbours[key]?.pending.append(tlv)
+        drainDue.insert(key)
     }
 }

@@ -29,6 +29,7 @@ extension Router {
         n.retractPrefixes = []
         n.listBuckets = [0, 0, 0, 0]
         neighbours[key] = n
+        routerNeighbours.remove(key)
         newStubNeighbours.append(key)
         // Anything but its own route it may have sent before the hello goes.
         for i in entries.indices where entries[i].live && origins.key(entries[i].origin) != key

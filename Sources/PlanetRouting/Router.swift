@@ -39,6 +39,17 @@ public final class Router {
     /// Link cost per neighbour slot; a route's metric is its advertised metric plus this.
     var slotCosts: [UInt16] = []
     var freeSlots: [UInt16] = []
+    /// Per neighbour slot, when its periodic dump or summary is due (.never: a free slot), and
+    /// the earliest of them (nil: to be found again), so `tick` and `nextDeadline` read a flat
+    /// array instead of every neighbour's record (Router+Due.swift).
+    var slotNextDump: [Instant] = []
+    var earliestDump: Instant? = .never
+    /// Neighbours a drain must visit (Router+Due.swift): those with something queued or owed,
+    /// a dump under way, or a timer that fired; and the neighbours that are not stubs, which
+    /// hear every triggered update. A hub's drain after each input then costs what changed,
+    /// not a pass over thousands of stubs.
+    var drainDue: Set<PublicKey> = []
+    var routerNeighbours: Set<PublicKey> = []
 
     /// Entry index per `OriginDirectory` id, -1 for origins this router does not hold.
     var entryOfOrigin: [Int32] = []
@@ -127,8 +138,13 @@ public final class Router {
 
     public func tick(now: Instant) {
         verifyBacklog(now: now, budget: config.verificationsPerTurn)
-        // Sorted so the jitter draws, and so a simulation, replay identically.
-        for key in neighbours.keys.sorted() where neighbours[key]!.nextDump <= now {
+        // Sorted so the jitter draws, and so a simulation, replay identically. Only the due
+        // neighbours' keys are sorted, found in the flat per-slot array (Router+Due.swift).
+        for key in dueDumpKeys(now: now) {
+            drainDue.insert(key)
+            // The first dump's hold ends here at the latest, for a neighbour whose first
+            // routing message was lost (Router+Due.swift, `heard`).
+            heardFrom(key)
             // A neighbour that reconciles gets a summary, and only what differs after it.
             // A stub neighbour is owed nothing; a stub refreshes its own route and says again what it is.
             if neighbours[key]!.isStub {
@@ -136,7 +152,7 @@ public final class Router {
                 neighbours[key]?.wantsPeriodicDump = true
                 queue(.stubHello, to: key)
             } else if neighbours[key]!.reconciles { neighbours[key]?.wantsSummary = true } else { neighbours[key]?.wantsPeriodicDump = true }
-            neighbours[key]?.nextDump = jitteredDump(now)
+            setNextDump(key, jitteredDump(now))
         }
         stubTimers(now: now)
         if now >= nextDriftSweep {
@@ -150,9 +166,7 @@ public final class Router {
     }
 
     public var nextDeadline: Instant {
-        var d = min(min(nextSweep, backlogDue), min(nextDriftSweep, stubDeadline))
-        for n in neighbours.values where n.nextDump < d { d = n.nextDump }
-        return d
+        min(min(min(nextSweep, backlogDue), min(nextDriftSweep, stubDeadline)), earliestDumpDeadline())
     }
 
     func sweep(now: Instant) {

@@ -79,7 +79,9 @@ public struct RouterConfig: Sendable {
     /// bring 1,024 origins before the table, once full, takes room from its own oldest.
     public var minOriginShare: Int = 1024
     public var maxRoutesPerOrigin: Int = 4
-    public var maxNeighbours: Int = 4096
+    /// As many as the link layer's `maxPeers` (16,384: a public hub of 10⁴ stubs, Docs/scale.md).
+    /// Neighbour slots are 16-bit; a stub neighbour's record is ~200 B.
+    public var maxNeighbours: Int = 16_384
     public var maxPendingRequests: Int = 4096
     /// Messages waiting in the outgoing queue (all neighbours together).
     public var maxQueuedMessages: Int = 100_000

@@ -132,3 +132,45 @@ extension StubNodeTests {
         XCTAssertEqual(s.router.stubResolvedCount, 1)
     }
 }
+
+extension StubNodeTests {
+    /// The upstream answers a stub's origin query in the same input that brought it, not at
+    /// its next timer (up to a keepalive interval away on a quiet node): a neighbour protocol's
+    /// frame gets the full pump (`Node.pumpData`). Before, the stub's first packet to a new
+    /// destination waited ~1–2 s and its query was retried (found with Tools/loadgen).
+    func testUpstreamAnswersAnOriginQueryInTheSameInput() throws {
+        let h = NodeHarness()
+        h.add("c")
+        h.add("hub", peers: ["c"])
+        h.add("s", peers: ["hub"], routing: stubRouting)
+        h.run(seconds: 10)
+        let s = h.nodes["s"]!, c = h.nodes["c"]!, hub = h.nodes["hub"]!
+        h.sendFromTun("s", echo(from: s.address, to: c.address))
+        var sentBefore = hub.router.stats.messagesSent
+        for _ in 0..<2000 where hub.router.stats.originQueriesAnswered == 0 {
+            sentBefore = hub.router.stats.messagesSent
+            h.run(seconds: 0.001)
+        }
+        XCTAssertEqual(hub.router.stats.originQueriesAnswered, 1)
+        XCTAssertEqual(hub.router.stats.messagesSent, sentBefore + 1, "the answer left with the input that asked for it")
+        h.run(seconds: 0.5)
+        XCTAssertEqual(s.router.stats.originQueriesSent, 1, "no retry")
+        XCTAssertEqual(h.takeTun("c").count, 1)
+    }
+}
+
+extension StubNodeTests {
+    /// A stub's origin query leaves with the packet that needed it, not at the stub's next timer.
+    func testStubSendsItsQueryWithThePacketThatNeedsIt() throws {
+        let h = NodeHarness()
+        h.add("c")
+        h.add("hub", peers: ["c"])
+        h.add("s", peers: ["hub"], routing: stubRouting)
+        h.run(seconds: 10)
+        let s = h.nodes["s"]!, c = h.nodes["c"]!
+        let sentBefore = s.router.stats.messagesSent
+        h.sendFromTun("s", echo(from: s.address, to: c.address))
+        XCTAssertEqual(s.router.stats.originQueriesSent, 1)
+        XCTAssertEqual(s.router.stats.messagesSent, sentBefore + 1, "the query left with the packet's input")
+    }
+}

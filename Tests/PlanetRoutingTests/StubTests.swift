@@ -253,3 +253,56 @@ final class StubTests: XCTestCase {
         XCTAssertEqual(h.routers[1].stats.drops[.queryRateLimited], 30)
     }
 }
+
+extension StubTests {
+    /// A new neighbour's first dump waits until it has said what it is (Router+Due.swift): a
+    /// stub, whose first message is its hello, is never sent the table; a router, whose first
+    /// message is a full route request, gets it once that arrives.
+    func testFirstDumpWaitsForTheNeighboursFirstMessage() {
+        let h = network(6)  // routers 0…4 hold each other's routes
+        let hub = h.routers[0], now = h.now
+        func updates(_ out: [(to: PublicKey, message: [UInt8])], to key: PublicKey) -> Int {
+            out.filter { $0.to == key }.reduce(0) { n, m in
+                n + kinds(m.message).filter { if case .update = $0 { return true }; return false }.count
+            }
+        }
+        let stubKey = NodeIdentity.generate().publicKey
+        hub.neighbourUp(stubKey, cost: 10, now: now)
+        XCTAssertEqual(updates(hub.drainOutgoing(), to: stubKey), 0, "nothing before it said what it is")
+        hub.receive(message([.stubHello]), from: stubKey, now: now)
+        XCTAssertEqual(updates(hub.drainOutgoing(), to: stubKey), 0, "a stub gets no table")
+
+        let routerKey = NodeIdentity.generate().publicKey
+        hub.neighbourUp(routerKey, cost: 10, now: now)
+        XCTAssertEqual(updates(hub.drainOutgoing(), to: routerKey), 0)
+        hub.receive(message([.routeRequest(origin: nil)]), from: routerKey, now: now)
+        XCTAssertGreaterThanOrEqual(updates(hub.drainOutgoing(), to: routerKey), 5, "its own and the four others' routes")
+    }
+}
+
+extension StubTests {
+    /// Nor does a neighbour not heard yet get the changes meanwhile (its first dump will hold
+    /// them): a hub whose stubs link at once does not send each new stub's route to every stub
+    /// whose hello it has not read yet.
+    func testNeighbourNotHeardYetGetsNoTriggeredUpdates() {
+        let h = network(6)
+        let hub = h.routers[0], now = h.now
+        func updates(_ out: [(to: PublicKey, message: [UInt8])], to key: PublicKey) -> Int {
+            out.filter { $0.to == key }.reduce(0) { n, m in
+                n + kinds(m.message).filter { if case .update = $0 { return true }; return false }.count
+            }
+        }
+        let quiet = NodeIdentity.generate().publicKey
+        hub.neighbourUp(quiet, cost: 10, now: now)
+        _ = hub.drainOutgoing()
+        // A new origin arrives from a neighbour that was heard: everyone heard hears of it.
+        let origin = NodeIdentity.generate()
+        let sig = OriginSignature.sign(origin, seqno: 1, flags: 0)
+        let from = RouterHarness.identity(1).publicKey
+        hub.receive(message([.update(origin: origin.publicKey, seqno: 1, flags: 0, metric: 0, signature: sig)]), from: from, now: now)
+        hub.verifyBacklog(now: now, budget: .max)
+        let out = hub.drainOutgoing()
+        XCTAssertEqual(updates(out, to: quiet), 0, "not heard yet: no triggered updates")
+        XCTAssertGreaterThan(updates(out, to: RouterHarness.identity(4).publicKey), 0, "a neighbour heard from gets it")
+    }
+}

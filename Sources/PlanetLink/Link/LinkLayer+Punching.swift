@@ -17,7 +17,7 @@ extension LinkLayer {
     /// Tells the peer the endpoint its authenticated packets come from.
     func sendObservedEndpoint(_ peer: LinkPeer, now: Instant) {
         peer.lastObservedSent = now
-        deadlineDirty = true
+        peerTimersChanged(peer)
         var frame: [UInt8] = [LinkInnerFrameType.observedEndpoint.rawValue]
         frame.reserveCapacity(1 + Endpoint.wireLength)
         peer.endpoint.appendWire(to: &frame)

@@ -130,7 +130,7 @@ extension LinkLayer {
         peer.previous = peer.current
         peer.current = next
         peer.next = nil
-        deadlineDirty = true
+        peerTimersChanged(peer)
         markUp(peer, inbound: false, now: now)
     }
 
@@ -208,7 +208,7 @@ extension LinkLayer {
             if !peer.isUp { markPunched(peer) }
         case .peer: break
         }
-        deadlineDirty = true
+        peerTimersChanged(peer)
         var out: [UInt8] = []
         out.reserveCapacity(1 + finish.count)
         out.append(LinkFrameType.handshakeFinish.rawValue)
@@ -248,7 +248,7 @@ extension LinkLayer {
         peer.lastReceived = now
         peer.sendingUnansweredSince = nil
         peer.upperSentUnansweredSince = nil
-        deadlineDirty = true
+        peerTimersChanged(peer)
         // The peer's init answered our punching (both sides probe at once): a punched link too.
         if !peer.isUp, punchDials[keys.peer] != nil { markPunched(peer) }
         // Both sides dialed at once: the smaller key yields, so one handshake stops retrying.

@@ -3,6 +3,10 @@ import PlanetCore
 extension LinkLayer {
     /// Runs every timer that is due. Call at `nextDeadline` (earlier is harmless).
     public func tick(now: Instant) {
+        // Nothing is due before the deadline (which covers every timer below): the node ticks
+        // for its other parts' timers too (routing, capacity gossip, the pacer), and on a hub
+        // each pass here visits 10⁴ peers.
+        guard now >= nextDeadline else { return }
         expirePendingResponders(now: now)
         for index in attemptIndices {
             guard case .initiating(let attempt)? = indices[index] else { attemptIndices.remove(index); continue }
@@ -12,7 +16,11 @@ extension LinkLayer {
                 retryOrFail(index, attempt, now: now)
             }
         }
-        for peer in Array(peers.values) { tickPeer(peer, now: now) }
+        // A copy of the references: `tickPeer` may tear a peer down (and remove it from `peers`).
+        peerScratch.removeAll(keepingCapacity: true)
+        peerScratch.append(contentsOf: peers.values)
+        for peer in peerScratch { tickPeer(peer, now: now) }
+        peerScratch.removeAll(keepingCapacity: true)
         for dialer in Array(dialers.values) {
             switch dialer.state {
             case .backoff(let until) where until <= now:
@@ -57,7 +65,7 @@ extension LinkLayer {
             startPeerHandshake(peer, now: now)
         }
         guard peer.isUp else {
-            if peer.keypairs.isEmpty, peer.handshakeIndex == nil { tearDown(peer, reason: .timeout, now: now) }
+            if !peer.hasKeypair, peer.handshakeIndex == nil { tearDown(peer, reason: .timeout, now: now) }
             return
         }
         if now.seconds(since: peer.lastReceived) >= LinkConstants.deadPeerTimeout {
@@ -106,15 +114,49 @@ extension LinkLayer {
     }
 
     /// When `tick` next has something to do.
+    /// On the `LinkConstants.timerSlack` grid (rounded up): with thousands of links their
+    /// timers then share a pass over the peers instead of each costing one.
+    ///
+    /// Recomputed in full (a pass over the peers) only after a tick or a change that may touch
+    /// several peers (`deadlineDirty`). A change to one peer's timers (a handshake step, a
+    /// rekey, its link coming up, a frame sent that awaits an answer) goes through
+    /// `peerTimersChanged`, which lowers the peers' bound by that peer's deadline alone: on a
+    /// hub with 10⁴ links, rekeys alone are ~80 handshakes a second, each of several steps, and
+    /// a full pass after each cost a sixth of a core (Docs/scale.md, "A public hub"). The bound
+    /// may stay earlier than needed (a deadline that moved later), which only fires a tick early.
     public var nextDeadline: Instant {
         if deadlineDirty {
-            cachedDeadline = computeDeadline()
+            peersDeadline = computePeersDeadline()
+            cachedDeadline = LinkLayer.onSlackGrid(min(peersDeadline, computeOtherDeadline()))
             deadlineDirty = false
+            otherDeadlineDirty = false
+        } else if otherDeadlineDirty {
+            cachedDeadline = LinkLayer.onSlackGrid(min(peersDeadline, computeOtherDeadline()))
+            otherDeadlineDirty = false
         }
         return cachedDeadline
     }
 
-    func computeDeadline() -> Instant {
+    /// One peer's timers changed (and perhaps the handshake attempts'): see `nextDeadline`.
+    func peerTimersChanged(_ peer: LinkPeer) {
+        otherDeadlineDirty = true
+        guard !deadlineDirty else { return }
+        var d = Instant.never
+        peerDeadline(peer, into: &d)
+        peersDeadline = min(peersDeadline, d)
+    }
+
+    static func onSlackGrid(_ d: Instant) -> Instant {
+        guard d != .never else { return d }
+        let grid = UInt64(LinkConstants.timerSlack * 1e9)
+        let (q, r) = d.nanoseconds.quotientAndRemainder(dividingBy: grid)
+        return r == 0 ? d : Instant(nanoseconds: (q + 1) * grid)
+    }
+
+    func computeDeadline() -> Instant { min(computePeersDeadline(), computeOtherDeadline()) }
+
+    /// Pending responders, handshake attempts and dialers: few, whatever the number of links.
+    func computeOtherDeadline() -> Instant {
         var d = Instant.never
         func at(_ t: Instant, _ seconds: Double) { d = min(d, t.adding(seconds: seconds)) }
         if pendingHead < pendingOrder.count { at(pendingOrder[pendingHead].createdAt, LinkConstants.pendingResponderTimeout) }
@@ -123,10 +165,32 @@ extension LinkLayer {
                 d = min(d, attempt.superseded ? attempt.sentAt.adding(seconds: LinkConstants.handshakeRetryAfter) : attempt.retryAt)
             }
         }
-        for peer in peers.values {
-            for kp in peer.keypairs { at(kp.createdAt, LinkConstants.rejectAfterTime) }
+        for dialer in dialers.values {
+            switch dialer.state {
+            case .backoff(let until): d = min(d, until)
+            case .resolving: at(dialer.resolveRequestedAt, LinkConstants.resolveTimeout)
+            default: break
+            }
+        }
+        return d
+    }
+
+    func computePeersDeadline() -> Instant {
+        var d = Instant.never
+        for peer in peers.values { peerDeadline(peer, into: &d) }
+        return d
+    }
+
+    /// Lowers `d` to `peer`'s earliest timer.
+    func peerDeadline(_ peer: LinkPeer, into d: inout Instant) {
+        func at(_ t: Instant, _ seconds: Double) { d = min(d, t.adding(seconds: seconds)) }
+        do {
+            // The three slots read in place: `keypairs` would build an array per peer per pass.
+            if let kp = peer.current { at(kp.createdAt, LinkConstants.rejectAfterTime) }
+            if let kp = peer.previous { at(kp.createdAt, LinkConstants.rejectAfterTime) }
+            if let kp = peer.next { at(kp.createdAt, LinkConstants.rejectAfterTime) }
             if let kp = peer.next { at(kp.createdAt, LinkConstants.handshakeRetryAfter) }
-            guard peer.isUp else { continue }
+            guard peer.isUp else { return }
             at(peer.lastReceived, LinkConstants.deadPeerTimeout)
             if let since = peer.upperSentUnansweredSince {
                 // Next probe: once probing has started, and a probe interval after the last one.
@@ -148,13 +212,5 @@ extension LinkLayer {
                 }
             }
         }
-        for dialer in dialers.values {
-            switch dialer.state {
-            case .backoff(let until): d = min(d, until)
-            case .resolving: at(dialer.resolveRequestedAt, LinkConstants.resolveTimeout)
-            default: break
-            }
-        }
-        return d
     }
 }

@@ -45,6 +45,12 @@ public final class LinkLayer {
     public let transmits: TransmitQueue
     var cachedDeadline: Instant = .zero
     var deadlineDirty = true
+    /// The earliest of the peers' timers as last computed, lowered by `peerTimersChanged`; and
+    /// whether the other timers (responders, attempts, dialers) need a look (LinkLayer+Timers.swift).
+    var peersDeadline: Instant = .never
+    var otherDeadlineDirty = true
+    /// `tick`'s list of the peers to visit, kept allocated between ticks.
+    var peerScratch: [LinkPeer] = []
 
     public init(identity: NodeIdentity, config: LinkConfig = LinkConfig(), rng: SplitMix64,
                 logger: Logger = .disabled, now: Instant, transmits: TransmitQueue = TransmitQueue()) {
@@ -229,7 +235,7 @@ public final class LinkLayer {
     /// After sealing an upper-layer frame: start watching for an answer (probe on silence), and
     /// rekey when the keypair has carried enough.
     private func noteUpperSent(peer: LinkPeer, keypair kp: Keypair, now: Instant) {
-        if peer.upperSentUnansweredSince == nil { peer.upperSentUnansweredSince = now; deadlineDirty = true }
+        if peer.upperSentUnansweredSince == nil { peer.upperSentUnansweredSince = now; peerTimersChanged(peer) }
         if kp.isInitiator, kp.wantsRekeyByCount { startPeerHandshake(peer, now: now) }
     }
 
@@ -311,7 +317,7 @@ public final class LinkLayer {
         peer.upSince = now
         peer.lastReceived = now
         peer.nextPingAt = now
-        deadlineDirty = true
+        peerTimersChanged(peer)
         for dialer in dialers.values where dialer.state == .linked(peer.key) { dialer.failures = 0 }
         logger.info("link up", [("peer", peer.key.short), ("endpoint", peer.endpoint.description), ("inbound", "\(inbound)"),
                                 ("punched", "\(peer.punched)")])

@@ -61,6 +61,7 @@ final class LinkPeer {
     var wantsRestore: Bool { uri != nil || !inbound }
 
     var keypairs: [Keypair] { [current, previous, next].compactMap { $0 } }
+    var hasKeypair: Bool { current != nil || previous != nil || next != nil }
 }
 
 /// A configured peer (`addPeer(uri:)`): resolves its host, dials, and redials with backoff.
