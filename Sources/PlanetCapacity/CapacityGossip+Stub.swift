@@ -44,7 +44,7 @@ extension CapacityGossip {
         advance(now: now)
         guard let id = finds.start(upstream: upstream, now: now) else { return nil }
         guard let n = neighbours[upstream] else { finds.fail(id, "upstream did not answer (no link to it)"); return id }
-        n.control.append(.findQuery(id: id, filters: filters))
+        sendControl(.findQuery(id: id, filters: filters), to: n)
         return id
     }
 
@@ -93,7 +93,7 @@ extension CapacityGossip {
         }
         let held = UInt32(clamping: directory.count)
         for (i, p) in parts.enumerated() {
-            n.control.append(.findAnswer(id: id, part: i, parts: parts.count, held: held, records: p))
+            sendControl(.findAnswer(id: id, part: i, parts: parts.count, held: held, records: p), to: n)
         }
     }
 

@@ -144,6 +144,13 @@ public final class CapacityGossip {
     /// not empty or whose `outboxDue` is set is in here, so a drain (after every input the
     /// node pumps) visits those, not all of a hub's 10⁴ neighbours (Docs/scale.md, "A public hub").
     var drainDue: Set<PublicKey> = []
+
+    /// Queues a control message for `n` and marks it for the next drain: the one way control
+    /// messages are queued, so none can wait unseen by a drain that visits only `drainDue`.
+    func sendControl(_ message: CapacityMessage, to n: Neighbour) {
+        n.control.append(message)
+        drainDue.insert(n.key)
+    }
     /// Entries held in unfinished bucket lists from one neighbour, and from all together. A
     /// list is kept until its announced total is in, and the total is the neighbour's word (up
     /// to 2³²−1), so without these a neighbour could grow the lists without end by never
@@ -372,8 +379,7 @@ public final class CapacityGossip {
         var start = 0
         repeat {
             let part = Array(entries[start..<min(entries.count, start + CapacityMessage.entriesPerList)])
-            n.control.append(.bucketList(bucket: b, total: entries.count, entries: part))
-            drainDue.insert(key)
+            sendControl(.bucketList(bucket: b, total: entries.count, entries: part), to: n)
             start += CapacityMessage.entriesPerList
         } while start < entries.count
         return false
@@ -397,8 +403,7 @@ public final class CapacityGossip {
         while first < CapacityDirectory.bucketCount {
             let n = min(CapacityMessage.bucketsPerSummary, CapacityDirectory.bucketCount - first)
             let buckets = (first..<first + n).map { CapacityMessage.Bucket(count: UInt32(directory.bucketCount($0)), digest: directory.bucketDigest($0)) }
-            neighbours[key]?.control.append(.summary(first: first, buckets: buckets))
-            drainDue.insert(key)
+            if let n = neighbours[key] { sendControl(.summary(first: first, buckets: buckets), to: n) }
             first += n
         }
         neighbours[key]?.nextSummary = now.adding(seconds: CapacityGossip.resummaryInterval)
