@@ -55,4 +55,27 @@ extension LinkTimerSlackTests {
             XCTAssertTrue(hub.transmits.isEmpty)
         }
     }
+
+    /// A hub's tick visits the peers whose timers are due, not all of them: 150 idle links
+    /// over 60 s of 50 ms ticks are a few visits per peer (its pings, keepalives and rekey
+    /// steps), where a pass over every peer on every tick would be 150 × 1,200. Links stay up,
+    /// each peer still pings on time (its RTT is fresh) and nothing the full pass would do is
+    /// late (`testIncrementalDeadlineIsNeverLaterThanAFullPass`).
+    func testATickVisitsOnlyThePeersThatAreDue() {
+        let net = TestNetwork()
+        let hub = net.add(NodeIdentity.generate(), at: Endpoint(ipv4: 10, 0, 0, 1, port: 8470))
+        for i in 0..<150 {
+            let leaf = net.add(NodeIdentity.generate(), at: Endpoint(ipv4: 10, 0, UInt8(1 + i / 200), UInt8(1 + i % 200), port: 8470))
+            leaf.addPeer(uri: net.uri(of: hub), now: net.now)
+        }
+        for _ in 0..<40 { net.pump(); net.advance(by: 0.05) }
+        XCTAssertEqual(hub.upPeers.count, 150)
+        let before = hub.peerTimerVisits, pongsBefore = hub.stats.rxPackets
+        for _ in 0..<1_200 { net.advance(by: 0.05) }
+        let visits = hub.peerTimerVisits - before
+        XCTAssertEqual(hub.upPeers.count, 150, "links went down")
+        XCTAssertGreaterThanOrEqual(visits, 150 * 5, "each peer's pings and keepalives over 60 s")
+        XCTAssertLessThan(visits, 150 * 30, "\(visits) visits: a tick visits peers that are not due")
+        XCTAssertGreaterThan(hub.stats.rxPackets, pongsBefore + 150 * 5)
+    }
 }

@@ -9,7 +9,7 @@ extension LinkLayer {
         let dialer = Dialer(uri: uri, now: now)
         dialers[uri] = dialer
         beginResolve(dialer, now: now)
-        deadlineDirty = true
+        otherDeadlineDirty = true
     }
 
     /// Stops dialing `uri`; a link made by it goes down with reason `.removed`.
@@ -25,7 +25,7 @@ extension LinkLayer {
             if let peer = peers[key], peer.uri == uri { tearDown(peer, reason: .removed, now: now) }
         case .resolving, .backoff: break
         }
-        deadlineDirty = true
+        otherDeadlineDirty = true
     }
 
     /// Removes any link to `key` now (admin "disconnect"); configured peers will redial.
@@ -88,7 +88,7 @@ extension LinkLayer {
         let exponent = min(dialer.failures - 1, 16)
         let delay = min(LinkConstants.redialMaximum, LinkConstants.redialInitial * Double(1 << exponent))
         dialer.state = .backoff(until: now.adding(seconds: jitter(delay, fraction: LinkConstants.redialJitter)))
-        deadlineDirty = true
+        otherDeadlineDirty = true
     }
 
     // MARK: Initiations
@@ -110,7 +110,7 @@ extension LinkLayer {
             punchDials[key, default: []].insert(index)
             stats.punchInitsSent &+= 1
         }
-        deadlineDirty = true
+        otherDeadlineDirty = true
         transmit(initDatagram(handshake, to: endpoint, now: now), to: endpoint)
         return index
     }
@@ -203,10 +203,11 @@ extension LinkLayer {
         case .peer(let key):
             removeAttempt(index)
             peers[key]?.handshakeIndex = newIndex
+            if let peer = peers[key] { peerTimersChanged(peer) }
         case .beacon, .punch:
             attempt.superseded = true
         }
-        deadlineDirty = true
+        otherDeadlineDirty = true
     }
 
     // MARK: Pending responders

@@ -93,6 +93,6 @@ extension LinkLayer {
     public func cancelPunch(_ key: PublicKey) {
         for index in punchDials[key] ?? [] { removeAttempt(index) }
         punchDials[key] = nil
-        deadlineDirty = true
+        otherDeadlineDirty = true
     }
 }

@@ -153,7 +153,7 @@ extension LinkLayer {
             indices[index] = .responding(PendingEntry(state: pending, endpoint: source, createdAt: now))
             pendingOrder.append((index, now))
             pendingCount += 1
-            deadlineDirty = true
+            otherDeadlineDirty = true
             var out: [UInt8] = []
             out.reserveCapacity(1 + response.count)
             out.append(LinkFrameType.handshakeResponse.rawValue)

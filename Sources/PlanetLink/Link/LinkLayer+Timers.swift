@@ -16,10 +16,16 @@ extension LinkLayer {
                 retryOrFail(index, attempt, now: now)
             }
         }
-        // A copy of the references: `tickPeer` may tear a peer down (and remove it from `peers`).
+        // The peers whose timers are due, not all of them (`PeerTimers`); a sweep over all of
+        // them at most once a `sweepInterval` catches a timer a change did not report.
+        if deadlineDirty || now.seconds(since: lastSweep) >= LinkLayer.sweepInterval { sweep(now: now) }
         peerScratch.removeAll(keepingCapacity: true)
-        peerScratch.append(contentsOf: peers.values)
-        for peer in peerScratch { tickPeer(peer, now: now) }
+        peerTimers.takeDue(now: now, isCurrent: { [peers] in peers[$0.key] === $0 }, into: &peerScratch)
+        peerTimerVisits += peerScratch.count
+        for peer in peerScratch {
+            tickPeer(peer, now: now)
+            if peers[peer.key] === peer { schedule(peer) }
+        }
         peerScratch.removeAll(keepingCapacity: true)
         for dialer in Array(dialers.values) {
             switch dialer.state {
@@ -33,7 +39,34 @@ extension LinkLayer {
                 break
             }
         }
-        deadlineDirty = true
+        otherDeadlineDirty = true
+    }
+
+    /// How often every peer's timers are scheduled afresh, whatever was reported: a timer
+    /// moved earlier by a change that did not call `peerTimersChanged`, or a peer left with
+    /// nothing to wait for (not up, no keypair, no handshake), is seen within this. A pass over
+    /// 10⁴ peers once a second, against twenty a second before `PeerTimers`.
+    static let sweepInterval = 1.0
+
+    /// Schedules every peer from its timers as they are now.
+    func sweep(now: Instant) {
+        rescheduleAll()
+        lastSweep = now
+    }
+
+    func rescheduleAll() {
+        peerTimers.removeAll()
+        for peer in peers.values { schedule(peer) }
+        deadlineDirty = false
+    }
+
+    /// Puts `peer` in `peerTimers` at its earliest timer (if earlier than its live entry). A
+    /// peer with nothing to wait for that `tickPeer` would tear down is due at once.
+    func schedule(_ peer: LinkPeer) {
+        var d = Instant.never
+        peerDeadline(peer, into: &d)
+        if d == .never, !peer.isUp, !peer.hasKeypair, peer.handshakeIndex == nil { d = .zero }
+        peerTimers.schedule(peer, at: d)
     }
 
     func expirePendingResponders(now: Instant) {
@@ -113,37 +146,28 @@ extension LinkLayer {
         sendInner(frame, peer: peer, now: now)
     }
 
-    /// When `tick` next has something to do.
+    /// When `tick` next has something to do: the earliest peer timer (`PeerTimers`), the next
+    /// sweep, and the other timers (responders, attempts, dialers: few, whatever the number of
+    /// links, recomputed only when one changed, `otherDeadlineDirty`).
     /// On the `LinkConstants.timerSlack` grid (rounded up): with thousands of links their
-    /// timers then share a pass over the peers instead of each costing one.
-    ///
-    /// Recomputed in full (a pass over the peers) only after a tick or a change that may touch
-    /// several peers (`deadlineDirty`). A change to one peer's timers (a handshake step, a
-    /// rekey, its link coming up, a frame sent that awaits an answer) goes through
-    /// `peerTimersChanged`, which lowers the peers' bound by that peer's deadline alone: on a
-    /// hub with 10⁴ links, rekeys alone are ~80 handshakes a second, each of several steps, and
-    /// a full pass after each cost a sixth of a core (Docs/scale.md, "A public hub"). The bound
-    /// may stay earlier than needed (a deadline that moved later), which only fires a tick early.
+    /// timers then share a tick instead of each costing one.
     public var nextDeadline: Instant {
-        if deadlineDirty {
-            peersDeadline = computePeersDeadline()
-            cachedDeadline = LinkLayer.onSlackGrid(min(peersDeadline, computeOtherDeadline()))
-            deadlineDirty = false
-            otherDeadlineDirty = false
-        } else if otherDeadlineDirty {
-            cachedDeadline = LinkLayer.onSlackGrid(min(peersDeadline, computeOtherDeadline()))
+        if otherDeadlineDirty {
+            otherDeadline = computeOtherDeadline()
             otherDeadlineDirty = false
         }
-        return cachedDeadline
+        if deadlineDirty { rescheduleAll() }
+        let peersDue = peerTimers.earliest(isCurrent: { [peers] in peers[$0.key] === $0 })
+        let sweepDue = peers.isEmpty ? Instant.never : lastSweep.adding(seconds: LinkLayer.sweepInterval)
+        return LinkLayer.onSlackGrid(min(peersDue, sweepDue, otherDeadline))
     }
 
-    /// One peer's timers changed (and perhaps the handshake attempts'): see `nextDeadline`.
+    /// One peer's timers changed (a handshake step, a rekey, its link coming up, a frame sent
+    /// that awaits an answer): it is scheduled again from them alone (and the other timers
+    /// may have changed with it).
     func peerTimersChanged(_ peer: LinkPeer) {
         otherDeadlineDirty = true
-        guard !deadlineDirty else { return }
-        var d = Instant.never
-        peerDeadline(peer, into: &d)
-        peersDeadline = min(peersDeadline, d)
+        schedule(peer)
     }
 
     static func onSlackGrid(_ d: Instant) -> Instant {
@@ -152,8 +176,6 @@ extension LinkLayer {
         let (q, r) = d.nanoseconds.quotientAndRemainder(dividingBy: grid)
         return r == 0 ? d : Instant(nanoseconds: (q + 1) * grid)
     }
-
-    func computeDeadline() -> Instant { min(computePeersDeadline(), computeOtherDeadline()) }
 
     /// Pending responders, handshake attempts and dialers: few, whatever the number of links.
     func computeOtherDeadline() -> Instant {
@@ -175,8 +197,10 @@ extension LinkLayer {
         return d
     }
 
-    func computePeersDeadline() -> Instant {
-        var d = Instant.never
+    /// Every timer's earliest, by a pass over all peers: what `nextDeadline` must never be
+    /// later than (tests check it; the layer itself never needs the pass).
+    func computeDeadline() -> Instant {
+        var d = computeOtherDeadline()
         for peer in peers.values { peerDeadline(peer, into: &d) }
         return d
     }

@@ -43,14 +43,18 @@ public final class LinkLayer {
     /// Every datagram this layer sends, written and sealed in the queue's slots, in order: the
     /// node's one output, shared with it (`Node.transmits`), flushed by the runtime alone.
     public let transmits: TransmitQueue
-    var cachedDeadline: Instant = .zero
+    /// Whether every peer's timers need scheduling afresh (a sweep, LinkLayer+Timers.swift).
     var deadlineDirty = true
-    /// The earliest of the peers' timers as last computed, lowered by `peerTimersChanged`; and
-    /// whether the other timers (responders, attempts, dialers) need a look (LinkLayer+Timers.swift).
-    var peersDeadline: Instant = .never
+    /// The peers' timers in time order, and when the last sweep over all of them ran.
+    var peerTimers = PeerTimers()
+    var lastSweep: Instant = .zero
+    /// The other timers' (responders, attempts, dialers) earliest, and whether it needs a look.
+    var otherDeadline: Instant = .never
     var otherDeadlineDirty = true
     /// `tick`'s list of the peers to visit, kept allocated between ticks.
     var peerScratch: [LinkPeer] = []
+    /// Peers `tick` has visited, over the layer's life (what `PeerTimers` keeps small).
+    var peerTimerVisits = 0
 
     public init(identity: NodeIdentity, config: LinkConfig = LinkConfig(), rng: SplitMix64,
                 logger: Logger = .disabled, now: Instant, transmits: TransmitQueue = TransmitQueue()) {
@@ -341,6 +345,7 @@ public final class LinkLayer {
         for dialer in dialers.values where dialer.state == .linked(peer.key) {
             dialerFailed(dialer, now: now)
         }
-        deadlineDirty = true
+        // Its entry in `peerTimers` is stale from here (the peer is no longer in `peers`).
+        otherDeadlineDirty = true
     }
 }

@@ -32,6 +32,8 @@ final class LinkPeer {
     var lastProbeAt: Instant = .zero
 
     var nextPingAt: Instant = .never
+    /// The instant of this peer's live entry in the layer's `PeerTimers` (.never: none).
+    var scheduledAt: Instant = .never
     var outstandingPing: (id: UInt64, sentAt: Instant)?
     var smoothedRTT: Double?
 
