@@ -12,6 +12,16 @@ final class StubNodeTests: XCTestCase {
 
     var stubRouting: RoutingConfig { var r = RoutingConfig(); r.stub = .on; return r }
 
+    /// c — hub — s (stub), settled: the network three of these tests start from.
+    func stubBehindHub() -> NodeHarness {
+        let h = NodeHarness()
+        h.add("c")
+        h.add("hub", peers: ["c"])
+        h.add("s", peers: ["hub"], routing: stubRouting)
+        h.run(seconds: 10)
+        return h
+    }
+
     /// c — r — hub — s (stub): s keeps no table, reaches c through a query, and c reaches s.
     func testStubBehindHubReachesAThirdNodeAndIsReached() throws {
         let h = NodeHarness()
@@ -114,11 +124,7 @@ extension StubNodeTests {
     /// (an overlay packet needs only a next hop) and, the handshake having proved c's key,
     /// sends back to c without asking anyone.
     func testStubAnswersASessionItDidNotOpenWithoutAQuery() throws {
-        let h = NodeHarness()
-        h.add("c")
-        h.add("hub", peers: ["c"])
-        h.add("s", peers: ["hub"], routing: stubRouting)
-        h.run(seconds: 10)
+        let h = stubBehindHub()
         let s = h.nodes["s"]!, c = h.nodes["c"]!
         let ping = echo(from: c.address, to: s.address)
         h.sendFromTun("c", ping)
@@ -139,11 +145,7 @@ extension StubNodeTests {
     /// frame gets the full pump (`Node.pumpData`). Before, the stub's first packet to a new
     /// destination waited ~1–2 s and its query was retried (found with Tools/loadgen).
     func testUpstreamAnswersAnOriginQueryInTheSameInput() throws {
-        let h = NodeHarness()
-        h.add("c")
-        h.add("hub", peers: ["c"])
-        h.add("s", peers: ["hub"], routing: stubRouting)
-        h.run(seconds: 10)
+        let h = stubBehindHub()
         let s = h.nodes["s"]!, c = h.nodes["c"]!, hub = h.nodes["hub"]!
         h.sendFromTun("s", echo(from: s.address, to: c.address))
         var sentBefore = hub.router.stats.messagesSent
@@ -162,11 +164,7 @@ extension StubNodeTests {
 extension StubNodeTests {
     /// A stub's origin query leaves with the packet that needed it, not at the stub's next timer.
     func testStubSendsItsQueryWithThePacketThatNeedsIt() throws {
-        let h = NodeHarness()
-        h.add("c")
-        h.add("hub", peers: ["c"])
-        h.add("s", peers: ["hub"], routing: stubRouting)
-        h.run(seconds: 10)
+        let h = stubBehindHub()
         let s = h.nodes["s"]!, c = h.nodes["c"]!
         let sentBefore = s.router.stats.messagesSent
         h.sendFromTun("s", echo(from: s.address, to: c.address))

@@ -255,17 +255,21 @@ final class StubTests: XCTestCase {
 }
 
 extension StubTests {
+    /// How many route updates a drain's output carries to `key`.
+    func updates(_ out: [(to: PublicKey, message: [UInt8])], to key: PublicKey) -> Int {
+        out.filter { $0.to == key }.reduce(0) { n, m in
+            n + kinds(m.message).filter { if case .update = $0 { return true }; return false }.count
+        }
+    }
+}
+
+extension StubTests {
     /// A new neighbour's first dump waits until it has said what it is (Router+Due.swift): a
     /// stub, whose first message is its hello, is never sent the table; a router, whose first
     /// message is a full route request, gets it once that arrives.
     func testFirstDumpWaitsForTheNeighboursFirstMessage() {
         let h = network(6)  // routers 0…4 hold each other's routes
         let hub = h.routers[0], now = h.now
-        func updates(_ out: [(to: PublicKey, message: [UInt8])], to key: PublicKey) -> Int {
-            out.filter { $0.to == key }.reduce(0) { n, m in
-                n + kinds(m.message).filter { if case .update = $0 { return true }; return false }.count
-            }
-        }
         let stubKey = NodeIdentity.generate().publicKey
         hub.neighbourUp(stubKey, cost: 10, now: now)
         XCTAssertEqual(updates(hub.drainOutgoing(), to: stubKey), 0, "nothing before it said what it is")
@@ -287,11 +291,6 @@ extension StubTests {
     func testNeighbourNotHeardYetGetsNoTriggeredUpdates() {
         let h = network(6)
         let hub = h.routers[0], now = h.now
-        func updates(_ out: [(to: PublicKey, message: [UInt8])], to key: PublicKey) -> Int {
-            out.filter { $0.to == key }.reduce(0) { n, m in
-                n + kinds(m.message).filter { if case .update = $0 { return true }; return false }.count
-            }
-        }
         let quiet = NodeIdentity.generate().publicKey
         hub.neighbourUp(quiet, cost: 10, now: now)
         _ = hub.drainOutgoing()
